@@ -1,0 +1,104 @@
+/**
+ * The one typed configuration of Flywheel, read from the environment. Every default lives here;
+ * every other module receives a `FlywheelConfig` instead of reading `process.env` itself.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  FLYWHEEL_TASK_QUEUE_WORKFLOWS: z.string().min(1).default('flywheel-workflows'),
+  FLYWHEEL_TASK_QUEUE_CPU: z.string().min(1).default('flywheel-cpu'),
+  FLYWHEEL_TASK_QUEUE_GPU: z.string().min(1).default('flywheel-gpu'),
+  /** When unset, `flywheel up` runs a project-local PostgreSQL cluster on FLYWHEEL_PG_PORT. */
+  DATABASE_URL: z.string().url().optional(),
+  FLYWHEEL_PG_PORT: port.default(5433),
+  MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
+  MLFLOW_PORT: port.default(5000),
+  FLYWHEEL_DATA_DIR: z.string().min(1).optional(),
+  FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: port.default(9464),
+  FLYWHEEL_CPU_WORKER_METRICS_PORT: port.default(9465),
+  FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).default(2),
+  FLYWHEEL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  FLYWHEEL_GIT_COMMIT: z.string().optional(),
+});
+
+export interface FlywheelConfig {
+  temporal: { address: string; namespace: string; uiPort: number };
+  taskQueues: { workflows: string; cpu: string; gpu: string };
+  postgres: {
+    /** The URL of Flywheel's operational database. */
+    url: string;
+    /** True when the URL came from DATABASE_URL, so Flywheel must not manage a cluster. */
+    external: boolean;
+    localPort: number;
+    /** The URL of MLflow's backend store (a separate database on the same server). */
+    mlflowUrl: string;
+  };
+  mlflow: { trackingUri: string; port: number };
+  dataDir: string;
+  metrics: { workflowWorkerPort: number; cpuWorkerPort: number };
+  cpuWorker: { maxConcurrentActivities: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  gitCommit?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const localUrl = `postgres://flywheel@127.0.0.1:${e.FLYWHEEL_PG_PORT}/flywheel`;
+  const url = e.DATABASE_URL ?? localUrl;
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
+    taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, gpu: e.FLYWHEEL_TASK_QUEUE_GPU },
+    postgres: {
+      url,
+      external: e.DATABASE_URL !== undefined,
+      localPort: e.FLYWHEEL_PG_PORT,
+      mlflowUrl: withDatabase(url, 'mlflow'),
+    },
+    mlflow: { trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''), port: e.MLFLOW_PORT },
+    dataDir: path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel')),
+    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT },
+    cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
+    logLevel: e.FLYWHEEL_LOG_LEVEL,
+    gitCommit: e.FLYWHEEL_GIT_COMMIT,
+  };
+}
+
+/** The same server and credentials, another database: MLflow keeps its own schema apart from ours. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Folders under the data directory; created by whoever writes there first. */
+export function dataPaths(config: FlywheelConfig) {
+  const d = config.dataDir;
+  return {
+    datasets: path.join(d, 'datasets'),
+    artifacts: path.join(d, 'artifacts'),
+    checkpoints: path.join(d, 'checkpoints'),
+    run: path.join(d, 'run'),
+    logs: path.join(d, 'logs'),
+    postgres: path.join(d, 'postgres'),
+    temporalDb: path.join(d, 'temporal.sqlite'),
+    mlflowArtifacts: path.join(d, 'mlflow-artifacts'),
+  };
+}

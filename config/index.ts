@@ -30,6 +30,9 @@ const EnvSchema = z.object({
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
 });
 
+/** Every environment variable Flywheel reads: deployment files (compose) are checked against it. */
+export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof typeof EnvSchema.shape>;
+
 export interface FlywheelConfig {
   temporal: { address: string; namespace: string; uiPort: number };
   taskQueues: { workflows: string; cpu: string; gpu: string };

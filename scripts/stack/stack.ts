@@ -1,0 +1,258 @@
+/**
+ * The local stack as one thing: `up` brings up what is not already healthy, in dependency order,
+ * `down` stops what Flywheel started (and only that), `status` says how each part is.
+ * A service that answers but was not started by Flywheel is "external" and never touched.
+ */
+import { type FlywheelConfig } from '../../config/index';
+import { migrate } from '../../db/migrate';
+import { StackError } from './errors';
+import { isPortOpen, parseHostPort } from './health';
+import { withStackLock } from './lock';
+import { isMlflowHealthy, isMlflowLocal, ownedMlflow, startMlflow, stopMlflow, MLFLOW } from './mlflow';
+import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
+import { logFile, type ProcessRecord } from './processes';
+import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
+import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
+
+export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName;
+export type ServiceState = 'running' | 'stopped' | 'external' | 'unhealthy';
+
+export interface ServiceStatus {
+  name: ServiceName;
+  state: ServiceState;
+  pid?: number;
+  url?: string;
+  detail?: string;
+}
+
+export interface ProgressEvent {
+  service: ServiceName | 'migrations' | 'stack';
+  message: string;
+}
+
+/** Gets a ready-to-print line ("temporal: ready in 2.1 s (pid 123)") and the same as data. */
+export type ProgressListener = (line: string, event: ProgressEvent) => void;
+
+export interface UpOptions {
+  /** Also start the two Flywheel workers (default true). */
+  workers?: boolean;
+  onProgress?: ProgressListener;
+}
+
+export interface StackUrls {
+  temporalUi: string;
+  temporal: string;
+  mlflowUi: string;
+  database: string;
+}
+
+export interface UpResult {
+  services: ServiceStatus[];
+  urls: StackUrls;
+  startedNow: ServiceName[];
+  migrationsApplied: string[];
+  elapsedMs: number;
+}
+
+interface Service {
+  name: ServiceName;
+  label: string;
+  /** Whether Flywheel may start it: only what runs on this machine, from our own config. */
+  startable(config: FlywheelConfig): boolean;
+  healthy(config: FlywheelConfig): Promise<boolean>;
+  owned(config: FlywheelConfig): Promise<ProcessRecord | undefined>;
+  start(config: FlywheelConfig, note: (line: string) => void): Promise<ProcessRecord>;
+  stop(config: FlywheelConfig): Promise<boolean>;
+  url(config: FlywheelConfig): string;
+  logFile(config: FlywheelConfig): Promise<string>;
+  /** Ports we bind, with the variable that moves each, to explain a clash before starting. */
+  ports(config: FlywheelConfig): Array<{ port: number; env: string }>;
+}
+
+function worker(name: WorkerName): Service {
+  return {
+    name,
+    label: name,
+    startable: () => true,
+    healthy: (c) => isWorkerHealthy(c, name),
+    owned: (c) => ownedWorker(c, name),
+    start: (c) => startWorker(c, name),
+    stop: (c) => stopWorker(c, name),
+    url: (c) => workerMetricsUrl(c, name),
+    logFile: async (c) => logFile(c, name),
+    ports: (c) =>
+      name === 'workflow-worker'
+        ? [{ port: c.metrics.workflowWorkerPort, env: 'FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT' }]
+        : [{ port: c.metrics.cpuWorkerPort, env: 'FLYWHEEL_CPU_WORKER_METRICS_PORT' }],
+  };
+}
+
+const SERVICES: readonly Service[] = [
+  {
+    name: POSTGRES,
+    label: 'PostgreSQL',
+    startable: (c) => !c.postgres.external,
+    healthy: isPostgresHealthy,
+    owned: ownedPostgres,
+    start: startPostgres,
+    stop: stopPostgres,
+    url: (c) => redact(c.postgres.url),
+    logFile: async (c) => (await postgresLayout(c)).logFile,
+    ports: (c) => [{ port: c.postgres.localPort, env: 'FLYWHEEL_PG_PORT' }],
+  },
+  {
+    name: TEMPORAL,
+    label: 'Temporal',
+    startable: isTemporalLocal,
+    healthy: isTemporalHealthy,
+    owned: ownedTemporal,
+    start: startTemporal,
+    stop: stopTemporal,
+    url: (c) => c.temporal.address,
+    logFile: async (c) => logFile(c, TEMPORAL),
+    ports: (c) => [
+      { port: parseHostPort(c.temporal.address).port, env: 'TEMPORAL_ADDRESS' },
+      { port: c.temporal.uiPort, env: 'TEMPORAL_UI_PORT' },
+    ],
+  },
+  {
+    name: MLFLOW,
+    label: 'MLflow',
+    startable: isMlflowLocal,
+    healthy: isMlflowHealthy,
+    owned: ownedMlflow,
+    start: startMlflow,
+    stop: stopMlflow,
+    url: (c) => c.mlflow.trackingUri,
+    logFile: async (c) => logFile(c, MLFLOW),
+    ports: (c) => [{ port: c.mlflow.port, env: 'MLFLOW_PORT' }],
+  },
+  ...WORKER_NAMES.map(worker),
+];
+
+const isWorker = (s: Service) => (WORKER_NAMES as readonly string[]).includes(s.name);
+
+function checkConsistent(config: FlywheelConfig): void {
+  const u = new URL(config.mlflow.trackingUri);
+  const uriPort = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  if (isMlflowLocal(config) && uriPort !== config.mlflow.port) {
+    throw new StackError(`MLFLOW_TRACKING_URI (${config.mlflow.trackingUri}) and MLFLOW_PORT (${config.mlflow.port}) disagree: the server would listen where nobody looks`);
+  }
+}
+
+function reporter(listener: ProgressListener | undefined) {
+  return (service: ProgressEvent['service'], message: string) => listener?.(`${service}: ${message}`, { service, message });
+}
+
+type Outcome = 'started' | 'running' | 'external';
+
+async function ensure(config: FlywheelConfig, svc: Service, say: (m: string) => void): Promise<Outcome> {
+  const owned = await svc.owned(config);
+  if (await svc.healthy(config)) {
+    say(owned ? `already running (pid ${owned.pid})` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
+    return owned ? 'running' : 'external';
+  }
+  if (!svc.startable(config)) {
+    throw new StackError(`${svc.label} at ${svc.url(config)} does not answer; Flywheel starts only local services, so start it or point the configuration elsewhere`);
+  }
+  if (owned) {
+    say(`pid ${owned.pid} does not answer: restarting it (log: ${owned.logFile})`);
+    await svc.stop(config);
+  } else {
+    for (const { port, env } of svc.ports(config)) {
+      if (await isPortOpen('127.0.0.1', port)) {
+        throw new StackError(`port ${port} is taken by a program that is not a healthy ${svc.label}: stop it, or set ${env} to move ${svc.label}`);
+      }
+    }
+  }
+  const t0 = Date.now();
+  say(`starting (log: ${await svc.logFile(config)})`);
+  const record = await svc.start(config, say);
+  say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${record.pid})`);
+  return 'started';
+}
+
+export function stackUrls(config: FlywheelConfig): StackUrls {
+  return {
+    temporalUi: temporalUiUrl(config),
+    temporal: config.temporal.address,
+    mlflowUi: config.mlflow.trackingUri,
+    database: redact(config.postgres.url),
+  };
+}
+
+/** Starts, in order, PostgreSQL → migrations → Temporal → MLflow → workers: each only if needed. */
+export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<UpResult> {
+  const t0 = Date.now();
+  const progress = reporter(opts.onProgress);
+  checkConsistent(config);
+  return withStackLock(
+    config,
+    async () => {
+      const startedNow: ServiceName[] = [];
+      let migrationsApplied: string[] = [];
+      for (const svc of SERVICES.filter((s) => opts.workers !== false || !isWorker(s))) {
+        const outcome = await ensure(config, svc, (m) => progress(svc.name, m));
+        if (outcome === 'started') startedNow.push(svc.name);
+        if (svc.name === POSTGRES) {
+          const created = await ensureDatabases(config);
+          if (created.length) progress(POSTGRES, `created database ${created.join(', ')}`);
+          try {
+            migrationsApplied = await migrate(config.postgres.url);
+          } catch (err) {
+            throw new StackError(`database migrations failed: ${(err as Error).message}`);
+          }
+          progress('migrations', migrationsApplied.length ? `applied ${migrationsApplied.join(', ')}` : 'schema up to date');
+        }
+        if (svc.name === TEMPORAL) {
+          try {
+            const added = await ensureSearchAttributes(config);
+            if (added.length) progress(TEMPORAL, `registered search attributes ${added.join(', ')}`);
+          } catch (err) {
+            progress(TEMPORAL, `warning: cannot check search attributes: ${(err as Error).message}`);
+          }
+        }
+      }
+      return { services: await status(config), urls: stackUrls(config), startedNow, migrationsApplied, elapsedMs: Date.now() - t0 };
+    },
+    { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },
+  );
+}
+
+/**
+ * Stops what Flywheel started, workers first, PostgreSQL last, and returns those names; services
+ * it did not start stay up (reported through `onProgress`).
+ */
+export async function down(config: FlywheelConfig, opts: { onProgress?: ProgressListener } = {}): Promise<ServiceName[]> {
+  const progress = reporter(opts.onProgress);
+  return withStackLock(
+    config,
+    async () => {
+      const stopped: ServiceName[] = [];
+      for (const svc of [...SERVICES].reverse()) {
+        const record = await svc.owned(config);
+        if (record) {
+          await svc.stop(config);
+          stopped.push(svc.name);
+          progress(svc.name, `stopped (pid ${record.pid})`);
+        } else if (await svc.healthy(config)) {
+          progress(svc.name, 'not started by Flywheel: left running');
+        }
+      }
+      return stopped;
+    },
+    { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },
+  );
+}
+
+export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
+  return Promise.all(
+    SERVICES.map(async (svc): Promise<ServiceStatus> => {
+      const [owned, healthy] = await Promise.all([svc.owned(config), svc.healthy(config)]);
+      const state: ServiceState = healthy ? (owned ? 'running' : 'external') : owned ? 'unhealthy' : 'stopped';
+      const detail =
+        state === 'external' ? 'not started by Flywheel' : owned ? `log: ${owned.logFile}` : undefined;
+      return { name: svc.name, state, ...(owned ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };
+    }),
+  );
+}

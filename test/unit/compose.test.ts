@@ -1,0 +1,103 @@
+/**
+ * docker-compose.temporal.yml must agree with the code: Flywheel services set only variables that
+ * config/index.ts reads, ports are the config defaults the CLI expects, MLflow accepts the Host
+ * header the workers send, and the GPU pool reserves an NVIDIA device.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENV_VARIABLES, loadConfig, PROJECT_ROOT } from '../../config/index';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../config/search-attributes';
+
+const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.temporal.yml');
+const FLYWHEEL_SERVICES = ['migrate', 'workflow-worker', 'cpu-worker', 'gpu-worker'];
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, unknown> | string[];
+  ports?: Array<string | { target: number; published: string | number }>;
+  command?: string | string[];
+  deploy?: { resources?: { reservations?: { devices?: Array<{ driver?: string; capabilities?: string[] }> } } };
+}
+
+// Compose honours YAML merge keys (`<<: *flywheel-env`); the yaml package does when asked.
+const compose = parse(fs.readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const defaults = loadConfig({});
+
+/** A service's environment with `${VAR:-default}` filled in as compose would with VAR unset. */
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  const pairs = Array.isArray(env) ? env.map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]) : Object.entries(env);
+  return Object.fromEntries(pairs.map(([k, v]) => [k, String(v).replace(/\$\{[A-Za-z_]+:-([^}]*)\}/g, '$1')]));
+}
+
+/** Host ports a service publishes, from "7233:7233", "127.0.0.1:5433:5432" or the long form. */
+function publishedPorts(service: Service): number[] {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p === 'object') return Number(p.published);
+    const parts = p.split(':');
+    return Number(parts[parts.length - 2]);
+  });
+}
+
+function commandText(service: Service): string {
+  return Array.isArray(service.command) ? service.command.join(' ') : (service.command ?? '');
+}
+
+describe('docker-compose.temporal.yml', () => {
+  it('has every Flywheel service', () => {
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining([...FLYWHEEL_SERVICES, 'postgres', 'temporal', 'temporal-ui', 'mlflow']));
+  });
+
+  it.each(FLYWHEEL_SERVICES)('%s sets only variables config/index.ts reads', (name) => {
+    const unknown = Object.keys(envOf(compose.services[name]!)).filter((k) => !(ENV_VARIABLES as readonly string[]).includes(k));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(FLYWHEEL_SERVICES)('%s gives a configuration that loads', (name) => {
+    expect(() => loadConfig(envOf(compose.services[name]!))).not.toThrow();
+  });
+
+  it('publishes the ports the CLI expects by default', () => {
+    const temporalPort = Number(defaults.temporal.address.split(':').pop());
+    expect(publishedPorts(compose.services.temporal!)).toContain(temporalPort);
+    expect(publishedPorts(compose.services['temporal-ui']!)).toContain(defaults.temporal.uiPort);
+    expect(publishedPorts(compose.services.mlflow!)).toContain(defaults.mlflow.port);
+    expect([temporalPort, defaults.temporal.uiPort, defaults.mlflow.port]).toEqual([7233, 8233, 5000]);
+  });
+
+  it('lets the workers through MLflow host checking', () => {
+    const tracking = new URL(envOf(compose.services['cpu-worker']!).MLFLOW_TRACKING_URI!);
+    const allowed = /--allowed-hosts[= ](\S+)/.exec(commandText(compose.services.mlflow!))?.[1]?.split(',') ?? [];
+    expect(allowed).toContain(tracking.host);
+  });
+
+  it('points the workers at the compose services', () => {
+    const env = envOf(compose.services['workflow-worker']!);
+    expect(Object.keys(compose.services)).toContain(env.TEMPORAL_ADDRESS!.split(':')[0]);
+    expect(Object.keys(compose.services)).toContain(new URL(env.MLFLOW_TRACKING_URI!).hostname);
+    expect(Object.keys(compose.services)).toContain(new URL(env.DATABASE_URL!).hostname);
+  });
+
+  it('registers the search attributes the workflows set', () => {
+    const setup = commandText(compose.services['temporal-setup']!);
+    for (const flag of SEARCH_ATTRIBUTE_FLAGS) expect(setup).toContain(flag.split('=')[0]);
+  });
+
+  it('reserves an NVIDIA GPU for the GPU worker', () => {
+    const devices = compose.services['gpu-worker']!.deploy?.resources?.reservations?.devices ?? [];
+    expect(devices).toContainEqual(expect.objectContaining({ driver: 'nvidia', capabilities: expect.arrayContaining(['gpu']) }));
+  });
+
+  const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
+  const hasCompose = probe.status === 0;
+  const why = probe.error ? 'docker client not installed' : 'docker compose plugin not installed';
+  it.skipIf(!hasCompose)(`is valid for docker compose config -q${hasCompose ? '' : ` (skipped: ${why})`}`, () => {
+    const res = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, '--profile', 'gpu', 'config', '-q'], { encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+});

@@ -1,0 +1,19 @@
+/** All activities of the CPU pool, bound to one configuration. */
+import type { FlywheelConfig } from '../config/index';
+import { createDataActivities } from './data';
+import { createEvaluationActivities } from './evaluation';
+import { createExportActivities } from './export';
+import { createPipelineRecordActivities } from './pipeline-record';
+import { createRegistryActivities } from './registry';
+import { createTrainingActivities } from './training';
+
+export function createActivities(config: FlywheelConfig, gitCommit: string) {
+  return {
+    ...createDataActivities(config),
+    ...createTrainingActivities(config),
+    ...createExportActivities(config),
+    ...createEvaluationActivities(config),
+    ...createRegistryActivities(config, gitCommit),
+    ...createPipelineRecordActivities(config),
+  };
+}

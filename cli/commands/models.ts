@@ -1,0 +1,87 @@
+/** `flywheel models list|show`: the MLflow registry of record, with Flywheel's lineage tags. */
+import type { FlywheelConfig } from '../../config/index';
+import { MlflowClient, MlflowError, mlflowQuote, tagsToRecord, type MlflowModelVersion } from '../../clients/mlflow';
+import { CliError, printFields, printJson, printTable } from '../output';
+
+function client(config: FlywheelConfig): MlflowClient {
+  return new MlflowClient(config.mlflow.trackingUri);
+}
+
+async function guard<T>(config: FlywheelConfig, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof MlflowError && err.errorCode === 'UNREACHABLE') {
+      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+    }
+    throw err;
+  }
+}
+
+export async function listModels(config: FlywheelConfig, opts: { json?: boolean }): Promise<void> {
+  const models = await guard(config, () => client(config).searchRegisteredModels(200));
+  const rows = models.map((m) => ({
+    name: m.name,
+    latestVersion: m.latest_versions?.map((v) => Number(v.version)).sort((a, b) => b - a)[0],
+    aliases: (m.aliases ?? []).map((a) => `${a.alias}=v${a.version}`),
+    family: tagsToRecord(m.tags)['flywheel.family'],
+    updated: m.last_updated_timestamp ? new Date(m.last_updated_timestamp) : undefined,
+  }));
+  if (opts.json) printJson(rows);
+  else printTable(rows);
+}
+
+function versionView(v: MlflowModelVersion) {
+  const tags = tagsToRecord(v.tags);
+  const metrics = Object.fromEntries(Object.entries(tags).filter(([k]) => k.startsWith('metric.')).map(([k, val]) => [k.slice(7), Number(val)]));
+  return {
+    name: v.name,
+    version: v.version,
+    status: v.status,
+    created: v.creation_timestamp ? new Date(v.creation_timestamp) : undefined,
+    aliases: v.aliases ?? [],
+    source: v.source,
+    metrics,
+    lineage: {
+      mlflowRunId: v.run_id,
+      datasetDigest: tags['flywheel.dataset_digest'],
+      datasetSource: tags['flywheel.dataset_source'],
+      gitCommit: tags['flywheel.git_commit'],
+      workflowId: tags['flywheel.workflow_id'],
+      workflowRunId: tags['flywheel.workflow_run_id'],
+      onnxSha256: tags['flywheel.onnx_sha256'],
+    },
+  };
+}
+
+export async function showModel(config: FlywheelConfig, name: string, version: string | undefined, opts: { json?: boolean }): Promise<void> {
+  const mlflow = client(config);
+  await guard(config, async () => {
+    const model = await mlflow.getRegisteredModel(name);
+    if (!model) throw new CliError(`no registered model named ${name} (see flywheel models list)`);
+    if (version !== undefined) {
+      const v = await mlflow.getModelVersion(name, version);
+      if (!v) throw new CliError(`model ${name} has no version ${version}`);
+      const view = versionView(v);
+      if (opts.json) printJson(view);
+      else {
+        printFields({ model: `${view.name} v${view.version}`, status: view.status, created: view.created, aliases: view.aliases, source: view.source });
+        process.stdout.write('\nmetrics (holdout, evaluated on the exported ONNX):\n');
+        printFields(view.metrics);
+        process.stdout.write('\nlineage:\n');
+        printFields(view.lineage);
+      }
+      return;
+    }
+    const versions = (await mlflow.searchModelVersions(`name=${mlflowQuote(name)}`)).sort((a, b) => Number(b.version) - Number(a.version)).map(versionView);
+    if (opts.json) {
+      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions });
+      return;
+    }
+    printFields({ model: model.name, description: model.description, aliases: (model.aliases ?? []).map((a) => `${a.alias}=v${a.version}`) });
+    process.stdout.write('\n');
+    printTable(
+      versions.map((v) => ({ version: v.version, created: v.created, accuracy: v.metrics.accuracy, f1: v.metrics.f1, dataset: v.lineage.datasetDigest?.slice(0, 12), workflow: v.lineage.workflowId })),
+    );
+  });
+}

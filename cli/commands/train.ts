@@ -1,0 +1,155 @@
+/**
+ * `flywheel train`: checks everything it can at the edge (family, hyperparameters, the dataset's
+ * rows, the stack), so bad input costs one clear line and starts nothing; then starts the
+ * TrainingPipeline and, with --wait, renders its `status` query live.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import type { FlywheelConfig } from '../../config/index';
+import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { MlflowClient } from '../../clients/mlflow';
+import { connectTemporal } from '../../clients/temporal';
+import { datasetDigest } from '../../lib/data/digest';
+import { checkTrainingInput, trainingWorkflowId, type TrainingPipelineInput } from '../../lib/pipeline/training-input';
+import { loadDataset } from '../../datasets/load';
+import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
+import { CliError, printFields, printJson } from '../output';
+import { renderTrainingStatus } from '../render-status';
+
+export interface TrainOptions {
+  dataset: string;
+  model?: string;
+  family: string;
+  label?: string;
+  param: string[];
+  holdout?: string;
+  splitSeed?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function parseParams(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new CliError(`--param "${pair}" must be key=value (e.g. --param learningRate=0.05)`, 2);
+    out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): Promise<void> {
+  const holdout = opts.holdout === undefined ? undefined : Number(opts.holdout);
+  const splitSeed = opts.splitSeed === undefined ? undefined : Number(opts.splitSeed);
+  const input: TrainingPipelineInput = {
+    model: opts.model ?? defaultModelName(opts.dataset),
+    dataset: opts.dataset,
+    labelColumn: opts.label,
+    family: opts.family,
+    hyperparameters: parseParams(opts.param),
+    holdoutFraction: holdout,
+    splitSeed,
+    taskQueues: { cpu: config.taskQueues.cpu },
+  };
+  const checked = checkTrainingInput(input);
+  if (!checked.ok) throw new CliError(checked.message, 2);
+
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  const digest = datasetDigest(loaded.value.dataset);
+  // The workflow re-reads the data by reference; a relative path must mean the same file there.
+  const normalised = { ...checked.value, dataset: loaded.value.source };
+
+  const { client, connection } = await connectTemporal(config);
+  try {
+    if (!(await new MlflowClient(config.mlflow.trackingUri).health())) {
+      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+    }
+    const workflowId = trainingWorkflowId(normalised.model, digest);
+    let handle;
+    try {
+      handle = await client.workflow.start('TrainingPipeline', {
+        taskQueue: config.taskQueues.workflows,
+        workflowId,
+        args: [normalised],
+        typedSearchAttributes: [
+          { key: MODEL_NAME, value: normalised.model },
+          { key: PIPELINE_STAGE, value: 'queued' },
+          { key: DATASET_DIGEST, value: digest },
+        ],
+        staticSummary: `Train ${normalised.model} (${normalised.family}) on ${loaded.value.name}`,
+        staticDetails: `dataset ${loaded.value.source}, digest ${digest}, hyperparameters ${JSON.stringify(normalised.hyperparameters)}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new CliError(`a pipeline for model ${normalised.model} on this dataset is already running: flywheel workflows show ${workflowId}`);
+      }
+      throw err;
+    }
+
+    if (!opts.wait) {
+      const started = { workflowId, runId: handle.firstExecutionRunId, model: normalised.model, datasetDigest: digest };
+      if (opts.json) printJson(started);
+      else printFields({ started: workflowId, model: normalised.model, dataset: `${loaded.value.source} (${digest.slice(0, 12)})`, watch: `flywheel workflows show ${workflowId}` });
+      return;
+    }
+    const result = await waitWithProgress(client, workflowId, !opts.json);
+    if (opts.json) printJson(result);
+    else
+      printFields({
+        workflow: result.workflowId,
+        model: `${result.model} v${result.version}`,
+        accuracy: result.metrics.accuracy,
+        logLoss: result.metrics.logLoss,
+        f1: result.metrics.f1,
+        auc: Number.isFinite(result.metrics.auc) ? result.metrics.auc : undefined,
+        mlflowRunId: result.mlflowRunId,
+        registry: `${config.mlflow.trackingUri}/#/models/${result.model}/versions/${result.version}`,
+        onnx: result.artifactUri,
+      });
+  } finally {
+    await connection.close();
+  }
+}
+
+async function waitWithProgress(client: Client, workflowId: string, render: boolean): Promise<TrainingPipelineResult> {
+  const handle = client.workflow.getHandle(workflowId);
+  const tty = render && process.stderr.isTTY;
+  let last = '';
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      try {
+        const s: TrainingStatus = await handle.query(statusQuery);
+        const line = renderTrainingStatus(s);
+        if (render && line !== last) {
+          process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+          last = line;
+        }
+      } catch {
+        /* the first workflow task may not have run yet */
+      }
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  })();
+  try {
+    return (await handle.result()) as TrainingPipelineResult;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) throw new CliError(`training failed: ${innermost(err)}`);
+    throw err;
+  } finally {
+    done = true;
+    await poll;
+    if (tty) process.stderr.write('\n');
+  }
+}
+
+export function innermost(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  while (e.cause) e = e.cause as typeof e;
+  return e.message ?? String(err);
+}
+
+function defaultModelName(dataset: string): string {
+  const base = dataset.replace(/^(builtin|file):/, '').replace(/^.*\//, '').replace(/\.(csv|json)$/i, '').replace(/^synthetic:.*/, 'synthetic');
+  return base.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63) || 'model';
+}

@@ -1,0 +1,62 @@
+/** The `flywheel` command line. Every command takes --json; every failure is one line and a non-zero exit. */
+import { Command } from 'commander';
+import { loadConfig } from '../config/index';
+import { downCommand, statusCommand, upCommand } from './commands/stack';
+import { trainCommand } from './commands/train';
+import { listWorkflows, showWorkflow } from './commands/workflows';
+import { listModels, showModel } from './commands/models';
+import { runCommand } from './output';
+
+const program = new Command();
+program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
+program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `flywheel: ${s.slice(7)}` : s) });
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+const json = (cmd: Command) => cmd.option('--json', 'print one JSON document for scripts');
+// Config errors (a malformed environment variable) are reported like any other bad input.
+const withConfig = <A extends unknown[]>(fn: (config: ReturnType<typeof loadConfig>, ...args: A) => Promise<void>) =>
+  (...args: A) => {
+    const opts = args.find((a) => a && typeof a === 'object' && !Array.isArray(a) && 'json' in (a as object)) as { json?: boolean } | undefined;
+    return runCommand(opts?.json ?? process.argv.includes('--json'), () => fn(loadConfig(), ...args));
+  };
+
+json(program.command('up').description('start the local stack and workers (only what is not already running)'))
+  .option('--no-workers', 'start PostgreSQL, Temporal and MLflow only')
+  .action(withConfig((config, opts: { workers: boolean; json?: boolean }) => upCommand(config, opts)));
+
+json(program.command('down').description('stop what `flywheel up` started'))
+  .action(withConfig((config, opts: { json?: boolean }) => downCommand(config, opts)));
+
+json(program.command('status').description("each part's health"))
+  .action(withConfig((config, opts: { json?: boolean }) => statusCommand(config, opts)));
+
+json(
+  program
+    .command('train')
+    .description('train a model: validate → split → train → export ONNX → evaluate → MLflow run → registry')
+    .requiredOption('-d, --dataset <ref>', 'builtin name (penguins, iris, breast-cancer, wine), synthetic:rows=N,features=D,classes=K,seed=S, or a .csv/.json file')
+    .option('-m, --model <name>', 'registered model name (default: from the dataset)')
+    .option('-f, --family <family>', 'model family', 'softmax-regression')
+    .option('-l, --label <column>', 'label column of a file dataset')
+    .option('-p, --param <key=value>', 'hyperparameter, repeatable (learningRate, l2, epochs, batchSize, seed)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--holdout <fraction>', 'holdout fraction for evaluation', undefined)
+    .option('--split-seed <n>', 'seed of the stratified split', undefined)
+    .option('-w, --wait', 'wait for the result, showing live progress'),
+).action(withConfig((config, opts) => trainCommand(config, opts as Parameters<typeof trainCommand>[1])));
+
+const workflows = program.command('workflows').description('Flywheel workflows in Temporal');
+json(workflows.command('list').description('recent workflows, newest first'))
+  .option('--model <name>', 'only this model')
+  .option('--limit <n>', 'at most this many', '20')
+  .action(withConfig((config, opts: { model?: string; limit: string; json?: boolean }) => listWorkflows(config, opts)));
+json(workflows.command('show <workflowId>').description('one workflow: state, stages, metrics'))
+  .action(withConfig((config, id: string, opts: { json?: boolean }) => showWorkflow(config, id, opts)));
+
+const models = program.command('models').description('registered models (MLflow registry)');
+json(models.command('list').description('registered models')).action(withConfig((config, opts: { json?: boolean }) => listModels(config, opts)));
+json(models.command('show <name> [version]').description('versions of a model, or one version with its lineage'))
+  .action(withConfig((config, name: string, version: string | undefined, opts: { json?: boolean }) => showModel(config, name, version, opts)));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,288 @@
+/**
+ * A thin typed client over MLflow's REST API 2.0, covering only the endpoints Flywheel uses.
+ * (The `mlflow` npm package is unmaintained and has no registry support.)
+ * Errors keep MLflow's `error_code` so callers branch on it, not on message text.
+ */
+
+export interface MlflowTag { key: string; value: string }
+export interface MlflowMetric { key: string; value: number; timestamp: number; step: number }
+export interface MlflowParam { key: string; value: string }
+
+export interface MlflowRunInfo {
+  run_id: string;
+  experiment_id: string;
+  run_name?: string;
+  status: string;
+  artifact_uri: string;
+  start_time?: number;
+  end_time?: number;
+  lifecycle_stage?: string;
+}
+export interface MlflowRun {
+  info: MlflowRunInfo;
+  data: { metrics?: MlflowMetric[]; params?: MlflowParam[]; tags?: MlflowTag[] };
+  inputs?: { dataset_inputs?: Array<{ dataset: { name: string; digest: string; source: string } }> };
+}
+export interface MlflowModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp?: number;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  tags?: MlflowTag[];
+  aliases?: string[];
+  description?: string;
+}
+export interface MlflowRegisteredModel {
+  name: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  description?: string;
+  latest_versions?: MlflowModelVersion[];
+  tags?: MlflowTag[];
+  aliases?: Array<{ alias: string; version: string }>;
+}
+
+export class MlflowError extends Error {
+  override name = 'MlflowError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly errorCode: string | undefined,
+  ) {
+    super(message);
+  }
+  get alreadyExists(): boolean {
+    return this.errorCode === 'RESOURCE_ALREADY_EXISTS';
+  }
+  get notFound(): boolean {
+    return this.status === 404 || this.errorCode === 'RESOURCE_DOES_NOT_EXIST';
+  }
+}
+
+/** MLflow accepts at most this many items per `runs/log-batch` request. */
+export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, items: 1000 } as const;
+
+export class MlflowClient {
+  readonly baseUrl: string;
+  constructor(trackingUri: string, private readonly timeoutMs = 30_000) {
+    this.baseUrl = trackingUri.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', endpoint: string, body?: Record<string, unknown>): Promise<T> {
+    let url = `${this.baseUrl}/api/2.0/mlflow/${endpoint}`;
+    const init: RequestInit = { method, signal: AbortSignal.timeout(this.timeoutMs), headers: {} };
+    if (body && (method === 'GET' || method === 'DELETE')) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(body)) if (v !== undefined) qs.set(k, String(v));
+      url += `?${qs}`;
+      if (method === 'DELETE') {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+    } else if (body) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (err) {
+      throw new MlflowError(`MLflow at ${this.baseUrl} is unreachable: ${(err as Error).message}`, 0, 'UNREACHABLE');
+    }
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      /* non-JSON error pages fall through with the raw text */
+    }
+    if (!res.ok) {
+      const code = typeof json.error_code === 'string' ? json.error_code : undefined;
+      const msg = typeof json.message === 'string' ? json.message : text.slice(0, 300);
+      throw new MlflowError(`MLflow ${method} ${endpoint} failed (${res.status}${code ? ` ${code}` : ''}): ${msg}`, res.status, code);
+    }
+    return json as T;
+  }
+
+  // ── experiments ────────────────────────────────────────────────────────────
+  async getExperimentByName(name: string): Promise<{ experiment_id: string; name: string } | undefined> {
+    try {
+      const r = await this.call<{ experiment: { experiment_id: string; name: string } }>('GET', 'experiments/get-by-name', { experiment_name: name });
+      return r.experiment;
+    } catch (err) {
+      if (err instanceof MlflowError && err.notFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** Get-or-create, safe against a concurrent creator. */
+  async ensureExperiment(name: string, tags: MlflowTag[] = []): Promise<string> {
+    const existing = await this.getExperimentByName(name);
+    if (existing) return existing.experiment_id;
+    try {
+      const r = await this.call<{ experiment_id: string }>('POST', 'experiments/create', { name, tags });
+      return r.experiment_id;
+    } catch (err) {
+      if (err instanceof MlflowError && err.alreadyExists) {
+        const again = await this.getExperimentByName(name);
+        if (again) return again.experiment_id;
+      }
+      throw err;
+    }
+  }
+
+  // ── runs ───────────────────────────────────────────────────────────────────
+  async createRun(experimentId: string, runName: string, tags: MlflowTag[], startTime: number): Promise<MlflowRun> {
+    const r = await this.call<{ run: MlflowRun }>('POST', 'runs/create', { experiment_id: experimentId, run_name: runName, tags, start_time: startTime });
+    return r.run;
+  }
+
+  async getRun(runId: string): Promise<MlflowRun> {
+    const r = await this.call<{ run: MlflowRun }>('GET', 'runs/get', { run_id: runId });
+    return r.run;
+  }
+
+  async searchRuns(experimentIds: string[], filter: string, maxResults = 100): Promise<MlflowRun[]> {
+    const r = await this.call<{ runs?: MlflowRun[] }>('POST', 'runs/search', { experiment_ids: experimentIds, filter, max_results: maxResults });
+    return r.runs ?? [];
+  }
+
+  /** Splits into requests that respect MLflow's per-request limits. */
+  async logBatch(runId: string, batch: { metrics?: MlflowMetric[]; params?: MlflowParam[]; tags?: MlflowTag[] }): Promise<void> {
+    const metrics = [...(batch.metrics ?? [])];
+    const params = [...(batch.params ?? [])];
+    const tags = [...(batch.tags ?? [])];
+    while (metrics.length || params.length || tags.length) {
+      const p = params.splice(0, LOG_BATCH_LIMITS.params);
+      const t = tags.splice(0, LOG_BATCH_LIMITS.tags);
+      const m = metrics.splice(0, LOG_BATCH_LIMITS.items - p.length - t.length);
+      await this.call('POST', 'runs/log-batch', { run_id: runId, metrics: m, params: p, tags: t });
+    }
+  }
+
+  async logInputs(runId: string, datasets: Array<{ name: string; digest: string; sourceType: string; source: string; schema?: string; profile?: string; context?: string }>): Promise<void> {
+    await this.call('POST', 'runs/log-inputs', {
+      run_id: runId,
+      datasets: datasets.map((d) => ({
+        tags: d.context ? [{ key: 'mlflow.data.context', value: d.context }] : [],
+        dataset: { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source, schema: d.schema, profile: d.profile },
+      })),
+    });
+  }
+
+  async finishRun(runId: string, status: 'FINISHED' | 'FAILED' | 'KILLED', endTime: number): Promise<void> {
+    await this.call('POST', 'runs/update', { run_id: runId, status, end_time: endTime });
+  }
+
+  async setRunTag(runId: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'runs/set-tag', { run_id: runId, key, value });
+  }
+
+  // ── artifacts (served by the tracking server) ─────────────────────────────
+  /** `mlflow-artifacts:/1/abc/artifacts` → the server path under /api/2.0/mlflow-artifacts/artifacts. */
+  private artifactUrl(artifactUri: string, relPath: string): string {
+    const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(artifactUri);
+    if (!m) throw new MlflowError(`run artifact URI ${artifactUri} is not served by the tracking server (start it with --serve-artifacts)`, 0, 'UNSUPPORTED_ARTIFACT_STORE');
+    const base = m[1]!.replace(/\/+$/, '');
+    const rel = relPath.split('/').map(encodeURIComponent).join('/');
+    return `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${base}/${rel}`;
+  }
+
+  async uploadArtifact(artifactUri: string, relPath: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    const res = await fetch(this.artifactUrl(artifactUri, relPath), {
+      method: 'PUT',
+      body: bytes,
+      headers: { 'content-type': contentType },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!res.ok) throw new MlflowError(`MLflow artifact upload of ${relPath} failed (${res.status}): ${(await res.text()).slice(0, 300)}`, res.status, undefined);
+  }
+
+  async downloadArtifact(artifactUri: string, relPath: string): Promise<Uint8Array> {
+    const res = await fetch(this.artifactUrl(artifactUri, relPath), { signal: AbortSignal.timeout(this.timeoutMs) });
+    if (!res.ok) throw new MlflowError(`MLflow artifact download of ${relPath} failed (${res.status})`, res.status, res.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : undefined);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  // ── model registry ─────────────────────────────────────────────────────────
+  async getRegisteredModel(name: string): Promise<MlflowRegisteredModel | undefined> {
+    try {
+      const r = await this.call<{ registered_model: MlflowRegisteredModel }>('GET', 'registered-models/get', { name });
+      return r.registered_model;
+    } catch (err) {
+      if (err instanceof MlflowError && err.notFound) return undefined;
+      throw err;
+    }
+  }
+
+  async ensureRegisteredModel(name: string, description: string, tags: MlflowTag[] = []): Promise<void> {
+    try {
+      await this.call('POST', 'registered-models/create', { name, description, tags });
+    } catch (err) {
+      if (!(err instanceof MlflowError && err.alreadyExists)) throw err;
+    }
+  }
+
+  async searchRegisteredModels(maxResults = 100): Promise<MlflowRegisteredModel[]> {
+    const r = await this.call<{ registered_models?: MlflowRegisteredModel[] }>('GET', 'registered-models/search', { max_results: maxResults });
+    return r.registered_models ?? [];
+  }
+
+  async createModelVersion(name: string, source: string, runId: string, tags: MlflowTag[], description?: string): Promise<MlflowModelVersion> {
+    const r = await this.call<{ model_version: MlflowModelVersion }>('POST', 'model-versions/create', { name, source, run_id: runId, tags, description });
+    return r.model_version;
+  }
+
+  async getModelVersion(name: string, version: string): Promise<MlflowModelVersion | undefined> {
+    try {
+      const r = await this.call<{ model_version: MlflowModelVersion }>('GET', 'model-versions/get', { name, version });
+      return r.model_version;
+    } catch (err) {
+      if (err instanceof MlflowError && err.notFound) return undefined;
+      throw err;
+    }
+  }
+
+  async searchModelVersions(filter: string, maxResults = 1000): Promise<MlflowModelVersion[]> {
+    const r = await this.call<{ model_versions?: MlflowModelVersion[] }>('GET', 'model-versions/search', { filter, max_results: maxResults });
+    return r.model_versions ?? [];
+  }
+
+  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'model-versions/set-tag', { name, version, key, value });
+  }
+
+  async setAlias(name: string, alias: string, version: string): Promise<void> {
+    await this.call('POST', 'registered-models/alias', { name, alias, version });
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<MlflowModelVersion | undefined> {
+    try {
+      const r = await this.call<{ model_version: MlflowModelVersion }>('GET', 'registered-models/alias', { name, alias });
+      return r.model_version;
+    } catch (err) {
+      if (err instanceof MlflowError && err.notFound) return undefined;
+      throw err;
+    }
+  }
+
+  async health(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(3000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Quote a value for MLflow's search filter grammar. */
+export function mlflowQuote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export function tagsToRecord(tags: MlflowTag[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
+}

@@ -1,0 +1,81 @@
+/**
+ * The materialised-dataset store: validated datasets written once under the data folder, keyed by
+ * content digest, so activities pass a digest and a URI between them, never rows.
+ * Layout: <dataDir>/datasets/<digest>/{meta.json,x.f64,y.i32}. Writes go to a temp folder and are
+ * renamed into place, so a killed writer never leaves a half dataset that a reader would trust.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Dataset } from '../lib/data/table';
+
+export interface DatasetMeta {
+  digest: string;
+  name: string;
+  source: string;
+  featureNames: string[];
+  labelName: string;
+  classes: string[];
+  nRows: number;
+  nFeatures: number;
+}
+
+export function datasetDir(datasetsRoot: string, digest: string): string {
+  return path.join(datasetsRoot, digest);
+}
+
+export async function writeDataset(datasetsRoot: string, dataset: Dataset, meta: DatasetMeta): Promise<string> {
+  const dir = datasetDir(datasetsRoot, meta.digest);
+  if (existsSync(path.join(dir, 'meta.json'))) return dir;
+  const tmp = `${dir}.tmp-${randomUUID()}`;
+  await mkdir(tmp, { recursive: true });
+  await writeFile(path.join(tmp, 'x.f64'), toBytes(dataset.x));
+  await writeFile(path.join(tmp, 'y.i32'), toBytes(dataset.y));
+  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+  try {
+    await rename(tmp, dir);
+  } catch (err) {
+    // Another worker materialised the same digest first: same content, keep theirs.
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, 'meta.json'))) throw err;
+  }
+  return dir;
+}
+
+export async function readDatasetMeta(dir: string): Promise<DatasetMeta> {
+  return JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as DatasetMeta;
+}
+
+export async function readDataset(dir: string): Promise<{ meta: DatasetMeta; dataset: Dataset }> {
+  const meta = await readDatasetMeta(dir);
+  const xb = await readFile(path.join(dir, 'x.f64'));
+  const yb = await readFile(path.join(dir, 'y.i32'));
+  // Copy into aligned buffers: a Buffer's byteOffset is not guaranteed to be 8-aligned.
+  const x = new Float64Array(meta.nRows * meta.nFeatures);
+  new Uint8Array(x.buffer).set(xb);
+  const y = new Int32Array(meta.nRows);
+  new Uint8Array(y.buffer).set(yb);
+  return {
+    meta,
+    dataset: { featureNames: meta.featureNames, labelName: meta.labelName, classes: meta.classes, nRows: meta.nRows, nFeatures: meta.nFeatures, x, y },
+  };
+}
+
+export async function writeIndices(file: string, indices: Uint32Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomUUID()}`;
+  await writeFile(tmp, toBytes(indices));
+  await rename(tmp, file);
+}
+
+export async function readIndices(file: string): Promise<Uint32Array> {
+  const b = await readFile(file);
+  const out = new Uint32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+function toBytes(a: Float64Array | Int32Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}

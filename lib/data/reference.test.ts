@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { formatDatasetReference, parseDatasetReference } from './reference';
+
+const BUILTINS = ['iris', 'penguins'];
+
+describe('parseDatasetReference', () => {
+  it('accepts builtin names with and without the prefix', () => {
+    expect(parseDatasetReference('iris', BUILTINS)).toEqual({ ok: true, value: { kind: 'builtin', name: 'iris' } });
+    expect(parseDatasetReference('builtin:penguins', BUILTINS)).toEqual({ ok: true, value: { kind: 'builtin', name: 'penguins' } });
+  });
+
+  it('names the unknown dataset and lists the known ones', () => {
+    const r = parseDatasetReference('mnist', BUILTINS);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(/^unknown dataset "mnist" \(built-in: iris, penguins;/);
+    const b = parseDatasetReference('builtin:nope', BUILTINS);
+    if (!b.ok) expect(b.message).toMatch(/unknown dataset "nope"/);
+    else throw new Error('expected failure');
+  });
+
+  it('parses synthetic specs with defaults and rejects bad fields', () => {
+    const r = parseDatasetReference('synthetic:rows=1000,features=5,classes=3,seed=7', BUILTINS);
+    expect(r).toEqual({ ok: true, value: { kind: 'synthetic', rows: 1000, features: 5, classes: 3, seed: 7, separation: 1.5, labelNoise: 0.01 } });
+    expect(parseDatasetReference('synthetic:rows=5', BUILTINS)).toEqual({ ok: false, message: 'synthetic dataset: rows must be between 10 and 20000000 (got 5)' });
+    expect(parseDatasetReference('synthetic:rows=1.5', BUILTINS)).toEqual({ ok: false, message: 'synthetic dataset: rows must be an integer (got 1.5)' });
+    expect(parseDatasetReference('synthetic:colour=red', BUILTINS)).toEqual({
+      ok: false,
+      message: 'synthetic dataset: unknown field "colour" (known: rows, features, classes, seed, separation, noise)',
+    });
+    expect(parseDatasetReference('synthetic:rows', BUILTINS)).toEqual({ ok: false, message: 'synthetic dataset: "rows" is not key=value' });
+  });
+
+  it('recognises files by prefix or extension', () => {
+    expect(parseDatasetReference('data/x.csv', BUILTINS)).toEqual({ ok: true, value: { kind: 'file', path: 'data/x.csv', format: 'csv' } });
+    expect(parseDatasetReference('file:/tmp/a.JSON', BUILTINS)).toEqual({ ok: true, value: { kind: 'file', path: '/tmp/a.JSON', format: 'json' } });
+    expect(parseDatasetReference('file:/tmp/a.parquet', BUILTINS)).toEqual({ ok: false, message: 'dataset file /tmp/a.parquet must end in .csv or .json' });
+  });
+
+  it('formats canonically so equal references give equal strings', () => {
+    const a = parseDatasetReference('synthetic:seed=7,rows=1000', BUILTINS);
+    const b = parseDatasetReference('synthetic:rows=1000,seed=7', BUILTINS);
+    if (!a.ok || !b.ok) throw new Error('parse failed');
+    expect(formatDatasetReference(a.value)).toBe(formatDatasetReference(b.value));
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Dataset references: how users and workflows name data without carrying rows.
+ *   builtin:<name>            a dataset shipped inside an installed package (see datasets/catalog)
+ *   synthetic:rows=N,features=D,classes=K,seed=S[,separation=F,noise=F]
+ *   file:<path>               a CSV or JSON file on local disk (needs a label column)
+ * A bare known builtin name or a path ending in .csv/.json is accepted as shorthand.
+ */
+
+export type DatasetReference =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'synthetic'; rows: number; features: number; classes: number; seed: number; separation: number; labelNoise: number }
+  | { kind: 'file'; path: string; format: 'csv' | 'json' };
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const SYNTHETIC_LIMITS = { rows: [10, 20_000_000], features: [1, 10_000], classes: [2, 1000] } as const;
+
+export function parseDatasetReference(input: string, builtinNames: readonly string[]): ParseResult<DatasetReference> {
+  const raw = input.trim();
+  if (!raw) return { ok: false, message: 'dataset reference is empty' };
+  if (raw.startsWith('builtin:') || builtinNames.includes(raw)) {
+    const name = raw.replace(/^builtin:/, '');
+    if (!builtinNames.includes(name)) {
+      return { ok: false, message: `unknown dataset "${name}" (built-in: ${builtinNames.join(', ')}; or synthetic:rows=N,features=D,classes=K,seed=S; or file:<path>.csv)` };
+    }
+    return { ok: true, value: { kind: 'builtin', name } };
+  }
+  if (raw.startsWith('synthetic:')) return parseSynthetic(raw.slice('synthetic:'.length));
+  const filePath = raw.startsWith('file:') ? raw.slice('file:'.length) : raw;
+  const format = /\.csv$/i.test(filePath) ? 'csv' : /\.json$/i.test(filePath) ? 'json' : undefined;
+  if (raw.startsWith('file:') || format) {
+    if (!format) return { ok: false, message: `dataset file ${filePath} must end in .csv or .json` };
+    return { ok: true, value: { kind: 'file', path: filePath, format } };
+  }
+  return { ok: false, message: `unknown dataset "${raw}" (built-in: ${builtinNames.join(', ')}; or synthetic:rows=N,features=D,classes=K,seed=S; or file:<path>.csv)` };
+}
+
+function parseSynthetic(spec: string): ParseResult<DatasetReference> {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (!k || v === undefined) return { ok: false, message: `synthetic dataset: "${part}" is not key=value` };
+    fields.set(k.trim(), v.trim());
+  }
+  const known = ['rows', 'features', 'classes', 'seed', 'separation', 'noise'];
+  for (const k of fields.keys()) {
+    if (!known.includes(k)) return { ok: false, message: `synthetic dataset: unknown field "${k}" (known: ${known.join(', ')})` };
+  }
+  const int = (key: keyof typeof SYNTHETIC_LIMITS | 'seed', dflt: number): number | string => {
+    const v = fields.get(key);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n)) return `synthetic dataset: ${key} must be an integer (got ${v})`;
+    if (key !== 'seed') {
+      const [lo, hi] = SYNTHETIC_LIMITS[key];
+      if (n < lo || n > hi) return `synthetic dataset: ${key} must be between ${lo} and ${hi} (got ${v})`;
+    }
+    return n;
+  };
+  const float = (key: string, dflt: number, lo: number, hi: number): number | string => {
+    const v = fields.get(key);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < lo || n > hi) return `synthetic dataset: ${key} must be a number between ${lo} and ${hi} (got ${v})`;
+    return n;
+  };
+  const values = {
+    rows: int('rows', 10_000),
+    features: int('features', 20),
+    classes: int('classes', 2),
+    seed: int('seed', 1),
+    separation: float('separation', 1.5, 0, 100),
+    labelNoise: float('noise', 0.01, 0, 0.5),
+  };
+  for (const v of Object.values(values)) if (typeof v === 'string') return { ok: false, message: v };
+  return { ok: true, value: { kind: 'synthetic', ...(values as { rows: number; features: number; classes: number; seed: number; separation: number; labelNoise: number }) } };
+}
+
+/** The canonical string form, stable for equal references (used in ids and lineage tags). */
+export function formatDatasetReference(ref: DatasetReference): string {
+  switch (ref.kind) {
+    case 'builtin':
+      return `builtin:${ref.name}`;
+    case 'synthetic':
+      return `synthetic:rows=${ref.rows},features=${ref.features},classes=${ref.classes},seed=${ref.seed},separation=${ref.separation},noise=${ref.labelNoise}`;
+    case 'file':
+      return `file:${ref.path}`;
+  }
+}

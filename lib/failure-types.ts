@@ -1,0 +1,4 @@
+/** Failure types no retry can fix; shared by activities (which throw them) and workflows (which list them). */
+export const INVALID_DATASET = 'InvalidDataset';
+export const INVALID_INPUT = 'InvalidInput';
+export const NON_RETRYABLE_TYPES: string[] = [INVALID_DATASET, INVALID_INPUT];

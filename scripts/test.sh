@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Sets everything up (idempotent, fast the second time) and runs the whole test suite:
+# type check, unit tests, then integration tests against the real local stack
+# (PostgreSQL, Temporal dev server, MLflow), which it starts if needed and stops afterwards
+# only if it was the one that started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "==> type check"
+npx tsc --noEmit
+
+mkdir -p .flywheel
+echo "==> unit tests"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.flywheel/test-unit.json
+
+stack_was_up=$(node bin/flywheel.mjs status --json 2>/dev/null | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    try {
+      const parts = JSON.parse(s);
+      const core = parts.filter((p) => ["postgres", "temporal", "mlflow"].includes(p.name));
+      console.log(core.length === 3 && core.every((p) => p.state === "running" || p.state === "external") ? 1 : 0);
+    } catch { console.log(0); }
+  });')
+echo "==> local stack (already up: $stack_was_up)"
+node bin/flywheel.mjs up --no-workers
+if [ "$stack_was_up" != 1 ]; then
+  trap 'echo "==> stopping the stack this run started"; node bin/flywheel.mjs down || true' EXIT
+fi
+
+echo "==> integration tests (real Temporal, PostgreSQL, MLflow)"
+status=0
+npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.flywheel/test-integration.json || status=$?
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of [".flywheel/test-unit.json", ".flywheel/test-integration.json"]) {
+    if (!fs.existsSync(f)) continue;
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);
+  }
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+'
+exit $status

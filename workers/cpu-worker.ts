@@ -1,0 +1,29 @@
+/** The CPU activity pool: data, training, export, evaluation and registry activities. */
+import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../config/index';
+import { createActivities } from '../activities/index';
+import { closePools } from '../clients/db';
+import { resolveGitCommit } from './git-commit';
+import { connectWorker, installRuntime, logReady } from './runtime';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  installRuntime(config, 'cpu-worker', config.metrics.cpuWorkerPort);
+  const connection = await connectWorker(config);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueues.cpu,
+    activities: createActivities(config, resolveGitCommit(config)),
+    maxConcurrentActivityTaskExecutions: config.cpuWorker.maxConcurrentActivities,
+  });
+  logReady('cpu-worker', config.taskQueues.cpu);
+  await worker.run();
+  await closePools();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'error', component: 'cpu-worker', msg: 'worker failed', error: String(err?.stack ?? err) }));
+  process.exit(1);
+});

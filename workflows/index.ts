@@ -1,0 +1,2 @@
+/** Every workflow the workflow worker registers. */
+export { TrainingPipeline } from './training-pipeline';

@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { WorkflowFailedError } from '@temporalio/client';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +91,7 @@ describe('TrainingPipeline on the real stack', () => {
     // Determinism: the recorded history replays against the current workflow code.
     await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, result.workflowId);
     if (process.env.FLYWHEEL_RECORD_HISTORY) {
-      await writeFile(process.env.FLYWHEEL_RECORD_HISTORY, JSON.stringify(history, null, 1));
+      await writeFile(process.env.FLYWHEEL_RECORD_HISTORY, historyToJSON(history));
     }
   });
 

@@ -37,7 +37,7 @@ describe('parseHyperparameters', () => {
     [{ l2: -1 }, 'hyperparameter l2 must be >= 0 and <= 1 (got -1)'],
     [{ l2: Number.NaN }, 'hyperparameter l2 must be >= 0 and <= 1 (got NaN)'],
     [{ epochs: 2.5 }, 'hyperparameter epochs must be an integer >= 1 and <= 1000 (got 2.5)'],
-    [{ epochs: '1001' }, 'hyperparameter epochs must be an integer >= 1 and <= 1000 (got "1001")'],
+    [{ epochs: '1001' }, 'hyperparameter epochs must be an integer >= 1 and <= 1000 (got 1001)'],
     [{ batchSize: 0 }, 'hyperparameter batchSize must be an integer >= 1 and <= 65536 (got 0)'],
     [{ seed: -1 }, 'hyperparameter seed must be an integer >= 0 and <= 4294967295 (got -1)'],
     [{ lr: 0.1 }, 'unknown hyperparameter "lr" for softmax-regression (known: learningRate, l2, epochs, batchSize, seed)'],

@@ -111,6 +111,8 @@ function schemaFor<P extends Record<string, NumericParam>>(params: P) {
   return z.strictObject(shape);
 }
 
+/** Shows a value as the user typed it: CLI numbers arrive as numeric strings and print bare. */
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return NUMERIC.test(v.trim()) ? v.trim() : JSON.stringify(v);
+  return String(v);
 }

@@ -95,14 +95,20 @@ else
 fi
 
 # --- PostgreSQL server binaries -----------------------------------------------------------
+# The same search as scripts/stack/postgres.ts: PATH, then the highest /usr/lib/postgresql/*/bin.
+has_server_bins() { [ -x "$1/pg_ctl" ] && [ -x "$1/initdb" ] && [ -x "$1/postgres" ]; }
 find_pg_bin() {
-  if command -v pg_ctl > /dev/null && command -v initdb > /dev/null; then
-    dirname "$(command -v pg_ctl)"
-    return 0
-  fi
   local dir
+  local IFS=:
+  for dir in $PATH; do
+    if [ -n "$dir" ] && has_server_bins "$dir"; then
+      dirname "$(readlink -f "$dir/pg_ctl")"
+      return 0
+    fi
+  done
+  unset IFS
   for dir in $(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -t/ -k5 -n -r); do
-    if [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ]; then
+    if has_server_bins "$dir"; then
       echo "$dir"
       return 0
     fi

@@ -1,22 +1,35 @@
 /** The workflow worker: runs Flywheel's deterministic workflows and no activities. */
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
-import { loadConfig } from '../config/index';
+import { loadConfig, type FlywheelConfig } from '../config/index';
 import { connectWorker, installRuntime, logReady } from './runtime';
-import { WORKFLOWS_PATH } from './workflow-worker-path';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   installRuntime(config, 'workflow-worker', config.metrics.workflowWorkerPort);
   const connection = await connectWorker(config);
+  const codePath = bundleInChildProcess(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.workflows,
-    workflowsPath: WORKFLOWS_PATH,
+    workflowBundle: { codePath },
   });
+  await rm(codePath, { force: true }); // read into memory by create()
   logReady('workflow-worker', config.taskQueues.workflows);
   await worker.run();
   await connection.close();
+}
+
+/** Webpack's peak memory stays in the short-lived child; this process only loads the result. */
+function bundleInChildProcess(config: FlywheelConfig): string {
+  const out = path.join(config.dataDir, 'build', `workflow-bundle-${process.pid}.js`);
+  const script = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
 }
 
 main().catch((err) => {

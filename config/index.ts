@@ -28,6 +28,16 @@ const EnvSchema = z.object({
   FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).default(2),
   FLYWHEEL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
+  FLYWHEEL_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  FLYWHEEL_GATEWAY_PORT: port.default(8088),
+  /** Worker threads holding ONNX sessions: inference never runs on the gateway's event loop. */
+  FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(1).max(32).default(2),
+  /** Fallback for missed NOTIFYs (a dropped listener connection). */
+  FLYWHEEL_GATEWAY_POLL_MS: z.coerce.number().int().min(100).default(5000),
+  FLYWHEEL_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).default(200),
+  FLYWHEEL_GATEWAY_FLUSH_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
+  /** Predictions waiting to be written past this many are dropped (and counted), never queued without bound. */
+  FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
 });
 
 /** Every environment variable Flywheel reads: deployment files (compose) are checked against it. */
@@ -51,6 +61,17 @@ export interface FlywheelConfig {
   cpuWorker: { maxConcurrentActivities: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
+  gateway: {
+    host: string;
+    port: number;
+    /** Where clients (CLI, load generator) reach the gateway. */
+    url: string;
+    threads: number;
+    pollMs: number;
+    flushMs: number;
+    flushRows: number;
+    maxBufferRows: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -81,7 +102,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,
+    gateway: {
+      host: e.FLYWHEEL_GATEWAY_HOST,
+      port: e.FLYWHEEL_GATEWAY_PORT,
+      url: `http://${gatewayClientHost(e.FLYWHEEL_GATEWAY_HOST)}:${e.FLYWHEEL_GATEWAY_PORT}`,
+      threads: e.FLYWHEEL_GATEWAY_THREADS,
+      pollMs: e.FLYWHEEL_GATEWAY_POLL_MS,
+      flushMs: e.FLYWHEEL_GATEWAY_FLUSH_MS,
+      flushRows: e.FLYWHEEL_GATEWAY_FLUSH_ROWS,
+      maxBufferRows: e.FLYWHEEL_GATEWAY_BUFFER_ROWS,
+    },
   };
+}
+
+/** A gateway bound to every interface is still reached on loopback from this machine. */
+function gatewayClientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** The same server and credentials, another database: MLflow keeps its own schema apart from ours. */

@@ -100,3 +100,40 @@ describe('deriveSeed', () => {
     expect(Number.isInteger(deriveSeed(42, 1))).toBe(true);
   });
 });
+
+describe('shuffle and nextInt', () => {
+  it('shuffle draws exactly the indices nextInt would (the inlined fast path changes nothing)', () => {
+    const n = 1000;
+    const viaShuffle = createRng(21).shuffle(Array.from({ length: n }, (_, i) => i));
+    const r = createRng(21);
+    const viaNextInt = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = r.nextInt(i + 1);
+      [viaNextInt[i], viaNextInt[j]] = [viaNextInt[j], viaNextInt[i]];
+    }
+    expect(viaShuffle).toEqual(viaNextInt);
+  });
+
+  it('leaves the generator where the equivalent nextInt calls would', () => {
+    const a = createRng(4);
+    a.shuffle(new Uint32Array(50));
+    const b = createRng(4);
+    for (let i = 49; i > 0; i--) b.nextInt(i + 1);
+    expect(a.next()).toBe(b.next());
+  });
+
+  it('nextInt is unbiased on both sides of the 2^21 fast-path limit', () => {
+    const r = createRng(12);
+    for (const n of [2 ** 21, 2 ** 21 + 1, 3 * 2 ** 20]) {
+      let low = 0;
+      let outside = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const v = r.nextInt(n);
+        if (!(Number.isInteger(v) && v >= 0 && v < n)) outside++;
+        if (v < n / 2) low++;
+      }
+      expect(outside).toBe(0);
+      expect(Math.abs(low / 20_000 - 0.5)).toBeLessThan(0.02);
+    }
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * The serving gateway: fastify routes over the catalog (routing tables), the session pool
+ * (inference in worker threads), the prediction recorder and the feedback store.
+ *
+ *   POST /v1/models/:model/predict   { unitKey?, features: number[] } | { unitKey?, instances: number[][] }
+ *   POST /v1/feedback                { predictionId, kind, value?, label?, idempotencyKey? }
+ *   GET  /v1/models                  loaded versions, weights, faults
+ *   GET  /healthz                    200 once the deployment tables have been read
+ *   GET  /metrics                    Prometheus
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import pg from 'pg';
+import type { FlywheelConfig } from '../config/index';
+import { MlflowClient } from '../clients/mlflow';
+import { Catalog, type ServedVersion } from './catalog';
+import { injectError, injectWrongLabels, sleep } from './faults';
+import { storeFeedback } from './feedback';
+import { watchChanges, type ChangeFeed } from './listener';
+import { createMetrics, type GatewayMetrics } from './metrics';
+import { PredictionRecorder } from './recorder';
+import { BUCKETS, bucketOf } from './routing';
+import { SessionPool } from './session-pool';
+import { uuidv7 } from './uuid';
+import { featureMatrix, feedbackInput, predictEnvelope } from './validate';
+
+export interface Gateway {
+  app: FastifyInstance;
+  catalog: Catalog;
+  recorder: PredictionRecorder;
+  metrics: GatewayMetrics;
+  /** Resolves with the URL it listens on. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** Overrides config.gateway.port; 0 picks a free port (tests). */
+  port?: number;
+  host?: string;
+  logger?: boolean;
+}
+
+function fail(reply: FastifyReply, status: number, error: string, extra: object = {}) {
+  return reply.code(status).send({ error, ...extra });
+}
+
+function probabilityMap(classes: string[], probabilities: Float32Array, row: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const k = classes.length;
+  for (let j = 0; j < k; j++) out[classes[j]!] = probabilities[row * k + j]!;
+  return out;
+}
+
+export async function createGateway(config: FlywheelConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.logLevel },
+    // A line per request at a thousand requests a second would cost more than the request.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+  const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
+  db.on('error', () => undefined);
+  const metrics = createMetrics();
+  const pool = new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
+  const recorder = new PredictionRecorder(
+    db,
+    { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },
+    {
+      recorded: (n) => metrics.recorded.inc(n),
+      dropped: (n) => metrics.dropped.inc(n),
+      failed: (err) => {
+        metrics.recordFailures.inc();
+        app.log.warn({ err: err.message }, 'writing predictions failed; retrying');
+      },
+    },
+  );
+  const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow.trackingUri), metrics, app.log);
+  let feed: ChangeFeed | undefined;
+
+  // Malformed JSON and the like: the same one-line shape as our own 400s.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) app.log.error({ err: err.message }, 'request failed');
+    return fail(reply, status, status < 500 ? `body: ${err.message}` : 'internal error');
+  });
+
+  app.post<{ Params: { model: string } }>('/v1/models/:model/predict', async (req, reply) => {
+    const t0 = performance.now();
+    const { model } = req.params;
+    const route = catalog.route(model);
+    if (!route) {
+      metrics.badRequests.inc({ route: 'predict' });
+      return fail(reply, 404, `model ${model} is not deployed`);
+    }
+    const envelope = predictEnvelope(req.body);
+    if (!envelope.ok) {
+      metrics.badRequests.inc({ route: 'predict' });
+      return fail(reply, 400, envelope.message);
+    }
+    if (!route.table) return fail(reply, 503, route.unavailable ?? `model ${model} has no traffic to serve`);
+    const { unitKey, rows: rawRows, batch } = envelope.value;
+    const bucket = unitKey !== undefined ? bucketOf(unitKey) : Math.floor(Math.random() * BUCKETS);
+    const sv = route.versions[route.table[bucket]!]!;
+    const matrix = featureMatrix(envelope.value, sv.nFeatures);
+    if (!matrix.ok) {
+      metrics.badRequests.inc({ route: 'predict' });
+      return fail(reply, 400, matrix.message);
+    }
+    const rows = rawRows.length;
+    const createdAt = new Date();
+    const ids: string[] = [];
+    for (let r = 0; r < rows; r++) ids.push(uuidv7(createdAt.getTime()));
+    const out = await infer(sv, matrix.value, rows);
+    const latencyMs = performance.now() - t0;
+    sv.metrics.requests.inc();
+    sv.metrics.latency.observe(latencyMs / 1000);
+    const base = { model, version: sv.version };
+    for (let r = 0; r < rows; r++) {
+      recorder.record({
+        id: ids[r]!,
+        model,
+        version: sv.version,
+        unitKey: unitKey ?? null,
+        latencyMs,
+        outcome: out.ok ? 'ok' : 'error',
+        predictedLabel: out.ok ? sv.classes[out.labels[r]!]! : null,
+        createdAt,
+      });
+    }
+    if (!out.ok) {
+      sv.metrics.errors.inc();
+      return fail(reply, 500, out.error, batch ? { predictionIds: ids, ...base } : { predictionId: ids[0], ...base });
+    }
+    if (!batch) {
+      return { predictionId: ids[0], ...base, label: sv.classes[out.labels[0]!], probabilities: probabilityMap(sv.classes, out.probabilities, 0) };
+    }
+    return {
+      predictionIds: ids,
+      ...base,
+      labels: Array.from(out.labels, (l) => sv.classes[l]),
+      probabilities: ids.map((_, r) => probabilityMap(sv.classes, out.probabilities, r)),
+    };
+  });
+
+  /** Runs the model, then applies the version's injected faults; never throws. */
+  async function infer(sv: ServedVersion, data: Float32Array, rows: number) {
+    catalog.begin(sv);
+    try {
+      let result;
+      try {
+        result = await pool.run(sv.key, data, rows, sv.nFeatures);
+      } catch (err) {
+        app.log.error({ model: sv.model, version: sv.version, err: (err as Error).message }, 'inference failed');
+        return { ok: false as const, error: `model ${sv.model} version ${sv.version}: inference failed` };
+      }
+      const fault = sv.fault;
+      if (fault && fault.extraLatencyMs > 0) await sleep(fault.extraLatencyMs);
+      if (injectError(fault)) return { ok: false as const, error: `model ${sv.model} version ${sv.version}: injected fault` };
+      injectWrongLabels(fault, result.probabilities, result.labels, sv.classes.length);
+      return { ok: true as const, ...result };
+    } finally {
+      catalog.end(sv);
+    }
+  }
+
+  app.post('/v1/feedback', async (req, reply) => {
+    const input = feedbackInput(req.body);
+    if (!input.ok) {
+      metrics.badRequests.inc({ route: 'feedback' });
+      return fail(reply, 400, input.message);
+    }
+    let result;
+    try {
+      result = await storeFeedback(db, input.value);
+    } catch (err) {
+      app.log.error({ err: (err as Error).message }, 'storing feedback failed');
+      // Not stored, so not acknowledged: the client retries (with its idempotency key).
+      return fail(reply, 503, 'feedback could not be stored; retry');
+    }
+    if (result.status === 409) return fail(reply, 409, result.message);
+    if (result.status === 201) metrics.feedback.inc({ kind: input.value.kind });
+    return reply.code(result.status).send(result.body);
+  });
+
+  app.get('/v1/models', async () => ({
+    models: catalog.models().map((m) => ({
+      model: m.model,
+      revision: m.revision,
+      serving: m.table !== undefined,
+      ...(m.unavailable ? { unavailable: m.unavailable } : {}),
+      versions: m.versions.map((v) => ({
+        version: v.version,
+        weight: v.weight,
+        nFeatures: v.nFeatures,
+        classes: v.classes,
+        onnxSha256: v.onnxSha256,
+        inFlight: v.inFlight,
+        fault: v.fault ?? null,
+      })),
+    })),
+  }));
+
+  app.get('/healthz', async (_req, reply) => {
+    const body = {
+      status: catalog.reloadedOnce ? 'ok' : 'starting',
+      models: catalog.models().length,
+      threads: pool.size,
+      bufferedPredictions: recorder.size,
+      ...(catalog.lastReloadError ? { lastReloadError: catalog.lastReloadError } : {}),
+    };
+    return reply.code(catalog.reloadedOnce ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    metrics.bufferRows.set(recorder.size);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  return {
+    app,
+    catalog,
+    recorder,
+    metrics,
+    async listen() {
+      await catalog.reload();
+      feed = watchChanges(config.postgres.url, config.gateway.pollMs, () => void catalog.reload());
+      return app.listen({ port: opts.port ?? config.gateway.port, host: opts.host ?? config.gateway.host });
+    },
+    async close() {
+      await feed?.close();
+      // Stops accepting, then waits for the requests in flight.
+      await app.close();
+      await recorder.close();
+      await pool.close();
+      await db.end();
+    },
+  };
+}

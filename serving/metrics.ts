@@ -1,0 +1,31 @@
+/** The gateway's Prometheus metrics, in their own registry (tests start several gateways per process). */
+import client from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'flywheel_gateway_' });
+  const labelNames = ['model', 'version'] as const;
+  return {
+    registry,
+    requests: new client.Counter({ name: 'flywheel_gateway_predictions_total', help: 'Predict requests answered by a model version (a batch counts once)', labelNames, registers: [registry] }),
+    errors: new client.Counter({ name: 'flywheel_gateway_prediction_errors_total', help: 'Predict requests a model version failed (HTTP 500, injected faults included)', labelNames, registers: [registry] }),
+    latency: new client.Histogram({
+      name: 'flywheel_gateway_prediction_latency_seconds',
+      help: 'Time from request routed to response ready, per model version',
+      labelNames,
+      buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    badRequests: new client.Counter({ name: 'flywheel_gateway_bad_requests_total', help: 'Requests refused with HTTP 400 or 404', labelNames: ['route'] as const, registers: [registry] }),
+    weight: new client.Gauge({ name: 'flywheel_gateway_traffic_weight_basis_points', help: 'Traffic weight each loaded version is served with', labelNames, registers: [registry] }),
+    loadFailures: new client.Counter({ name: 'flywheel_gateway_model_load_failures_total', help: 'Model versions that could not be loaded (not served)', labelNames, registers: [registry] }),
+    reloadFailures: new client.Counter({ name: 'flywheel_gateway_reload_failures_total', help: 'Reloads of the deployment tables that failed (serving goes on with the last good state)', registers: [registry] }),
+    bufferRows: new client.Gauge({ name: 'flywheel_gateway_prediction_buffer_rows', help: 'Predictions waiting to be written to PostgreSQL', registers: [registry] }),
+    recorded: new client.Counter({ name: 'flywheel_gateway_predictions_recorded_total', help: 'Predictions written to PostgreSQL', registers: [registry] }),
+    dropped: new client.Counter({ name: 'flywheel_gateway_predictions_dropped_total', help: 'Predictions never written: the buffer was full, or shutdown could not write them', registers: [registry] }),
+    recordFailures: new client.Counter({ name: 'flywheel_gateway_prediction_write_failures_total', help: 'Batch writes of predictions that failed (the batch is retried)', registers: [registry] }),
+    feedback: new client.Counter({ name: 'flywheel_gateway_feedback_total', help: 'Feedback stored, by kind', labelNames: ['kind'] as const, registers: [registry] }),
+  };
+}

@@ -1,0 +1,91 @@
+// One worker thread of the gateway's session pool: it owns an onnxruntime session per loaded
+// model version and runs inferences off the gateway's event loop (session.run holds the thread it
+// runs on). Plain JavaScript so a thread starts without a TypeScript loader: less memory per thread.
+//
+// Messages in:  { op: 'load', key, bytes } | { op: 'unload', key } | { op: 'run', id, key, data, rows, cols }
+// Messages out: { op: 'loaded', key, inputs, outputs } | { op: 'failed', key, error }
+//               { op: 'result', id, probabilities, labels } | { op: 'error', id, error }
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+/** key → { session, running, unloadWhenIdle } */
+const sessions = new Map();
+
+// One intra-op thread: the pool is the parallelism, and per-session thread pools on a small
+// machine would only fight the gateway's own threads for cores.
+const SESSION_OPTIONS = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+
+function metadataOf(list) {
+  return list.map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.type, shape: m.shape ? [...m.shape] : undefined }));
+}
+
+async function load({ key, bytes }) {
+  try {
+    const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    const previous = sessions.get(key);
+    sessions.set(key, { session, running: 0, unloadWhenIdle: false });
+    if (previous) await release(previous);
+    parentPort.postMessage({ op: 'loaded', key, inputs: metadataOf(session.inputMetadata), outputs: metadataOf(session.outputMetadata) });
+  } catch (err) {
+    parentPort.postMessage({ op: 'failed', key, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function release(entry) {
+  if (entry.running > 0) {
+    entry.unloadWhenIdle = true;
+    return;
+  }
+  await entry.session.release().catch(() => undefined);
+}
+
+async function unload({ key }) {
+  const entry = sessions.get(key);
+  if (!entry) return;
+  sessions.delete(key);
+  await release(entry);
+}
+
+async function run({ id, key, data, rows, cols }) {
+  const entry = sessions.get(key);
+  if (!entry) {
+    parentPort.postMessage({ op: 'error', id, error: `model version ${key} is not loaded in this thread` });
+    return;
+  }
+  entry.running++;
+  try {
+    const input = entry.session.inputNames[0];
+    const out = await entry.session.run({ [input]: new ort.Tensor('float32', data, [rows, cols]) });
+    const probabilities = out.probabilities.data;
+    const k = probabilities.length / rows;
+    const labels = new Int32Array(rows);
+    if (out.label) {
+      for (let r = 0; r < rows; r++) labels[r] = Number(out.label.data[r]);
+    } else {
+      // Models without a label output: the most probable class.
+      for (let r = 0; r < rows; r++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (probabilities[r * k + j] > probabilities[r * k + best]) best = j;
+        labels[r] = best;
+      }
+    }
+    const probs = new Float32Array(probabilities);
+    parentPort.postMessage({ op: 'result', id, probabilities: probs, labels }, [probs.buffer, labels.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ op: 'error', id, error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    entry.running--;
+    if (entry.unloadWhenIdle && entry.running === 0) await entry.session.release().catch(() => undefined);
+  }
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.op === 'run') void run(msg);
+  else if (msg.op === 'load') void load(msg);
+  else if (msg.op === 'unload') void unload(msg);
+});

@@ -7,7 +7,7 @@ import { getPool } from '../clients/db';
 import { datasetDigest } from '../lib/data/digest';
 import { stratifiedSplit } from '../lib/data/split';
 import { loadDataset } from '../datasets/load';
-import { readDataset, readDatasetMeta, writeDataset, writeIndices, type DatasetMeta } from '../datasets/store';
+import { readDataset, readIndices, writeDataset, writeIndices, type DatasetMeta } from '../datasets/store';
 import { invalidDataset } from './errors';
 
 export interface DatasetRef extends DatasetMeta {
@@ -24,6 +24,8 @@ export interface SplitInput {
   datasetUri: string;
   holdoutFraction: number;
   seed: number;
+  /** Split only these rows (e.g. a validation set carved from the training split); default all rows. */
+  withinUri?: string;
 }
 
 export interface SplitRef {
@@ -68,19 +70,23 @@ export function createDataActivities(config: FlywheelConfig) {
     },
 
     async splitDataset(input: SplitInput): Promise<SplitRef> {
-      const dir = path.join(input.datasetUri, 'splits', `seed${input.seed}-holdout${input.holdoutFraction}`);
+      const parent = input.withinUri ? path.basename(input.withinUri, '.u32').replace(/[^A-Za-z0-9_-]/g, '') + '-' : '';
+      const dir = input.withinUri
+        ? path.join(path.dirname(input.withinUri), `${parent}seed${input.seed}-holdout${input.holdoutFraction}`)
+        : path.join(input.datasetUri, 'splits', `seed${input.seed}-holdout${input.holdoutFraction}`);
       const trainUri = path.join(dir, 'train.u32');
       const holdoutUri = path.join(dir, 'holdout.u32');
-      const meta = await readDatasetMeta(input.datasetUri);
-      // The split is a pure function of (content, fraction, seed): a retry may reuse a finished one.
+      // The split is a pure function of (content, rows, fraction, seed): a retry may reuse a finished one.
       if (!(existsSync(trainUri) && existsSync(holdoutUri))) {
         const { dataset } = await readDataset(input.datasetUri);
-        const { train, holdout } = stratifiedSplit(dataset.y, dataset.classes.length, input.holdoutFraction, input.seed);
-        await writeIndices(trainUri, train);
-        await writeIndices(holdoutUri, holdout);
+        const rows = input.withinUri ? await readIndices(input.withinUri) : undefined;
+        const y = rows ? Int32Array.from(rows, (r) => dataset.y[r]!) : dataset.y;
+        const { train, holdout } = stratifiedSplit(y, dataset.classes.length, input.holdoutFraction, input.seed);
+        await writeIndices(trainUri, rows ? Uint32Array.from(train, (i) => rows[i]!) : train);
+        await writeIndices(holdoutUri, rows ? Uint32Array.from(holdout, (i) => rows[i]!) : holdout);
       }
-      const trainRows = (await stat(trainUri)).size / Uint32Array.BYTES_PER_ELEMENT;
-      return { trainUri, holdoutUri, trainRows, holdoutRows: meta.nRows - trainRows };
+      const size = async (f: string) => (await stat(f)).size / Uint32Array.BYTES_PER_ELEMENT;
+      return { trainUri, holdoutUri, trainRows: await size(trainUri), holdoutRows: await size(holdoutUri) };
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { FlywheelConfig } from '../config/index';
 import { createDataActivities } from './data';
 import { createEvaluationActivities } from './evaluation';
+import { createHpoActivities } from './hpo';
 import { createExportActivities } from './export';
 import { createPipelineRecordActivities } from './pipeline-record';
 import { createRegistryActivities } from './registry';
@@ -15,5 +16,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createEvaluationActivities(config),
     ...createRegistryActivities(config, gitCommit),
     ...createPipelineRecordActivities(config),
+    ...createHpoActivities(config),
   };
 }

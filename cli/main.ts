@@ -5,6 +5,7 @@ import { downCommand, statusCommand, upCommand } from './commands/stack';
 import { trainCommand } from './commands/train';
 import { listWorkflows, showWorkflow } from './commands/workflows';
 import { listModels, showModel } from './commands/models';
+import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
 import { runCommand } from './output';
 
 const program = new Command();
@@ -32,19 +33,58 @@ json(program.command('down').description('stop what `flywheel up` started'))
 json(program.command('status').description("each part's health"))
   .action(withConfig((config, opts: { json?: boolean }) => statusCommand(config, opts)));
 
+const collect = (v: string, acc: string[]) => [...acc, v];
+const searchOptions = (cmd: Command) =>
+  cmd
+    .option('--space <file>', 'search space as a JSON or YAML file')
+    .option('--search-param <name=spec>', 'search one parameter: float:LOW:HIGH[:log][:step=S], int:LOW:HIGH[:log], cat:A,B,C (repeatable)', collect, [] as string[])
+    .option('--trials <n>', 'number of trials', '20')
+    .option('--parallel <k>', 'trials run at once', '2')
+    .option('--pruner <name>', 'none, median or successive-halving', 'median')
+    .option('--metric <name>', 'validation metric to optimise: logLoss, accuracy, f1, auc', 'logLoss')
+    .option('--seed <n>', 'study seed (same seed, same proposals)');
+
 json(
-  program
-    .command('train')
-    .description('train a model: validate → split → train → export ONNX → evaluate → MLflow run → registry')
-    .requiredOption('-d, --dataset <ref>', 'builtin name (penguins, iris, breast-cancer, wine), synthetic:rows=N,features=D,classes=K,seed=S, or a .csv/.json file')
-    .option('-m, --model <name>', 'registered model name (default: from the dataset)')
-    .option('-f, --family <family>', 'model family', 'softmax-regression')
-    .option('-l, --label <column>', 'label column of a file dataset')
-    .option('-p, --param <key=value>', 'hyperparameter, repeatable (learningRate, l2, epochs, batchSize, seed)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--holdout <fraction>', 'holdout fraction for evaluation', undefined)
-    .option('--split-seed <n>', 'seed of the stratified split', undefined)
-    .option('-w, --wait', 'wait for the result, showing live progress'),
-).action(withConfig((config, opts) => trainCommand(config, opts as Parameters<typeof trainCommand>[1])));
+  searchOptions(
+    program
+      .command('train')
+      .description('train a model: validate → split → train → export ONNX → evaluate → MLflow run → registry')
+      .requiredOption('-d, --dataset <ref>', 'builtin name (penguins, iris, breast-cancer, wine), synthetic:rows=N,features=D,classes=K,seed=S, or a .csv/.json file')
+      .option('-m, --model <name>', 'registered model name (default: from the dataset)')
+      .option('-f, --family <family>', 'model family', 'softmax-regression')
+      .option('-l, --label <column>', 'label column of a file dataset')
+      .option('-p, --param <key=value>', 'hyperparameter, repeatable (learningRate, l2, epochs, batchSize, seed)', collect, [] as string[])
+      .option('--holdout <fraction>', 'holdout fraction for evaluation', undefined)
+      .option('--split-seed <n>', 'seed of the stratified split', undefined)
+      .option('--search <sampler>', 'search hyperparameters first (tpe, gp, random, grid), then train the best')
+      .option('-w, --wait', 'wait for the result, showing live progress'),
+  ),
+).action(
+  withConfig((config, opts) => {
+    const o = opts as Parameters<typeof trainCommand>[1] & HpoStartOptions & { search?: string };
+    if (o.search) return hpoStartCommand(config, { ...o, sampler: o.search, trainBest: true });
+    return trainCommand(config, o);
+  }),
+);
+
+const hpo = program.command('hpo').description('hyperparameter searches (grid, random, TPE, Gaussian-process Bayesian)');
+json(
+  searchOptions(
+    hpo
+      .command('start')
+      .description('start a durable search; the best configuration is then trained and registered')
+      .requiredOption('-d, --dataset <ref>', 'dataset reference, as for train')
+      .option('-m, --model <name>', 'registered model name (default: from the dataset)')
+      .option('-f, --family <family>', 'model family', 'softmax-regression')
+      .option('-l, --label <column>', 'label column of a file dataset')
+      .option('-p, --param <key=value>', 'hyperparameter held fixed in every trial (repeatable)', collect, [] as string[])
+      .option('--sampler <name>', 'tpe, gp, random or grid', 'tpe')
+      .option('--no-train-best', 'stop after the search: do not train and register the best configuration')
+      .option('-w, --wait', 'wait for the result, showing live progress'),
+  ),
+).action(withConfig((config, opts) => hpoStartCommand(config, opts as HpoStartOptions)));
+json(hpo.command('status <workflowId>').description('trials done, running, pruned; best so far'))
+  .action(withConfig((config, id: string, opts: { json?: boolean }) => hpoStatusCommand(config, id, opts)));
 
 const workflows = program.command('workflows').description('Flywheel workflows in Temporal');
 json(workflows.command('list').description('recent workflows, newest first'))

@@ -1,2 +1,3 @@
 /** Every workflow the workflow worker registers. */
 export { TrainingPipeline } from './training-pipeline';
+export { HyperparameterSearch } from './hyperparameter-search';

@@ -229,14 +229,15 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
     wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'train-best' }]);
     const childId = `${info.workflowId}-best`;
     status.final = { workflowId: childId };
-    result.final = await wf.executeChild('TrainingPipeline', {
+    const final: TrainingPipelineResult = await wf.executeChild('TrainingPipeline', {
       workflowId: childId,
       taskQueue: info.taskQueue,
       args: [{ model: cfg.model, dataset: cfg.dataset, labelColumn: cfg.labelColumn, family: cfg.family, hyperparameters, holdoutFraction: cfg.holdoutFraction, splitSeed: cfg.splitSeed, taskQueues: cfg.taskQueues }],
       typedSearchAttributes: [{ key: MODEL_NAME, value: cfg.model }],
       staticSummary: `Train ${cfg.model} with the best of ${trials.length} trials (${cfg.sampler})`,
     });
-    status.final.version = result.final.version;
+    result.final = final;
+    status.final.version = final.version;
   }
   status.stage = 'done';
   status.state = 'completed';

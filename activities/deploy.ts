@@ -57,7 +57,6 @@ function beat(): void {
 
 /** Loads the bytes in onnxruntime-node and runs two dummy rows; throws ModelCheckError on any defect. */
 export async function checkOnnx(bytes: Uint8Array): Promise<ModelInfo> {
-  const info = modelInfo(bytes);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -65,6 +64,7 @@ export async function checkOnnx(bytes: Uint8Array): Promise<ModelInfo> {
     throw new ModelCheckError(`onnxruntime cannot load it: ${(err as Error).message.split('\n')[0]}`);
   }
   try {
+    const info = modelInfo(bytes);
     checkSignature(info, session.inputMetadata, session.outputMetadata);
     const rows = 2;
     const data = new Float32Array(rows * info.nFeatures).fill(1, info.nFeatures);

@@ -66,7 +66,10 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     db,
     { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },
     {
-      recorded: (n) => metrics.recorded.inc(n),
+      recorded: (n) => {
+        metrics.recorded.inc(n);
+        metrics.batches.inc();
+      },
       dropped: (n) => metrics.dropped.inc(n),
       failed: (err) => {
         metrics.recordFailures.inc();

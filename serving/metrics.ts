@@ -24,6 +24,7 @@ export function createMetrics() {
     reloadFailures: new client.Counter({ name: 'flywheel_gateway_reload_failures_total', help: 'Reloads of the deployment tables that failed (serving goes on with the last good state)', registers: [registry] }),
     bufferRows: new client.Gauge({ name: 'flywheel_gateway_prediction_buffer_rows', help: 'Predictions waiting to be written to PostgreSQL', registers: [registry] }),
     recorded: new client.Counter({ name: 'flywheel_gateway_predictions_recorded_total', help: 'Predictions written to PostgreSQL', registers: [registry] }),
+    batches: new client.Counter({ name: 'flywheel_gateway_prediction_batches_total', help: 'INSERT statements that wrote predictions (one per batch)', registers: [registry] }),
     dropped: new client.Counter({ name: 'flywheel_gateway_predictions_dropped_total', help: 'Predictions never written: the buffer was full, or shutdown could not write them', registers: [registry] }),
     recordFailures: new client.Counter({ name: 'flywheel_gateway_prediction_write_failures_total', help: 'Batch writes of predictions that failed (the batch is retried)', registers: [registry] }),
     feedback: new client.Counter({ name: 'flywheel_gateway_feedback_total', help: 'Feedback stored, by kind', labelNames: ['kind'] as const, registers: [registry] }),

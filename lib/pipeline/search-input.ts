@@ -98,7 +98,8 @@ export function checkSearchInput(input: HyperparameterSearchInput): Checked<Norm
       ...input,
       family: family.family,
       space: space.space,
-      fixed: Object.fromEntries(Object.keys(fixedRaw).map((k) => [k, (family.hyperparameters as unknown as Record<string, number>)[k]!])),
+      // Everything not searched is fixed: the user's values, else the family's defaults.
+      fixed: Object.fromEntries(Object.entries(family.hyperparameters as unknown as Record<string, number>).filter(([k]) => !(k in space.space))),
       pruner,
       metric,
       seed: input.seed ?? 1,

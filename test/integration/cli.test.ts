@@ -45,6 +45,11 @@ describe('flywheel train rejects bad input at the edge', () => {
     ['malformed --param', ['--dataset', 'iris', '-p', 'epochs'], /^flywheel: --param "epochs" must be key=value/],
     ['unknown hyperparameter', ['--dataset', 'iris', '-p', 'lr=0.1'], /^flywheel: unknown hyperparameter "lr" for softmax-regression/],
     ['bad holdout', ['--dataset', 'iris', '--holdout', '1.5'], /^flywheel: holdout fraction must be > 0 and < 1 \(got 1.5\)$/],
+    ['search: log scale from 0', ['--dataset', 'iris', '--search', 'tpe', '--search-param', 'learningRate=float:0:1:log'], /^flywheel: search space: parameter "learningRate": low \(0\) must be > 0 when log is true$/],
+    ['search: not a hyperparameter', ['--dataset', 'iris', '--search', 'tpe', '--search-param', 'foo=float:0:1'], /^flywheel: search space: parameter "foo" is not a hyperparameter of softmax-regression/],
+    ['search: range outside the family', ['--dataset', 'iris', '--search', 'tpe', '--search-param', 'learningRate=float:0.01:20'], /^flywheel: search space: parameter "learningRate" allows 20: hyperparameter learningRate must be > 0 and <= 10 \(got 20\)$/],
+    ['search: unknown sampler', ['--dataset', 'iris', '--search', 'bayes'], /^flywheel: unknown sampler "bayes" \(known: grid, random, tpe, gp\)$/],
+    ['search: zero trials', ['--dataset', 'iris', '--search', 'tpe', '--trials', '0'], /^flywheel: trials must be an integer between 1 and 10000 \(got 0\)$/],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: one line, exit 2, nothing started`, async () => {

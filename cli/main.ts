@@ -1,12 +1,11 @@
 /** The `flywheel` command line. Every command takes --json; every failure is one line and a non-zero exit. */
 import { Command } from 'commander';
-import { loadConfig } from '../config/index';
+import { collect, json, withConfig } from './command-kit';
 import { downCommand, statusCommand, upCommand } from './commands/stack';
 import { trainCommand } from './commands/train';
 import { listWorkflows, showWorkflow } from './commands/workflows';
 import { listModels, showModel } from './commands/models';
 import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
-import { runCommand } from './output';
 
 const program = new Command();
 program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
@@ -15,13 +14,6 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-const json = (cmd: Command) => cmd.option('--json', 'print one JSON document for scripts');
-// Config errors (a malformed environment variable) are reported like any other bad input.
-const withConfig = <A extends unknown[]>(fn: (config: ReturnType<typeof loadConfig>, ...args: A) => Promise<void>) =>
-  (...args: A) => {
-    const opts = args.find((a) => a && typeof a === 'object' && !Array.isArray(a) && 'json' in (a as object)) as { json?: boolean } | undefined;
-    return runCommand(opts?.json ?? process.argv.includes('--json'), () => fn(loadConfig(), ...args));
-  };
 
 json(program.command('up').description('start the local stack and workers (only what is not already running)'))
   .option('--no-workers', 'start PostgreSQL, Temporal and MLflow only')
@@ -33,7 +25,6 @@ json(program.command('down').description('stop what `flywheel up` started'))
 json(program.command('status').description("each part's health"))
   .action(withConfig((config, opts: { json?: boolean }) => statusCommand(config, opts)));
 
-const collect = (v: string, acc: string[]) => [...acc, v];
 const searchOptions = (cmd: Command) =>
   cmd
     .option('--space <file>', 'search space as a JSON or YAML file')

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { injectError, injectWrongLabels } from './faults';
+import { uuidv7, uuidv7Time } from './uuid';
+import { featureMatrix, feedbackInput, isUuid, predictEnvelope } from './validate';
+
+describe('predictEnvelope + featureMatrix', () => {
+  it('turns one row or a batch into a float32 matrix', () => {
+    const single = predictEnvelope({ unitKey: 'u', features: [1, 2.5] });
+    expect(single).toEqual({ ok: true, value: { unitKey: 'u', rows: [[1, 2.5]], batch: false } });
+    const batch = predictEnvelope({ instances: [[1, 2], [3, 4]] });
+    expect(batch.ok && featureMatrix(batch.value, 2)).toEqual({ ok: true, value: Float32Array.from([1, 2, 3, 4]) });
+  });
+
+  it('names the field of the first problem', () => {
+    const msg = (body: unknown, n = 3) => {
+      const e = predictEnvelope(body);
+      if (!e.ok) return e.message;
+      const m = featureMatrix(e.value, n);
+      return m.ok ? 'ok' : m.message;
+    };
+    expect(msg({ features: [1, 2] })).toBe('features: expected 3 numbers, got 2');
+    expect(msg({ features: [1, 2, Number.NaN] })).toBe('features[2]: must be a finite number');
+    expect(msg({ features: [1, '2', 3] })).toBe('features[1]: must be a finite number');
+    expect(msg({ features: [1, 2, 3.4e38] })).toBe('ok');
+    expect(msg({ features: [1, 2, 3.5e39] })).toBe('features[2]: must be a finite number');
+    expect(msg({ instances: [[1, 2, 3], [1, 2, 3, 4]] })).toBe('instances[1]: expected 3 numbers, got 4');
+    expect(msg({ instances: [[1, 2, 3], [1, true, 3]] })).toBe('instances[1][1]: must be a finite number');
+    expect(msg({ unitKey: '', features: [1, 2, 3] })).toBe('unitKey: must be a non-empty string of at most 256 characters');
+    expect(msg({})).toBe('features: required (or instances for a batch)');
+    expect(msg(null)).toBe('body: expected a JSON object with features or instances');
+  });
+});
+
+describe('feedbackInput', () => {
+  const id = uuidv7();
+  it('accepts each kind with its value rules', () => {
+    expect(feedbackInput({ predictionId: id, kind: 'rating', value: 5 }).ok).toBe(true);
+    expect(feedbackInput({ predictionId: id, kind: 'dwell', value: 0 }).ok).toBe(true);
+    expect(feedbackInput({ predictionId: id, kind: 'click' })).toEqual({ ok: true, value: { predictionId: id, kind: 'click', value: null, label: null, idempotencyKey: null } });
+    expect(feedbackInput({ predictionId: id.toUpperCase(), kind: 'label', label: 'cat', idempotencyKey: 'k' })).toEqual({
+      ok: true,
+      value: { predictionId: id, kind: 'label', value: null, label: 'cat', idempotencyKey: 'k' },
+    });
+  });
+  it('refuses out-of-range values with the field named', () => {
+    expect(feedbackInput({ predictionId: id, kind: 'rating', value: 0.5 })).toEqual({ ok: false, message: 'value: a rating must be a number from 1 to 5' });
+    expect(feedbackInput({ predictionId: id, kind: 'dwell', value: -0.1 })).toEqual({ ok: false, message: 'value: dwell must be a number of seconds ≥ 0' });
+    expect(feedbackInput({ predictionId: id, kind: 'click', idempotencyKey: 7 })).toEqual({ ok: false, message: 'idempotencyKey: must be a non-empty string of at most 256 characters' });
+  });
+});
+
+describe('uuidv7', () => {
+  it('is a version-7 UUID carrying the time, and sorts by time', () => {
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    expect(isUuid(a)).toBe(true);
+    expect(a[14]).toBe('7');
+    expect(uuidv7Time(a)).toBe(1_700_000_000_000);
+    expect(a < b).toBe(true);
+  });
+});
+
+describe('fault injection', () => {
+  const fault = { errorRate: 0.5, extraLatencyMs: 0, wrongLabelRate: 1 };
+  it('fails requests at the error rate', () => {
+    expect(injectError(fault, () => 0.4)).toBe(true);
+    expect(injectError(fault, () => 0.6)).toBe(false);
+    expect(injectError(undefined)).toBe(false);
+  });
+  it('serves another class with consistent probabilities', () => {
+    const probs = Float32Array.from([0.7, 0.2, 0.1]);
+    const labels = Int32Array.from([0]);
+    injectWrongLabels(fault, probs, labels, 3, () => 0);
+    expect(labels[0]).toBe(1);
+    expect(Array.from(probs)).toEqual([Math.fround(0.2), Math.fround(0.7), Math.fround(0.1)]);
+  });
+});

@@ -52,8 +52,16 @@ describe('HyperparameterSearch', () => {
       const handle = await env.client.workflow.start('HyperparameterSearch', {
         taskQueue: env.taskQueues.workflows,
         workflowId,
-        // Learning rates down to 1e-6 barely move in 12 epochs: the median pruner must stop such trials.
-        args: [searchInput(model, { trials: 16, space: { learningRate: { type: 'float', low: 1e-6, high: 1, log: true }, batchSize: { type: 'categorical', choices: [8, 32, 128] } } })],
+        // Learning rates down to 1e-6 barely move: the median pruner must stop such trials. Epochs
+        // of 160k rows last long enough for a prune decision to reach a trial before it ends.
+        args: [
+          searchInput(model, {
+            dataset: 'synthetic:rows=200000,features=20,classes=2,seed=9',
+            fixed: { epochs: 8 },
+            trials: 16,
+            space: { learningRate: { type: 'float', low: 1e-6, high: 1, log: true }, batchSize: { type: 'categorical', choices: [8, 32, 128] } },
+          }),
+        ],
         typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
       });
       const result = (await handle.result()) as SearchResult;
@@ -65,12 +73,12 @@ describe('HyperparameterSearch', () => {
     expect(result.trials.complete).toBeGreaterThanOrEqual(5);
     expect(result.trials.pruned).toBeGreaterThanOrEqual(1);
     expect(Number.isFinite(result.best.value)).toBe(true);
-    expect(result.hyperparameters).toMatchObject({ epochs: 12, ...result.best.params });
+    expect(result.hyperparameters).toMatchObject({ epochs: 8, ...result.best.params });
     expect(status.state).toBe('completed');
 
     // The best configuration was trained, evaluated as ONNX and registered by the child pipeline.
     expect(result.final?.version).toBe('1');
-    expect(result.final?.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(result.final?.metrics.accuracy).toBeGreaterThan(0.75);
     const versions = await env.mlflow.searchModelVersions(`name=${mlflowQuote(model)}`);
     expect(versions).toHaveLength(1);
 

@@ -3,6 +3,8 @@ import type { FlywheelConfig } from '../config/index';
 import { createDataActivities } from './data';
 import { createEvaluationActivities } from './evaluation';
 import { createHpoActivities } from './hpo';
+import { createCanaryActivities } from './canary';
+import { createServingActivities } from './deploy';
 import { createExportActivities } from './export';
 import { createPipelineRecordActivities } from './pipeline-record';
 import { createRegistryActivities } from './registry';
@@ -17,5 +19,7 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createRegistryActivities(config, gitCommit),
     ...createPipelineRecordActivities(config),
     ...createHpoActivities(config),
+    ...createServingActivities(config),
+    ...createCanaryActivities(config),
   };
 }

@@ -1,3 +1,4 @@
 /** Every workflow the workflow worker registers. */
 export { TrainingPipeline } from './training-pipeline';
 export { HyperparameterSearch } from './hyperparameter-search';
+export { CanaryRollout } from './canary-rollout';

@@ -6,6 +6,7 @@ import { trainCommand } from './commands/train';
 import { listWorkflows, showWorkflow } from './commands/workflows';
 import { listModels, showModel } from './commands/models';
 import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
+import { registerCanaryCommands } from './commands/canary';
 
 const program = new Command();
 program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
@@ -89,5 +90,7 @@ const models = program.command('models').description('registered models (MLflow 
 json(models.command('list').description('registered models')).action(withConfig((config, opts: { json?: boolean }) => listModels(config, opts)));
 json(models.command('show <name> [version]').description('versions of a model, or one version with its lineage'))
   .action(withConfig((config, name: string, version: string | undefined, opts: { json?: boolean }) => showModel(config, name, version, opts)));
+
+registerCanaryCommands(program);
 
 await program.parseAsync(process.argv);

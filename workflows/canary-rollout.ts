@@ -56,10 +56,10 @@ export interface RolloutResult {
 }
 
 export const rolloutStatusQuery = wf.defineQuery<RolloutStatus>('status');
-export const promoteUpdate = wf.defineUpdate<RolloutStatus, [string?]>('promote');
-export const pauseUpdate = wf.defineUpdate<RolloutStatus, [string?]>('pause');
+export const promoteUpdate = wf.defineUpdate<RolloutStatus, [string]>('promote');
+export const pauseUpdate = wf.defineUpdate<RolloutStatus, [string]>('pause');
 export const resumeUpdate = wf.defineUpdate<RolloutStatus, []>('resume');
-export const abortUpdate = wf.defineUpdate<RolloutStatus, [string?]>('abort');
+export const abortUpdate = wf.defineUpdate<RolloutStatus, [string]>('abort');
 
 /** The status keeps the newest analyses only: queries and histories stay small on long rollouts. */
 const MAX_ANALYSES_KEPT = 50;
@@ -106,17 +106,17 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
     if (finished()) throw new Error(`rollout of ${cfg.model} v${cfg.candidateVersion} already ended (${status.state})`);
     if (abortReason !== undefined || promoteReason !== undefined) throw new Error('a promote or abort is already in progress');
   };
-  wf.setHandler(promoteUpdate, (reason?: string) => ((promoteReason = reason || 'promoted by user'), status), { validator: (_reason?: string) => mustBeRunning() });
-  wf.setHandler(abortUpdate, (reason?: string) => ((abortReason = reason || 'aborted by user'), status), { validator: (_reason?: string) => mustBeRunning() });
+  wf.setHandler(promoteUpdate, (reason: string) => ((promoteReason = reason || 'promoted by user'), status), { validator: (_reason: string) => mustBeRunning() });
+  wf.setHandler(abortUpdate, (reason: string) => ((abortReason = reason || 'aborted by user'), status), { validator: (_reason: string) => mustBeRunning() });
   wf.setHandler(
     pauseUpdate,
-    (reason?: string) => {
+    (reason: string) => {
       status.state = 'paused';
       decide('pause', reason || 'paused by user');
       return status;
     },
     {
-      validator: (_reason?: string) => {
+      validator: (_reason: string) => {
         mustBeRunning();
         if (status.state === 'paused') throw new Error('rollout is already paused');
       },

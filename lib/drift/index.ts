@@ -1,0 +1,3 @@
+export { Adwin, ADWIN_DEFAULTS, type AdwinOptions, type AdwinSnapshot, type DriftResult } from './adwin';
+export { psi, psiReference, PSI_EPSILON, type PsiOptions, type PsiReference, type PsiResult } from './psi';
+export { kolmogorovSf, ksTwoSample, type KsResult } from './ks';

@@ -1,0 +1,67 @@
+/** An A/B test of model versions, as declared by its user; validated with one line naming the field. */
+export type PrimaryMetric = 'accuracy' | 'click-rate' | 'rating';
+
+export interface ABTestInput {
+  model: string;
+  /** Versions in the test; the first is the control every other arm is compared with. */
+  versions: string[];
+  /** Traffic split in percent, same order as versions; sums to 100. Default: equal. */
+  split?: number[];
+  primaryMetric: PrimaryMetric;
+  /** Mixing variance τ² of the mSPRT, fixed in advance, in squared units of the metric. */
+  tau2: number;
+  alpha?: number;
+  /** Guardrails: an arm whose error rate or p95 latency exceeds these stops the test (that arm loses). */
+  guardrails?: { maxErrorRate?: number; maxP95LatencyMs?: number };
+  /** No decision before both: per-arm primary-metric observations and seconds since start. */
+  minSamplePerArm?: number;
+  minDurationSeconds?: number;
+  /** After this the test ends "inconclusive". */
+  maxDurationSeconds: number;
+  checkIntervalSeconds?: number;
+  /** Sample-ratio mismatch threshold (chi-square p-value); below it the test halts. */
+  srmThreshold?: number;
+  /** Promote the winner through a CanaryRollout child workflow. */
+  promoteWinner?: boolean;
+  taskQueues: { cpu: string };
+}
+
+export interface NormalisedABTest extends ABTestInput {
+  split: number[];
+  alpha: number;
+  guardrails: { maxErrorRate?: number; maxP95LatencyMs?: number };
+  minSamplePerArm: number;
+  minDurationSeconds: number;
+  checkIntervalSeconds: number;
+  srmThreshold: number;
+  promoteWinner: boolean;
+}
+
+export function checkABTest(input: ABTestInput): { ok: true; value: NormalisedABTest } | { ok: false; message: string } {
+  if (!input.model) return { ok: false, message: 'model is required' };
+  if (!Array.isArray(input.versions) || input.versions.length < 2) return { ok: false, message: 'versions: an A/B test needs at least two versions' };
+  if (new Set(input.versions).size !== input.versions.length) return { ok: false, message: `versions: each version may appear once (got ${input.versions.join(', ')})` };
+  for (const v of input.versions) if (!/^\d+$/.test(v)) return { ok: false, message: `versions: "${v}" is not a registry version number` };
+  const split = input.split ?? input.versions.map(() => 100 / input.versions.length);
+  if (split.length !== input.versions.length) return { ok: false, message: `split: ${split.length} weights for ${input.versions.length} versions` };
+  if (split.some((w) => !(w > 0 && w < 100))) return { ok: false, message: `split: every weight must be > 0 and < 100 (got ${split.join(', ')})` };
+  if (Math.abs(split.reduce((a, b) => a + b, 0) - 100) > 1e-6) return { ok: false, message: `split: weights must sum to 100 (got ${split.reduce((a, b) => a + b, 0)})` };
+  if (!['accuracy', 'click-rate', 'rating'].includes(input.primaryMetric)) return { ok: false, message: `primary metric must be accuracy, click-rate or rating (got ${String(input.primaryMetric)})` };
+  if (!(Number.isFinite(input.tau2) && input.tau2 > 0)) return { ok: false, message: `tau2 (the mSPRT mixing variance) must be > 0 (got ${input.tau2})` };
+  const alpha = input.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 0.5)) return { ok: false, message: `alpha must be > 0 and < 0.5 (got ${alpha})` };
+  const minSamplePerArm = input.minSamplePerArm ?? 100;
+  const minDurationSeconds = input.minDurationSeconds ?? 0;
+  const checkIntervalSeconds = input.checkIntervalSeconds ?? 10;
+  if (!(Number.isInteger(minSamplePerArm) && minSamplePerArm >= 30)) return { ok: false, message: `minSamplePerArm must be an integer >= 30 (got ${minSamplePerArm})` };
+  if (!(checkIntervalSeconds >= 1 && checkIntervalSeconds <= 3600)) return { ok: false, message: `checkIntervalSeconds must be between 1 and 3600 (got ${checkIntervalSeconds})` };
+  if (!(input.maxDurationSeconds > 0)) return { ok: false, message: `maxDurationSeconds must be > 0 (got ${input.maxDurationSeconds})` };
+  if (!(minDurationSeconds >= 0 && minDurationSeconds <= input.maxDurationSeconds)) return { ok: false, message: `minDurationSeconds must be between 0 and maxDurationSeconds (got ${minDurationSeconds})` };
+  const srmThreshold = input.srmThreshold ?? 0.001;
+  if (!(srmThreshold > 0 && srmThreshold < 0.5)) return { ok: false, message: `srmThreshold must be > 0 and < 0.5 (got ${srmThreshold})` };
+  if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };
+  return {
+    ok: true,
+    value: { ...input, split, alpha, guardrails: input.guardrails ?? {}, minSamplePerArm, minDurationSeconds, checkIntervalSeconds, srmThreshold, promoteWinner: input.promoteWinner ?? false },
+  };
+}

@@ -4,6 +4,7 @@ import { createDataActivities } from './data';
 import { createEvaluationActivities } from './evaluation';
 import { createHpoActivities } from './hpo';
 import { createCanaryActivities } from './canary';
+import { createExperimentActivities } from './experiment';
 import { createServingActivities } from './deploy';
 import { createExportActivities } from './export';
 import { createPipelineRecordActivities } from './pipeline-record';
@@ -21,5 +22,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createHpoActivities(config),
     ...createServingActivities(config),
     ...createCanaryActivities(config),
+    ...createExperimentActivities(config),
   };
 }

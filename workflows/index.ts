@@ -2,3 +2,4 @@
 export { TrainingPipeline } from './training-pipeline';
 export { HyperparameterSearch } from './hyperparameter-search';
 export { CanaryRollout } from './canary-rollout';
+export { ABTest } from './ab-test';

@@ -1,0 +1,63 @@
+/**
+ * A/B test activity: cumulative per-version counts since the test started, read from what the
+ * gateway recorded (predictions) and what users sent back (feedback). Raw sums only: the workflow
+ * turns them into summaries, so no NaN ever crosses a JSON payload.
+ */
+import type { FlywheelConfig } from '../config/index';
+import { getPool } from '../clients/db';
+import type { PrimaryMetric } from '../lib/experiment/spec';
+
+export interface ArmCounts {
+  version: string;
+  requests: number;
+  errors: number;
+  p95LatencyMs: number | null;
+  /** Primary metric observations: count, sum and sum of squares (a proportion's successes are its sum). */
+  n: number;
+  sum: number;
+  sumSquares: number;
+}
+
+export function createExperimentActivities(config: FlywheelConfig) {
+  const pool = () => getPool(config.postgres.url);
+  return {
+    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: PrimaryMetric }): Promise<ArmCounts[]> {
+      const since = new Date(input.sinceMs);
+      const args = [input.model, input.versions, since];
+      const traffic = await pool().query<{ version: string; requests: string; errors: string; p95: number | null }>(
+        `select version, count(*) as requests, count(*) filter (where outcome = 'error') as errors,
+                percentile_cont(0.95) within group (order by latency_ms) filter (where outcome = 'ok') as p95
+         from predictions where model = $1 and version = any($2) and created_at >= $3 group by version`,
+        args,
+      );
+      const primarySql: Record<PrimaryMetric, string> = {
+        // One label per prediction (the latest): correct = 1, wrong = 0.
+        accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares
+                   from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
+                   join predictions p on p.id = f.prediction_id
+                   where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok' group by p.version`,
+        // Clicked predictions among served ones.
+        'click-rate': `select p.version, count(*) as n, count(c.prediction_id) as sum, count(c.prediction_id) as sum_squares
+                       from predictions p left join (select distinct prediction_id from feedback where kind = 'click') c on c.prediction_id = p.id
+                       where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok' group by p.version`,
+        rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares
+                 from feedback f join predictions p on p.id = f.prediction_id
+                 where f.kind = 'rating' and p.model = $1 and p.version = any($2) and p.created_at >= $3 group by p.version`,
+      };
+      const primary = await pool().query<{ version: string; n: string; sum: string; sum_squares: string }>(primarySql[input.primaryMetric], args);
+      return input.versions.map((version) => {
+        const t = traffic.rows.find((r) => r.version === version);
+        const p = primary.rows.find((r) => r.version === version);
+        return {
+          version,
+          requests: Number(t?.requests ?? 0),
+          errors: Number(t?.errors ?? 0),
+          p95LatencyMs: t?.p95 === null || t?.p95 === undefined ? null : Number(t.p95),
+          n: Number(p?.n ?? 0),
+          sum: Number(p?.sum ?? 0),
+          sumSquares: Number(p?.sum_squares ?? 0),
+        };
+      });
+    },
+  };
+}

@@ -14,7 +14,7 @@ import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { MlflowClient, MlflowError, tagsToRecord } from '../clients/mlflow';
 import { checkDummyOutput, checkSignature, ModelCheckError, modelInfo, PROBABILITIES, type ModelInfo } from '../serving/model-check';
-import { readOnnx, sha256 } from '../serving/onnx-source';
+import { readOnnx, sha256, UnsupportedOnnxUri } from '../serving/onnx-source';
 import { BUCKETS } from '../serving/routing';
 import { ONNX_ARTIFACT_PATH } from './registry';
 import { bumpRevision, createTrafficActivities, inTransaction, lockModel, writeWeights } from './traffic';
@@ -98,7 +98,7 @@ export async function deployVersion(pool: pg.Pool, mlflow: MlflowClient, input: 
     bytes = await readOnnx(mlflow, onnxUri);
   } catch (err) {
     if (err instanceof MlflowError && err.notFound) throw invalidDeployment(`${what}: no ONNX at ${onnxUri}`);
-    if (err instanceof MlflowError && err.errorCode === 'UNSUPPORTED_ARTIFACT_STORE') throw invalidDeployment(`${what}: ${err.message}`);
+    if ((err instanceof MlflowError && err.errorCode === 'UNSUPPORTED_ARTIFACT_STORE') || err instanceof UnsupportedOnnxUri) throw invalidDeployment(`${what}: ${err.message}`);
     throw err;
   }
   beat();
@@ -139,7 +139,7 @@ export async function deployVersion(pool: pg.Pool, mlflow: MlflowClient, input: 
       const { rows: all } = await client.query<{ version: string }>('SELECT version FROM deployments WHERE model = $1', [model]);
       const weights = Object.fromEntries(all.map((r) => [r.version, r.version === version ? BUCKETS : 0]));
       await writeWeights(client, model, {}, weights);
-      await bumpRevision(client, model);
+      await bumpRevision(client, model, Object.fromEntries(all.map((r) => [r.version, 0])));
     } else {
       await client.query(
         'INSERT INTO traffic_weights (model, version, weight, ranges) VALUES ($1, $2, 0, $3) ON CONFLICT (model, version) DO NOTHING',

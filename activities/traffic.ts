@@ -23,7 +23,11 @@ export interface SetTrafficWeightsInput {
 
 export interface SetTrafficWeightsResult {
   model: string;
-  /** Weights before this call, every deployed version included. */
+  /**
+   * The weights this change replaced, every deployed version included. When the weights already
+   * were these (a retried call), the weights the change that set them replaced: a retry returns
+   * what the first attempt would have.
+   */
   previous: Record<string, number>;
   weights: Record<string, number>;
   revision: number;
@@ -84,10 +88,11 @@ export async function lockModel(client: pg.PoolClient, model: string): Promise<n
   return Number(rows[0]!.revision);
 }
 
-export async function bumpRevision(client: pg.PoolClient, model: string): Promise<number> {
+/** Records a change: the revision goes up and remembers the weights it replaced. */
+export async function bumpRevision(client: pg.PoolClient, model: string, previous: Record<string, number>): Promise<number> {
   const { rows } = await client.query<{ revision: string }>(
-    'UPDATE traffic_revisions SET revision = revision + 1, updated_at = now() WHERE model = $1 RETURNING revision',
-    [model],
+    'UPDATE traffic_revisions SET revision = revision + 1, previous_weights = $2, updated_at = now() WHERE model = $1 RETURNING revision',
+    [model, JSON.stringify(previous)],
   );
   return Number(rows[0]!.revision);
 }
@@ -130,11 +135,13 @@ export async function setTrafficWeights(pool: pg.Pool, input: SetTrafficWeightsI
     const previous = Object.fromEntries(rows.map((r) => [r.version, r.weight ?? 0]));
     const weights = Object.fromEntries(rows.map((r) => [r.version, input.weights[r.version] ?? 0]));
     if (rows.every((r) => previous[r.version] === weights[r.version])) {
-      return { model: input.model, previous, weights, revision, changed: false };
+      const { rows: last } = await client.query<{ previous_weights: Record<string, number> }>('SELECT previous_weights FROM traffic_revisions WHERE model = $1', [input.model]);
+      const before = Object.fromEntries(rows.map((r) => [r.version, last[0]?.previous_weights[r.version] ?? 0]));
+      return { model: input.model, previous: before, weights, revision, changed: false };
     }
     const layout: Layout = Object.fromEntries(rows.filter((r) => (r.weight ?? 0) > 0).map((r) => [r.version, r.ranges ?? []]));
     await writeWeights(client, input.model, layout, weights);
-    return { model: input.model, previous, weights, revision: await bumpRevision(client, input.model), changed: true };
+    return { model: input.model, previous, weights, revision: await bumpRevision(client, input.model, previous), changed: true };
   });
 }
 

@@ -5,6 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MlflowClient } from '../clients/mlflow';
 
+/** A URI scheme the gateway cannot read: no retry will change that. */
+export class UnsupportedOnnxUri extends Error {
+  override name = 'UnsupportedOnnxUri';
+}
+
 export async function readOnnx(mlflow: MlflowClient, uri: string): Promise<Uint8Array> {
   if (uri.startsWith('mlflow-artifacts:')) {
     const cut = uri.lastIndexOf('/');
@@ -12,7 +17,7 @@ export async function readOnnx(mlflow: MlflowClient, uri: string): Promise<Uint8
   }
   if (uri.startsWith('file:')) return new Uint8Array(await readFile(fileURLToPath(uri)));
   if (path.isAbsolute(uri)) return new Uint8Array(await readFile(uri));
-  throw new Error(`ONNX URI ${uri} is neither an mlflow-artifacts: URI nor an absolute file path`);
+  throw new UnsupportedOnnxUri(`ONNX URI ${uri} is neither an mlflow-artifacts: URI nor an absolute file path`);
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -32,11 +32,14 @@ CREATE TABLE traffic_weights (
 );
 
 -- One row per model: locked by every weight change (so changes to one model are serialised) and
--- bumped by it, so a gateway can tell which routing table it serves.
+-- bumped by it, so a gateway can tell which routing table it serves. previous_weights are the
+-- weights the last change replaced: a retried change returns them again, so a rollout can always
+-- roll back to what was there before it.
 CREATE TABLE traffic_revisions (
-  model      text PRIMARY KEY,
-  revision   bigint NOT NULL DEFAULT 0,
-  updated_at timestamptz NOT NULL DEFAULT now()
+  model            text PRIMARY KEY,
+  revision         bigint NOT NULL DEFAULT 0,
+  previous_weights jsonb NOT NULL DEFAULT '{}',
+  updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
 -- Makes a version worse on purpose (demos, tests, benchmarks of rollbacks): extra latency, HTTP 500s,

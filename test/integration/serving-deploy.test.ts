@@ -154,7 +154,8 @@ describe('deployVersion on the real stack', () => {
     const changed = await setTrafficWeights(env.db, { model, weights: { [v1]: 9000, [v2]: 1000 } });
     expect(changed).toMatchObject({ previous: { [v1]: 10000, [v2]: 0 }, weights: { [v1]: 9000, [v2]: 1000 }, changed: true });
     const again = await setTrafficWeights(env.db, { model, weights: { [v1]: 9000, [v2]: 1000 } });
-    expect(again).toMatchObject({ changed: false, revision: changed.revision });
+    // A retry of the same change reports what the first attempt replaced.
+    expect(again).toMatchObject({ changed: false, revision: changed.revision, previous: { [v1]: 10000, [v2]: 0 } });
     expect(await getTrafficWeights(env.db, model)).toMatchObject({ revision: changed.revision, weights: { [v1]: 9000, [v2]: 1000 } });
 
     const markErr = await markDeployment(env.db, { model, version: v2, state: 'rejected', reason: 'canary failed' }).then(() => undefined, (e: Error) => e.message);

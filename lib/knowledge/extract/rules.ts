@@ -1,0 +1,70 @@
+/**
+ * Relationship patterns: what the text between two mentions (and, for a few, just before the
+ * first) must look like for a relationship to be claimed. Each pattern's base confidence says how
+ * specific its cue is; the extractor lowers it for distance, hedges, negation and questions.
+ */
+import type { EntityType } from '../types';
+
+export interface RelationRule {
+  predicate: string;
+  subject: EntityType[];
+  object: EntityType[];
+  /** forward: subject is the earlier mention; inverse: the later one. */
+  order: 'forward' | 'inverse';
+  /** Tested on the lower-cased text between the two mentions, trimmed of brackets and spaces. */
+  between: RegExp;
+  /** Tested on the lower-cased sentence text before the earlier mention, when present. */
+  before?: RegExp;
+  base: number;
+}
+
+const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|north[- ]central|south[- ]central|northern|southern|eastern|western)';
+const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
+
+export const RULES: RelationRule[] = [
+  { predicate: 'born_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bborn (?:\w+ )?in(?: the)?$/, base: 0.92 },
+  { predicate: 'born_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bborn (?:on|in)$/, base: 0.92 },
+  { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied in(?: the)?$/, base: 0.9 },
+  { predicate: 'died_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bdied (?:on|in)$/, base: 0.9 },
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /\b(?:works|worked|working|is employed|was employed) (?:for|at)$/, base: 0.85 },
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )?(?:engineer|developer|scientist|manager|designer|researcher|analyst|employee|director|vp|head of \w+)(?: \w+)? (?:at|of|for)$/, base: 0.85 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^,?\s*(?:is|was|became|has been)?\s*(?:the )?(?:ceo|chief executive(?: officer)?) (?:of|at)$/, base: 0.92 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:ceo|chief executive(?: officer)?),?$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.88 },
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started) by$/, base: 0.92 },
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated) (?:in|on)$/, base: 0.9 },
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /\b(?:is |was )?(?:headquartered|based) in(?: the)?$|\bhas (?:its )?(?:headquarters|head office) in(?: the)?$/, base: 0.9 },
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: /^(?:has )?(?:acquired|bought|purchased|took over)$/, base: 0.9 },
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: /\b(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the)?$/, base: 0.82 },
+  {
+    predicate: 'capital_of',
+    subject: ['place'],
+    object: ['place'],
+    order: 'forward',
+    between: new RegExp(`(?:^|\\b)(?:is |was |became )?(?:the )?(?:(?:present|state|national|federal) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
+    base: 0.92,
+  },
+  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', between: /^(?:['’]s)?\s*capital(?: city)? (?:is|was)$/, base: 0.9 },
+  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', before: /\bcapital(?: city)? of(?: the)?$/, between: /^(?:is|was)$/, base: 0.9 },
+  {
+    predicate: 'located_in',
+    subject: ['place'],
+    object: ['place'],
+    order: 'forward',
+    between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
+    base: 0.85,
+  },
+  { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: /\b(?:lives|lived|living|resides|moved) (?:in|to)(?: the)?$/, base: 0.8 },
+];
+
+/** Words that, between or just before the two mentions, deny the claim. */
+export const NEGATION = /\b(?:not|never|no longer|isn['’]t|wasn['’]t|didn['’]t|doesn['’]t|hasn['’]t|n['’]t)\b/;
+/** Words that make a speaker's claim less certain. */
+export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
+/** The claim was true once, not now ("former capital of"). */
+export const PAST = /\b(?:former|formerly|once|used to be|ex-|previous|previously)\b/;
+/** A relative clause between the mentions: the subject is the head noun the clause hangs on. */
+export const RELATIVE = /\b(?:that|which|who|whose)\b/;
+/** "(1900-1958)": a lifespan after a person's description. */
+export const LIFESPAN = /\((?:c\.\s*|circa\s+)?(\d{3,4})\s*[-–]\s*(\d{3,4})\)/g;

@@ -7,6 +7,7 @@ the best value after each trial and the seconds spent inside the sampler for eac
 Usage:
   optuna_bench.py run --sampler tpe --function branin --seeds 0,1,2 --trials 100
   optuna_bench.py check --function branin --points '[{"x1": 0.5, "x2": 2}]'
+  optuna_bench.py propose --function branin --history history.json --draws 1000
 """
 
 from __future__ import annotations
@@ -179,6 +180,26 @@ def run_study(sampler_name: str, function: str, seed: int, n_trials: int) -> dic
     return {"best": best_trace, "sampleSeconds": seconds}
 
 
+def propose(function: str, history_file: str, draws: int) -> list[float]:
+    """Objective values of `draws` one-off TPE proposals, each from a fresh seed, all given the same history."""
+    suggest, f = FUNCTIONS[function]
+    with open(history_file) as fh:
+        history = json.load(fh)
+    # Replaying each point through the suggest function yields its distributions (conditionals too).
+    frozen = []
+    for h in history:
+        fixed = optuna.trial.FixedTrial(h["params"])
+        suggest(fixed)
+        frozen.append(optuna.trial.create_trial(params=h["params"], distributions=fixed.distributions, value=h["value"]))
+    values = []
+    for i in range(draws):
+        study = optuna.create_study(sampler=TPESampler(seed=i))
+        study.add_trials(frozen)
+        trial = study.ask()
+        values.append(f(suggest(trial)))
+    return values
+
+
 def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     ap = argparse.ArgumentParser()
@@ -191,7 +212,15 @@ def main() -> None:
     c = sub.add_parser("check")
     c.add_argument("--function", required=True)
     c.add_argument("--points", required=True)
+    pr = sub.add_parser("propose")
+    pr.add_argument("--function", required=True)
+    pr.add_argument("--history", required=True)
+    pr.add_argument("--draws", type=int, required=True)
     args = ap.parse_args()
+
+    if args.cmd == "propose":
+        print(json.dumps(propose(args.function, args.history, args.draws)))
+        return
 
     if args.cmd == "check":
         f = FUNCTIONS[args.function][1]

@@ -1,5 +1,6 @@
 /** Markdown tables for the HPO benchmark. */
-import { summarize } from './stats';
+import type { ParityRow } from './parity';
+import { mannWhitneyP, summarize } from './stats';
 
 export interface RegretRow {
   fn: string;
@@ -25,6 +26,7 @@ export interface Report {
   timingTrials: number;
   regret: RegretRow[];
   timing: TimingRow[];
+  parity: ParityRow[];
 }
 
 const fmt = (x: number): string => {
@@ -55,7 +57,10 @@ export function formatReport(r: Report): string {
       out.push('');
     }
 
-    out.push('### Median-regret ratios (< 1: Flywheel better)', '');
+    out.push(
+      '### Median-regret ratios (< 1: Flywheel better), with the two-sided Mann–Whitney p-value of the difference',
+      '',
+    );
     const pairs: Array<[string, string]> = [
       ['Flywheel TPE', 'Optuna TPE'],
       ['Flywheel GP', 'Optuna TPE'],
@@ -67,7 +72,10 @@ export function formatReport(r: Report): string {
         const ra = r.regret.find((x) => x.fn === fn && x.label === a);
         const rb = r.regret.find((x) => x.fn === fn && x.label === b);
         if (!ra || !rb) continue;
-        const cells = r.budgets.map((_, i) => ratio(summarize(ra.regrets[i]).median, summarize(rb.regrets[i]).median));
+        const cells = r.budgets.map((_, i) => {
+          const p = mannWhitneyP(ra.regrets[i], rb.regrets[i]);
+          return `${ratio(summarize(ra.regrets[i]).median, summarize(rb.regrets[i]).median)} (p ${p < 0.001 ? '< 0.001' : p.toFixed(2)})`;
+        });
         out.push(`| ${fn} | ${a} / ${b} | ${cells.join(' | ')} |`);
       }
     }
@@ -108,6 +116,16 @@ export function formatReport(r: Report): string {
       const cells = fns.map((fn) => r.regret.find((x) => x.fn === fn && x.label === label)?.peakRssMiB.toFixed(0) ?? '');
       out.push(`| ${label} | ${cells.join(' | ')} |`);
     }
+    out.push('');
+  }
+  if (r.parity.length) {
+    out.push(
+      '### One-step parity: TPE proposals from the same history (median objective value proposed; Mann–Whitney p)',
+      '',
+      '| function | history | Flywheel TPE | Optuna TPE | p |',
+      '|---|---|---|---|---|',
+    );
+    for (const row of r.parity) out.push(`| ${row.fn} | ${row.historySize} | ${fmt(row.flywheelMedian)} | ${fmt(row.optunaMedian)} | ${row.p.toFixed(2)} |`);
     out.push('');
   }
   return out.join('\n');

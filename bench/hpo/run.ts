@@ -6,7 +6,9 @@
  *
  *   npx tsx bench/hpo/run.ts [--seeds 20] [--budgets 25,50,100] [--functions branin,...]
  *                            [--timing-trials 500] [--timing-seeds 2] [--gp-timing-functions hartmann6]
+ *                            [--samplers flywheel:tpe,optuna:tpe,flywheel:gp,flywheel:random,optuna:random]
  *                            [--jobs 1] [--out results.json] [--no-timing] [--no-regret]
+ *                            [--parity-draws 1000] [--no-parity]
  *
  * Flywheel's side is bundled with esbuild and run on plain Node (no TypeScript loader in memory),
  * each (sampler, function) in its own process, so peak RSS is that sampler's. Sampler timings come
@@ -20,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSampler } from '../../lib/hpo/index';
 import { FUNCTIONS, benchFunction } from './functions';
+import { proposalParity, type ParityRow } from './parity';
 import { formatReport, type RegretRow, type TimingRow } from './report';
 import { pool, runJsonLines } from './spawn';
 import { median } from './stats';
@@ -107,6 +110,8 @@ async function main(): Promise<void> {
   const timingSeeds = intOption('timing-seeds', 2);
   const gpTimingFunctions = listOption('gp-timing-functions', ['hartmann6']);
   const jobs = intOption('jobs', 1);
+  const only = listOption('samplers', CONTENDERS.map((c) => `${c.side}:${c.sampler}`));
+  const contenders = CONTENDERS.filter((c) => only.includes(`${c.side}:${c.sampler}`));
   const maxBudget = Math.max(...budgets);
   const seeds = Array.from({ length: seedsN }, (_, i) => i).join(',');
 
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
     const regret: RegretRow[] = [];
     if (!flag('no-regret')) {
       const tasks = functions.flatMap((fnName) =>
-        CONTENDERS.map((c) => async () => {
+        contenders.map((c) => async () => {
           const args = ['run', '--sampler', c.sampler, '--function', fnName, '--seeds', seeds, '--trials', String(maxBudget)];
           const r = await runSide(bundle, c.side, args);
           process.stderr.write(`regret: ${c.label} on ${fnName} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
       const tSeeds = Array.from({ length: timingSeeds }, (_, i) => 1000 + i).join(',');
       const at = (n: number): [number, number] => [Math.max(0, n - 10), Math.min(timingTrials, n + 10)];
       for (const fnName of functions) {
-        for (const c of CONTENDERS.filter((x) => x.sampler !== 'gp')) {
+        for (const c of contenders.filter((x) => x.sampler !== 'gp')) {
           const r = await runSide(bundle, c.side, ['run', '--sampler', c.sampler, '--function', fnName, '--seeds', tSeeds, '--trials', String(timingTrials)]);
           timing.push({
             fn: fnName,
@@ -152,7 +157,7 @@ async function main(): Promise<void> {
           });
           process.stderr.write(`timing: ${c.label} on ${fnName} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
         }
-        if (gpTimingFunctions.includes(fnName)) {
+        if (gpTimingFunctions.includes(fnName) && contenders.some((c) => c.sampler === 'gp')) {
           // A GP fit is O(n³): running it for all 500 trials is the slow part of the whole benchmark,
           // so the history up to the window is random and only the window's proposals are the GP's.
           const gpAt = async (n: number, calls: number) => {
@@ -167,9 +172,17 @@ async function main(): Promise<void> {
       }
     }
 
+    let parity: ParityRow[] = [];
+    if (!flag('no-parity')) {
+      const runOptuna = async (args: string[]) => (await runJsonLines(PYTHON, [OPTUNA_BENCH, ...args], ROOT))[0] as unknown as number[];
+      parity = await proposalParity(functions, [30, 80], intOption('parity-draws', 1000), dir, runOptuna);
+      process.stderr.write(`parity done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    }
+
+    const report = { seeds: seedsN, budgets, timingTrials, regret, timing, parity };
     const out = option('out');
-    if (out) writeFileSync(out, JSON.stringify({ seeds: seedsN, budgets, timingTrials, regret, timing }, null, 1));
-    console.log(formatReport({ seeds: seedsN, budgets, timingTrials, regret, timing }));
+    if (out) writeFileSync(out, JSON.stringify(report, null, 1));
+    console.log(formatReport(report));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@
 import { createRng } from '../random';
 import { makeEncoding, encode } from './gp-encoding';
 import { fitHyper, GpPosterior } from './gp-model';
+import { warpLosses } from './gp-warp';
 import { maximizeAcquisition } from './gp-optimize';
 import type { OptionSpec } from './options';
 import { optionOr } from './options';
@@ -22,6 +23,7 @@ export const GP_OPTIONS: Record<string, OptionSpec> = {
   nLocalSearch: { kind: 'integer', min: 0 },
   fitRestarts: { kind: 'integer', min: 0 },
   deterministicObjective: { kind: 'boolean' },
+  warpOutput: { kind: 'boolean' },
 };
 
 export interface GpConfig {
@@ -30,6 +32,7 @@ export interface GpConfig {
   nLocalSearch: number;
   fitRestarts: number;
   deterministicObjective: boolean;
+  warpOutput: boolean;
 }
 
 const MIN_NOISE = 1e-6;
@@ -46,6 +49,7 @@ export class GpSampler implements Sampler {
       nLocalSearch: optionOr(options, 'nLocalSearch', 5),
       fitRestarts: optionOr(options, 'fitRestarts', 1),
       deterministicObjective: optionOr(options, 'deterministicObjective', false),
+      warpOutput: optionOr(options, 'warpOutput', true),
     };
   }
 
@@ -66,7 +70,8 @@ export class GpSampler implements Sampler {
     }
     if (rows.length < this.config.nStartupTrials) return randomParams(ctx.space, rng);
 
-    const y = standardize(raw);
+    // Warping works on losses (lower is better); the GP maximises.
+    const y = this.config.warpOutput ? Float64Array.from(warpLosses(clipInfinite(raw).map((v) => -v)), (v) => -v) : standardize(raw);
     const D = enc.D;
     const X = stack(rows, D);
     const hyper = fitHyper(X, y, D, rng, {
@@ -108,12 +113,17 @@ function stack(rows: Float64Array[], D: number): Float64Array {
   return X;
 }
 
-/** Zero mean, unit variance; infinities clipped to the finite extremes first, as Optuna does. */
-function standardize(values: number[]): Float64Array {
+/** Infinities clipped to the finite extremes, as Optuna does. */
+function clipInfinite(values: number[]): number[] {
   const finite = values.filter(Number.isFinite);
   const lo = finite.length ? Math.min(...finite) : 0;
   const hi = finite.length ? Math.max(...finite) : 0;
-  const v = values.map((x) => Math.min(hi, Math.max(lo, x)));
+  return values.map((x) => Math.min(hi, Math.max(lo, x)));
+}
+
+/** Zero mean, unit variance. */
+function standardize(values: number[]): Float64Array {
+  const v = clipInfinite(values);
   const mean = v.reduce((s, x) => s + x, 0) / v.length;
   const sd = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
   return Float64Array.from(v, (x) => (x - mean) / Math.max(sd, 1e-12));

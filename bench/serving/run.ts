@@ -230,6 +230,7 @@ async function main(): Promise<void> {
     row(`open loop ${opts.rate} req/s: achieved req/s`, gatewayOne.open.throughputRps, baseline.open.throughputRps);
     row(`open loop ${opts.rate} req/s: p50 / p99 ms`, lat(gatewayOne.open), lat(baseline.open));
     row(`open loop ${opts.rate} req/s: gateway's own p99 (histogram bucket)`, `≤ ${gatewayOne.serverOpenP99Ms} ms`, '-');
+    row(`open loop ${opts.rate} req/s: client's own schedule lag, max ms`, gatewayOne.open.maxScheduleLagMs ?? '-', baseline.open.maxScheduleLagMs ?? '-');
     row(`open loop ${opts.lowRate} req/s: p50 / p99 ms`, lat(gatewayOne.openLow), lat(baseline.openLow));
     const failed = (m: Measured) => m.closed.failed + m.saturated.failed + m.open.failed + m.openLow.failed;
     row('failed requests', failed(gatewayOne), failed(baseline));

@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'config/**/*.test.ts', 'cli/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'config/**/*.test.ts', 'cli/**/*.test.ts', 'serving/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {

@@ -10,6 +10,8 @@ import type { PrimaryMetric } from '../lib/experiment/spec';
 export interface ArmCounts {
   version: string;
   requests: number;
+  /** Distinct unit keys served (requests without a key count as their own unit). */
+  units: number;
   errors: number;
   p95LatencyMs: number | null;
   /** Primary metric observations: count, sum and sum of squares (a proportion's successes are its sum). */
@@ -24,8 +26,9 @@ export function createExperimentActivities(config: FlywheelConfig) {
     async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: PrimaryMetric }): Promise<ArmCounts[]> {
       const since = new Date(input.sinceMs);
       const args = [input.model, input.versions, since];
-      const traffic = await pool().query<{ version: string; requests: string; errors: string; p95: number | null }>(
-        `select version, count(*) as requests, count(*) filter (where outcome = 'error') as errors,
+      const traffic = await pool().query<{ version: string; requests: string; units: string; errors: string; p95: number | null }>(
+        `select version, count(*) as requests, count(distinct unit_key) + count(*) filter (where unit_key is null) as units,
+                count(*) filter (where outcome = 'error') as errors,
                 percentile_cont(0.95) within group (order by latency_ms) filter (where outcome = 'ok') as p95
          from predictions where model = $1 and version = any($2) and created_at >= $3 group by version`,
         args,
@@ -51,6 +54,7 @@ export function createExperimentActivities(config: FlywheelConfig) {
         return {
           version,
           requests: Number(t?.requests ?? 0),
+          units: Number(t?.units ?? 0),
           errors: Number(t?.errors ?? 0),
           p95LatencyMs: t?.p95 === null || t?.p95 === undefined ? null : Number(t.p95),
           n: Number(p?.n ?? 0),

@@ -7,6 +7,8 @@ import { listWorkflows, showWorkflow } from './commands/workflows';
 import { listModels, showModel } from './commands/models';
 import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
 import { registerCanaryCommands } from './commands/canary';
+import { registerServingCommands } from './commands/serving';
+import { registerTrafficCommands } from './commands/traffic';
 
 const program = new Command();
 program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
@@ -91,6 +93,8 @@ json(models.command('list').description('registered models')).action(withConfig(
 json(models.command('show <name> [version]').description('versions of a model, or one version with its lineage'))
   .action(withConfig((config, name: string, version: string | undefined, opts: { json?: boolean }) => showModel(config, name, version, opts)));
 
+registerServingCommands(program, withConfig);
+registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
 
 await program.parseAsync(process.argv);

@@ -99,6 +99,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const client = new JsonClient(opts.url, opts.connections ?? 64);
   const rng = createRng(opts.seed);
   const order = rng.shuffle(Uint32Array.from({ length: dataset.nRows }, (_, i) => i));
+  // Units draw rows independently of which unit they are: tying rows to units would give each
+  // version (units are sticky) its own subset of rows, and a difference in row difficulty would
+  // pass for a difference between versions.
+  const unitRng = createRng(opts.seed * 7919 + 1);
+  const unitOf = (_i: number) => `unit-${unitRng.nextInt(opts.units)}`;
   const byStatus: Record<string, number> = {};
   const byVersion: Record<string, VersionTally> = {};
   const feedback = { sent: 0, ok: 0, failed: 0 };
@@ -132,7 +137,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         let status = 0;
         let body: PredictBody = {};
         try {
-          const res = await client.post(path, { unitKey: `unit-${i % opts.units}`, features });
+          const res = await client.post(path, { unitKey: unitOf(i), features });
           status = res.status;
           body = (res.body ?? {}) as PredictBody;
         } finally {

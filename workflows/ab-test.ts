@@ -41,6 +41,9 @@ export interface ABTestResult {
   promotion?: RolloutResult;
 }
 
+/** Time given to gateways to apply the experiment's split before its window opens. */
+const SETTLE_MS = 2000;
+
 export const abStatusQuery = wf.defineQuery<ABTestStatus>('status');
 export const stopSignal = wf.defineSignal<[string]>('stop');
 
@@ -58,18 +61,20 @@ export async function ABTest(input: ABTestInput): Promise<ABTestResult> {
   }
   const spec = checked.value;
   status.split = spec.split;
-  const acts = wf.proxyActivities<Activities>({
-    taskQueue: spec.taskQueues.cpu,
-    startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-  });
+  const retry = { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+  // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry soon.
+  const acts = wf.proxyActivities<Activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '15 seconds', retry });
+  const deploy = wf.proxyActivities<Activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2 minutes', retry });
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: spec.model }, { key: PIPELINE_STAGE, value: 'ab-test' }]);
 
   // Every arm must load and pass its checks before any traffic moves.
-  for (const version of spec.versions) await acts.deployVersion({ model: spec.model, version });
+  for (const version of spec.versions) await deploy.deployVersion({ model: spec.model, version });
   const bp = spec.split.map((w) => Math.round(w * 100));
   bp[0]! += 10_000 - bp.reduce((a, b) => a + b, 0); // rounding remainder to the control
   await acts.setTrafficWeights({ model: spec.model, weights: Object.fromEntries(spec.versions.map((v, i) => [v, bp[i]!])) });
+  // Gateways apply a weight change on NOTIFY within milliseconds (or on their next poll); requests
+  // routed by the old weights in between must not count as the experiment's own assignments.
+  await wf.sleep(SETTLE_MS);
   const started = Date.now();
 
   let monitors: MsprtState[] = [];
@@ -81,6 +86,7 @@ export async function ABTest(input: ABTestInput): Promise<ABTestResult> {
     const arms: ArmData[] = counts.map((c) => ({
       version: c.version,
       requests: c.requests,
+      units: c.units,
       errors: c.errors,
       p95LatencyMs: c.p95LatencyMs,
       primary: spec.primaryMetric === 'rating' ? summaryFromSums(c.n, c.sum, c.sumSquares) : proportionFromSums(c.n, c.sum),

@@ -92,11 +92,11 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   }
   const cfg = checked.value;
   const spec = cfg.analysis;
-  const acts = wf.proxyActivities<Activities>({
-    taskQueue: cfg.taskQueues.cpu,
-    startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-  });
+  const retry = { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+  // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry
+  // soon (a rollback must not wait minutes). Deploying downloads and loads a model: longer.
+  const acts = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '15 seconds', retry });
+  const deploy = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '2 minutes', retry });
 
   // Steering: updates validate against the current state so a caller hears "no" at once.
   let abortReason: string | undefined;
@@ -139,7 +139,7 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: cfg.model }, { key: PIPELINE_STAGE, value: 'canary' }]);
 
   // Refuse a candidate that cannot serve before any traffic moves.
-  const deployed = await acts.deployVersion({ model: cfg.model, version: cfg.candidateVersion });
+  const deployed = await deploy.deployVersion({ model: cfg.model, version: cfg.candidateVersion });
   decide('deploy', `v${cfg.candidateVersion} loaded and checked (${deployed.nFeatures} features, ${deployed.classes.length} classes)`);
   const current = await acts.getTrafficWeights({ model: cfg.model });
   const stable =

@@ -13,6 +13,7 @@ const spec = (() => {
 const arm = (version: string, requests: number, correct: number, n = requests, errors = 0): ArmData => ({
   version,
   requests,
+  units: requests,
   errors,
   p95LatencyMs: 3,
   primary: proportionSummary(correct, n),
@@ -56,7 +57,7 @@ describe('evaluateLook', () => {
   it('halts on a sample-ratio mismatch before looking at the metric', () => {
     const look = run([[arm('1', 1400, 700), arm('2', 600, 550)]]);
     expect(look.decision.kind).toBe('srm');
-    expect(look.decision.reason).toMatch(/^sample-ratio mismatch: observed v1 1400 \/ v2 600 for a planned 50\/50 split/);
+    expect(look.decision.reason).toMatch(/^sample-ratio mismatch: observed v1 1400 \/ v2 600 units for a planned 50\/50 split/);
   });
 
   it('stops on a guardrail', () => {

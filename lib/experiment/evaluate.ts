@@ -10,8 +10,13 @@ import type { NormalisedABTest } from './spec';
 
 export interface ArmData {
   version: string;
-  /** Requests routed to the arm (assignment count, for the SRM check). */
+  /** Requests routed to the arm. */
   requests: number;
+  /**
+   * Distinct units (callers' sticky keys) assigned to the arm: the SRM check counts these, since
+   * assignment is per unit and one busy unit's requests are not independent draws.
+   */
+  units: number;
   errors: number;
   p95LatencyMs: number | null;
   /** The primary metric's observations so far (cumulative). */
@@ -21,6 +26,7 @@ export interface ArmData {
 export interface ArmReport {
   version: string;
   requests: number;
+  units: number;
   errorRate: number;
   p95LatencyMs: number | null;
   n: number;
@@ -69,6 +75,7 @@ export function evaluateLook({ spec, arms, monitors, elapsedSeconds }: LookInput
   const reports: ArmReport[] = arms.map((a) => ({
     version: a.version,
     requests: a.requests,
+    units: a.units,
     errorRate: a.requests ? a.errors / a.requests : 0,
     p95LatencyMs: a.p95LatencyMs,
     n: a.primary.n,
@@ -97,8 +104,8 @@ export function evaluateLook({ spec, arms, monitors, elapsedSeconds }: LookInput
     };
   });
 
-  const total = arms.reduce((s, a) => s + a.requests, 0);
-  const srm = total > 0 ? sampleRatioMismatch(arms.map((a) => a.requests), spec.split.map((w) => w / 100), spec.srmThreshold) : null;
+  const total = arms.reduce((s, a) => s + a.units, 0);
+  const srm = total > 0 ? sampleRatioMismatch(arms.map((a) => a.units), spec.split.map((w) => w / 100), spec.srmThreshold) : null;
   const look = { arms: reports, comparisons, srm: srm && { pValue: srm.pValue, mismatch: srm.mismatch } };
   return { look: { ...look, decision: decide(spec, reports, comparisons, srm?.mismatch ?? false, srm?.pValue, elapsedSeconds) }, monitors: next };
 }
@@ -107,7 +114,7 @@ function decide(spec: NormalisedABTest, arms: ArmReport[], comparisons: Comparis
   if (srm) {
     return {
       kind: 'srm',
-      reason: `sample-ratio mismatch: observed ${arms.map((a) => `v${a.version} ${a.requests}`).join(' / ')} for a planned ${spec.split.join('/')} split (chi-square p = ${srmP!.toExponential(2)} < ${spec.srmThreshold}); the assignment is broken, so no comparison can be trusted`,
+      reason: `sample-ratio mismatch: observed ${arms.map((a) => `v${a.version} ${a.units}`).join(' / ')} units for a planned ${spec.split.join('/')} split (chi-square p = ${srmP!.toExponential(2)} < ${spec.srmThreshold}); the assignment is broken, so no comparison can be trusted`,
     };
   }
   for (const a of arms) {

@@ -13,8 +13,9 @@ import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, reda
 import { logFile, type ProcessRecord } from './processes';
 import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
 import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
+import { gatewayService, GATEWAY } from './gateway';
 
-export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName;
+export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName | typeof GATEWAY;
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unhealthy';
 
 export interface ServiceStatus {
@@ -128,9 +129,11 @@ const SERVICES: readonly Service[] = [
     ports: (c) => [{ port: c.mlflow.port, env: 'MLFLOW_PORT' }],
   },
   ...WORKER_NAMES.map(worker),
+  gatewayService,
 ];
 
-const isWorker = (s: Service) => (WORKER_NAMES as readonly string[]).includes(s.name);
+// `up --no-workers` starts the backing services only: Flywheel's own processes (workers, gateway) stay down.
+const isWorker = (s: Service) => ([...WORKER_NAMES, GATEWAY] as readonly string[]).includes(s.name);
 
 function checkConsistent(config: FlywheelConfig): void {
   const u = new URL(config.mlflow.trackingUri);

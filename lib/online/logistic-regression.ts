@@ -10,6 +10,7 @@ import {
   checkPositiveInt,
   checkSample,
   checkSnapshot,
+  predictFromLogit,
   riverSigmoid,
   type Features,
   type FastOnlineClassifier,
@@ -101,8 +102,7 @@ export class LogisticRegression implements FastOnlineClassifier {
   }
 
   predictRow(X: Float64Array, o: number): number {
-    // p1 > p0 ⇔ p > 0.5; the tie goes to class 0 like River's argmax.
-    return riverSigmoid(this.decisionRow(X, o)) > 0.5 ? 1 : 0;
+    return predictFromLogit(this.decisionRow(X, o));
   }
 
   predictProbaRow(X: Float64Array, o: number, out: Float64Array, outOffset: number): void {

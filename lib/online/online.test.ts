@@ -11,7 +11,7 @@ import { OneVsRest } from './one-vs-rest';
 import { PaClassifier } from './pa-classifier';
 import { fromJSON } from './snapshot';
 import { fromSoftmaxRegressionParams, OnlineSoftmaxRegression } from './softmax-regression';
-import type { OnlineClassifier } from './types';
+import { predictFromLogit, riverSigmoid, type OnlineClassifier } from './types';
 
 /** Three Gaussian blobs in 2-D, centres far enough apart to be ~98% separable. */
 function blobs(seed: number, n: number): DataStream {
@@ -189,5 +189,17 @@ describe('bagging', () => {
     const s = sea(10_000, 9);
     learnMany(stationary, s.X, s.y);
     expect(stationary.nResets).toBeLessThan(adwin.nResets);
+  });
+});
+
+describe('predictFromLogit', () => {
+  it('decides exactly as River’s p(1) > p(0) on the sigmoid, ties to class 0', () => {
+    const zs = [0, -0, 1e-300, -1e-300, 1e-17, 5e-17, 1e-16, 2e-16, -1e-16, 1e-9, -1e-9, 1e-6, -1e-6, 1.0000001e-6, 0.3, -0.3, 31, -31, NaN];
+    const rng = createRng(2);
+    for (let i = 0; i < 10_000; i++) zs.push((rng.next() - 0.5) * 10 ** (rng.nextInt(40) - 30));
+    for (const z of zs) {
+      const p = riverSigmoid(z);
+      expect(predictFromLogit(z)).toBe(p > 1 - p ? 1 : 0);
+    }
   });
 });

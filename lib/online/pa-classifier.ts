@@ -9,6 +9,7 @@ import {
   checkPositiveInt,
   checkSample,
   checkSnapshot,
+  predictFromLogit,
   riverSigmoid,
   type Features,
   type FastOnlineClassifier,
@@ -85,7 +86,7 @@ export class PaClassifier implements FastOnlineClassifier {
   }
 
   predictRow(X: Float64Array, o: number): number {
-    return riverSigmoid(this.decisionRow(X, o)) > 0.5 ? 1 : 0;
+    return predictFromLogit(this.decisionRow(X, o));
   }
 
   /** River's probabilities: the sigmoid of the margin, uncalibrated but monotone in it. */

@@ -76,3 +76,14 @@ export function riverSigmoid(z: number): number {
   if (z > 30) return 1;
   return 1 / (1 + Math.exp(-z));
 }
+
+/**
+ * River's binary decision, p(1) > p(0) with p the sigmoid of the logit, without the exp: away
+ * from 0 the logit's sign decides. Near 0, sigmoid rounds to exactly 0.5 for |z| below ~1e-17
+ * (a tie, which River gives to class 0), so there the sigmoid itself is evaluated.
+ */
+export function predictFromLogit(z: number): number {
+  if (z > 1e-6) return 1;
+  if (z < -1e-6) return 0;
+  return riverSigmoid(z) > 0.5 ? 1 : 0;
+}

@@ -7,6 +7,7 @@ import { listWorkflows, showWorkflow } from './commands/workflows';
 import { listModels, showModel } from './commands/models';
 import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
 import { registerCanaryCommands } from './commands/canary';
+import { registerAbCommands } from './commands/ab';
 import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
 
@@ -96,5 +97,6 @@ json(models.command('show <name> [version]').description('versions of a model, o
 registerServingCommands(program, withConfig);
 registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
+registerAbCommands(program);
 
 await program.parseAsync(process.argv);

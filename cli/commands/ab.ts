@@ -1,0 +1,178 @@
+/** `flywheel ab start|status|stop`: A/B tests of model versions with always-valid statistics. */
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { FlywheelConfig } from '../../config/index';
+import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { connectTemporal } from '../../clients/temporal';
+import { checkABTest, type ABTestInput, type PrimaryMetric } from '../../lib/experiment/spec';
+import { abStatusQuery, stopSignal, type ABTestResult, type ABTestStatus } from '../../workflows/ab-test';
+import type { Look } from '../../lib/experiment/evaluate';
+import { json, withConfig } from '../command-kit';
+import { CliError, formatCell, printFields, printJson, printTable } from '../output';
+import { innermost } from './train';
+
+export const abWorkflowId = (model: string) => `ab-${model}`;
+
+interface StartOptions {
+  metric: string;
+  tau2: string;
+  split?: string;
+  alpha?: string;
+  minSample?: string;
+  minDuration?: string;
+  maxDuration: string;
+  interval?: string;
+  maxErrorRate?: string;
+  maxP95Ms?: string;
+  promote?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+const optNum = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+async function start(config: FlywheelConfig, model: string, versions: string[], opts: StartOptions): Promise<void> {
+  const input: ABTestInput = {
+    model,
+    versions,
+    split: opts.split ? opts.split.split(',').map(Number) : undefined,
+    primaryMetric: opts.metric as PrimaryMetric,
+    tau2: Number(opts.tau2),
+    alpha: optNum(opts.alpha),
+    minSamplePerArm: optNum(opts.minSample),
+    minDurationSeconds: optNum(opts.minDuration),
+    maxDurationSeconds: Number(opts.maxDuration),
+    checkIntervalSeconds: optNum(opts.interval),
+    guardrails: { maxErrorRate: optNum(opts.maxErrorRate), maxP95LatencyMs: optNum(opts.maxP95Ms) },
+    promoteWinner: opts.promote ?? false,
+    taskQueues: { cpu: config.taskQueues.cpu },
+  };
+  const checked = checkABTest(input);
+  if (!checked.ok) throw new CliError(checked.message, 2);
+  const { client, connection } = await connectTemporal(config);
+  try {
+    const workflowId = abWorkflowId(model);
+    try {
+      await client.workflow.start('ABTest', {
+        taskQueue: config.taskQueues.workflows,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [
+          { key: MODEL_NAME, value: model },
+          { key: PIPELINE_STAGE, value: 'ab-test' },
+        ],
+        staticSummary: `A/B ${model}: ${versions.map((v) => `v${v}`).join(' vs ')} on ${input.primaryMetric}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an A/B test of model ${model} is already running (${workflowId}): flywheel ab status ${model}`);
+      throw err;
+    }
+    if (!opts.wait) {
+      if (opts.json) printJson({ workflowId, model, versions });
+      else printFields({ started: workflowId, watch: `flywheel ab status ${model}` });
+      return;
+    }
+    let result: ABTestResult;
+    try {
+      result = (await client.workflow.getHandle(workflowId).result()) as ABTestResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw new CliError(`A/B test failed: ${innermost(err)}`);
+      throw err;
+    }
+    if (opts.json) printJson(result);
+    else {
+      printFields({ test: result.workflowId, decision: result.decision.kind, reason: result.decision.reason, looks: result.looks });
+      printLook(result.latest);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+function printLook(look: Look | undefined): void {
+  if (!look) return;
+  process.stdout.write('\n');
+  printTable(
+    look.arms.map((a, i) => {
+      const c = i === 0 ? undefined : look.comparisons[i - 1];
+      return {
+        version: `v${a.version}${i === 0 ? ' (control)' : ''}`,
+        units: a.units,
+        requests: a.requests,
+        n: a.n,
+        estimate: a.estimate,
+        lift: c?.lift === null || c?.lift === undefined ? undefined : `${(c.lift * 100).toFixed(2)}%`,
+        interval: c?.ci ? `[${formatCell(c.ci[0])}, ${formatCell(c.ci[1])}]` : undefined,
+        pValue: c?.adjustedPValue,
+        errorRate: a.errorRate,
+        p95Ms: a.p95LatencyMs,
+      };
+    }),
+  );
+  if (look.srm) process.stdout.write(`\nsample ratio: chi-square p = ${look.srm.pValue.toPrecision(3)}${look.srm.mismatch ? ' (MISMATCH)' : ''}\n`);
+}
+
+async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
+  const { client, connection } = await connectTemporal(config);
+  try {
+    let s: ABTestStatus;
+    try {
+      s = await client.workflow.getHandle(abWorkflowId(model)).query(abStatusQuery);
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no A/B test for model ${model}`);
+      throw new CliError(`cannot query the A/B test of ${model}: ${(err as Error).message.split('\n')[0]} (is the workflow worker running? flywheel up)`);
+    }
+    if (opts.json) {
+      printJson(s);
+      return;
+    }
+    const decision = s.decision ?? s.latest?.decision;
+    printFields({ test: s.workflowId, state: s.state, split: s.split.map((w, i) => `v${s.versions[i]} ${w}%`).join(', '), looks: s.looks, elapsed: `${s.elapsedSeconds.toFixed(0)}s`, decision: decision ? `${decision.kind}: ${decision.reason}` : undefined });
+    printLook(s.latest);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function stop(config: FlywheelConfig, model: string, opts: { reason?: string; json?: boolean }): Promise<void> {
+  const { client, connection } = await connectTemporal(config);
+  try {
+    const handle = client.workflow.getHandle(abWorkflowId(model));
+    const d = await handle.describe().catch((err: Error) => {
+      throw err.name === 'WorkflowNotFoundError' ? new CliError(`no A/B test for model ${model}`) : err;
+    });
+    if (d.status.name !== 'RUNNING') throw new CliError(`the A/B test of ${model} is not running (${d.status.name.toLowerCase()})`);
+    await handle.signal(stopSignal, opts.reason ?? 'stopped by user');
+    if (opts.json) printJson({ workflowId: handle.workflowId, stopping: true });
+    else process.stdout.write(`stopping ${handle.workflowId}: it concludes with the data so far at its next look\n`);
+  } finally {
+    await connection.close();
+  }
+}
+
+export function registerAbCommands(program: Command): void {
+  const ab = program.command('ab').description('A/B tests of model versions, valid under continuous monitoring (mSPRT)');
+  json(
+    ab
+      .command('start <model> <versions...>')
+      .description('split traffic between versions (the first is the control) and decide by itself')
+      .option('--metric <name>', 'primary metric: accuracy, click-rate or rating', 'accuracy')
+      .option('--tau2 <variance>', 'mSPRT mixing variance, fixed in advance (squared metric units)', '0.0025')
+      .option('--split <percents>', 'e.g. 50,50 (default: equal)')
+      .option('--alpha <a>', 'false-positive rate (default 0.05)')
+      .option('--min-sample <n>', 'primary-metric observations per arm before any decision (default 100)')
+      .option('--min-duration <s>', 'seconds before any decision (default 0)')
+      .option('--max-duration <s>', 'after this the result is "inconclusive"', '86400')
+      .option('--interval <s>', 'seconds between looks (default 10)')
+      .option('--max-error-rate <r>', 'guardrail: halt when an arm errs more')
+      .option('--max-p95-ms <ms>', 'guardrail: halt when an arm is slower')
+      .option('--promote', 'promote the winner through a canary rollout')
+      .option('-w, --wait', 'wait for the decision'),
+  ).action(withConfig((config, model: string, versions: string[], opts: StartOptions) => start(config, model, versions, opts)));
+  json(ab.command('status <model>').description('per-arm counts, estimates, lift, interval and p-value')).action(
+    withConfig((config, model: string, opts: { json?: boolean }) => status(config, model, opts)),
+  );
+  json(ab.command('stop <model>').description('conclude now with the data so far').option('--reason <text>')).action(
+    withConfig((config, model: string, opts: { reason?: string; json?: boolean }) => stop(config, model, opts)),
+  );
+}

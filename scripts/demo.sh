@@ -1,37 +1,72 @@
 #!/usr/bin/env bash
-# Sets everything up (idempotent) and runs the end-to-end demo on the local stack: trains a real
-# dataset through the durable pipeline, shows a bad dataset being rejected, and leaves the stack
-# running so the result can be seen in the Temporal UI and the MLflow UI.
+# Sets everything up (idempotent) and runs the end-to-end demo on the local stack:
+#   1. trains the Palmer penguins through the durable TrainingPipeline (v1), and a bad dataset is
+#      rejected at the edge;
+#   2. runs a parallel, pruned TPE hyperparameter search whose best configuration becomes v2;
+#   3. deploys v1 to the serving gateway and, under replayed traffic with delayed true labels,
+#      canaries v2 to 100% (it becomes champion);
+#   4. canaries a deliberately worse v3, which is rolled back automatically with the reason;
+#   5. A/B-tests v2 against a worse v4 until the always-valid test names the winner.
+# (v1…v4 are the versions this run registers; on a rerun the registry numbers them further on.)
+# The stack stays up afterwards so everything can be seen in the Temporal UI and the MLflow UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 flywheel() { node bin/flywheel.mjs "$@"; }
+# Version numbers come from the registry (a rerun of the demo adds new versions): read them from --json.
+version_of() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).version));'; }
+step() { printf '\n==> %s\n' "$*"; }
 
-echo "==> starting the local stack and workers"
+step "starting the local stack: PostgreSQL, Temporal, MLflow, workers, serving gateway"
 flywheel up
 
-echo
-echo "==> training 'penguins' (Palmer penguins, 3 species) through the TrainingPipeline workflow"
-flywheel train --dataset penguins --model penguins -p epochs=60 --wait
-
-echo
-echo "==> a dataset with missing values is rejected at the edge, before anything starts"
+step "1. training 'penguins' v1 through the TrainingPipeline workflow"
+v1=$(flywheel train --dataset penguins --model penguins -p epochs=60 --wait --json | version_of)
+echo "registered penguins v$v1"
+step "   a dataset with missing values is rejected at the edge, before anything starts"
 if flywheel train --dataset penguins-raw --model penguins-raw; then
   echo "expected penguins-raw to be rejected" >&2
   exit 1
 fi
 
-echo
-echo "==> the registry (MLflow) with lineage"
+step "2. hyperparameter search: TPE, 16 trials, 2 at a time, median pruning; the best becomes v2"
+v2=$(flywheel train --dataset penguins --model penguins --search tpe --trials 16 --parallel 2 -p epochs=40 --wait --json | version_of)
+echo "registered penguins v$v2 with the best configuration"
+
+step "3. serving v1, replaying penguins traffic with delayed true labels, canarying v2"
+flywheel deploy penguins "$v1"
+flywheel traffic replay --model penguins --dataset penguins --rate 80 --duration 400 --label-delay-ms 200 --units 2000 > .flywheel/logs/demo-replay.log 2>&1 &
+replay_pid=$!
+trap 'kill $replay_pid 2>/dev/null || true' EXIT
+flywheel canary start penguins "$v2" --steps 20:6s,50:6s,100 --interval 2 --min-sample 40 --min-labelled 30 --wait
+flywheel canary status penguins
+
+step "4. a worse version (serves a wrong class for 60% of rows) is canaried and rolled back by the analysis"
+v3=$(flywheel train --dataset penguins --model penguins -p epochs=60 -p seed=3 --wait --json | version_of)
+flywheel deploy penguins "$v3"
+flywheel traffic fault penguins "$v3" --wrong-labels 0.6
+flywheel canary start penguins "$v3" --steps 20:6s,50:6s,100 --interval 2 --min-sample 40 --min-labelled 30 --wait
+flywheel canary status penguins
+
+step "5. A/B test: the champion against a worse version, decided by an mSPRT that may be checked at every look"
+v4=$(flywheel train --dataset penguins --model penguins -p epochs=60 -p seed=4 --wait --json | version_of)
+flywheel deploy penguins "$v4"
+flywheel traffic fault penguins "$v4" --wrong-labels 0.4
+flywheel ab start penguins "$v2" "$v4" --tau2 0.01 --min-sample 60 --interval 2 --max-duration 120 --wait
+flywheel traffic fault penguins "$v4" --clear
+kill $replay_pid 2>/dev/null || true
+
+step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
 echo
-flywheel workflows list --model penguins --limit 5
+flywheel workflows list --model penguins --limit 12
 
 cat <<TXT
 
 Done. The stack is still running:
-  Temporal UI  http://127.0.0.1:8233   (workflow train-penguins-…; search: FlywheelModel = "penguins")
-  MLflow UI    http://127.0.0.1:5000   (Models → penguins)
+  Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins")
+  MLflow UI    http://127.0.0.1:5000   (Models → penguins: champion alias, rejected v3 with its reason)
+  Gateway      http://127.0.0.1:8088/v1/models   (metrics: /metrics)
 Stop it with: node bin/flywheel.mjs down
 TXT

@@ -35,12 +35,11 @@ export async function saveCandidates(db: Db, batchId: string, cs: CandidateFact[
     await db.query(
       `insert into knowledge_candidates (id, batch_id, subject, subject_type, predicate, object, object_type, confidence, cues,
          conversation, source, turn, speaker, span_start, span_end, span_text, extractor)
-       select * from jsonb_to_recordset($2::jsonb) as x(id text, batch_id text, subject text, subject_type text, predicate text, object text,
+       select * from jsonb_to_recordset($1::jsonb) as x(id text, batch_id text, subject text, subject_type text, predicate text, object text,
          object_type text, confidence double precision, cues text[], conversation text, source text, turn integer, speaker text,
          span_start integer, span_end integer, span_text text, extractor text)
        on conflict (id) do nothing`,
       [
-        batchId,
         JSON.stringify(
           chunk.map((c) => ({
             id: c.candidateId,

@@ -125,13 +125,13 @@ export function createKnowledgeActivities(config: FlywheelConfig) {
       return { decisions, facts };
     },
 
-    async checkKnowledgeContradictions(input: { facts: ResolvedFact[] }): Promise<FactVerdict[]> {
+    async checkKnowledgeContradictions(input: { facts: ResolvedFact[]; policy: ValidationPolicy }): Promise<FactVerdict[]> {
       const ids = [...new Set(input.facts.flatMap((f) => [f.subject.id, f.object.id]))];
       const graph = await factsAbout(pool(), ids);
       return input.facts.map((f) => {
         const g = checkAgainstGraph(f, graph);
         if (g.outcome === 'reject') return { factId: f.factId, outcome: 'reject', reason: g.reason };
-        const inBatch = 'existing' in g && g.existing ? undefined : checkWithinBatch(f, input.facts);
+        const inBatch = 'existing' in g && g.existing ? undefined : checkWithinBatch(f, input.facts, input.policy);
         return inBatch ? { factId: f.factId, outcome: inBatch.outcome, reason: inBatch.reason } : { factId: f.factId, outcome: 'pass', reason: g.reason };
       });
     },

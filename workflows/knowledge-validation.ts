@@ -195,7 +195,7 @@ export async function KnowledgeValidation(input: KnowledgeValidationInput): Prom
         if (v.outcome === 'review' && !flagged.has(v.factId)) flagged.set(v.factId, v.reason);
       }
     };
-    const contra = await stage('contradiction', () => a.checkKnowledgeContradictions({ facts: [...facts.values()] }), tally);
+    const contra = await stage('contradiction', () => a.checkKnowledgeContradictions({ facts: [...facts.values()], policy }), tally);
     applyVerdicts('contradiction', contra);
     const corro = await stage('corroboration', () => a.corroborateKnowledge({ facts: [...facts.values()], policy }), tally);
     applyVerdicts('corroboration', corro);

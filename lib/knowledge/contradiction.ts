@@ -1,10 +1,12 @@
 /**
  * Contradictions: a functional relation with a second, incompatible value, or an asymmetric one
  * asserted both ways. Against the graph a contradiction rejects the newcomer (the graph's facts
- * were validated already); inside one batch neither side has that standing, so both go to review.
+ * were validated already). Inside one batch, a claim that would be accepted on its own beats one
+ * that would not; between equals neither side has standing, so both go to review.
  */
 import { ONTOLOGY, type PredicateSpec } from './ontology';
 import { datesCompatible } from './normalise';
+import type { ValidationPolicy } from './policy';
 import type { ResolvedFact } from './types';
 
 export interface GraphFact {
@@ -56,20 +58,24 @@ export function checkAgainstGraph(fact: ResolvedFact, graph: ReadonlyArray<Graph
   return { outcome: 'pass', reason: 'consistent with the graph' };
 }
 
-export function checkWithinBatch(fact: ResolvedFact, batch: ReadonlyArray<ResolvedFact>, ontology: Readonly<Record<string, PredicateSpec>> = ONTOLOGY): ContradictionVerdict | undefined {
+export function checkWithinBatch(
+  fact: ResolvedFact,
+  batch: ReadonlyArray<ResolvedFact>,
+  policy: Pick<ValidationPolicy, 'acceptConfidence' | 'corroborationSources'>,
+  ontology: Readonly<Record<string, PredicateSpec>> = ONTOLOGY,
+): ContradictionVerdict | undefined {
   const spec = ontology[fact.predicate];
+  const strong = (f: ResolvedFact) => f.confidence >= policy.acceptConfidence || f.sources.length >= policy.corroborationSources;
   for (const other of batch) {
     if (other.factId === fact.factId || other.predicate !== fact.predicate) continue;
     const functionalClash =
       spec?.functional && other.subject.id === fact.subject.id && objectsConflict(fact.object.type, fact.object.id, fact.object.name, other.object.id, other.object.name);
     const reverse = spec?.asymmetric && other.subject.id === fact.object.id && other.object.id === fact.subject.id;
-    if (functionalClash || reverse) {
-      return {
-        outcome: 'review',
-        conflictsWith: other.factId,
-        reason: `conflicts with ${other.factId} (${other.subject.name} ${other.predicate} ${other.object.name}) in this batch`,
-      };
-    }
+    if (!functionalClash && !reverse) continue;
+    const what = `${other.factId} (${other.subject.name} ${other.predicate} ${other.object.name})`;
+    if (strong(fact) && !strong(other)) continue;
+    if (!strong(fact) && strong(other)) return { outcome: 'reject', conflictsWith: other.factId, reason: `conflicts with ${what}, which this batch states more strongly` };
+    return { outcome: 'review', conflictsWith: other.factId, reason: `conflicts with ${what} in this batch` };
   }
   return undefined;
 }

@@ -139,11 +139,14 @@ describe('contradiction', () => {
     const g: GraphFact[] = [{ factId: 'f-acq', subjectId: ms.id, subjectName: 'Microsoft', predicate: 'acquired', objectId: gh.id, objectName: 'GitHub', objectType: 'organisation' }];
     expect(checkAgainstGraph(fact(gh, 'acquired', ms), g).outcome).toBe('reject');
   });
-  it('sends two conflicting values within one batch to review, not to rejection', () => {
-    const a = fact(ada, 'born_in', london);
-    const b = fact(ada, 'born_in', paris);
-    expect(checkWithinBatch(a, [a, b])).toMatchObject({ outcome: 'review', conflictsWith: b.factId });
-    expect(checkWithinBatch(a, [a])).toBeUndefined();
+  it('within one batch, lets the stronger claim stand and sends equals to review', () => {
+    const a = fact(ada, 'born_in', london, { confidence: 0.7 });
+    const b = fact(ada, 'born_in', paris, { confidence: 0.7 });
+    expect(checkWithinBatch(a, [a, b], DEFAULT_POLICY)).toMatchObject({ outcome: 'review', conflictsWith: b.factId });
+    expect(checkWithinBatch(a, [a], DEFAULT_POLICY)).toBeUndefined();
+    const strong = { ...a, confidence: 0.92 };
+    expect(checkWithinBatch(strong, [strong, b], DEFAULT_POLICY)).toBeUndefined();
+    expect(checkWithinBatch(b, [strong, b], DEFAULT_POLICY)).toMatchObject({ outcome: 'reject', reason: `conflicts with ${a.factId} (Ada Lovelace born_in London), which this batch states more strongly` });
   });
 });
 

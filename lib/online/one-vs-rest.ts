@@ -33,10 +33,8 @@ export class OneVsRest implements FastOnlineClassifier {
   constructor(base: OnlineClassifier, nClasses: number);
   constructor(models: OnlineClassifier[]);
   constructor(baseOrModels: OnlineClassifier | OnlineClassifier[], nClasses?: number) {
-    const models = Array.isArray(baseOrModels)
-      ? baseOrModels
-      : Array.from({ length: nClasses ?? 0 }, () => baseOrModels.clone());
     if (!Array.isArray(baseOrModels)) checkPositiveInt('nClasses', nClasses ?? NaN);
+    const models = Array.isArray(baseOrModels) ? baseOrModels : Array.from({ length: nClasses as number }, () => baseOrModels.clone());
     if (models.length < 2) throw new RangeError(`one-vs-rest needs at least 2 classes (got ${models.length})`);
     for (const m of models) {
       if (m.nClasses !== 2) throw new RangeError('one-vs-rest wraps binary learners');

@@ -14,7 +14,7 @@ import { fromSoftmaxRegressionParams, OnlineSoftmaxRegression } from './softmax-
 import { predictFromLogit, riverSigmoid, type OnlineClassifier } from './types';
 
 /** Three Gaussian blobs in 2-D, centres far enough apart to be ~98% separable. */
-function blobs(seed: number, n: number): DataStream {
+function blobs(seed: number): DataStream {
   const rng = createRng(seed);
   const centres = [
     [0, 0],
@@ -30,7 +30,6 @@ function blobs(seed: number, n: number): DataStream {
       return { x: Float64Array.of(centres[y][0] + rng.normal(), centres[y][1] + rng.normal()), y };
     },
   };
-  void n;
 }
 
 const sea = (n: number, seed = 1) => take(new Sea({ noise: 0.1, seed }), n);
@@ -102,7 +101,7 @@ describe('progressive validation', () => {
   });
 
   it('multiclass: one-vs-rest PA and softmax SGD separate three blobs', () => {
-    const { X, y } = take(blobs(5, 0), 6000);
+    const { X, y } = take(blobs(5), 6000);
     expect(progressiveValidation(new OneVsRest(new PaClassifier({ nFeatures: 2 }), 3), X, y).accuracy).toBeGreaterThan(0.9);
     expect(progressiveValidation(new OnlineSoftmaxRegression({ nFeatures: 2, nClasses: 3 }), X, y).accuracy).toBeGreaterThan(0.9);
     expect(progressiveValidation(new BaggingClassifier(new OnlineSoftmaxRegression({ nFeatures: 2, nClasses: 3 }), { nModels: 3 }), X, y).accuracy).toBeGreaterThan(0.9);

@@ -3,7 +3,8 @@
  * (inference in worker threads), the prediction recorder and the feedback store.
  *
  *   POST /v1/models/:model/predict   { unitKey?, features: number[] } | { unitKey?, instances: number[][] }
- *   POST /v1/feedback                { predictionId, kind, value?, label?, idempotencyKey? }
+ *   POST /v1/feedback                { predictionId, kind, value?, label?, idempotencyKey? }   (feedback-routes.ts)
+ *   POST /v1/feedback/batch          { items: [...] }, every channel                          (feedback-routes.ts)
  *   GET  /v1/models                  loaded versions, weights, faults
  *   GET  /healthz                    200 once the deployment tables have been read
  *   GET  /metrics                    Prometheus
@@ -14,14 +15,14 @@ import type { FlywheelConfig } from '../config/index';
 import { MlflowClient } from '../clients/mlflow';
 import { Catalog, type ServedVersion } from './catalog';
 import { injectError, injectWrongLabels, sleep } from './faults';
-import { storeFeedback } from './feedback';
+import { registerFeedbackRoutes } from './feedback-routes';
 import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { uuidv7 } from './uuid';
-import { featureMatrix, feedbackInput, predictEnvelope } from './validate';
+import { featureMatrix, predictEnvelope } from './validate';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -166,24 +167,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     }
   }
 
-  app.post('/v1/feedback', async (req, reply) => {
-    const input = feedbackInput(req.body);
-    if (!input.ok) {
-      metrics.badRequests.inc({ route: 'feedback' });
-      return fail(reply, 400, input.message);
-    }
-    let result;
-    try {
-      result = await storeFeedback(db, input.value);
-    } catch (err) {
-      app.log.error({ err: (err as Error).message }, 'storing feedback failed');
-      // Not stored, so not acknowledged: the client retries (with its idempotency key).
-      return fail(reply, 503, 'feedback could not be stored; retry');
-    }
-    if (result.status === 409) return fail(reply, 409, result.message);
-    if (result.status === 201) metrics.feedback.inc({ kind: input.value.kind });
-    return reply.code(result.status).send(result.body);
-  });
+  const feedback = registerFeedbackRoutes(app, { databaseUrl: config.postgres.url, metrics, log: app.log });
 
   app.get('/v1/models', async () => ({
     models: catalog.models().map((m) => ({
@@ -233,6 +217,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       await feed?.close();
       // Stops accepting, then waits for the requests in flight.
       await app.close();
+      await feedback.close();
       await recorder.close();
       await pool.close();
       await db.end();

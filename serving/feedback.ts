@@ -1,10 +1,19 @@
 /**
- * Feedback is written before it is acknowledged (a 201 promises it is stored). A repeat with the
- * same idempotency key returns the stored row (200); the same key with different content is a
- * conflict, since the client meant two different things by one key.
+ * Writes a group of feedback items in one INSERT and says, per item, what became of it: created
+ * (201), already stored under its idempotency key with the same content (200, the stored row), or
+ * a conflict (409: the client meant two different things by one key). Nothing is reported stored
+ * before the statement's commit returned, which is what lets the gateway acknowledge on it.
  */
 import type pg from 'pg';
-import type { FeedbackInput } from './validate';
+import { sameContent, type FeedbackItem } from '../lib/feedback/channels';
+
+/** What the gateway decided about an item before storing it. */
+export interface ScoredItem extends FeedbackItem {
+  quality: number;
+  qualityFlags: string[];
+  sentiment: number | null;
+  sentimentLabel: string | null;
+}
 
 export interface StoredFeedback {
   id: string;
@@ -12,11 +21,19 @@ export interface StoredFeedback {
   kind: string;
   value: number | null;
   label: string | null;
+  event: string | null;
+  comment: string | null;
+  source: string | null;
+  unitKey: string | null;
   idempotencyKey: string | null;
+  quality: number;
+  qualityFlags: string[];
+  sentiment: number | null;
+  sentimentLabel: string | null;
   createdAt: string;
 }
 
-export type FeedbackResult = { status: 201 | 200; body: StoredFeedback } | { status: 409; message: string };
+export type ItemOutcome = { status: 201 | 200; row: StoredFeedback } | { status: 409; message: string };
 
 interface Row {
   id: string;
@@ -24,11 +41,29 @@ interface Row {
   kind: string;
   value: number | null;
   label: string | null;
+  event: string | null;
+  comment: string | null;
+  source: string | null;
+  unit_key: string | null;
   idempotency_key: string | null;
+  quality: number;
+  quality_flags: string[];
+  sentiment: number | null;
+  sentiment_label: string | null;
   created_at: Date;
 }
 
-const COLUMNS = 'id, prediction_id, kind, value, label, idempotency_key, created_at';
+const COLUMNS = 'id, prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label, created_at';
+
+// One statement with thirteen array parameters whatever the group size. The ordinality sort pins
+// RETURNING to the items' order, which is how rows are matched back to items without a key.
+const INSERT = `INSERT INTO feedback (prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label)
+SELECT p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl
+  FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::real[], $11::text[], $12::real[], $13::text[])
+       WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, n)
+ ORDER BY n
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING ${COLUMNS}`;
 
 function view(r: Row): StoredFeedback {
   return {
@@ -37,22 +72,78 @@ function view(r: Row): StoredFeedback {
     kind: r.kind,
     value: r.value,
     label: r.label,
+    event: r.event,
+    comment: r.comment,
+    source: r.source,
+    unitKey: r.unit_key,
     idempotencyKey: r.idempotency_key,
+    quality: r.quality,
+    qualityFlags: r.quality_flags,
+    sentiment: r.sentiment,
+    sentimentLabel: r.sentiment_label,
     createdAt: r.created_at.toISOString(),
   };
 }
 
-export async function storeFeedback(db: pg.Pool, f: FeedbackInput): Promise<FeedbackResult> {
-  const inserted = await db.query<Row>(
-    `INSERT INTO feedback (prediction_id, kind, value, label, idempotency_key) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${COLUMNS}`,
-    [f.predictionId, f.kind, f.value, f.label, f.idempotencyKey],
-  );
-  if (inserted.rows[0]) return { status: 201, body: view(inserted.rows[0]) };
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE idempotency_key = $1`, [f.idempotencyKey]);
-  const existing = rows[0];
-  if (!existing) throw new Error('feedback insert conflicted but no row holds its idempotency key');
-  const same = existing.prediction_id === f.predictionId && existing.kind === f.kind && existing.value === f.value && existing.label === f.label;
-  if (!same) return { status: 409, message: `idempotencyKey: already used for different feedback (id ${existing.id})` };
-  return { status: 200, body: view(existing) };
+function columns(items: readonly ScoredItem[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const it of items) {
+    cols[0]!.push(it.predictionId);
+    cols[1]!.push(it.kind);
+    cols[2]!.push(it.value);
+    cols[3]!.push(it.label);
+    cols[4]!.push(it.event);
+    cols[5]!.push(it.comment);
+    cols[6]!.push(it.source);
+    cols[7]!.push(it.unitKey);
+    cols[8]!.push(it.idempotencyKey);
+    cols[9]!.push(it.quality);
+    cols[10]!.push(it.qualityFlags.join(','));
+    cols[11]!.push(it.sentiment);
+    cols[12]!.push(it.sentimentLabel);
+  }
+  return cols;
+}
+
+/** One INSERT (autocommit: durable when it returns); throws when nothing can be said to be stored. */
+export async function storeFeedbackGroup(db: pg.Pool, items: readonly ScoredItem[]): Promise<ItemOutcome[]> {
+  const inserted = await db.query<Row>(INSERT, columns(items));
+  const byKey = new Map<string, Row>();
+  const unkeyed: Row[] = [];
+  for (const r of inserted.rows) {
+    if (r.idempotency_key === null) unkeyed.push(r);
+    else byKey.set(r.idempotency_key, r);
+  }
+  const outcomes: (ItemOutcome | undefined)[] = new Array(items.length);
+  const lookups: number[] = [];
+  let next = 0;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.idempotencyKey === null) {
+      const r = unkeyed[next++];
+      if (!r || r.prediction_id !== it.predictionId || r.kind !== it.kind) throw new Error('feedback INSERT returned rows out of the items\' order');
+      outcomes[i] = { status: 201, row: view(r) };
+      continue;
+    }
+    const r = byKey.get(it.idempotencyKey);
+    if (r) {
+      // The first item with a key inserted the row; a later one with the same key is its repeat.
+      byKey.delete(it.idempotencyKey);
+      outcomes[i] = { status: 201, row: view(r) };
+    } else lookups.push(i);
+  }
+  if (lookups.length > 0) {
+    const keys = lookups.map((i) => items[i]!.idempotencyKey!);
+    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE idempotency_key = ANY($1::text[])`, [keys]);
+    const existing = new Map(rows.map((r) => [r.idempotency_key!, view(r)]));
+    for (const i of lookups) {
+      const it = items[i]!;
+      const row = existing.get(it.idempotencyKey!);
+      if (!row) throw new Error('feedback insert conflicted but no row holds its idempotency key');
+      outcomes[i] = sameContent(row as unknown as FeedbackItem, it)
+        ? { status: 200, row }
+        : { status: 409, message: `idempotencyKey: already used for different feedback (id ${row.id})` };
+    }
+  }
+  return outcomes as ItemOutcome[];
 }

@@ -1,0 +1,169 @@
+/**
+ * The gateway's feedback routes, both acknowledged only once their items are committed:
+ *
+ *   POST /v1/feedback        { predictionId, kind, value?, label?, idempotencyKey? }     201 | 200 (repeat) | 409
+ *   POST /v1/feedback/batch  { items: [{ predictionId, kind, value?, label?, event?, comment?,
+ *                                        source?, unitKey?, idempotencyKey? }, …] }       200, a status per item
+ *
+ * The single route keeps its first contract (five kinds, the same messages); every channel goes
+ * through the batch route, one item or many. Each item is scored for quality and a comment for
+ * sentiment before it is stored, and both are stored with it. PostgreSQL unreachable → 503, and
+ * the client retries (with its idempotency key, so a retry never stores twice).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import pg from 'pg';
+import { checkFeedbackBatch, type FeedbackItem } from '../lib/feedback/channels';
+import { QualityTracker, type QualityOptions } from '../lib/feedback/quality';
+import { analyzeSentiment } from '../lib/sentiment/sentiment';
+import { FeedbackCommitter } from './feedback-committer';
+import type { ItemOutcome, ScoredItem } from './feedback';
+import { createFeedbackMetrics } from './feedback-metrics';
+import type { GatewayMetrics } from './metrics';
+import { feedbackInput } from './validate';
+
+export interface FeedbackRoutesOptions {
+  databaseUrl: string;
+  metrics: GatewayMetrics;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Items per INSERT. */
+  maxGroupItems?: number;
+  quality?: Partial<QualityOptions>;
+  /** Told of each committed group before its requests are answered (the online learner). */
+  onCommitted?: (items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]) => void;
+  /** Classes of the model behind a prediction, when the gateway knows them (impossible labels). */
+  classesOf?: (predictionId: string) => readonly string[] | undefined;
+}
+
+export interface FeedbackService {
+  committer: FeedbackCommitter;
+  /** The name its PostgreSQL connections carry (tests find and terminate them by it). */
+  applicationName: string;
+  close(): Promise<void>;
+}
+
+const NOT_STORED = 'feedback could not be stored; retry';
+
+export function feedbackApplicationName(): string {
+  return `flywheel-feedback:${process.pid}`;
+}
+
+export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoutesOptions): FeedbackService {
+  const applicationName = feedbackApplicationName();
+  // Its own connections: a slow catalog reload or prediction batch never delays an acknowledgement.
+  const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, application_name: applicationName, connectionTimeoutMillis: 2_000 });
+  db.on('error', () => undefined);
+  const fm = createFeedbackMetrics(opts.metrics.registry);
+  const tracker = new QualityTracker(opts.quality);
+  const committer = new FeedbackCommitter(db, opts.maxGroupItems ?? 10_000, {
+    committed(items, outcomes, ms) {
+      fm.groups.inc();
+      fm.groupItems.observe(items.length);
+      fm.commitSeconds.observe(ms / 1000);
+      for (let i = 0; i < items.length; i++) if (outcomes[i]!.status === 201) opts.metrics.feedback.inc({ kind: items[i]!.kind });
+      try {
+        opts.onCommitted?.(items, outcomes);
+      } catch (err) {
+        opts.log.error({ err: (err as Error).message }, 'feedback consumer failed; the feedback is stored');
+      }
+    },
+    failed(err, n) {
+      fm.failures.inc();
+      opts.log.warn({ err: err.message, items: n }, 'storing feedback failed; requests answered 503');
+    },
+  });
+
+  function score(items: FeedbackItem[]): ScoredItem[] {
+    const now = Date.now();
+    return items.map((it) => {
+      const q = tracker.score(it, now, { classes: opts.classesOf?.(it.predictionId) });
+      let sentiment: number | null = null;
+      let sentimentLabel: string | null = null;
+      if (it.comment !== null) {
+        const s = analyzeSentiment(it.comment);
+        sentiment = Math.round(s.normalizedScore * 1000) / 1000;
+        sentimentLabel = s.label;
+      }
+      return { ...it, quality: q.quality, qualityFlags: q.flags, sentiment, sentimentLabel };
+    });
+  }
+
+  async function store(items: FeedbackItem[], reply: FastifyReply): Promise<ItemOutcome[] | undefined> {
+    const scored = score(items);
+    try {
+      return await committer.submit(scored);
+    } catch {
+      // Not acknowledged, so not remembered: the retry must not look like a duplicate of it.
+      for (const it of items) tracker.forget(it);
+      void reply.code(503).send({ error: NOT_STORED });
+      return undefined;
+    }
+  }
+
+  app.post('/v1/feedback', async (req, reply) => {
+    const input = feedbackInput(req.body);
+    if (!input.ok) {
+      opts.metrics.badRequests.inc({ route: 'feedback' });
+      return reply.code(400).send({ error: input.message });
+    }
+    const item: FeedbackItem = { ...input.value, event: null, comment: null, source: null, unitKey: null };
+    const outcomes = await store([item], reply);
+    if (!outcomes) return reply;
+    const o = outcomes[0]!;
+    if (o.status === 409) return reply.code(409).send({ error: o.message });
+    return reply.code(o.status).send(v1Body(o.row));
+  });
+
+  app.post('/v1/feedback/batch', async (req, reply) => {
+    const batch = checkFeedbackBatch(req.body);
+    if (!batch.ok) {
+      opts.metrics.badRequests.inc({ route: 'feedback-batch' });
+      return reply.code(400).send({ error: batch.message });
+    }
+    const outcomes = await store(batch.value, reply);
+    if (!outcomes) return reply;
+    let stored = 0;
+    let repeated = 0;
+    let conflicts = 0;
+    const items = outcomes.map((o) => {
+      if (o.status === 409) {
+        conflicts++;
+        return { status: 409, error: o.message };
+      }
+      if (o.status === 201) stored++;
+      else repeated++;
+      const r = o.row;
+      return {
+        status: o.status,
+        id: r.id,
+        quality: r.quality,
+        ...(r.qualityFlags.length > 0 ? { qualityFlags: r.qualityFlags } : {}),
+        ...(r.sentimentLabel !== null ? { sentiment: r.sentiment, sentimentLabel: r.sentimentLabel } : {}),
+      };
+    });
+    return { stored, repeated, conflicts, items };
+  });
+
+  return {
+    committer,
+    applicationName,
+    async close() {
+      await committer.close();
+      await db.end();
+    },
+  };
+}
+
+/** The first route's response shape, plus the quality the item was stored with. */
+function v1Body(r: import('./feedback').StoredFeedback) {
+  return {
+    id: r.id,
+    predictionId: r.predictionId,
+    kind: r.kind,
+    value: r.value,
+    label: r.label,
+    idempotencyKey: r.idempotencyKey,
+    quality: r.quality,
+    qualityFlags: r.qualityFlags,
+    createdAt: r.createdAt,
+  };
+}

@@ -12,7 +12,7 @@ import type { Turn } from './transcript';
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
 export const EXTRACTOR_VERSION = 'flywheel-patterns/1+compromise/14.17.0';
 
-const FACTOR = { untyped: 0.85, coreference: 0.85, hedged: 0.6, negated: 0.15, question: 0.3, past: 0.3 };
+const FACTOR = { untyped: 0.85, coreference: 0.85, hedged: 0.6, negated: 0.15, question: 0.3, past: 0.3, 'partial-name': 0.75 };
 
 interface Slot extends RawMention {
   /** The type a pattern gave an untyped name earlier in the sentence. */
@@ -55,6 +55,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     if (NEGATION.test(cueText) || NEGATION.test(lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)))) cues.push('negated');
     if (!subject.type || !object.type) cues.push('typed-by-pattern');
     if (subject.coreference || object.coreference) cues.push('coreference');
+    // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
+    if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !/\s/.test(m.name))) cues.push('partial-name');
     const words = lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)).split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
@@ -87,8 +89,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     for (const rule of RULES) {
       if (rule.order === 'forward') {
         if (!fits(b, rule.object) || !rule.between.test(cueText)) continue;
-        // A relative clause or a semicolon between the mentions: the claim is about the sentence's head.
-        const clause = RELATIVE.test(cueText) || turn.text.slice(prev ? prev.end : sentence.start, b.start).includes(';');
+        // A relative clause, a semicolon or a bracket between the mentions: the claim is about the sentence's head.
+        const raw = turn.text.slice(prev ? prev.end : sentence.start, b.start);
+        const clause = RELATIVE.test(cueText) || raw.includes(';') || raw.includes('(');
         const subject = pickSubject(slots.slice(0, j), rule, clause);
         if (subject) emit(rule, subject, b, cueText);
       } else if (prev) {
@@ -120,11 +123,15 @@ function fits(m: Slot, types: EntityType[]): boolean {
   return t === undefined ? !types.includes('date') : types.includes(t);
 }
 
-/** Nearest earlier mention that can fill the subject slot; the sentence's head across a relative clause. */
+/**
+ * Nearest earlier mention that can fill the subject slot, a typed one before an untyped one (the
+ * tagger's evidence beats the pattern's guess); across a relative clause, the sentence's head.
+ */
 function pickSubject(before: Slot[], rule: RelationRule, relative: boolean): Slot | undefined {
-  const ok = (s: Slot) => fits(s, rule.subject);
-  if (relative && before[0] && ok(before[0])) return before[0];
-  for (let i = before.length - 1; i >= 0; i--) if (ok(before[i]!)) return before[i];
+  const typed = (s: Slot) => s.type !== undefined && rule.subject.includes(s.type);
+  if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
+  for (let i = before.length - 1; i >= 0; i--) if (typed(before[i]!)) return before[i];
+  for (let i = before.length - 1; i >= 0; i--) if (fits(before[i]!, rule.subject)) return before[i];
   // No mention of a fitting type: keep the nearest, and let the ontology stage say why it is wrong.
   return before[before.length - 1];
 }

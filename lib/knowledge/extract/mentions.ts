@@ -35,7 +35,10 @@ interface Span {
 type Doc = ReturnType<typeof nlp>;
 const spans = (v: { json(o: object): unknown }): Span[] => v.json({ offset: true }) as Span[];
 
-const LEADING = /^(?:the|a|an|on|in|at|of|from|to|(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|northern|southern|eastern|western|north-central|south-central)\s+/i;
+// Compass words only in lower case: "western Mauritania" is Mauritania, "South Korea" is a name.
+const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|north-central|south-central)\s+/;
+/** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
+const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
 const NOT_A_NAME = new Set(['I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
 
@@ -44,7 +47,7 @@ function clean(text: string, start: number): { text: string; start: number; end:
   let s = start;
   let t = text;
   for (;;) {
-    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? LEADING.exec(t)?.[0];
+    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0];
     if (!lead) break;
     s += lead.length;
     t = t.slice(lead.length);

@@ -67,8 +67,8 @@ export interface KnowledgeValidationResult {
 export const knowledgeStatusQuery = wf.defineQuery<KnowledgeStatus>('status');
 export const reviewFactUpdate = wf.defineUpdate<ReviewItem, [ReviewRequest]>('reviewFact');
 
-/** Candidates per batch: the status query and activity payloads stay well under Temporal's limits. */
-export const MAX_CANDIDATES = 2000;
+/** Candidates per batch: the status query (about 0.9 KB a candidate) stays under Temporal's 2 MB payload limit. */
+export const MAX_CANDIDATES = 1000;
 const COMMIT_CHUNK = 20;
 const TRAIL_CHUNK = 500;
 

@@ -5,6 +5,7 @@ import { createEvaluationActivities } from './evaluation';
 import { createHpoActivities } from './hpo';
 import { createCanaryActivities } from './canary';
 import { createExperimentActivities } from './experiment';
+import { createKnowledgeActivities } from './knowledge';
 import { createServingActivities } from './deploy';
 import { createExportActivities } from './export';
 import { createPipelineRecordActivities } from './pipeline-record';
@@ -23,5 +24,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createServingActivities(config),
     ...createCanaryActivities(config),
     ...createExperimentActivities(config),
+    ...createKnowledgeActivities(config),
   };
 }

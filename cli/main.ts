@@ -8,6 +8,7 @@ import { listModels, showModel } from './commands/models';
 import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './commands/hpo';
 import { registerCanaryCommands } from './commands/canary';
 import { registerAbCommands } from './commands/ab';
+import { registerKnowledgeCommands } from './commands/knowledge';
 import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
 
@@ -98,5 +99,6 @@ registerServingCommands(program, withConfig);
 registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
 registerAbCommands(program);
+registerKnowledgeCommands(program);
 
 await program.parseAsync(process.argv);

@@ -3,3 +3,4 @@ export { TrainingPipeline } from './training-pipeline';
 export { HyperparameterSearch } from './hyperparameter-search';
 export { CanaryRollout } from './canary-rollout';
 export { ABTest } from './ab-test';
+export { KnowledgeValidation } from './knowledge-validation';

@@ -9,7 +9,7 @@ import { abStatusQuery, stopSignal, type ABTestResult, type ABTestStatus } from 
 import type { Look } from '../../lib/experiment/evaluate';
 import { json, withConfig } from '../command-kit';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
-import { innermost } from './train';
+import { innermost } from '../watch';
 
 export const abWorkflowId = (model: string) => `ab-${model}`;
 

@@ -3,7 +3,7 @@
  * One rollout per model (workflow id `canary-<model>`); steering goes through workflow updates, so
  * an impossible request (resume a rollout that is not paused) is refused with the workflow's reason.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
@@ -13,7 +13,7 @@ import { abortUpdate, pauseUpdate, promoteUpdate, resumeUpdate, rolloutStatusQue
 import { json, withConfig } from '../command-kit';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
 import { readSpaceFile } from '../search-space-args';
-import { innermost } from './train';
+import { innermost, watchWorkflow } from '../watch';
 
 export const canaryWorkflowId = (model: string) => `canary-${model}`;
 
@@ -74,7 +74,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
       else printFields({ started: workflowId, watch: `flywheel canary status ${model}` });
       return;
     }
-    const result = await waitForRollout(client, workflowId, !opts.json);
+    const result = await watchWorkflow<RolloutResult, RolloutStatus>(client, workflowId, { query: rolloutStatusQuery, render: renderRollout, show: !opts.json, what: 'rollout', intervalMs: 1000 });
     if (opts.json) printJson(result);
     else printFields({ rollout: result.workflowId, outcome: result.outcome, reason: result.reason, stable: `v${result.stableVersion}`, candidate: `v${result.candidateVersion}` });
   } finally {
@@ -88,33 +88,6 @@ export function renderRollout(s: RolloutStatus): string {
     .join(', ');
   const last = s.analyses[s.analyses.length - 1];
   return `${s.model} v${s.candidateVersion}: ${s.state}, step ${s.step}/${s.steps.length} (${weights || 'no traffic yet'})${last ? `, last analysis ${last.verdict}: ${last.reason}` : ''}`;
-}
-
-async function waitForRollout(client: Client, workflowId: string, render: boolean): Promise<RolloutResult> {
-  const handle = client.workflow.getHandle(workflowId);
-  let last = '';
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      try {
-        const line = renderRollout(await handle.query(rolloutStatusQuery));
-        if (render && line !== last) process.stderr.write(`${line}\n`);
-        last = line;
-      } catch {
-        /* not running yet */
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  })();
-  try {
-    return (await handle.result()) as RolloutResult;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`rollout failed: ${innermost(err)}`);
-    throw err;
-  } finally {
-    done = true;
-    await poll;
-  }
 }
 
 async function statusCommand(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {

@@ -2,7 +2,7 @@
  * `flywheel hpo start|status` and `flywheel train --search`: a durable hyperparameter search.
  * Everything checkable is checked at the edge (space, sampler, pruner, dataset rows, the stack).
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
 import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
@@ -14,7 +14,8 @@ import { loadDataset } from '../../datasets/load';
 import { searchStatusQuery, type SearchResult, type SearchStatus } from '../../workflows/hyperparameter-search';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseSearchParamFlags, readSpaceFile } from '../search-space-args';
-import { innermost, parseParams } from './train';
+import { parseParams } from './train';
+import { watchWorkflow } from '../watch';
 
 export interface HpoStartOptions {
   dataset: string;
@@ -94,7 +95,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
       else printFields({ started: workflowId, watch: `flywheel hpo status ${workflowId}` });
       return;
     }
-    const result = await waitForSearch(client, workflowId, !opts.json);
+    const result = await watchWorkflow<SearchResult, SearchStatus>(client, workflowId, { query: searchStatusQuery, render: renderSearchStatus, show: !opts.json, what: 'search', intervalMs: 500 });
     if (opts.json) printJson(searchJson(result));
     else printSearchResult(result);
   } finally {
@@ -131,37 +132,6 @@ export function renderSearchStatus(s: SearchStatus): string {
   const done = t.complete + t.pruned + t.failed;
   const best = s.best ? ` best #${s.best.number} ${s.metric}=${s.best.value.toFixed(4)}` : '';
   return `[${done}/${t.total}] ${s.model} ${s.stage}: ${t.running} running, ${t.complete} complete, ${t.pruned} pruned, ${t.failed} failed${best}${s.error ? ` error: ${s.error}` : ''}`;
-}
-
-async function waitForSearch(client: Client, workflowId: string, render: boolean): Promise<SearchResult> {
-  const handle = client.workflow.getHandle(workflowId);
-  const tty = render && process.stderr.isTTY;
-  let last = '';
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      try {
-        const line = renderSearchStatus(await handle.query(searchStatusQuery));
-        if (render && line !== last) {
-          process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-          last = line;
-        }
-      } catch {
-        /* not yet running */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  try {
-    return (await handle.result()) as SearchResult;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`search failed: ${innermost(err)}`);
-    throw err;
-  } finally {
-    done = true;
-    await poll;
-    if (tty) process.stderr.write('\n');
-  }
 }
 
 export async function hpoStatusCommand(config: FlywheelConfig, workflowId: string, opts: { json?: boolean }): Promise<void> {

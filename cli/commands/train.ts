@@ -3,7 +3,7 @@
  * rows, the stack), so bad input costs one clear line and starts nothing; then starts the
  * TrainingPipeline and, with --wait, renders its `status` query live.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
 import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
@@ -14,6 +14,7 @@ import { loadDataset } from '../../datasets/load';
 import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
 import { CliError, printFields, printJson } from '../output';
 import { renderTrainingStatus } from '../render-status';
+import { watchWorkflow } from '../watch';
 
 export interface TrainOptions {
   dataset: string;
@@ -92,7 +93,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
       else printFields({ started: workflowId, model: normalised.model, dataset: `${loaded.value.source} (${digest.slice(0, 12)})`, watch: `flywheel workflows show ${workflowId}` });
       return;
     }
-    const result = await waitWithProgress(client, workflowId, !opts.json);
+    const result = await watchWorkflow<TrainingPipelineResult, TrainingStatus>(client, workflowId, { query: statusQuery, render: renderTrainingStatus, show: !opts.json, what: 'training' });
     if (opts.json) printJson(result);
     else
       printFields({
@@ -109,44 +110,6 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
   } finally {
     await connection.close();
   }
-}
-
-async function waitWithProgress(client: Client, workflowId: string, render: boolean): Promise<TrainingPipelineResult> {
-  const handle = client.workflow.getHandle(workflowId);
-  const tty = render && process.stderr.isTTY;
-  let last = '';
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      try {
-        const s: TrainingStatus = await handle.query(statusQuery);
-        const line = renderTrainingStatus(s);
-        if (render && line !== last) {
-          process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-          last = line;
-        }
-      } catch {
-        /* the first workflow task may not have run yet */
-      }
-      await new Promise((r) => setTimeout(r, 400));
-    }
-  })();
-  try {
-    return (await handle.result()) as TrainingPipelineResult;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`training failed: ${innermost(err)}`);
-    throw err;
-  } finally {
-    done = true;
-    await poll;
-    if (tty) process.stderr.write('\n');
-  }
-}
-
-export function innermost(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown };
-  while (e.cause) e = e.cause as typeof e;
-  return e.message ?? String(err);
 }
 
 function defaultModelName(dataset: string): string {

@@ -12,7 +12,8 @@ export async function listWorkflows(config: FlywheelConfig, opts: { model?: stri
   if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer (got ${opts.limit})`, 2);
   const { client, connection } = await connectTemporal(config);
   try {
-    const query = opts.model ? `${MODEL_NAME.name} = ${JSON.stringify(opts.model)}` : `${MODEL_NAME.name} IS NOT NULL`;
+    // Every Flywheel workflow sets its stage (knowledge batches have no model), so the stage finds them all.
+    const query = opts.model ? `${MODEL_NAME.name} = ${JSON.stringify(opts.model)}` : `${PIPELINE_STAGE.name} IS NOT NULL`;
     const rows: ReturnType<typeof summarise>[] = [];
     for await (const wf of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
       rows.push(summarise(wf));

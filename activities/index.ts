@@ -8,6 +8,7 @@ import { createExperimentActivities } from './experiment';
 import { createKnowledgeActivities } from './knowledge';
 import { createServingActivities } from './deploy';
 import { createExportActivities } from './export';
+import { createOnlineActivities } from './online';
 import { createPipelineRecordActivities } from './pipeline-record';
 import { createRegistryActivities } from './registry';
 import { createTrainingActivities } from './training';
@@ -24,6 +25,7 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createServingActivities(config),
     ...createCanaryActivities(config),
     ...createExperimentActivities(config),
+    ...createOnlineActivities(config, gitCommit),
     ...createKnowledgeActivities(config),
   };
 }

@@ -5,6 +5,7 @@
  *   POST /v1/models/:model/predict   { unitKey?, features: number[] } | { unitKey?, instances: number[][] }
  *   POST /v1/feedback                { predictionId, kind, value?, label?, idempotencyKey? }   (feedback-routes.ts)
  *   POST /v1/feedback/batch          { items: [...] }, every channel                          (feedback-routes.ts)
+ *   POST /v1/online/:name/predict    online models, learning from label feedback               (online-routes.ts)
  *   GET  /v1/models                  loaded versions, weights, faults
  *   GET  /healthz                    200 once the deployment tables have been read
  *   GET  /metrics                    Prometheus
@@ -16,6 +17,7 @@ import { MlflowClient } from '../clients/mlflow';
 import { Catalog, type ServedVersion } from './catalog';
 import { injectError, injectWrongLabels, sleep } from './faults';
 import { registerFeedbackRoutes } from './feedback-routes';
+import { registerOnlineRoutes } from './online-routes';
 import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
@@ -167,7 +169,14 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     }
   }
 
-  const feedback = registerFeedbackRoutes(app, { databaseUrl: config.postgres.url, metrics, log: app.log });
+  const online = registerOnlineRoutes(app, { databaseUrl: config.postgres.url, recorder, metrics, log: app.log, pollMs: config.gateway.pollMs });
+  const feedback = registerFeedbackRoutes(app, {
+    databaseUrl: config.postgres.url,
+    metrics,
+    log: app.log,
+    onCommitted: (items, outcomes) => online.models.learn(items, outcomes),
+    classesOf: (id) => online.models.classesOf(id),
+  });
 
   app.get('/v1/models', async () => ({
     models: catalog.models().map((m) => ({
@@ -210,6 +219,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     metrics,
     async listen() {
       await catalog.reload();
+      await online.start();
       feed = watchChanges(config.postgres.url, config.gateway.pollMs, () => void catalog.reload());
       return app.listen({ port: opts.port ?? config.gateway.port, host: opts.host ?? config.gateway.host });
     },
@@ -218,6 +228,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       // Stops accepting, then waits for the requests in flight.
       await app.close();
       await feedback.close();
+      await online.close();
       await recorder.close();
       await pool.close();
       await db.end();

@@ -4,3 +4,4 @@ export { HyperparameterSearch } from './hyperparameter-search';
 export { CanaryRollout } from './canary-rollout';
 export { ABTest } from './ab-test';
 export { KnowledgeValidation } from './knowledge-validation';
+export { OnlineSnapshot } from './online-learning';

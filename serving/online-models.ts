@@ -1,0 +1,200 @@
+/**
+ * Online models inside the gateway: each is an OnlineSoftmaxRegression warm-started from a
+ * registered version (activities/online.ts writes its first state), answering predictions from
+ * memory and learning from each committed `label` feedback on one of its own predictions before
+ * that feedback's request is answered, so the next prediction already reflects it.
+ *
+ * PostgreSQL holds the state: a checkpoint every second (only by the generation it was loaded
+ * from, so a restart from another version is never overwritten) with the highest feedback id
+ * learnt. On load the learner replays labelled feedback past that id, in id order (commit order),
+ * so a crashed gateway resumes the model it had, not the one it last checkpointed.
+ *
+ * One gateway process learns for a given online model; several would each learn from their own
+ * share of the labels and overwrite each other's checkpoints.
+ */
+import type pg from 'pg';
+import { OnlineSoftmaxRegression, type SoftmaxRegressionSnapshot } from '../lib/online/softmax-regression';
+import type { ItemOutcome, ScoredItem } from './feedback';
+
+export interface OnlineEntry {
+  name: string;
+  baseModel: string;
+  baseVersion: string;
+  generation: number;
+  learner: OnlineSoftmaxRegression;
+  classes: string[];
+  learned: number;
+  learnedFrom: number | null;
+  learnedThrough: number;
+  skipped: number;
+  dirty: boolean;
+}
+
+export interface Remembered {
+  name: string;
+  generation: number;
+  x: Float64Array;
+}
+
+interface Row {
+  name: string;
+  base_model: string;
+  base_version: string;
+  generation: string;
+  state: SoftmaxRegressionSnapshot;
+  learned: string;
+  learned_from: string | null;
+  learned_through: string;
+}
+
+export interface OnlineModelsOptions {
+  /** Labels with a lower quality score are stored but not learnt from. */
+  minQuality: number;
+  /** Predictions remembered in memory for learning without a database read. */
+  rememberRows: number;
+}
+
+export class OnlineModels {
+  private readonly entries = new Map<string, OnlineEntry>();
+  private readonly recent = new Map<string, Remembered>();
+
+  constructor(
+    private readonly db: pg.Pool,
+    private readonly opts: OnlineModelsOptions,
+    private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+  ) {}
+
+  get(name: string): OnlineEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  list(): OnlineEntry[] {
+    return [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  remember(id: string, r: Remembered): void {
+    if (this.recent.size >= this.opts.rememberRows) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(id, r);
+  }
+
+  classesOf(predictionId: string): readonly string[] | undefined {
+    const r = this.recent.get(predictionId);
+    return r ? this.entries.get(r.name)?.classes : undefined;
+  }
+
+  /** Called with each committed feedback group, in commit order, before its requests are answered. */
+  learn(items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]): void {
+    if (this.entries.size === 0) return;
+    const misses: Array<{ id: number; predictionId: string; label: string; quality: number }> = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      const o = outcomes[i]!;
+      if (it.kind !== 'label' || o.status !== 201) continue;
+      const id = Number(o.row.id);
+      const r = this.recent.get(it.predictionId);
+      if (r) this.learnOne(r, id, it.label!, it.quality);
+      else misses.push({ id, predictionId: it.predictionId, label: it.label!, quality: it.quality });
+    }
+    if (misses.length > 0) void this.learnFromStored(misses);
+  }
+
+  private learnOne(r: Remembered, feedbackId: number, label: string, quality: number): void {
+    const e = this.entries.get(r.name);
+    if (e && e.generation === r.generation) this.learnInto(e, r.x, feedbackId, label, quality);
+  }
+
+  private learnInto(e: OnlineEntry, x: Float64Array, feedbackId: number, label: string, quality: number): void {
+    const y = e.classes.indexOf(label);
+    if (y < 0 || quality < this.opts.minQuality) {
+      e.skipped++;
+      return;
+    }
+    e.learner.learnOne(x, y);
+    e.learned++;
+    e.learnedFrom ??= feedbackId;
+    if (feedbackId > e.learnedThrough) e.learnedThrough = feedbackId;
+    e.dirty = true;
+  }
+
+  /** Labels for predictions no longer in memory (older, or made before a restart). */
+  private async learnFromStored(misses: Array<{ id: number; predictionId: string; label: string; quality: number }>): Promise<void> {
+    try {
+      const { rows } = await this.db.query<{ id: string; model: string; generation: string; features: number[] }>(
+        'SELECT id, model, generation, features FROM online_predictions WHERE id = ANY($1::uuid[])',
+        [misses.map((m) => m.predictionId)],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const m of misses) {
+        const r = byId.get(m.predictionId);
+        if (r) this.learnOne({ name: r.model, generation: Number(r.generation), x: Float64Array.from(r.features) }, m.id, m.label, m.quality);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'online learner could not read stored predictions; those labels wait for the next replay');
+    }
+  }
+
+  /** Loads new generations, drops stopped models; called on start and on each poll. */
+  async sync(): Promise<void> {
+    const { rows } = await this.db.query<Row>(
+      'SELECT name, base_model, base_version, generation, state, learned, learned_from, learned_through FROM online_models WHERE active',
+    );
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.name);
+      const current = this.entries.get(row.name);
+      if (current && current.generation === Number(row.generation)) continue;
+      const entry = this.fromRow(row);
+      await this.replay(entry);
+      this.entries.set(row.name, entry);
+      this.log.info({ model: row.name, base: `${row.base_model}@${row.base_version}`, generation: entry.generation, learned: entry.learned }, 'online model loaded');
+    }
+    for (const name of [...this.entries.keys()]) if (!seen.has(name)) this.entries.delete(name);
+  }
+
+  private fromRow(row: Row): OnlineEntry {
+    const learner = OnlineSoftmaxRegression.fromJSON(row.state);
+    return {
+      name: row.name,
+      baseModel: row.base_model,
+      baseVersion: row.base_version,
+      generation: Number(row.generation),
+      learner,
+      classes: learner.classes ?? Array.from({ length: learner.nClasses }, (_, c) => String(c)),
+      learned: Number(row.learned),
+      learnedFrom: row.learned_from === null ? null : Number(row.learned_from),
+      learnedThrough: Number(row.learned_through),
+      skipped: 0,
+      dirty: false,
+    };
+  }
+
+  private async replay(e: OnlineEntry): Promise<void> {
+    const { rows } = await this.db.query<{ id: string; label: string; quality: number; features: number[] }>(
+      `SELECT f.id, f.label, f.quality, p.features FROM feedback f JOIN online_predictions p ON p.id = f.prediction_id
+        WHERE p.model = $1 AND p.generation = $2 AND f.kind = 'label' AND f.id > $3 ORDER BY f.id`,
+      [e.name, e.generation, e.learnedThrough],
+    );
+    for (const f of rows) this.learnInto(e, Float64Array.from(f.features), Number(f.id), f.label, f.quality);
+    if (rows.length > 0) this.log.info({ model: e.name, replayed: rows.length }, 'online model replayed labels past its checkpoint');
+  }
+
+  /** Writes the state of models that learnt since the last checkpoint. */
+  async checkpoint(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (!e.dirty) continue;
+      e.dirty = false;
+      try {
+        const res = await this.db.query(
+          `UPDATE online_models SET state = $3, learned = $4, learned_from = $5, learned_through = $6, updated_at = now()
+            WHERE name = $1 AND generation = $2 AND active`,
+          [e.name, e.generation, JSON.stringify(e.learner.toJSON()), e.learned, e.learnedFrom, e.learnedThrough],
+        );
+        // Restarted or stopped meanwhile: the next sync loads what the table says now.
+        if (res.rowCount === 0) this.entries.delete(e.name);
+      } catch (err) {
+        e.dirty = true;
+        this.log.warn({ model: e.name, err: (err as Error).message }, 'online checkpoint failed; retrying');
+      }
+    }
+  }
+}

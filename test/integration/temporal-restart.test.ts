@@ -8,6 +8,11 @@ import { MODEL_NAME } from '../../config/search-attributes';
 import { mlflowQuote } from '../../clients/mlflow';
 import { isTemporalHealthy, ownedTemporal, startTemporal, stopTemporal } from '../../scripts/stack/temporal';
 import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
+import { rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
+import { deployVersion } from '../../activities/deploy';
+import { loadDataset } from '../../datasets/load';
+import { createGateway } from '../../serving/app';
+import { replay } from '../../traffic/replay';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 
 let env: TestEnv;
@@ -59,4 +64,58 @@ it('a Temporal server restart mid-training changes nothing about the outcome', a
   expect(versions).toHaveLength(1);
   const rows = await env.db.query('select status from pipeline_runs where model = $1', [model]);
   expect(rows.rows).toEqual([{ status: 'completed' }]);
+});
+
+it('a Temporal server restart mid-rollout leaves the canary with the same outcome', async (ctx) => {
+  if (!(await ownedTemporal(env.config))) ctx.skip();
+  const model = uniqueModelName('canary-restart');
+  const loaded = await loadDataset('builtin:iris');
+  if (!loaded.ok) throw new Error(loaded.error.message);
+  const gateway = await createGateway(env.config, { port: 0, logger: false });
+  const url = await gateway.listen();
+  try {
+    const result = await runWorkers(env, async () => {
+      for (const v of [1, 2]) {
+        const h = await env.client.workflow.start('TrainingPipeline', {
+          taskQueue: env.taskQueues.workflows,
+          workflowId: `train-${model}-v${v}`,
+          args: [{ model, dataset: 'builtin:iris', family: 'softmax-regression', hyperparameters: { epochs: 100, learningRate: 0.5 }, taskQueues: { cpu: env.taskQueues.cpu } }],
+        });
+        await h.result();
+      }
+      await deployVersion(env.db, env.mlflow, { model, version: '1' });
+      const handle = await env.client.workflow.start('CanaryRollout', {
+        taskQueue: env.taskQueues.workflows,
+        workflowId: `canary-${model}`,
+        args: [
+          {
+            model,
+            candidateVersion: '2',
+            steps: [{ weight: 30, pauseSeconds: 6 }, { weight: 100, pauseSeconds: 0 }],
+            analysis: { intervalSeconds: 1, minSamplePerStep: 20, minLabelledSample: 10, inconclusiveLimit: 30 },
+            taskQueues: { cpu: env.taskQueues.cpu },
+          },
+        ],
+      });
+      let done = false;
+      const outcome = handle.result().finally(() => (done = true));
+      const traffic = (async () => {
+        let seed = 1;
+        while (!done) await replay({ url, model, dataset: loaded.value.dataset, rate: 80, durationMs: 1000, labelDelayMs: 50, units: 300, seed: seed++ });
+      })();
+      for (let i = 0; i < 100 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      await stopTemporal(env.config);
+      await new Promise((r) => setTimeout(r, 1500));
+      await startTemporal(env.config);
+      const r = (await outcome) as RolloutResult;
+      await traffic;
+      return r;
+    });
+    expect(result).toMatchObject({ outcome: 'promoted', candidateVersion: '2', stableVersion: '1' });
+    expect((await env.mlflow.getVersionByAlias(model, 'champion'))?.version).toBe('2');
+    const weights = await env.db.query('select version, weight from traffic_weights where model = $1 order by version', [model]);
+    expect(weights.rows).toEqual([{ version: '1', weight: 0 }, { version: '2', weight: 10_000 }]);
+  } finally {
+    await gateway.close();
+  }
 });

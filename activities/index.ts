@@ -12,6 +12,8 @@ import { createOnlineActivities } from './online';
 import { createPipelineRecordActivities } from './pipeline-record';
 import { createRegistryActivities } from './registry';
 import { createTrainingActivities } from './training';
+import { createDriftActivities } from './drift';
+import { createRetrainingActivities } from './retraining';
 
 export function createActivities(config: FlywheelConfig, gitCommit: string) {
   return {
@@ -27,5 +29,7 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createExperimentActivities(config),
     ...createOnlineActivities(config, gitCommit),
     ...createKnowledgeActivities(config),
+    ...createDriftActivities(config),
+    ...createRetrainingActivities(config),
   };
 }

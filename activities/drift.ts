@@ -1,0 +1,105 @@
+/**
+ * Drift activities: a model's error stream read from what the gateway recorded (predictions) and
+ * what users said (label feedback), and the drift events the monitor found.
+ *
+ * The cursor is a feedback id: labels arrive in any order relative to predictions, so a cursor on
+ * prediction time would miss late labels. Rows are read only once older than a settle time, so a
+ * label committed late behind a higher id (concurrent inserts) is not skipped by the cursor.
+ */
+import type { FlywheelConfig } from '../config/index';
+import { getPool } from '../clients/db';
+import type { ErrorChange } from '../lib/retraining/error-monitor';
+
+export interface ReadOutcomesInput {
+  model: string;
+  /** Feedback id already consumed (decimal string: bigserial exceeds 2^53 in principle). */
+  cursor: string;
+  settleSeconds: number;
+  limit: number;
+}
+
+export interface Outcomes {
+  cursor: string;
+  /** 1 where the served label was wrong, in prediction order. */
+  errors: number[];
+  /** The read stopped at its limit: more labels are waiting. */
+  more: boolean;
+  /** Served time of the first and last outcome read (ISO), for the status and the event rows. */
+  from?: string;
+  to?: string;
+}
+
+export interface DriftEventRecord {
+  model: string;
+  event: number;
+  monitorWorkflowId: string;
+  change: ErrorChange;
+  retrainingWorkflowId?: string;
+  note?: string;
+}
+
+/** A retraining left "running" longer than this (a terminated run) no longer blocks new ones. */
+const RUNNING_RETRAINING_HORIZON = '6 hours';
+
+export function createDriftActivities(config: FlywheelConfig) {
+  const pool = () => getPool(config.postgres.url);
+  return {
+    /** Where a new monitor starts: after every label already given, numbering after the last event. */
+    async openDriftMonitor(input: { model: string }): Promise<{ cursor: string; lastEvent: number }> {
+      const { rows } = await pool().query<{ cursor: string | null; last_event: number | null }>(
+        `select (select max(id)::text from feedback) as cursor, (select max(event) from drift_events where model = $1) as last_event`,
+        [input.model],
+      );
+      return { cursor: rows[0]?.cursor ?? '0', lastEvent: Number(rows[0]?.last_event ?? 0) };
+    },
+
+    async readOutcomes(input: ReadOutcomesInput): Promise<Outcomes> {
+      const { rows: bound } = await pool().query<{ upto: string | null; n: string }>(
+        `select max(id)::text as upto, count(*) as n from (
+           select id from feedback where kind = 'label' and id > $1 and created_at < now() - make_interval(secs => $2)
+           order by id limit $3) b`,
+        [input.cursor, input.settleSeconds, input.limit],
+      );
+      const upto = bound[0]?.upto;
+      if (!upto) return { cursor: input.cursor, errors: [], more: false };
+      const more = Number(bound[0]!.n) >= input.limit;
+      // A prediction's first label only: a later correction is not a second observation.
+      const { rows } = await pool().query<{ wrong: boolean; served: Date }>(
+        `select p.predicted_label is distinct from f.label as wrong, p.created_at as served
+         from feedback f join predictions p on p.id = f.prediction_id
+         where f.kind = 'label' and f.id > $2 and f.id <= $3 and p.model = $1 and p.outcome = 'ok'
+           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+         order by p.created_at, p.id`,
+        [input.model, input.cursor, upto],
+      );
+      return {
+        cursor: upto,
+        errors: rows.map((r) => (r.wrong ? 1 : 0)),
+        more,
+        from: rows[0]?.served.toISOString(),
+        to: rows[rows.length - 1]?.served.toISOString(),
+      };
+    },
+
+    /** The model's retraining still running, if any: a second drift must not stack another on it. */
+    async runningRetraining(input: { model: string }): Promise<string | null> {
+      const { rows } = await pool().query<{ workflow_id: string }>(
+        `select workflow_id from retraining_runs where model = $1 and status = 'running' and started_at > now() - interval '${RUNNING_RETRAINING_HORIZON}'
+         order by started_at desc limit 1`,
+        [input.model],
+      );
+      return rows[0]?.workflow_id ?? null;
+    },
+
+    /** Keyed by (model, event): a retried activity records the event once. */
+    async recordDriftEvent(r: DriftEventRecord): Promise<void> {
+      const c = r.change;
+      const finite = (x: number) => (Number.isFinite(x) ? x : null);
+      await pool().query(
+        `insert into drift_events (model, event, monitor_workflow_id, direction, sample, error_before, error_after, width_before, width_after, retraining_workflow_id, note)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (model, event) do nothing`,
+        [r.model, r.event, r.monitorWorkflowId, c.direction, c.sample, finite(c.before), finite(c.after), c.widthBefore, c.widthAfter, r.retrainingWorkflowId ?? null, r.note ?? null],
+      );
+    },
+  };
+}

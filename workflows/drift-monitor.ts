@@ -1,0 +1,148 @@
+/**
+ * DriftMonitor (`drift-<model>`): watches a model's error stream — labelled feedback joined with
+ * what was served, in prediction order — with ADWIN held in the workflow itself (pure and
+ * deterministic, rebuilt by replay), polling an activity for outcomes after a feedback-id cursor.
+ * A rise in the error rate is a drift event: recorded in `drift_events` and answered by one
+ * Retraining child, `retrain-<model>-drift-<n>`, abandoned so it outlives a continue-as-new. A fall
+ * (a better model took the traffic) is recorded and left alone. Cursor and ADWIN snapshot cross
+ * continue-as-new, so the monitor can run for years on a bounded history.
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { createActivities } from '../activities/index';
+import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
+import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+import { ErrorMonitor, type ErrorChange, type ErrorMonitorState } from '../lib/retraining/error-monitor';
+import { checkDriftMonitor, driftRetrainingId, type DriftMonitorInput, type RetrainingInput } from '../lib/retraining/spec';
+
+type Activities = ReturnType<typeof createActivities>;
+
+export interface DriftEventSummary extends ErrorChange {
+  event: number;
+  /** Served time of the last outcome of the batch it was found in. */
+  seenUpTo?: string;
+  retrainingWorkflowId?: string;
+  note: string;
+}
+
+export interface DriftMonitorCarry {
+  cursor: string;
+  monitor: ErrorMonitorState;
+  lastEvent: number;
+  recentEvents: DriftEventSummary[];
+  retrainingsStarted: number;
+}
+
+export interface DriftMonitorStatus {
+  workflowId: string;
+  model: string;
+  state: 'watching' | 'stopped';
+  /** Labelled outcomes consumed since the monitor was first started. */
+  samples: number;
+  /** ADWIN's window and its error-rate estimate. */
+  width: number;
+  estimation: number;
+  detections: number;
+  retrainingsStarted: number;
+  cursor: string;
+  lastEvent?: DriftEventSummary;
+  recentEvents: DriftEventSummary[];
+  lastPollAt?: string;
+}
+
+export type DriftMonitorResult = Omit<DriftMonitorStatus, 'state'> & { state: 'stopped' };
+
+export const driftStatusQuery = wf.defineQuery<DriftMonitorStatus>('status');
+export const stopSignal = wf.defineSignal<[string?]>('stop');
+
+/** Polls per run before continue-as-new: each poll is a handful of events, so history stays small. */
+const POLLS_PER_RUN = 500;
+const EVENTS_KEPT = 10;
+
+export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMonitorCarry): Promise<DriftMonitorResult> {
+  const info = wf.workflowInfo();
+  let stopped = false;
+  wf.setHandler(stopSignal, () => void (stopped = true));
+
+  const checked = checkDriftMonitor(input);
+  if (!checked.ok) throw ApplicationFailure.create({ type: INVALID_INPUT, message: checked.message, nonRetryable: true });
+  const cfg = checked.value;
+  const acts = wf.proxyActivities<Activities>({
+    taskQueue: cfg.taskQueues.cpu,
+    // Reads of a few thousand rows: a short timeout lets a crashed worker's poll retry soon.
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  });
+  wf.upsertSearchAttributes([{ key: MODEL_NAME, value: cfg.model }, { key: PIPELINE_STAGE, value: 'drift-watch' }]);
+
+  let carry: DriftMonitorCarry;
+  if (carried) carry = carried;
+  else {
+    const opened = await acts.openDriftMonitor({ model: cfg.model });
+    carry = { cursor: opened.cursor, monitor: ErrorMonitor.create(cfg.delta).toJSON(), lastEvent: opened.lastEvent, recentEvents: [], retrainingsStarted: 0 };
+  }
+  const monitor = ErrorMonitor.fromJSON(carry.monitor);
+  let lastPollAt: string | undefined;
+  const status = (): DriftMonitorStatus => ({
+    workflowId: info.workflowId,
+    model: cfg.model,
+    state: stopped ? 'stopped' : 'watching',
+    samples: monitor.samples,
+    width: monitor.width,
+    estimation: monitor.estimation,
+    detections: monitor.detections,
+    retrainingsStarted: carry.retrainingsStarted,
+    cursor: carry.cursor,
+    lastEvent: carry.recentEvents[carry.recentEvents.length - 1],
+    recentEvents: carry.recentEvents,
+    lastPollAt,
+  });
+  wf.setHandler(driftStatusQuery, status);
+
+  const startRetraining = async (event: number): Promise<{ workflowId?: string; note: string }> => {
+    const running = await acts.runningRetraining({ model: cfg.model });
+    if (running) return { note: `error rate rose; retraining ${running} is still running, so none was added` };
+    const workflowId = driftRetrainingId(cfg.model, event);
+    const args: RetrainingInput = { ...cfg.retraining, model: cfg.model, trigger: { kind: 'drift', monitorId: info.workflowId, event }, taskQueues: cfg.taskQueues };
+    try {
+      await wf.startChild('Retraining', {
+        workflowId,
+        taskQueue: info.taskQueue,
+        args: [args],
+        parentClosePolicy: 'ABANDON',
+        // Never a second run under this id, even after the first closed: one retraining per event.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [{ key: MODEL_NAME, value: cfg.model }],
+        staticSummary: `Retrain ${cfg.model} after drift event ${event}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return { workflowId, note: `error rate rose; ${workflowId} had already been started for this event` };
+    }
+    carry.retrainingsStarted++;
+    return { workflowId, note: 'error rate rose: retraining started' };
+  };
+
+  for (let polls = 0; !stopped; polls++) {
+    if (polls >= POLLS_PER_RUN || wf.workflowInfo().continueAsNewSuggested) {
+      carry.monitor = monitor.toJSON();
+      await wf.continueAsNew<typeof DriftMonitor>(input, carry);
+    }
+    const outcomes = await acts.readOutcomes({ model: cfg.model, cursor: carry.cursor, settleSeconds: cfg.settleSeconds, limit: cfg.batchSize });
+    lastPollAt = new Date().toISOString();
+    carry.cursor = outcomes.cursor;
+    for (const change of monitor.feed(outcomes.errors)) {
+      const event = ++carry.lastEvent;
+      const started = change.direction === 'increase' ? await startRetraining(event) : { note: 'error rate fell: no retraining' };
+      const summary: DriftEventSummary = { ...change, event, seenUpTo: outcomes.to, ...started };
+      await acts.recordDriftEvent({ model: cfg.model, event, monitorWorkflowId: info.workflowId, change, retrainingWorkflowId: started.workflowId, note: started.note });
+      carry.recentEvents = [...carry.recentEvents, summary].slice(-EVENTS_KEPT);
+      wf.setCurrentDetails(`**${cfg.model}** drift event ${event} at sample ${change.sample}: error ${change.before.toFixed(3)} → ${change.after.toFixed(3)}; ${started.note}`);
+    }
+    // A full batch means more is waiting: read on at once instead of sleeping.
+    if (!outcomes.more) await wf.condition(() => stopped, cfg.pollSeconds * 1000);
+  }
+  wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'drift-stopped' }]);
+  return { ...status(), state: 'stopped' };
+}

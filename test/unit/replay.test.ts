@@ -1,25 +1,55 @@
 /**
- * Determinism guard: a TrainingPipeline history recorded from a real run (Temporal dev server,
- * PostgreSQL, MLflow) must replay against the current workflow code. A change that reorders
- * commands, adds an activity or reads non-deterministic state fails here, before it can break
- * the workflows already running in production. Needs no server.
+ * Determinism guard: histories recorded from real runs (Temporal dev server, PostgreSQL, MLflow,
+ * the gateway) must replay against the current workflow code. A change that reorders commands,
+ * adds an activity or reads non-deterministic state fails here, before it can break the workflows
+ * already running in production. Needs no server.
  *
- * Re-record after an intended, versioned change of the workflow:
- *   FLYWHEEL_RECORD_HISTORY=$PWD/test/fixtures/training-pipeline.history.json \
- *     npx vitest run test/integration/training-pipeline.test.ts -t "trains penguins"
+ * Re-record after an intended, versioned change of a workflow, e.g.:
+ *   .venv/bin/temporal workflow show -w <workflow id> -o json > test/fixtures/<name>.history.json
  */
 import { readFile } from 'node:fs/promises';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 
-it('replays a recorded TrainingPipeline history', async () => {
-  const history = historyFromJSON(JSON.parse(await readFile(new URL('../fixtures/training-pipeline.history.json', import.meta.url), 'utf8')));
-  const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes);
-  // The fixture is a whole run: every pipeline activity, in order.
-  expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual([
-    'validateDataset', 'recordPipelineRun', 'splitDataset', 'trainModel', 'exportOnnx', 'evaluateOnnx', 'logTrainingRun', 'registerModelVersion', 'recordPipelineRun',
-  ]);
-  await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'train-replay-fixture')).resolves.toBeUndefined();
-}, 60_000);
+/** Workflow ids matter in replay: a workflow may derive child ids from its own. */
+async function load(name: string) {
+  return historyFromJSON(JSON.parse(await readFile(new URL(`../fixtures/${name}.history.json`, import.meta.url), 'utf8')));
+}
+
+function activityTypes(history: Awaited<ReturnType<typeof load>>): string[] {
+  return history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
+}
+
+describe('recorded workflow histories replay against the current code', () => {
+  it('TrainingPipeline', async () => {
+    const history = await load('training-pipeline');
+    // The fixture is a whole run: every pipeline activity, in order.
+    expect(activityTypes(history)).toEqual([
+      'validateDataset', 'recordPipelineRun', 'splitDataset', 'trainModel', 'exportOnnx', 'evaluateOnnx', 'logTrainingRun', 'registerModelVersion', 'recordPipelineRun',
+    ]);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'train-penguins-9fbc2969')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('HyperparameterSearch (parallel trials, pruning by cancellation, a child pipeline)', async () => {
+    const history = await load('hyperparameter-search');
+    const types = activityTypes(history);
+    expect(types.filter((t) => t === 'runTrial').length).toBeGreaterThanOrEqual(16);
+    expect(history.events!.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+    expect(history.events!.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(true);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'hpo-hpo-96c161d5')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('CanaryRollout (a rollback)', async () => {
+    const history = await load('canary-rollout');
+    expect(activityTypes(history)).toContain('rejectCandidate');
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-penguins')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('ABTest (a winner)', async () => {
+    const history = await load('ab-test');
+    expect(activityTypes(history)).toContain('collectExperimentMetrics');
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'ab-penguins')).resolves.toBeUndefined();
+  }, 60_000);
+});

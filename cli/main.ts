@@ -9,6 +9,7 @@ import { hpoStartCommand, hpoStatusCommand, type HpoStartOptions } from './comma
 import { registerCanaryCommands } from './commands/canary';
 import { registerAbCommands } from './commands/ab';
 import { registerKnowledgeCommands } from './commands/knowledge';
+import { registerOnlineCommands } from './commands/online';
 import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
 
@@ -100,5 +101,6 @@ registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
 registerAbCommands(program);
 registerKnowledgeCommands(program);
+registerOnlineCommands(program);
 
 await program.parseAsync(process.argv);

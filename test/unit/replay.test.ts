@@ -52,4 +52,11 @@ describe('recorded workflow histories replay against the current code', () => {
     expect(activityTypes(history)).toContain('collectExperimentMetrics');
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'ab-penguins')).resolves.toBeUndefined();
   }, 60_000);
+
+  it('KnowledgeValidation (a review update and a review deadline)', async () => {
+    const history = await load('knowledge-validation');
+    expect(history.events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
+    expect(history.events!.some((e) => e.timerFiredEventAttributes)).toBe(true);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'knowledge-dfe2478e9e4cbaad')).resolves.toBeUndefined();
+  }, 60_000);
 });

@@ -63,7 +63,42 @@ SELECT p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl
        WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, n)
  ORDER BY n
 ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING ${COLUMNS}`;
+RETURNING id, prediction_id, kind, idempotency_key, created_at`;
+
+type Inserted = Pick<Row, 'id' | 'prediction_id' | 'kind' | 'idempotency_key' | 'created_at'>;
+
+// One INSERT is one transaction, so its rows share created_at (now()): format it once.
+let lastTime = 0;
+let lastIso = '';
+function iso(d: Date): string {
+  const t = d.getTime();
+  if (t !== lastTime) {
+    lastTime = t;
+    lastIso = d.toISOString();
+  }
+  return lastIso;
+}
+
+/** A created row is what the item said plus its id and time: no need to read every column back. */
+function created(it: ScoredItem, r: Inserted): StoredFeedback {
+  return {
+    id: String(r.id),
+    predictionId: it.predictionId,
+    kind: it.kind,
+    value: it.value,
+    label: it.label,
+    event: it.event,
+    comment: it.comment,
+    source: it.source,
+    unitKey: it.unitKey,
+    idempotencyKey: it.idempotencyKey,
+    quality: it.quality,
+    qualityFlags: it.qualityFlags,
+    sentiment: it.sentiment,
+    sentimentLabel: it.sentimentLabel,
+    createdAt: iso(r.created_at),
+  };
+}
 
 function view(r: Row): StoredFeedback {
   return {
@@ -107,9 +142,9 @@ function columns(items: readonly ScoredItem[]): unknown[][] {
 
 /** One INSERT (autocommit: durable when it returns); throws when nothing can be said to be stored. */
 export async function storeFeedbackGroup(db: pg.Pool, items: readonly ScoredItem[]): Promise<ItemOutcome[]> {
-  const inserted = await db.query<Row>(INSERT, columns(items));
-  const byKey = new Map<string, Row>();
-  const unkeyed: Row[] = [];
+  const inserted = await db.query<Inserted>(INSERT, columns(items));
+  const byKey = new Map<string, Inserted>();
+  const unkeyed: Inserted[] = [];
   for (const r of inserted.rows) {
     if (r.idempotency_key === null) unkeyed.push(r);
     else byKey.set(r.idempotency_key, r);
@@ -122,14 +157,14 @@ export async function storeFeedbackGroup(db: pg.Pool, items: readonly ScoredItem
     if (it.idempotencyKey === null) {
       const r = unkeyed[next++];
       if (!r || r.prediction_id !== it.predictionId || r.kind !== it.kind) throw new Error('feedback INSERT returned rows out of the items\' order');
-      outcomes[i] = { status: 201, row: view(r) };
+      outcomes[i] = { status: 201, row: created(it, r) };
       continue;
     }
     const r = byKey.get(it.idempotencyKey);
     if (r) {
       // The first item with a key inserted the row; a later one with the same key is its repeat.
       byKey.delete(it.idempotencyKey);
-      outcomes[i] = { status: 201, row: view(r) };
+      outcomes[i] = { status: 201, row: created(it, r) };
     } else lookups.push(i);
   }
   if (lookups.length > 0) {

@@ -13,6 +13,7 @@
  * share of the labels and overwrite each other's checkpoints.
  */
 import type pg from 'pg';
+import { BoundedMap } from '../lib/feedback/bounded-map';
 import { OnlineSoftmaxRegression, type SoftmaxRegressionSnapshot } from '../lib/online/softmax-regression';
 import type { ItemOutcome, ScoredItem } from './feedback';
 
@@ -56,13 +57,15 @@ export interface OnlineModelsOptions {
 
 export class OnlineModels {
   private readonly entries = new Map<string, OnlineEntry>();
-  private readonly recent = new Map<string, Remembered>();
+  private readonly recent: BoundedMap<string, Remembered>;
 
   constructor(
     private readonly db: pg.Pool,
     private readonly opts: OnlineModelsOptions,
     private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
-  ) {}
+  ) {
+    this.recent = new BoundedMap(opts.rememberRows);
+  }
 
   get(name: string): OnlineEntry | undefined {
     return this.entries.get(name);
@@ -73,7 +76,6 @@ export class OnlineModels {
   }
 
   remember(id: string, r: Remembered): void {
-    if (this.recent.size >= this.opts.rememberRows) this.recent.delete(this.recent.keys().next().value as string);
     this.recent.set(id, r);
   }
 

@@ -124,3 +124,20 @@ describe('feedback quality', () => {
     expect(t.score(item({ predictionId: '01a2185b-2c3b-7e20-a48c-000000000000', kind: 'label', label: 'b' }), 2000).flags).toEqual([]);
   });
 });
+
+describe('BoundedMap', () => {
+  it('keeps the most recent entries, at most the limit, promoting what is read', async () => {
+    const { BoundedMap } = await import('./bounded-map');
+    const m = new BoundedMap<number, number>(10);
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    expect(m.size).toBeLessThanOrEqual(10);
+    expect(m.get(999)).toBe(999);
+    expect(m.get(0)).toBeUndefined();
+    m.set(1, 1);
+    m.get(995);
+    for (let i = 2000; i < 2005; i++) m.set(i, i);
+    expect(m.get(995)).toBe(995);
+    expect(m.delete(995)).toBe(true);
+    expect(m.has(995)).toBe(false);
+  });
+});

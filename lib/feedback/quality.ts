@@ -13,6 +13,7 @@
  * `scoreSignals` is the pure combination; `QualityTracker` keeps the bounded, in-memory history
  * the signals are measured against (no I/O; the clock is passed in, so tests replay time).
  */
+import { BoundedMap } from './bounded-map';
 import type { FeedbackItem } from './channels';
 
 export type QualityFlag = 'duplicate' | 'impossible' | 'burst' | 'disagreement';
@@ -94,17 +95,6 @@ interface PredictionHistory {
   dismissed?: boolean;
 }
 
-/** A Map that forgets its oldest keys past a size: memory stays flat under any traffic. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.limit) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
-}
-
 export interface ItemContext {
   /** The classes of the model that made the prediction, when known. */
   classes?: readonly string[];
@@ -157,7 +147,6 @@ export class QualityTracker {
     if (item.idempotencyKey !== null) return false;
     const fp = fingerprint(item);
     const last = this.seen.get(fp);
-    this.seen.delete(fp);
     this.seen.set(fp, nowMs);
     return last !== undefined && nowMs - last <= this.opts.duplicateWindowMs;
   }

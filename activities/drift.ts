@@ -38,6 +38,9 @@ export interface DriftEventRecord {
   note?: string;
 }
 
+/** How long a label may wait for its prediction's row before it is read without one (and skipped). */
+const ORPHAN_WAIT = '30 seconds';
+
 /** A retraining left "running" longer than this (a terminated run) no longer blocks new ones. */
 const RUNNING_RETRAINING_HORIZON = '6 hours';
 
@@ -60,9 +63,24 @@ export function createDriftActivities(config: FlywheelConfig) {
            order by id limit $3) b`,
         [input.cursor, input.settleSeconds, input.limit],
       );
-      const upto = bound[0]?.upto;
+      let upto = bound[0]?.upto;
       if (!upto) return { cursor: input.cursor, errors: [], more: false };
-      const more = Number(bound[0]!.n) >= input.limit;
+      let more = Number(bound[0]!.n) >= input.limit;
+      // The gateway writes predictions in batches after answering, so a label can be stored before
+      // its prediction: stop just before the first such label and read it next time. One whose
+      // prediction never comes (a dropped batch) holds the cursor back for ORPHAN_WAIT at most.
+      const { rows: orphan } = await pool().query<{ id: string }>(
+        `select f.id::text as id from feedback f
+         where f.kind = 'label' and f.id > $1 and f.id <= $2 and f.created_at > now() - interval '${ORPHAN_WAIT}'
+           and not exists (select 1 from predictions p where p.id = f.prediction_id)
+         order by f.id limit 1`,
+        [input.cursor, upto],
+      );
+      if (orphan[0]) {
+        upto = (BigInt(orphan[0].id) - 1n).toString();
+        more = false;
+        if (upto === input.cursor) return { cursor: input.cursor, errors: [], more };
+      }
       // A prediction's first label only: a later correction is not a second observation.
       const { rows } = await pool().query<{ wrong: boolean; served: Date }>(
         `select p.predicted_label is distinct from f.label as wrong, p.created_at as served

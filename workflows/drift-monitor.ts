@@ -135,7 +135,7 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
     for (const change of monitor.feed(outcomes.errors)) {
       const event = ++carry.lastEvent;
       const started = change.direction === 'increase' ? await startRetraining(event) : { note: 'error rate fell: no retraining' };
-      const summary: DriftEventSummary = { ...change, event, seenUpTo: outcomes.to, ...started };
+      const summary: DriftEventSummary = { ...change, event, seenUpTo: outcomes.to, retrainingWorkflowId: started.workflowId, note: started.note };
       await acts.recordDriftEvent({ model: cfg.model, event, monitorWorkflowId: info.workflowId, change, retrainingWorkflowId: started.workflowId, note: started.note });
       carry.recentEvents = [...carry.recentEvents, summary].slice(-EVENTS_KEPT);
       wf.setCurrentDetails(`**${cfg.model}** drift event ${event} at sample ${change.sample}: error ${change.before.toFixed(3)} → ${change.after.toFixed(3)}; ${started.note}`);

@@ -26,7 +26,6 @@ export interface FitOptions {
   deterministic: boolean;
 }
 
-const SQRT5 = Math.sqrt(5);
 
 export function matern(r2: number): number {
   const r = Math.sqrt(5 * r2);
@@ -213,9 +212,14 @@ export class GpPosterior {
     const { n, D, X, alpha } = this;
     const { rho, scale } = this.hyper;
     const k = this.kbuf;
+    const dk = this.dkbuf;
     let mean = 0;
     for (let i = 0; i < n; i++) {
-      k[i] = scale * matern(this.r2(x, 0, X, i));
+      const r2 = this.r2(x, 0, X, i);
+      const r = Math.sqrt(5 * r2);
+      const e = Math.exp(-r);
+      k[i] = scale * ((1 + r + (5 / 3) * r2) * e);
+      if (grad) dk[i] = scale * ((-5 / 6) * (1 + r) * e);
       mean += k[i] * alpha[i];
     }
     const v = solveLower(this.L, n, k, this.vbuf);
@@ -224,8 +228,6 @@ export class GpPosterior {
     const variance = Math.max(scale - vv, 1e-12 * scale);
     if (grad) {
       const w = solveUpperT(this.L, n, v); // C⁻¹ k
-      const dk = this.dkbuf;
-      for (let i = 0; i < n; i++) dk[i] = scale * maternDeriv(this.r2(x, 0, X, i));
       for (let d = 0; d < D; d++) {
         let gm = 0;
         let gv = 0;

@@ -50,7 +50,7 @@ export function gridValues(space: SearchSpace, gridPoints: GridPoints = {}): Rec
         const pts: number[] = [];
         for (let k = 0; k < override; k++) {
           const t = lo + ((hi - lo) * k) / (override - 1);
-          pts.push(snap({ ...info, log: false }, info.log ? Math.exp(t) : t));
+          pts.push(snap(info, info.log ? Math.exp(t) : t));
         }
         out[name] = dedupe(pts);
       } else if (info.step === 0) {

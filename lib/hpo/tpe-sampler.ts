@@ -75,7 +75,7 @@ export class TpeSampler implements Sampler {
       if (!isActive(space, name, out)) continue;
       const spec = space[name];
       if (name in joint) out[name] = joint[name];
-      else if (isSingle(spec)) out[name] = (spec as Extract<ParamSpec, { type: 'categorical' }>).choices[0];
+      else if (spec.type === 'categorical' && isSingle(spec)) out[name] = spec.choices[0];
       else out[name] = this.sampleGroup(space, [name], below, above, rng)[name];
     }
     return Object.fromEntries(Object.keys(space).filter((n) => n in out).map((n) => [n, out[n]]));

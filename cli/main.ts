@@ -12,6 +12,7 @@ import { registerKnowledgeCommands } from './commands/knowledge';
 import { registerOnlineCommands } from './commands/online';
 import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
+import { registerScheduleCommands } from './commands/schedule';
 
 const program = new Command();
 program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
@@ -100,6 +101,7 @@ registerServingCommands(program, withConfig);
 registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
 registerAbCommands(program);
+registerScheduleCommands(program);
 registerKnowledgeCommands(program);
 registerOnlineCommands(program);
 

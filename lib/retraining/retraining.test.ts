@@ -67,3 +67,19 @@ describe('input checks', () => {
     expect(checkRetraining({ model: 'm', dataset: 'builtin:iris', taskQueues: q })).toMatchObject({ ok: true, value: { margin: 0.01, metric: 'logLoss', trigger: { kind: 'manual' } } });
   });
 });
+
+describe('schedule flags', () => {
+  it('take exactly one of --cron and --every, named in the message', async () => {
+    const { parseWhen, parseOverlap, overlapConstant } = await import('./schedule-spec');
+    expect(parseWhen({ cron: '0 2 * * *' })).toEqual({ ok: true, value: { kind: 'cron', expression: '0 2 * * *' } });
+    expect(parseWhen({ every: '24h' })).toEqual({ ok: true, value: { kind: 'every', ms: 86_400_000, text: '24h' } });
+    expect(parseWhen({})).toMatchObject({ ok: false, message: 'give exactly one of --cron "0 2 * * *" or --every 24h' });
+    expect(parseWhen({ cron: '0 2 * *', every: '1h' })).toMatchObject({ ok: false });
+    expect(parseWhen({ cron: '0 2 * *' })).toMatchObject({ ok: false, message: /^--cron: "0 2 \* \*" must have 5 fields/ });
+    expect(parseWhen({ every: 'daily' })).toMatchObject({ ok: false, message: /^--every: "daily" must be a duration/ });
+    expect(parseWhen({ every: '30s' })).toMatchObject({ ok: false, message: /shorter than a minute/ });
+    expect(parseOverlap('buffer-one')).toEqual({ ok: true, value: 'buffer-one' });
+    expect(parseOverlap('queue')).toMatchObject({ ok: false, message: /^--overlap: "queue" is not a policy/ });
+    expect(overlapConstant('terminate-other')).toBe('TERMINATE_OTHER');
+  });
+});

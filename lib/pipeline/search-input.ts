@@ -48,6 +48,11 @@ export interface NormalisedSearchInput extends HyperparameterSearchInput {
 
 export const MAX_TRIALS = 10_000;
 export const MAX_PARALLEL = 64;
+/**
+ * The GP sampler runs inside workflow code and costs O(n³): near 250 trials one proposal takes
+ * over a second, close to Temporal's 2 s deadlock detector. Longer studies belong to TPE.
+ */
+export const MAX_GP_TRIALS = 200;
 
 /** The default space for a family when the user gives none. */
 export const DEFAULT_SPACES: Record<string, unknown> = {
@@ -78,6 +83,8 @@ export function checkSearchInput(input: HyperparameterSearchInput): Checked<Norm
     }
   }
   if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > MAX_TRIALS) return { ok: false, message: `trials must be an integer between 1 and ${MAX_TRIALS} (got ${input.trials})` };
+  if (input.sampler === 'gp' && input.trials > MAX_GP_TRIALS) return { ok: false, message: `the gp sampler supports at most ${MAX_GP_TRIALS} trials (got ${input.trials}): use tpe for longer studies` };
+  if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0 && input.seed < 2 ** 31)) return { ok: false, message: `seed must be an integer in [0, 2147483647] (got ${input.seed})` };
   if (!Number.isInteger(input.parallel) || input.parallel < 1 || input.parallel > MAX_PARALLEL) return { ok: false, message: `parallel must be an integer between 1 and ${MAX_PARALLEL} (got ${input.parallel})` };
   const metric = input.metric ?? 'logLoss';
   if (!(metric in SEARCH_METRICS)) return { ok: false, message: `metric must be one of ${Object.keys(SEARCH_METRICS).join(', ')} (got ${String(metric)})` };

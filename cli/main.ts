@@ -13,6 +13,7 @@ import { registerOnlineCommands } from './commands/online';
 import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
 import { registerScheduleCommands } from './commands/schedule';
+import { registerDriftCommands } from './commands/drift';
 
 const program = new Command();
 program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
@@ -102,6 +103,7 @@ registerTrafficCommands(program, withConfig);
 registerCanaryCommands(program);
 registerAbCommands(program);
 registerScheduleCommands(program);
+registerDriftCommands(program);
 registerKnowledgeCommands(program);
 registerOnlineCommands(program);
 

@@ -1,0 +1,135 @@
+/**
+ * `flywheel drift start|status|stop|events`: one durable DriftMonitor per model (`drift-<model>`)
+ * watching its served error rate with ADWIN, retraining on the given dataset when errors rise.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { FlywheelConfig } from '../../config/index';
+import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { closePools, getPool } from '../../clients/db';
+import { connectTemporal } from '../../clients/temporal';
+import { loadDataset } from '../../datasets/load';
+import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
+import { parseDuration } from '../../lib/retraining/schedule-spec';
+import { driftStatusQuery, stopSignal, type DriftMonitorStatus } from '../../workflows/drift-monitor';
+import { collect, json, withConfig } from '../command-kit';
+import { CliError, printFields, printJson, printTable } from '../output';
+import { parseParams } from './train';
+
+interface StartOptions {
+  dataset: string;
+  label?: string;
+  family: string;
+  param: string[];
+  margin: string;
+  metric: string;
+  delta: string;
+  poll: string;
+  json?: boolean;
+}
+
+async function start(config: FlywheelConfig, model: string, opts: StartOptions): Promise<void> {
+  const pollMs = parseDuration(opts.poll);
+  if (pollMs === undefined) throw new CliError(`--poll: "${opts.poll}" must be a duration like 10s or 1m`, 2);
+  const input: DriftMonitorInput = {
+    model,
+    retraining: { dataset: opts.dataset, labelColumn: opts.label, family: opts.family, hyperparameters: parseParams(opts.param), margin: Number(opts.margin), metric: opts.metric as ComparisonMetric },
+    delta: Number(opts.delta),
+    pollSeconds: pollMs / 1000,
+    taskQueues: { cpu: config.taskQueues.cpu },
+  };
+  const checked = checkDriftMonitor(input);
+  if (!checked.ok) throw new CliError(checked.message, 2);
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  const { client, connection } = await connectTemporal(config);
+  try {
+    const workflowId = driftMonitorId(model);
+    try {
+      await client.workflow.start('DriftMonitor', {
+        taskQueue: config.taskQueues.workflows,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [{ key: MODEL_NAME, value: model }, { key: PIPELINE_STAGE, value: 'drift-watch' }],
+        staticSummary: `Drift monitor of ${model} (ADWIN δ=${input.delta}); retrains on ${opts.dataset}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`model ${model} already has a drift monitor (${workflowId}): flywheel drift status ${model}`, 2);
+      throw err;
+    }
+    if (opts.json) printJson({ workflowId, model, dataset: opts.dataset });
+    else printFields({ started: workflowId, watch: `flywheel drift status ${model}` });
+  } finally {
+    await connection.close();
+  }
+}
+
+async function withMonitor<T>(config: FlywheelConfig, model: string, fn: (h: ReturnType<import('@temporalio/client').Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+  const { client, connection } = await connectTemporal(config);
+  try {
+    return await fn(client.workflow.getHandle(driftMonitorId(model)));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no drift monitor for model ${model} (flywheel drift start ${model} --dataset …)`);
+    throw err;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
+  const s: DriftMonitorStatus = await withMonitor(config, model, (h) => h.query(driftStatusQuery));
+  if (opts.json) return printJson(s);
+  printFields({ monitor: s.workflowId, state: s.state, samples: s.samples, 'window width': s.width, 'error estimate': s.estimation, detections: s.detections, retrainings: s.retrainingsStarted, 'last poll': s.lastPollAt });
+  if (s.lastEvent) process.stdout.write(`last event: #${s.lastEvent.event} at sample ${s.lastEvent.sample}, ${s.lastEvent.direction} — ${s.lastEvent.note}\n`);
+}
+
+async function stop(config: FlywheelConfig, model: string, opts: { reason?: string; json?: boolean }): Promise<void> {
+  await withMonitor(config, model, (h) => h.signal(stopSignal, opts.reason ?? 'stopped from the CLI'));
+  if (opts.json) printJson({ workflowId: driftMonitorId(model), stopping: true });
+  else process.stdout.write(`${driftMonitorId(model)}: stopping\n`);
+}
+
+async function events(config: FlywheelConfig, model: string, opts: { limit: string; json?: boolean }): Promise<void> {
+  const limit = Number(opts.limit);
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new CliError(`--limit must be an integer between 1 and 1000 (got ${opts.limit})`, 2);
+  let rows: Record<string, unknown>[];
+  try {
+    ({ rows } = await getPool(config.postgres.url).query(
+    `select e.event, e.detected_at as "detectedAt", e.direction, e.sample, e.error_before as "errorBefore", e.error_after as "errorAfter",
+            e.retraining_workflow_id as "retraining", r.decision, r.reason, e.note
+     from drift_events e left join retraining_runs r on r.workflow_id = e.retraining_workflow_id
+     where e.model = $1 order by e.event desc limit $2`,
+    [model, limit],
+    ));
+  } finally {
+    await closePools();
+  }
+  if (opts.json) printJson(rows);
+  else printTable(rows, ['event', 'detectedAt', 'direction', 'sample', 'errorBefore', 'errorAfter', 'retraining', 'decision']);
+}
+
+export function registerDriftCommands(program: Command): void {
+  const drift = program.command('drift').description('drift monitors: ADWIN on the served error rate, retraining when it rises');
+  json(
+    drift
+      .command('start <model>')
+      .description('watch a deployed model; on a rise in its error rate, retrain on --dataset')
+      .requiredOption('-d, --dataset <ref>', 'what a drift-triggered retraining trains on (the fresh data window)')
+      .option('-l, --label <column>', 'label column of a file dataset')
+      .option('-f, --family <family>', 'model family', 'softmax-regression')
+      .option('-p, --param <key=value>', 'hyperparameter (repeatable)', collect, [] as string[])
+      .option('--margin <x>', 'the challenger must beat the champion by more than this', '0.01')
+      .option('--metric <name>', 'logLoss or accuracy', 'logLoss')
+      .option('--delta <x>', "ADWIN's significance level", '0.002')
+      .option('--poll <duration>', 'how often new labelled outcomes are read', '30s'),
+  ).action(withConfig((config, model: string, opts: StartOptions) => start(config, model, opts)));
+  json(drift.command('status <model>').description('window, error estimate, detections, last event')).action(
+    withConfig((config, model: string, opts: { json?: boolean }) => status(config, model, opts)),
+  );
+  json(drift.command('stop <model>').description('stop the monitor (retrainings it started go on)').option('--reason <text>', 'recorded with the stop')).action(
+    withConfig((config, model: string, opts: { reason?: string; json?: boolean }) => stop(config, model, opts)),
+  );
+  json(drift.command('events <model>').description('drift events and what each retraining decided').option('--limit <n>', 'newest first, at most', '20')).action(
+    withConfig((config, model: string, opts: { limit: string; json?: boolean }) => events(config, model, opts)),
+  );
+}

@@ -16,6 +16,7 @@ export function createFeedbackMetrics(registry: client.Registry) {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    overloaded: new client.Counter({ name: 'flywheel_gateway_feedback_overloaded_total', help: 'Feedback requests turned away (503) because the commit backlog was full', registers: [registry] }),
     failures: new client.Counter({ name: 'flywheel_gateway_feedback_write_failures_total', help: 'Feedback INSERTs that failed (their requests got 503)', registers: [registry] }),
   };
 }

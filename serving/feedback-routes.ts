@@ -42,6 +42,8 @@ export interface FeedbackService {
 }
 
 const NOT_STORED = 'feedback could not be stored; retry';
+/** Items waiting for a commit before new requests are turned away: memory stays bounded when PostgreSQL is slow. */
+const MAX_BACKLOG_ITEMS = 200_000;
 
 export function feedbackApplicationName(): string {
   return `flywheel-feedback:${process.pid}`;
@@ -50,7 +52,15 @@ export function feedbackApplicationName(): string {
 export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoutesOptions): FeedbackService {
   const applicationName = feedbackApplicationName();
   // Its own connections: a slow catalog reload or prediction batch never delays an acknowledgement.
-  const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, application_name: applicationName, connectionTimeoutMillis: 2_000 });
+  // Timeouts turn a hung database into 503s the client retries, rather than requests that never end.
+  const db = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: 2,
+    application_name: applicationName,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: 10_000,
+    query_timeout: 15_000,
+  });
   db.on('error', () => undefined);
   const fm = createFeedbackMetrics(opts.metrics.registry);
   const tracker = new QualityTracker(opts.quality);
@@ -88,6 +98,11 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   }
 
   async function store(items: FeedbackItem[], reply: FastifyReply): Promise<ItemOutcome[] | undefined> {
+    if (committer.backlog + items.length > MAX_BACKLOG_ITEMS) {
+      fm.overloaded.inc();
+      void reply.code(503).send({ error: 'feedback backlog is full; retry' });
+      return undefined;
+    }
     const scored = score(items);
     try {
       return await committer.submit(scored);

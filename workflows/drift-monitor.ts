@@ -56,8 +56,6 @@ export type DriftMonitorResult = Omit<DriftMonitorStatus, 'state'> & { state: 's
 export const driftStatusQuery = wf.defineQuery<DriftMonitorStatus>('status');
 export const stopSignal = wf.defineSignal<[string?]>('stop');
 
-/** Polls per run before continue-as-new: each poll is a handful of events, so history stays small. */
-const POLLS_PER_RUN = 500;
 const EVENTS_KEPT = 10;
 
 export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMonitorCarry): Promise<DriftMonitorResult> {
@@ -125,7 +123,7 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
   };
 
   for (let polls = 0; !stopped; polls++) {
-    if (polls >= POLLS_PER_RUN || wf.workflowInfo().continueAsNewSuggested) {
+    if (polls >= cfg.pollsPerRun || wf.workflowInfo().continueAsNewSuggested) {
       carry.monitor = monitor.toJSON();
       await wf.continueAsNew<typeof DriftMonitor>(input, carry);
     }

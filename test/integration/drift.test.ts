@@ -97,12 +97,16 @@ describe('DriftMonitor', () => {
       retraining: { dataset: `file:${path.join(dir, 'train-b.csv')}`, hyperparameters, margin: 0.01, canary: { steps: [{ weight: 50, pauseSeconds: 600 }, { weight: 100, pauseSeconds: 0 }] } },
       pollSeconds: 0.5,
       settleSeconds: 1,
+      // Continue-as-new every few polls: cursor and ADWIN state must cross runs without a lost or repeated outcome.
+      pollsPerRun: 4,
       taskQueues: { cpu: env.taskQueues.cpu },
     };
     const monitorId = `drift-${model}`;
+    let firstRunId = '';
     const retrainId = `retrain-${model}-drift-1`;
-    const { result, retraining, changePoint } = await runWorkers(env, async () => {
+    const { result, retraining, changePoint, total } = await runWorkers(env, async () => {
       const monitor = await env.client.workflow.start('DriftMonitor', { taskQueue: env.taskQueues.workflows, workflowId: monitorId, args: [input] });
+      firstRunId = monitor.firstExecutionRunId;
       const status = () => monitor.query(driftStatusQuery);
       // The monitor starts after every label already given: let it open before the traffic does.
       await until('the first poll', status, (s: DriftMonitorStatus) => s.lastPollAt !== undefined);
@@ -129,8 +133,11 @@ describe('DriftMonitor', () => {
       const c = await send(conceptB, 3);
       expect(c.failed).toBe(0);
       await until('the fall', status, (s: DriftMonitorStatus) => s.recentEvents.some((e) => e.direction === 'decrease'), 20_000);
+      // Every labelled outcome counted once, across the continue-as-new runs.
+      const total = a.feedback.ok + b.feedback.ok + c.feedback.ok;
+      await until('every outcome', status, (s: DriftMonitorStatus) => s.samples >= total);
       await monitor.signal(stopSignal, 'test done');
-      return { result: (await monitor.result()) as DriftMonitorResult, retraining, changePoint };
+      return { result: (await monitor.result()) as DriftMonitorResult, retraining, changePoint, total };
     });
 
     const rise = result.recentEvents[0]!;
@@ -141,6 +148,8 @@ describe('DriftMonitor', () => {
     expect(delay).toBeLessThan(600);
     expect(result.recentEvents.slice(1).every((e) => e.direction === 'decrease' && e.retrainingWorkflowId === undefined)).toBe(true);
     expect(result).toMatchObject({ state: 'stopped', retrainingsStarted: 1 });
+    expect(result.samples).toBe(total);
+    expect((await env.client.workflow.getHandle(monitorId).describe()).runId).not.toBe(firstRunId);
 
     expect(retraining.decision.kind).toBe('canary');
     expect(retraining.champion).toMatchObject({ version: '1', source: 'traffic' });

@@ -151,6 +151,8 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
           args: [{ model: cfg.model, candidateVersion: trained.version, stableVersion: status.champion!.version, steps: cfg.canary?.steps ?? DEFAULT_STEPS, analysis: cfg.canary?.analysis, taskQueues: cfg.taskQueues }],
           typedSearchAttributes: [{ key: MODEL_NAME, value: cfg.model }],
           staticSummary: `Canary of retrained ${cfg.model} v${trained.version}`,
+          // A rollout owns traffic and rolls itself back: ending the retraining must not cut it off mid-step.
+          parentClosePolicy: 'ABANDON',
         });
         Object.assign(status.canary, { outcome: rollout.outcome, reason: rollout.reason });
       } catch (err) {

@@ -6,7 +6,10 @@
 #   3. deploys v1 to the serving gateway and, under replayed traffic with delayed true labels,
 #      canaries v2 to 100% (it becomes champion);
 #   4. canaries a deliberately worse v3, which is rolled back automatically with the reason;
-#   5. A/B-tests v2 against a worse v4 until the always-valid test names the winner.
+#   5. A/B-tests v2 against a worse v4 until the always-valid test names the winner;
+#   6. serves a model of SEA concept 0 under a drift monitor and a nightly retraining schedule, then
+#      replays concept-3 traffic: ADWIN detects the drift, a Retraining starts by itself, and its
+#      better challenger is canaried.
 # (v1…v4 are the versions this run registers; on a rerun the registry numbers them further on.)
 # The stack stays up afterwards so everything can be seen in the Temporal UI and the MLflow UI.
 set -euo pipefail
@@ -57,15 +60,52 @@ flywheel ab start penguins "$v2" "$v4" --tau2 0.01 --min-sample 60 --interval 2 
 flywheel traffic fault penguins "$v4" --clear
 kill $replay_pid 2>/dev/null || true
 
+step "6. continuous learning: a model of SEA concept 0 meets concept-3 traffic (River's SEA stream)"
+npx tsx scripts/make-sea-data.ts .flywheel/demo
+demo_start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+vs=$(flywheel train --dataset .flywheel/demo/sea-concept0-train.csv --model sea -p epochs=60 --wait --json | version_of)
+flywheel deploy sea "$vs" > /dev/null
+flywheel traffic set sea "$vs=100%" > /dev/null
+# A previous demo's monitor and schedule make way for this run's.
+flywheel drift stop sea > /dev/null 2>&1 && sleep 2 || true
+flywheel schedule delete sea > /dev/null 2>&1 || true
+flywheel drift start sea --dataset .flywheel/demo/sea-concept3-train.csv --poll 2s --canary-steps 25:6s,100 --canary-interval 2
+flywheel schedule create sea --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
+echo "   serving concept 0, then concept 3, with true labels posted back"
+flywheel traffic replay --model sea --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
+flywheel traffic replay --model sea --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 120 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
+sea_replay=$!
+echo "   waiting for ADWIN to detect the drift, the retraining to train a challenger, and its canary"
+for _ in $(seq 1 60); do
+  done_canary=$(flywheel workflows list --model sea --limit 20 --json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const since = process.argv[1];
+      const c = JSON.parse(s).find((w) => w.type === "CanaryRollout" && w.started >= since && w.status !== "RUNNING");
+      console.log(c ? c.workflowId : "");
+    });' "$demo_start")
+  [ -n "$done_canary" ] && break
+  sleep 2
+done
+kill $sea_replay 2>/dev/null || true
+if [ -z "$done_canary" ]; then
+  echo "the drift → retraining → canary loop did not finish within 3 minutes: see flywheel drift status sea" >&2
+  exit 1
+fi
+flywheel drift events sea --limit 3
+echo
+flywheel canary status sea
+echo
+flywheel schedule list
+
 step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
 echo
-flywheel workflows list --model penguins --limit 12
+flywheel workflows list --limit 15
 
 cat <<TXT
 
 Done. The stack is still running:
-  Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins")
+  Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins" or "sea"; Schedules: retrain-sea)
   MLflow UI    http://127.0.0.1:5000   (Models → penguins: champion alias, rejected v3 with its reason)
   Gateway      http://127.0.0.1:8088/v1/models   (metrics: /metrics)
 Stop it with: node bin/flywheel.mjs down

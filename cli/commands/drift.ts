@@ -9,6 +9,7 @@ import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { closePools, getPool } from '../../clients/db';
 import { connectTemporal } from '../../clients/temporal';
 import { loadDataset } from '../../datasets/load';
+import { parseSteps } from '../../lib/rollout/spec';
 import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import { driftStatusQuery, stopSignal, type DriftMonitorStatus } from '../../workflows/drift-monitor';
@@ -25,15 +26,23 @@ interface StartOptions {
   metric: string;
   delta: string;
   poll: string;
+  canarySteps?: string;
+  canaryInterval?: string;
   json?: boolean;
 }
 
 async function start(config: FlywheelConfig, model: string, opts: StartOptions): Promise<void> {
   const pollMs = parseDuration(opts.poll);
   if (pollMs === undefined) throw new CliError(`--poll: "${opts.poll}" must be a duration like 10s or 1m`, 2);
+  let canary: DriftMonitorInput['retraining']['canary'];
+  if (opts.canarySteps || opts.canaryInterval) {
+    const steps = opts.canarySteps ? parseSteps(opts.canarySteps) : undefined;
+    if (steps && !steps.ok) throw new CliError(`--canary-steps: ${steps.message}`, 2);
+    canary = { steps: steps?.steps, analysis: opts.canaryInterval ? { intervalSeconds: Number(opts.canaryInterval) } : undefined };
+  }
   const input: DriftMonitorInput = {
     model,
-    retraining: { dataset: opts.dataset, labelColumn: opts.label, family: opts.family, hyperparameters: parseParams(opts.param), margin: Number(opts.margin), metric: opts.metric as ComparisonMetric },
+    retraining: { dataset: opts.dataset, labelColumn: opts.label, family: opts.family, hyperparameters: parseParams(opts.param), margin: Number(opts.margin), metric: opts.metric as ComparisonMetric, canary },
     delta: Number(opts.delta),
     pollSeconds: pollMs / 1000,
     taskQueues: { cpu: config.taskQueues.cpu },
@@ -121,7 +130,9 @@ export function registerDriftCommands(program: Command): void {
       .option('--margin <x>', 'the challenger must beat the champion by more than this', '0.01')
       .option('--metric <name>', 'logLoss or accuracy', 'logLoss')
       .option('--delta <x>', "ADWIN's significance level", '0.002')
-      .option('--poll <duration>', 'how often new labelled outcomes are read', '30s'),
+      .option('--poll <duration>', 'how often new labelled outcomes are read', '30s')
+      .option('--canary-steps <list>', "the retrained challenger's canary steps, e.g. 10:1m,50:2m,100 (default: CanaryRollout's)")
+      .option('--canary-interval <seconds>', "its analysis interval (default: CanaryRollout's)"),
   ).action(withConfig((config, model: string, opts: StartOptions) => start(config, model, opts)));
   json(drift.command('status <model>').description('window, error estimate, detections, last event')).action(
     withConfig((config, model: string, opts: { json?: boolean }) => status(config, model, opts)),

@@ -85,7 +85,8 @@ async function createSchedule(config: FlywheelConfig, model: string, opts: Creat
         },
         policies: { overlap: overlapConstant(overlap.value) as ScheduleOverlapPolicy, catchupWindow: catchupMs },
         state: { paused: opts.paused ?? false, note: opts.paused ? 'created paused' : undefined },
-        memo: { flywheelModel: model, dataset: opts.dataset },
+        // The server keeps a cron spec only in its parsed calendar form: the memo keeps what was asked for.
+        memo: { flywheelModel: model, dataset: opts.dataset, when: when.value.kind === 'cron' ? `cron "${when.value.expression}"` : `every ${when.value.ms / 1000}s` },
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) throw new CliError(`schedule ${scheduleId} already exists: delete it first (flywheel schedule delete ${model})`, 2);
@@ -104,7 +105,7 @@ async function listSchedules(config: FlywheelConfig, opts: { json?: boolean }): 
     const rows: Record<string, unknown>[] = [];
     for await (const s of client.schedule.list()) {
       if (s.action?.workflowType !== 'Retraining') continue;
-      const spec = describeSpec(s.spec);
+      const spec = typeof s.memo?.when === 'string' ? s.memo.when : describeSpec(s.spec);
       rows.push({
         scheduleId: s.scheduleId,
         model: s.memo?.flywheelModel,

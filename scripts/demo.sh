@@ -9,7 +9,8 @@
 #   5. A/B-tests v2 against a worse v4 until the always-valid test names the winner;
 #   6. serves a model of SEA concept 0 under a drift monitor and a nightly retraining schedule, then
 #      replays concept-3 traffic: ADWIN detects the drift, a Retraining starts by itself, and its
-#      better challenger is canaried.
+#      better challenger is canaried;
+#   7. runs an online copy of the concept-0 model that learns from each label as it arrives.
 # (v1…v4 are the versions this run registers; on a rerun the registry numbers them further on.)
 # The stack stays up afterwards so everything can be seen in the Temporal UI and the MLflow UI.
 set -euo pipefail
@@ -62,40 +63,65 @@ kill $replay_pid 2>/dev/null || true
 
 step "6. continuous learning: a model of SEA concept 0 meets concept-3 traffic (River's SEA stream)"
 npx tsx scripts/make-sea-data.ts .flywheel/demo
-demo_start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-vs=$(flywheel train --dataset .flywheel/demo/sea-concept0-train.csv --model sea -p epochs=60 --wait --json | version_of)
-flywheel deploy sea "$vs" > /dev/null
-flywheel traffic set sea "$vs=100%" > /dev/null
-# A previous demo's monitor and schedule make way for this run's.
-flywheel drift stop sea > /dev/null 2>&1 && sleep 2 || true
-flywheel schedule delete sea > /dev/null 2>&1 || true
-flywheel drift start sea --dataset .flywheel/demo/sea-concept3-train.csv --poll 2s --canary-steps 25:6s,100 --canary-interval 2
-flywheel schedule create sea --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
+# Each run gets its own model (a rerun must not inherit the last run's champion); earlier runs'
+# monitors and schedules make way.
+for old in $(flywheel workflows list --limit 100 --json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () =>
+      console.log([...new Set(JSON.parse(s).filter((w) => w.type === "DriftMonitor" && w.status === "RUNNING" && /^sea-/.test(w.model ?? "")).map((w) => w.model))].join(" ")));'); do
+  flywheel drift stop "$old" > /dev/null 2>&1 || true
+  flywheel schedule delete "$old" > /dev/null 2>&1 || true
+done
+sea="sea-$(date -u +%Y%m%d%H%M%S)"
+vs=$(flywheel train --dataset .flywheel/demo/sea-concept0-train.csv --model "$sea" -p epochs=60 --wait --json | version_of)
+flywheel deploy "$sea" "$vs" > /dev/null
+flywheel drift start "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --poll 2s --canary-steps 25:6s,100 --canary-interval 2
+flywheel schedule create "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
 echo "   serving concept 0, then concept 3, with true labels posted back"
-flywheel traffic replay --model sea --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
-flywheel traffic replay --model sea --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 120 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
+flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
+flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 120 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
 sea_replay=$!
 echo "   waiting for ADWIN to detect the drift, the retraining to train a challenger, and its canary"
 for _ in $(seq 1 60); do
-  done_canary=$(flywheel workflows list --model sea --limit 20 --json | node -e '
+  done_canary=$(flywheel workflows list --model "$sea" --limit 20 --json | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const since = process.argv[1];
-      const c = JSON.parse(s).find((w) => w.type === "CanaryRollout" && w.started >= since && w.status !== "RUNNING");
+      const c = JSON.parse(s).find((w) => w.type === "CanaryRollout" && w.status !== "RUNNING");
       console.log(c ? c.workflowId : "");
-    });' "$demo_start")
+    });')
   [ -n "$done_canary" ] && break
   sleep 2
 done
 kill $sea_replay 2>/dev/null || true
 if [ -z "$done_canary" ]; then
-  echo "the drift → retraining → canary loop did not finish within 3 minutes: see flywheel drift status sea" >&2
+  echo "the drift → retraining → canary loop did not finish within 3 minutes: see flywheel drift status $sea" >&2
   exit 1
 fi
-flywheel drift events sea --limit 3
+flywheel drift events "$sea" --limit 3
 echo
-flywheel canary status sea
+flywheel canary status "$sea"
 echo
 flywheel schedule list
+
+step "7. an online copy of the concept-0 model learns from every label as it arrives"
+flywheel online start "$sea" --from "$vs" --name "$sea-online" --snapshot-every 1m
+# The gateway picks a new online model up on its next reload (NOTIFY, or the poll): wait for it.
+node -e '
+  const [url, name] = process.argv.slice(1);
+  (async () => {
+    for (let i = 0; i < 50; i++) {
+      const body = await fetch(`${url}/v1/online`).then((r) => r.json()).catch(() => ({}));
+      if ((body.models ?? []).some((m) => m.name === name)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.error(`the gateway did not load online model ${name}`);
+    process.exit(1);
+  })();' "http://127.0.0.1:${FLYWHEEL_GATEWAY_PORT:-8088}" "$sea-online"
+accuracy_of() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).byVersion.online.accuracy.toFixed(3)));'; }
+a1=$(flywheel traffic replay --online --model "$sea-online" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 8 --label-delay-ms 20 --seed 11 --json | accuracy_of)
+a2=$(flywheel traffic replay --online --model "$sea-online" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 8 --label-delay-ms 20 --seed 12 --json | accuracy_of)
+echo "   online model's accuracy on concept-3 traffic: first 8 s $a1, next 8 s $a2"
+flywheel online snapshot "$sea-online" > /dev/null
+sleep 3
+flywheel online status "$sea-online"
 
 step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
@@ -105,7 +131,7 @@ flywheel workflows list --limit 15
 cat <<TXT
 
 Done. The stack is still running:
-  Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins" or "sea"; Schedules: retrain-sea)
+  Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins" or "$sea"; Schedules: retrain-$sea)
   MLflow UI    http://127.0.0.1:5000   (Models → penguins: champion alias, rejected v3 with its reason)
   Gateway      http://127.0.0.1:8088/v1/models   (metrics: /metrics)
 Stop it with: node bin/flywheel.mjs down

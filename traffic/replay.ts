@@ -33,6 +33,8 @@ export interface ReplayOptions {
   seed: number;
   /** Concurrent connections the client may open. */
   connections?: number;
+  /** `model` names an online model (served at /v1/online/<name>/predict). */
+  online?: boolean;
 }
 
 export interface VersionTally {
@@ -108,7 +110,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const byVersion: Record<string, VersionTally> = {};
   const feedback = { sent: 0, ok: 0, failed: 0 };
   const pendingFeedback = new Set<Promise<void>>();
-  const path = `/v1/models/${encodeURIComponent(opts.model)}/predict`;
+  const path = `/v1/${opts.online ? 'online' : 'models'}/${encodeURIComponent(opts.model)}/predict`;
   const runTag = `replay-${Date.now().toString(36)}-${opts.seed}`;
 
   const postLabel = (predictionId: string, truth: string, i: number) => {

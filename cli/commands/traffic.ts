@@ -81,6 +81,7 @@ interface ReplayCliOptions {
   units: string;
   seed: string;
   degrade?: string;
+  online?: boolean;
   url?: string;
   json?: boolean;
 }
@@ -122,22 +123,35 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
 
   const url = opts.url ?? config.gateway.url;
   const probe = new JsonClient(url, 1);
+  if (opts.online && degrade) throw new CliError('--degrade applies to registered versions, not to an online model', 2);
   let served: GatewayModels['models'][number] | undefined;
+  let online: { name: string; nFeatures: number } | undefined;
   try {
-    const res = await probe.request('GET', '/v1/models');
-    served = (res.body as GatewayModels).models?.find((m) => m.model === opts.model);
+    if (opts.online) {
+      const res = await probe.request('GET', '/v1/online');
+      online = (res.body as { models?: Array<{ name: string; nFeatures: number }> }).models?.find((m) => m.name === opts.model);
+    } else {
+      const res = await probe.request('GET', '/v1/models');
+      served = (res.body as GatewayModels).models?.find((m) => m.model === opts.model);
+    }
   } catch (err) {
     probe.close();
     throw new CliError(`the gateway is not reachable at ${url} (${(err as Error).message}): start it with \`flywheel serve\``);
   }
-  if (!served) {
+  if (opts.online ? !online : !served) {
     probe.close();
-    throw new CliError(`the gateway at ${url} does not serve model ${opts.model} (flywheel deploy ${opts.model} <version>)`);
+    throw new CliError(
+      opts.online
+        ? `the gateway at ${url} runs no online model named ${opts.model} (flywheel online start)`
+        : `the gateway at ${url} does not serve model ${opts.model} (flywheel deploy ${opts.model} <version>)`,
+    );
   }
-  const mismatch = served.versions.find((v) => v.nFeatures !== dataset.nFeatures);
+  const mismatch = online
+    ? online.nFeatures !== dataset.nFeatures && { version: 'online', nFeatures: online.nFeatures }
+    : served!.versions.find((v) => v.nFeatures !== dataset.nFeatures);
   if (mismatch) {
     probe.close();
-    throw new CliError(`dataset ${opts.dataset} has ${dataset.nFeatures} features, but ${opts.model} v${mismatch.version} takes ${mismatch.nFeatures}`, 2);
+    throw new CliError(`dataset ${opts.dataset} has ${dataset.nFeatures} features, but ${opts.model} ${mismatch.version === 'online' ? 'online' : `v${mismatch.version}`} takes ${mismatch.nFeatures}`, 2);
   }
 
   const pool = getPool(config.postgres.url);
@@ -148,7 +162,7 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
       await waitForFault(probe, opts.model, degrade, true);
     }
     try {
-      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed });
+      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed, online: opts.online });
     } finally {
       // The degradation lasts for this replay only.
       if (degrade) await setFault(pool, { model: opts.model, version: degrade.version }).catch(() => undefined);
@@ -204,6 +218,7 @@ export function registerTrafficCommands(program: Command, withConfig: WithConfig
     .option('--units <n>', 'distinct unit keys (users) the requests come from', '1000')
     .option('--seed <n>', 'seed of the row order', '1')
     .option('--degrade <spec>', 'for this replay only, make a version worse: version=V,errors=0.2,latencyMs=50,wrongLabels=0.3')
+    .option('--online', '--model names an online model (flywheel online start), served at /v1/online/<name>/predict')
     .option('--url <url>', 'gateway URL (default from FLYWHEEL_GATEWAY_HOST/PORT)')
     .option('--json', 'print one JSON document for scripts')
     .action(withConfig((config, opts) => replayCommand(config, opts as ReplayCliOptions)));

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { FlywheelConfig } from '../config/index';
-import { getPool } from '../clients/db';
+import { getPool, withAdvisoryLock } from '../clients/db';
 import { MlflowClient, MlflowError, mlflowQuote, type MlflowTag } from '../clients/mlflow';
 import { fromSoftmaxRegressionParams, OnlineSoftmaxRegression, type SoftmaxRegressionSnapshot } from '../lib/online/softmax-regression';
 import { softmaxRegressionToOnnx } from '../lib/onnx/softmax-regression-graph';
@@ -92,19 +92,6 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
-async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [name]);
-    try {
-      return await fn();
-    } finally {
-      await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [name]);
-    }
-  } finally {
-    client.release();
-  }
-}
 
 export async function startOnlineModel(pool: pg.Pool, mlflow: MlflowClient, input: StartOnlineInput): Promise<StartOnlineResult> {
   const { name, model, version } = input;

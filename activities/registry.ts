@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { FlywheelConfig } from '../config/index';
 import { currentWorkflow } from './artifacts';
-import { getPool } from '../clients/db';
+import { getPool, withAdvisoryLock } from '../clients/db';
 import { MlflowClient, mlflowQuote, type MlflowMetric, type MlflowModelVersion, type MlflowTag } from '../clients/mlflow';
 import type { DatasetRef, SplitRef } from './data';
 import type { EvaluationResult } from './evaluation';
@@ -151,17 +151,3 @@ async function waitUntilReady(mlflow: MlflowClient, mv: MlflowModelVersion): Pro
   }
 }
 
-/** Serialises look-up-then-create across processes; the lock dies with its session if we crash. */
-async function withAdvisoryLock<T>(pool: import('pg').Pool, name: string, fn: () => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [name]);
-    try {
-      return await fn();
-    } finally {
-      await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [name]);
-    }
-  } finally {
-    client.release();
-  }
-}

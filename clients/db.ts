@@ -19,3 +19,21 @@ export async function closePools(): Promise<void> {
   pools.clear();
   await Promise.all(all.map((p) => p.end()));
 }
+
+/**
+ * Serialises a look-up-then-create across processes (e.g. "find the MLflow run by key, else create
+ * it"). A session-level advisory lock: if this process dies, PostgreSQL releases it with the session.
+ */
+export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [name]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -14,7 +14,7 @@ import { loadDataset } from '../../datasets/load';
 import { searchStatusQuery, type SearchResult, type SearchStatus } from '../../workflows/hyperparameter-search';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseSearchParamFlags, readSpaceFile } from '../search-space-args';
-import { parseParams } from './train';
+import { defaultModelName, parseParams } from './train';
 import { watchWorkflow } from '../watch';
 
 export interface HpoStartOptions {
@@ -39,7 +39,7 @@ export interface HpoStartOptions {
 export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOptions): Promise<void> {
   const family = opts.family;
   const space = opts.space ? await readSpaceFile(opts.space) : opts.searchParam.length ? parseSearchParamFlags(opts.searchParam) : DEFAULT_SPACES[family === 'logreg' || family === 'logistic-regression' ? 'softmax-regression' : family];
-  const model = opts.model ?? opts.dataset.replace(/^(builtin|file):/, '').replace(/^.*\//, '').replace(/\.(csv|json)$/i, '').replace(/^synthetic:.*/, 'synthetic').toLowerCase();
+  const model = opts.model ?? defaultModelName(opts.dataset);
   const input: HyperparameterSearchInput = {
     model,
     dataset: opts.dataset,

@@ -112,7 +112,8 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
   }
 }
 
-function defaultModelName(dataset: string): string {
+/** A registered-model name from a dataset reference: `./data/churn.csv` → `churn`. */
+export function defaultModelName(dataset: string): string {
   const base = dataset.replace(/^(builtin|file):/, '').replace(/^.*\//, '').replace(/\.(csv|json)$/i, '').replace(/^synthetic:.*/, 'synthetic');
   return base.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63) || 'model';
 }

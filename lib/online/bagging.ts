@@ -10,15 +10,13 @@
  * and ranking them as errors, so it reacts to improvements and resets its best member. We feed
  * the error, as the paper and River's own LeveragingBaggingClassifier do.
  */
+import { RowKernelClassifier } from './classifier-base';
 import { Adwin, type AdwinSnapshot } from '../drift/adwin';
 import { createRng, type Rng } from '../random';
 import {
-  asFloat64,
   checkPositiveInt,
-  checkSample,
   checkSnapshot,
   hasRowKernels,
-  type Features,
   type FastOnlineClassifier,
   type OnlineClassifier,
   type OnlineSnapshot,
@@ -62,7 +60,7 @@ export function poisson1(u: number): number {
   return k;
 }
 
-export class BaggingClassifier implements FastOnlineClassifier {
+export class BaggingClassifier extends RowKernelClassifier {
   readonly nFeatures: number;
   readonly nClasses: number;
   readonly options: Readonly<Required<BaggingOptions>>;
@@ -78,6 +76,7 @@ export class BaggingClassifier implements FastOnlineClassifier {
 
   /** `base` is the untrained learner to copy; it is cloned, never trained itself. */
   constructor(base: OnlineClassifier, options: BaggingOptions = {}) {
+    super();
     const o: Required<BaggingOptions> = { nModels: 10, seed: 0, adwin: false, ...options };
     checkPositiveInt('nModels', o.nModels);
     if (!Number.isSafeInteger(o.seed)) throw new RangeError(`seed must be a safe integer (got ${o.seed})`);
@@ -137,23 +136,6 @@ export class BaggingClassifier implements FastOnlineClassifier {
     let best = 0;
     for (let c = 1; c < out.length; c++) if (out[c] > out[best]) best = c;
     return best;
-  }
-
-  learnOne(x: Features, y: number): void {
-    checkSample(this, x, y);
-    this.learnRow(asFloat64(x), 0, y);
-  }
-
-  predictProbaOne(x: Features): Float64Array {
-    checkSample(this, x);
-    const out = new Float64Array(this.nClasses);
-    this.predictProbaRow(asFloat64(x), 0, out, 0);
-    return out;
-  }
-
-  predictOne(x: Features): number {
-    checkSample(this, x);
-    return this.predictRow(asFloat64(x), 0);
   }
 
   clone(): BaggingClassifier {

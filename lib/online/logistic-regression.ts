@@ -4,18 +4,8 @@
  * clip 1e12). The operation order is River's, so after the same samples the weights agree with
  * River's to rounding (see test/fixtures/river): a model prototyped in River carries over.
  */
-import {
-  asFloat64,
-  checkNonNegative,
-  checkPositiveInt,
-  checkSample,
-  checkSnapshot,
-  predictFromLogit,
-  riverSigmoid,
-  type Features,
-  type FastOnlineClassifier,
-  type OnlineSnapshot,
-} from './types';
+import { BinaryLinearClassifier } from './binary-linear';
+import { checkNonNegative, checkPositiveInt, checkSnapshot, type OnlineSnapshot } from './types';
 
 export interface LogisticRegressionOptions {
   nFeatures: number;
@@ -38,12 +28,8 @@ export interface LogisticRegressionSnapshot extends OnlineSnapshot {
   intercept: number;
 }
 
-export class LogisticRegression implements FastOnlineClassifier {
-  readonly nFeatures: number;
-  readonly nClasses = 2;
+export class LogisticRegression extends BinaryLinearClassifier {
   readonly options: Readonly<Required<LogisticRegressionOptions>>;
-  readonly weights: Float64Array;
-  intercept: number;
   private readonly lr: number;
   private readonly interceptLr: number;
   private readonly l2: number;
@@ -64,22 +50,12 @@ export class LogisticRegression implements FastOnlineClassifier {
     checkNonNegative('l2', o.l2);
     checkNonNegative('clipGradient', o.clipGradient);
     if (!Number.isFinite(o.interceptInit)) throw new RangeError(`interceptInit must be finite (got ${o.interceptInit})`);
+    super(o.nFeatures, o.interceptInit);
     this.options = Object.freeze(o);
-    this.nFeatures = o.nFeatures;
-    this.weights = new Float64Array(o.nFeatures);
-    this.intercept = o.interceptInit;
     this.lr = o.learningRate;
     this.interceptLr = o.interceptLearningRate;
     this.l2 = o.l2;
     this.clip = o.clipGradient;
-  }
-
-  /** The logit w·x + b. */
-  decisionRow(X: Float64Array, o: number): number {
-    const w = this.weights;
-    let s = 0;
-    for (let j = 0; j < w.length; j++) s += w[j] * X[o + j];
-    return s + this.intercept;
   }
 
   learnRow(X: Float64Array, o: number, y: number): void {
@@ -101,33 +77,6 @@ export class LogisticRegression implements FastOnlineClassifier {
     }
   }
 
-  predictRow(X: Float64Array, o: number): number {
-    return predictFromLogit(this.decisionRow(X, o));
-  }
-
-  predictProbaRow(X: Float64Array, o: number, out: Float64Array, outOffset: number): void {
-    const p = riverSigmoid(this.decisionRow(X, o));
-    out[outOffset] = 1 - p;
-    out[outOffset + 1] = p;
-  }
-
-  learnOne(x: Features, y: number): void {
-    checkSample(this, x, y);
-    this.learnRow(asFloat64(x), 0, y);
-  }
-
-  predictProbaOne(x: Features): Float64Array {
-    checkSample(this, x);
-    const out = new Float64Array(2);
-    this.predictProbaRow(asFloat64(x), 0, out, 0);
-    return out;
-  }
-
-  predictOne(x: Features): number {
-    checkSample(this, x);
-    return this.predictRow(asFloat64(x), 0);
-  }
-
   clone(): LogisticRegression {
     return new LogisticRegression(this.options);
   }
@@ -138,10 +87,6 @@ export class LogisticRegression implements FastOnlineClassifier {
 
   static fromJSON(s: LogisticRegressionSnapshot): LogisticRegression {
     checkSnapshot(s, 'logistic-regression', 1);
-    const m = new LogisticRegression(s.options);
-    if (s.weights.length !== m.nFeatures) throw new Error(`snapshot has ${s.weights.length} weights for ${m.nFeatures} features`);
-    m.weights.set(s.weights);
-    m.intercept = s.intercept;
-    return m;
+    return new LogisticRegression(s.options).restore(s.weights, s.intercept);
   }
 }

@@ -4,13 +4,11 @@
  * to sum to 1. River creates a class's learner when the class first appears; here all exist from
  * the start (fixed output shape), which only differs while some class is still unseen.
  */
+import { RowKernelClassifier } from './classifier-base';
 import {
-  asFloat64,
   checkPositiveInt,
-  checkSample,
   checkSnapshot,
   hasRowKernels,
-  type Features,
   type FastOnlineClassifier,
   type OnlineClassifier,
   type OnlineSnapshot,
@@ -23,7 +21,7 @@ export interface OneVsRestSnapshot extends OnlineSnapshot {
   models: OnlineSnapshot[];
 }
 
-export class OneVsRest implements FastOnlineClassifier {
+export class OneVsRest extends RowKernelClassifier {
   readonly nFeatures: number;
   readonly nClasses: number;
   readonly models: FastOnlineClassifier[];
@@ -33,6 +31,7 @@ export class OneVsRest implements FastOnlineClassifier {
   constructor(base: OnlineClassifier, nClasses: number);
   constructor(models: OnlineClassifier[]);
   constructor(baseOrModels: OnlineClassifier | OnlineClassifier[], nClasses?: number) {
+    super();
     if (!Array.isArray(baseOrModels)) checkPositiveInt('nClasses', nClasses ?? NaN);
     const models = Array.isArray(baseOrModels) ? baseOrModels : Array.from({ length: nClasses as number }, () => baseOrModels.clone());
     if (models.length < 2) throw new RangeError(`one-vs-rest needs at least 2 classes (got ${models.length})`);
@@ -73,23 +72,6 @@ export class OneVsRest implements FastOnlineClassifier {
       }
     }
     return best;
-  }
-
-  learnOne(x: Features, y: number): void {
-    checkSample(this, x, y);
-    this.learnRow(asFloat64(x), 0, y);
-  }
-
-  predictProbaOne(x: Features): Float64Array {
-    checkSample(this, x);
-    const out = new Float64Array(this.nClasses);
-    this.predictProbaRow(asFloat64(x), 0, out, 0);
-    return out;
-  }
-
-  predictOne(x: Features): number {
-    checkSample(this, x);
-    return this.predictRow(asFloat64(x), 0);
   }
 
   clone(): OneVsRest {

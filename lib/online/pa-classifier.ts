@@ -4,17 +4,8 @@
  * PA-II. No learning rate: each step is the smallest change that fixes the margin (capped by C),
  * which is why it adapts to drift fast and needs no tuning beyond C.
  */
-import {
-  asFloat64,
-  checkPositiveInt,
-  checkSample,
-  checkSnapshot,
-  predictFromLogit,
-  riverSigmoid,
-  type Features,
-  type FastOnlineClassifier,
-  type OnlineSnapshot,
-} from './types';
+import { BinaryLinearClassifier } from './binary-linear';
+import { checkPositiveInt, checkSnapshot, type OnlineSnapshot } from './types';
 
 export type PaMode = 0 | 1 | 2;
 
@@ -34,12 +25,8 @@ export interface PaClassifierSnapshot extends OnlineSnapshot {
   intercept: number;
 }
 
-export class PaClassifier implements FastOnlineClassifier {
-  readonly nFeatures: number;
-  readonly nClasses = 2;
+export class PaClassifier extends BinaryLinearClassifier {
   readonly options: Readonly<Required<PaClassifierOptions>>;
-  readonly weights: Float64Array;
-  intercept = 0;
   private readonly C: number;
   private readonly mode: PaMode;
   private readonly learnIntercept: boolean;
@@ -49,19 +36,11 @@ export class PaClassifier implements FastOnlineClassifier {
     checkPositiveInt('nFeatures', o.nFeatures);
     if (!(o.C > 0 && Number.isFinite(o.C))) throw new RangeError(`C must be a positive finite number (got ${o.C})`);
     if (o.mode !== 0 && o.mode !== 1 && o.mode !== 2) throw new RangeError(`mode must be 0, 1 or 2 (got ${String(o.mode)})`);
+    super(o.nFeatures);
     this.options = Object.freeze(o);
-    this.nFeatures = o.nFeatures;
-    this.weights = new Float64Array(o.nFeatures);
     this.C = o.C;
     this.mode = o.mode;
     this.learnIntercept = o.learnIntercept;
-  }
-
-  decisionRow(X: Float64Array, o: number): number {
-    const w = this.weights;
-    let s = 0;
-    for (let j = 0; j < w.length; j++) s += X[o + j] * w[j];
-    return s + this.intercept;
   }
 
   learnRow(X: Float64Array, o: number, y: number): void {
@@ -85,34 +64,6 @@ export class PaClassifier implements FastOnlineClassifier {
     if (this.learnIntercept) this.intercept += step;
   }
 
-  predictRow(X: Float64Array, o: number): number {
-    return predictFromLogit(this.decisionRow(X, o));
-  }
-
-  /** River's probabilities: the sigmoid of the margin, uncalibrated but monotone in it. */
-  predictProbaRow(X: Float64Array, o: number, out: Float64Array, outOffset: number): void {
-    const p = riverSigmoid(this.decisionRow(X, o));
-    out[outOffset] = 1 - p;
-    out[outOffset + 1] = p;
-  }
-
-  learnOne(x: Features, y: number): void {
-    checkSample(this, x, y);
-    this.learnRow(asFloat64(x), 0, y);
-  }
-
-  predictProbaOne(x: Features): Float64Array {
-    checkSample(this, x);
-    const out = new Float64Array(2);
-    this.predictProbaRow(asFloat64(x), 0, out, 0);
-    return out;
-  }
-
-  predictOne(x: Features): number {
-    checkSample(this, x);
-    return this.predictRow(asFloat64(x), 0);
-  }
-
   clone(): PaClassifier {
     return new PaClassifier(this.options);
   }
@@ -123,10 +74,6 @@ export class PaClassifier implements FastOnlineClassifier {
 
   static fromJSON(s: PaClassifierSnapshot): PaClassifier {
     checkSnapshot(s, 'pa-classifier', 1);
-    const m = new PaClassifier(s.options);
-    if (s.weights.length !== m.nFeatures) throw new Error(`snapshot has ${s.weights.length} weights for ${m.nFeatures} features`);
-    m.weights.set(s.weights);
-    m.intercept = s.intercept;
-    return m;
+    return new PaClassifier(s.options).restore(s.weights, s.intercept);
   }
 }

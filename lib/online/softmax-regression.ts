@@ -8,14 +8,11 @@
  * with River's. Use LogisticRegression for the River-exact binary case.
  */
 import type { SoftmaxRegressionParams } from '../models/types';
+import { RowKernelClassifier } from './classifier-base';
 import {
-  asFloat64,
   checkNonNegative,
   checkPositiveInt,
-  checkSample,
   checkSnapshot,
-  type Features,
-  type FastOnlineClassifier,
   type OnlineSnapshot,
 } from './types';
 
@@ -42,7 +39,7 @@ export interface SoftmaxRegressionSnapshot extends OnlineSnapshot {
   classes: string[] | null;
 }
 
-export class OnlineSoftmaxRegression implements FastOnlineClassifier {
+export class OnlineSoftmaxRegression extends RowKernelClassifier {
   readonly nFeatures: number;
   readonly nClasses: number;
   readonly options: Readonly<Required<SoftmaxRegressionOptions>>;
@@ -57,6 +54,7 @@ export class OnlineSoftmaxRegression implements FastOnlineClassifier {
   private readonly p: Float64Array;
 
   constructor(options: SoftmaxRegressionOptions) {
+    super();
     const o: Required<SoftmaxRegressionOptions> = { learningRate: 0.01, interceptLearningRate: 0.01, l2: 0, standardize: null, ...options };
     checkPositiveInt('nFeatures', o.nFeatures);
     checkPositiveInt('nClasses', o.nClasses);
@@ -142,23 +140,6 @@ export class OnlineSoftmaxRegression implements FastOnlineClassifier {
     let best = 0;
     for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
     return best;
-  }
-
-  learnOne(x: Features, y: number): void {
-    checkSample(this, x, y);
-    this.learnRow(asFloat64(x), 0, y);
-  }
-
-  predictProbaOne(x: Features): Float64Array {
-    checkSample(this, x);
-    const out = new Float64Array(this.nClasses);
-    this.predictProbaRow(asFloat64(x), 0, out, 0);
-    return out;
-  }
-
-  predictOne(x: Features): number {
-    checkSample(this, x);
-    return this.predictRow(asFloat64(x), 0);
   }
 
   clone(): OnlineSoftmaxRegression {

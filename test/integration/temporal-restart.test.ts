@@ -4,16 +4,16 @@
  * the same single model version. Skipped when the server is not one Flywheel started (not ours to restart).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MODEL_NAME } from '../../config/search-attributes';
 import { mlflowQuote } from '../../clients/mlflow';
 import { isTemporalHealthy, ownedTemporal, startTemporal, stopTemporal } from '../../scripts/stack/temporal';
-import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
+import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 import { deployVersion } from '../../activities/deploy';
 import { loadDataset } from '../../datasets/load';
 import { createGateway } from '../../serving/app';
 import { replay } from '../../traffic/replay';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { startLongTraining, waitForEpoch } from './helpers/long-training';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -28,27 +28,9 @@ it('a Temporal server restart mid-training changes nothing about the outcome', a
   if (!(await ownedTemporal(env.config))) ctx.skip(); // an external server is not ours to restart
   const model = uniqueModelName('restart');
   const result = await runWorkers(env, async () => {
-    const handle = await env.client.workflow.start('TrainingPipeline', {
-      taskQueue: env.taskQueues.workflows,
-      workflowId: `train-${model}`,
-      args: [
-        {
-          model,
-          dataset: 'synthetic:rows=200000,features=40,classes=3,seed=11',
-          family: 'softmax-regression',
-          hyperparameters: { epochs: 60, batchSize: 1, learningRate: 0.01 },
-          taskQueues: { cpu: env.taskQueues.cpu },
-        },
-      ],
-      typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
-    });
-    let status: TrainingStatus | undefined;
-    for (let i = 0; i < 600; i++) {
-      status = await handle.query(statusQuery);
-      if ((status.progress?.epoch ?? 0) >= 2 || status.state !== 'running') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(status?.stage).toBe('train');
+    const handle = await startLongTraining(env, model, 60);
+    const status = await waitForEpoch(handle, 2);
+    expect(status.stage).toBe('train');
 
     await stopTemporal(env.config);
     expect(await isTemporalHealthy(env.config)).toBe(false);

@@ -4,11 +4,11 @@
  * version must exist afterwards.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MODEL_NAME } from '../../config/search-attributes';
 import { IDEMPOTENCY_TAG } from '../../activities/registry';
 import { mlflowQuote } from '../../clients/mlflow';
-import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
+import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { startLongTraining, waitForEpoch } from './helpers/long-training';
 import { spawnCpuWorker, type SpawnedWorker } from './helpers/processes';
 
 let env: TestEnv;
@@ -33,32 +33,12 @@ it('finishes with exactly one model version after the activity worker is killed 
   const result = await runWorkers(
     env,
     async () => {
-      const handle = await env.client.workflow.start('TrainingPipeline', {
-        taskQueue: env.taskQueues.workflows,
-        workflowId: `train-${model}`,
-        args: [
-          {
-            model,
-            dataset: 'synthetic:rows=200000,features=40,classes=3,seed=11',
-            family: 'softmax-regression',
-            // batchSize 1 makes each epoch long enough to kill the worker in the middle of training.
-            hyperparameters: { epochs: 40, batchSize: 1, learningRate: 0.01 },
-            taskQueues: { cpu: env.taskQueues.cpu },
-          },
-        ],
-        typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
-      });
-
-      // Wait until training has checkpointed a few epochs, then crash the worker.
-      let status: TrainingStatus | undefined;
-      for (let i = 0; i < 600; i++) {
-        status = await handle.query(statusQuery);
-        if (status.stage === 'train' && (status.progress?.epoch ?? 0) >= 3) break;
-        if (status.state !== 'running') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(status?.stage).toBe('train');
-      const epochAtKill = status!.progress!.epoch;
+      // batchSize 1 makes each epoch long enough to kill the worker in the middle of training;
+      // wait until training has checkpointed a few epochs, then crash the worker.
+      const handle = await startLongTraining(env, model, 40);
+      const status = await waitForEpoch(handle, 3);
+      expect(status.stage).toBe('train');
+      const epochAtKill = status.progress!.epoch;
       expect(epochAtKill).toBeLessThan(40);
       await spawned[0]!.kill('SIGKILL');
 

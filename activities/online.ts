@@ -17,6 +17,7 @@ import { MlflowClient, MlflowError, mlflowQuote, type MlflowTag } from '../clien
 import { fromSoftmaxRegressionParams, OnlineSoftmaxRegression, type SoftmaxRegressionSnapshot } from '../lib/online/softmax-regression';
 import { softmaxRegressionToOnnx } from '../lib/onnx/softmax-regression-graph';
 import { readOnnx } from '../serving/onnx-source';
+import type { OnlineModelRow } from '../serving/online-models';
 import { softmaxParamsFromOnnx } from './online-params';
 import { INVALID_INPUT } from '../lib/failure-types';
 import { IDEMPOTENCY_TAG, ONNX_ARTIFACT_PATH } from './registry';
@@ -149,15 +150,7 @@ export async function stopOnlineModel(pool: pg.Pool, name: string): Promise<{ na
   return { name, stopped: (res.rowCount ?? 0) > 0 };
 }
 
-interface ModelRow {
-  base_model: string;
-  base_version: string;
-  generation: string;
-  state: SoftmaxRegressionSnapshot;
-  learned: string;
-  learned_from: string | null;
-  learned_through: string;
-}
+type ModelRow = Omit<OnlineModelRow, 'name'>;
 
 export async function snapshotOnlineModel(pool: pg.Pool, mlflow: MlflowClient, input: SnapshotInput, lineage: MlflowTag[] = []): Promise<SnapshotResult> {
   const { name } = input;

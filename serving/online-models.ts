@@ -37,7 +37,8 @@ export interface Remembered {
   x: Float64Array;
 }
 
-interface Row {
+/** A row of online_models, as the gateway and the snapshot activity read it. */
+export interface OnlineModelRow {
   name: string;
   base_model: string;
   base_version: string;
@@ -137,7 +138,7 @@ export class OnlineModels {
 
   /** Loads new generations, drops stopped models; called on start and on each poll. */
   async sync(): Promise<void> {
-    const { rows } = await this.db.query<Row>(
+    const { rows } = await this.db.query<OnlineModelRow>(
       'SELECT name, base_model, base_version, generation, state, learned, learned_from, learned_through FROM online_models WHERE active',
     );
     const seen = new Set<string>();
@@ -153,7 +154,7 @@ export class OnlineModels {
     for (const name of [...this.entries.keys()]) if (!seen.has(name)) this.entries.delete(name);
   }
 
-  private fromRow(row: Row): OnlineEntry {
+  private fromRow(row: OnlineModelRow): OnlineEntry {
     const learner = OnlineSoftmaxRegression.fromJSON(row.state);
     return {
       name: row.name,

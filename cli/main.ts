@@ -25,7 +25,8 @@ program.exitOverride((err) => {
 
 json(program.command('up').description('start the local stack and workers (only what is not already running)'))
   .option('--no-workers', 'start PostgreSQL, Temporal and MLflow only')
-  .action(withConfig((config, opts: { workers: boolean; json?: boolean }) => upCommand(config, opts)));
+  .option('--gpu', 'run the PyTorch worker on CUDA (fails without a GPU); default: CUDA when present, else the CPU')
+  .action(withConfig((config, opts: { workers: boolean; gpu?: boolean; json?: boolean }) => upCommand(config, opts)));
 
 json(program.command('down').description('stop what `flywheel up` started'))
   .action(withConfig((config, opts: { json?: boolean }) => downCommand(config, opts)));
@@ -50,11 +51,13 @@ json(
       .description('train a model: validate → split → train → export ONNX → evaluate → MLflow run → registry')
       .requiredOption('-d, --dataset <ref>', 'builtin name (penguins, iris, breast-cancer, wine), synthetic:rows=N,features=D,classes=K,seed=S, or a .csv/.json file')
       .option('-m, --model <name>', 'registered model name (default: from the dataset)')
-      .option('-f, --family <family>', 'model family', 'softmax-regression')
+      .option('-f, --family <family>', 'model family: softmax-regression (CPU pool) or mlp (PyTorch pool, GPU when one is up)', 'softmax-regression')
       .option('-l, --label <column>', 'label column of a file dataset')
-      .option('-p, --param <key=value>', 'hyperparameter, repeatable (learningRate, l2, epochs, batchSize, seed)', collect, [] as string[])
+      .option('-p, --param <key=value>', 'hyperparameter, repeatable (softmax-regression: learningRate, l2, epochs, batchSize, seed; mlp: hiddenUnits, hiddenLayers, learningRate, weightDecay, epochs, batchSize, seed)', collect, [] as string[])
       .option('--holdout <fraction>', 'holdout fraction for evaluation', undefined)
       .option('--split-seed <n>', 'seed of the stratified split', undefined)
+      .option('--pool <pool>', 'PyTorch families (mlp): auto (GPU worker, else the CPU torch worker), gpu (GPU only) or cpu')
+      .option('--gpu-wait <seconds>', 'PyTorch families: how long to wait for a worker of each pool (default FLYWHEEL_GPU_WAIT_SECONDS, 60)')
       .option('--search <sampler>', 'search hyperparameters first (tpe, gp, random, grid), then train the best')
       .option('-w, --wait', 'wait for the result, showing live progress'),
   ),

@@ -9,8 +9,10 @@ export function renderTrainingStatus(s: TrainingStatus): string {
     const { epoch, epochs, loss } = s.progress;
     const width = 20;
     const filled = Math.round((epoch / epochs) * width);
-    return `${head} ${'#'.repeat(filled)}${'.'.repeat(width - filled)} epoch ${epoch}/${epochs} loss ${loss.toFixed(4)}`;
+    const where = s.placement?.device ? ` on ${s.placement.device}` : '';
+    return `${head} ${'#'.repeat(filled)}${'.'.repeat(width - filled)} epoch ${epoch}/${epochs} loss ${loss.toFixed(4)}${where}`;
   }
+  if (s.stage === 'train' && s.placement) return `${head} (${s.placement.note})`;
   if (s.state === 'completed') return `${head} v${s.version} accuracy ${s.metrics?.accuracy.toFixed(4)}`;
   return head;
 }

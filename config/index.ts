@@ -17,6 +17,10 @@ const EnvSchema = z.object({
   FLYWHEEL_TASK_QUEUE_WORKFLOWS: z.string().min(1).default('flywheel-workflows'),
   FLYWHEEL_TASK_QUEUE_CPU: z.string().min(1).default('flywheel-cpu'),
   FLYWHEEL_TASK_QUEUE_GPU: z.string().min(1).default('flywheel-gpu'),
+  /** The PyTorch pool's queue when its worker has no GPU (gpu-worker started with --device cpu). */
+  FLYWHEEL_TASK_QUEUE_CPU_TORCH: z.string().min(1).default('flywheel-cpu-torch'),
+  /** How long torch training waits for a GPU worker before it falls back (or fails, with --pool gpu). */
+  FLYWHEEL_GPU_WAIT_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   /** When unset, `flywheel up` runs a project-local PostgreSQL cluster on FLYWHEEL_PG_PORT. */
   DATABASE_URL: z.string().url().optional(),
   FLYWHEEL_PG_PORT: port.default(5433),
@@ -26,6 +30,9 @@ const EnvSchema = z.object({
   FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: port.default(9464),
   FLYWHEEL_CPU_WORKER_METRICS_PORT: port.default(9465),
   FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).default(2),
+  /** Read by the Python worker (gpu-worker/): default one training per visible GPU, one on a CPU. */
+  FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).optional(),
+  FLYWHEEL_GPU_WORKER_METRICS_PORT: port.default(9466),
   FLYWHEEL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
   FLYWHEEL_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -45,7 +52,9 @@ export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof
 
 export interface FlywheelConfig {
   temporal: { address: string; namespace: string; uiPort: number };
-  taskQueues: { workflows: string; cpu: string; gpu: string };
+  taskQueues: { workflows: string; cpu: string; gpu: string; cpuTorch: string };
+  /** Seconds torch training waits for a GPU worker to pick it up. */
+  gpuWaitSeconds: number;
   postgres: {
     /** The URL of Flywheel's operational database. */
     url: string;
@@ -57,7 +66,7 @@ export interface FlywheelConfig {
   };
   mlflow: { trackingUri: string; port: number };
   dataDir: string;
-  metrics: { workflowWorkerPort: number; cpuWorkerPort: number };
+  metrics: { workflowWorkerPort: number; cpuWorkerPort: number; gpuWorkerPort: number };
   cpuWorker: { maxConcurrentActivities: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
@@ -89,7 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
   const url = e.DATABASE_URL ?? localUrl;
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
-    taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, gpu: e.FLYWHEEL_TASK_QUEUE_GPU },
+    taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, gpu: e.FLYWHEEL_TASK_QUEUE_GPU, cpuTorch: e.FLYWHEEL_TASK_QUEUE_CPU_TORCH },
+    gpuWaitSeconds: e.FLYWHEEL_GPU_WAIT_SECONDS,
     postgres: {
       url,
       external: e.DATABASE_URL !== undefined,
@@ -98,7 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     },
     mlflow: { trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''), port: e.MLFLOW_PORT },
     dataDir: path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel')),
-    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT },
+    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT, gpuWorkerPort: e.FLYWHEEL_GPU_WORKER_METRICS_PORT },
     cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,

@@ -9,8 +9,10 @@ import type { createActivities } from '../activities/index';
 import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { NON_RETRYABLE_TYPES, INVALID_INPUT } from '../lib/failure-types';
 import { checkTrainingInput, type TrainingPipelineInput } from '../lib/pipeline/training-input';
-import type { TrainingProgress } from '../activities/training';
+import type { TrainingProgress, TrainResult } from '../activities/training';
 import type { EvaluationResult } from '../activities/evaluation';
+import type { ExportResult } from '../activities/export';
+import { trainOnTorchPool, type TorchPlacement, type TorchTrainResult } from './torch-training';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -33,6 +35,8 @@ export interface TrainingStatus {
   stage: Stage | 'done';
   stages: StageStatus[];
   progress?: TrainingProgress;
+  /** Torch-pool families: where the training is (waiting for a GPU worker, on the GPU, on the CPU). */
+  placement?: { state: TorchPlacement; note: string; device?: string };
   datasetDigest?: string;
   metrics?: EvaluationResult;
   version?: string;
@@ -49,7 +53,7 @@ export interface TrainingPipelineResult {
   datasetDigest: string;
   onnxUri: string;
   artifactUri: string;
-  training: { epochs: number; finalLoss: number; trainSeconds: number; samplesPerSecond: number; resumedFromEpoch: number };
+  training: { epochs: number; finalLoss: number; trainSeconds: number; samplesPerSecond: number; resumedFromEpoch: number; device?: string };
 }
 
 export const statusQuery = wf.defineQuery<TrainingStatus>('status');
@@ -117,21 +121,34 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
     await quick.recordPipelineRun({ ...record, datasetDigest, status: 'running', stage: 'split' });
 
     const split = await stage('split', () => quick.splitDataset({ datasetUri: dataset.uri, holdoutFraction: cfg.holdoutFraction, seed: cfg.splitSeed }));
-    const training = await stage('train', () =>
-      long.trainModel({
-        datasetUri: dataset.uri,
-        trainUri: split.trainUri,
-        family: cfg.family,
-        hyperparameters: cfg.hyperparameters as never,
-        progressSignal: trainingProgressSignal.name,
-      }),
-    );
-    const onnx = await stage('export', () =>
-      quick.exportOnnx({
-        paramsUri: training.paramsUri,
-        metadata: { 'flywheel.model': cfg.model, 'flywheel.dataset_digest': dataset.digest, 'flywheel.workflow_id': info.workflowId },
-      }),
-    );
+    const onnxMetadata = { 'flywheel.model': cfg.model, 'flywheel.dataset_digest': dataset.digest, 'flywheel.workflow_id': info.workflowId };
+    let training: TrainResult | TorchTrainResult;
+    let onnx: ExportResult;
+    if (cfg.torch) {
+      // The Python pool trains and exports in one activity (the weights never leave its process).
+      const torch = cfg.torch;
+      const trained = await stage('train', () =>
+        trainOnTorchPool(
+          { datasetUri: dataset.uri, trainUri: split.trainUri, family: cfg.family, hyperparameters: cfg.hyperparameters, metadata: onnxMetadata, progressSignal: trainingProgressSignal.name },
+          { ...torch, onPlacement: (state, note) => void (status.placement = { state, note }) },
+        ),
+      );
+      status.placement = { state: trained.device === 'cpu' ? 'cpu' : 'gpu', note: `trained on ${trained.device} (${trained.precision}${trained.cudaGraphs ? ', CUDA graphs' : ''})`, device: trained.device };
+      training = trained;
+      onnx = await stage('export', async () => ({ onnxUri: trained.onnxUri, sha256: trained.sha256, sizeBytes: trained.sizeBytes }));
+    } else {
+      const trained = await stage('train', () =>
+        long.trainModel({
+          datasetUri: dataset.uri,
+          trainUri: split.trainUri,
+          family: 'softmax-regression',
+          hyperparameters: cfg.hyperparameters as never,
+          progressSignal: trainingProgressSignal.name,
+        }),
+      );
+      training = trained;
+      onnx = await stage('export', () => quick.exportOnnx({ paramsUri: trained.paramsUri, metadata: onnxMetadata }));
+    }
     const metrics = await stage('evaluate', () => quick.evaluateOnnx({ onnxUri: onnx.onnxUri, datasetUri: dataset.uri, holdoutUri: split.holdoutUri }));
     status.metrics = metrics;
     const run = await stage('log', () =>
@@ -183,6 +200,7 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
         trainSeconds: training.trainSeconds,
         samplesPerSecond: training.samplesPerSecond,
         resumedFromEpoch: training.resumedFromEpoch,
+        ...('device' in training ? { device: training.device } : {}),
       },
     };
   } catch (err) {

@@ -1,10 +1,10 @@
-/** `flywheel up|down|status`: the local stack (PostgreSQL, Temporal, MLflow, the two workers). */
+/** `flywheel up|down|status`: the local stack (PostgreSQL, Temporal, MLflow, the workers, the gateway). */
 import type { FlywheelConfig } from '../../config/index';
 import { down, status, up } from '../../scripts/stack/stack';
 import { printJson, printTable } from '../output';
 
-export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; json?: boolean }): Promise<void> {
-  const result = await up(config, { workers: opts.workers, onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
+export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; gpu?: boolean; json?: boolean }): Promise<void> {
+  const result = await up(config, { workers: opts.workers, gpu: opts.gpu, onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
   if (opts.json) {
     printJson(result);
     return;

@@ -11,6 +11,7 @@ import { connectTemporal } from '../../clients/temporal';
 import { datasetDigest } from '../../lib/data/digest';
 import { checkTrainingInput, trainingWorkflowId, type TrainingPipelineInput } from '../../lib/pipeline/training-input';
 import { loadDataset } from '../../datasets/load';
+import { MODEL_FAMILIES, resolveModelFamily } from '../../lib/models/families';
 import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
 import { CliError, printFields, printJson } from '../output';
 import { renderTrainingStatus } from '../render-status';
@@ -24,6 +25,8 @@ export interface TrainOptions {
   param: string[];
   holdout?: string;
   splitSeed?: string;
+  pool?: string;
+  gpuWait?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -49,8 +52,14 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
     hyperparameters: parseParams(opts.param),
     holdoutFraction: holdout,
     splitSeed,
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, gpu: config.taskQueues.gpu, cpuTorch: config.taskQueues.cpuTorch },
+    pool: opts.pool as TrainingPipelineInput['pool'],
+    gpuWaitSeconds: opts.gpuWait === undefined ? undefined : Number(opts.gpuWait),
   };
+  // Only torch families take a pool and a wait; the default wait comes from FLYWHEEL_GPU_WAIT_SECONDS.
+  if (input.gpuWaitSeconds === undefined && MODEL_FAMILIES[resolveModelFamily(opts.family) ?? 'softmax-regression'].pool === 'torch') {
+    input.gpuWaitSeconds = config.gpuWaitSeconds;
+  }
   const checked = checkTrainingInput(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 
@@ -105,6 +114,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
         auc: Number.isFinite(result.metrics.auc) ? result.metrics.auc : undefined,
         mlflowRunId: result.mlflowRunId,
         registry: `${config.mlflow.trackingUri}/#/models/${result.model}/versions/${result.version}`,
+        device: result.training.device,
         onnx: result.artifactUri,
       });
   } finally {

@@ -47,7 +47,24 @@ describe('parseHyperparameters', () => {
   });
 
   it('names the known families for an unknown one', () => {
-    expect(message('xgb', {})).toBe('unknown model family "xgb" (known: softmax-regression, logreg, logistic-regression)');
+    expect(message('xgb', {})).toBe('unknown model family "xgb" (known: softmax-regression, mlp, logreg, mlp-classifier, logistic-regression)');
+  });
+
+  it('fills the mlp defaults and checks its ranges (the same as gpu-worker/flywheel_gpu_worker/hyperparameters.py)', () => {
+    expect(parseHyperparameters('mlp', {})).toEqual({
+      ok: true,
+      family: 'mlp',
+      hyperparameters: { hiddenUnits: 256, hiddenLayers: 2, learningRate: 0.001, weightDecay: 0.01, epochs: 20, batchSize: 1024, seed: 42 },
+    });
+    expect(parseHyperparameters('mlp-classifier', { hiddenUnits: '64' })).toMatchObject({ ok: true, family: 'mlp', hyperparameters: { hiddenUnits: 64 } });
+    expect(message('mlp', { hiddenUnits: 0 })).toBe('hyperparameter hiddenUnits must be an integer >= 4 and <= 4096 (got 0)');
+    expect(message('mlp', { hiddenLayers: 9 })).toBe('hyperparameter hiddenLayers must be an integer >= 1 and <= 8 (got 9)');
+    expect(message('mlp', { learningRate: 0 })).toBe('hyperparameter learningRate must be > 0 and <= 1 (got 0)');
+    expect(message('mlp', { l2: 0.1 })).toBe('unknown hyperparameter "l2" for mlp (known: hiddenUnits, hiddenLayers, learningRate, weightDecay, epochs, batchSize, seed)');
+    // The softmax-only cross check does not apply to the mlp's (differently named) decay.
+    expect(parseHyperparameters('mlp', { learningRate: 1, weightDecay: 1 }).ok).toBe(true);
+    expect(MODEL_FAMILIES.mlp.pool).toBe('torch');
+    expect(MODEL_FAMILIES['softmax-regression'].pool).toBe('cpu');
   });
 
   it('exposes a zod schema with the defaults', () => {

@@ -23,11 +23,35 @@ const SOFTMAX_REGRESSION_PARAMS = {
   seed: { kind: 'integer', min: 0, max: 2 ** 32 - 1, default: 42, description: 'seed of the per-epoch shuffles' },
 } as const satisfies Record<keyof SoftmaxRegressionHyperparameters, NumericParam>;
 
+/** The Python pool's MLP classifier (gpu-worker/flywheel_gpu_worker/hyperparameters.py holds the same ranges). */
+const MLP_PARAMS = {
+  hiddenUnits: { kind: 'integer', min: 4, max: 4096, default: 256, description: 'units in each hidden layer' },
+  hiddenLayers: { kind: 'integer', min: 1, max: 8, default: 2, description: 'hidden ReLU layers' },
+  learningRate: { kind: 'number', min: 0, minExclusive: true, max: 1, default: 0.001, description: 'AdamW step size' },
+  weightDecay: { kind: 'number', min: 0, max: 1, default: 0.01, description: 'AdamW decoupled weight decay' },
+  epochs: { kind: 'integer', min: 1, max: 10000, default: 20, description: 'passes over the training split' },
+  batchSize: { kind: 'integer', min: 1, max: 1048576, default: 1024, description: 'rows per AdamW step' },
+  seed: { kind: 'integer', min: 0, max: 2 ** 32 - 1, default: 42, description: 'seed of the initial weights and per-epoch shuffles' },
+} as const satisfies Record<string, NumericParam>;
+
+/**
+ * Where a family trains: `cpu` is the TypeScript CPU pool; `torch` is the Python PyTorch pool,
+ * on a GPU when one polls the GPU queue, else on its CPU queue (see workflows/torch-training.ts).
+ */
+export type TrainingPool = 'cpu' | 'torch';
+
 export const MODEL_FAMILIES = {
   'softmax-regression': {
     description: 'multinomial logistic regression (binary problems use two classes), trained by minibatch SGD with L2',
+    pool: 'cpu',
     params: SOFTMAX_REGRESSION_PARAMS,
     hyperparameters: schemaFor(SOFTMAX_REGRESSION_PARAMS),
+  },
+  mlp: {
+    description: 'multilayer perceptron classifier (ReLU, AdamW, bf16 on CUDA), trained by PyTorch on the GPU pool',
+    pool: 'torch',
+    params: MLP_PARAMS,
+    hyperparameters: schemaFor(MLP_PARAMS),
   },
 } as const;
 
@@ -35,6 +59,7 @@ export type ModelFamilyName = keyof typeof MODEL_FAMILIES;
 
 export const MODEL_FAMILY_ALIASES: Readonly<Record<string, ModelFamilyName>> = {
   logreg: 'softmax-regression',
+  'mlp-classifier': 'mlp',
   'logistic-regression': 'softmax-regression',
 };
 
@@ -74,8 +99,8 @@ export function parseHyperparameters(family: string, raw: Record<string, unknown
     const wrongType = typeof coerceNumeric(value) !== 'number';
     return { ok: false, message: `hyperparameter ${key} must be ${wrongType ? 'a number ' : ''}${describeRange(params[key])} (got ${show(value)})` };
   }
-  const hp = parsed.data;
-  if (hp.learningRate * hp.l2 >= 1) {
+  const hp = parsed.data as Hyperparameters;
+  if ('l2' in hp && hp.learningRate * hp.l2 >= 1) {
     return {
       ok: false,
       message: `hyperparameters learningRate × l2 must be < 1 (got ${hp.learningRate} × ${hp.l2}): each step would shrink the weights past zero`,

@@ -28,6 +28,7 @@ describe('checkSearchInput', () => {
     [{ trials: 0 }, 'trials must be an integer between 1 and 10000 (got 0)'],
     [{ parallel: 65 }, 'parallel must be an integer between 1 and 64 (got 65)'],
     [{ seed: -1 }, 'seed must be an integer in [0, 2147483647] (got -1)'],
+    [{ family: 'mlp', space: { learningRate: { type: 'float', low: 0.001, high: 0.1, log: true } } }, 'hyperparameter search runs its trials on the TypeScript CPU pool: mlp (PyTorch pool) cannot be searched yet; train it with fixed --param values'],
     [{ metric: 'mse' }, 'metric must be one of logLoss, accuracy, f1, auc (got mse)'],
     [{ model: 'Bad Name' }, 'model name "Bad Name" must be 1-63 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit'],
   ] as const)('rejects %j', (over, message) => {

@@ -73,6 +73,9 @@ export function checkSearchInput(input: HyperparameterSearchInput): Checked<Norm
   // Every combination the sampler may produce must be a valid set of hyperparameters for the family.
   const family = parseHyperparameters(input.family, fixedRaw);
   if (!family.ok) return { ok: false, message: family.message };
+  if (MODEL_FAMILIES[family.family].pool !== 'cpu') {
+    return { ok: false, message: `hyperparameter search runs its trials on the TypeScript CPU pool: ${family.family} (PyTorch pool) cannot be searched yet; train it with fixed --param values` };
+  }
   const known = Object.keys(MODEL_FAMILIES[family.family].params);
   for (const [name, spec] of Object.entries(space.space)) {
     if (!known.includes(name)) return { ok: false, message: `search space: parameter "${name}" is not a hyperparameter of ${family.family} (known: ${known.join(', ')})` };

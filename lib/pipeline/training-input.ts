@@ -3,7 +3,15 @@
  * (one clear line, nothing started); the workflow runs it again for starts from elsewhere
  * (a schedule, another workflow) and fails non-retryably with the same message.
  */
-import { parseHyperparameters, type ModelFamilyName } from '../models/families';
+import { MODEL_FAMILIES, parseHyperparameters, type ModelFamilyName } from '../models/families';
+
+/**
+ * Where torch-pool training may run: `auto` waits for a GPU worker, then falls back to the torch
+ * pool's CPU queue; `gpu` waits for a GPU worker and fails clearly if none comes; `cpu` goes
+ * straight to the CPU queue.
+ */
+export const TORCH_POOLS = ['auto', 'gpu', 'cpu'] as const;
+export type TorchPool = (typeof TORCH_POOLS)[number];
 
 export interface TrainingPipelineInput {
   /** Registered model name in MLflow. */
@@ -16,7 +24,11 @@ export interface TrainingPipelineInput {
   holdoutFraction?: number;
   splitSeed?: number;
   /** Task queues, resolved from config by whoever starts the workflow (workflows cannot read env). */
-  taskQueues: { cpu: string };
+  taskQueues: { cpu: string; gpu?: string; cpuTorch?: string };
+  /** Torch-pool families only (see TORCH_POOLS); default auto. */
+  pool?: TorchPool;
+  /** Torch-pool families only: seconds to wait for a worker of each pool before falling back or failing. */
+  gpuWaitSeconds?: number;
 }
 
 export interface NormalisedTrainingInput extends TrainingPipelineInput {
@@ -24,6 +36,8 @@ export interface NormalisedTrainingInput extends TrainingPipelineInput {
   hyperparameters: Record<string, number>;
   holdoutFraction: number;
   splitSeed: number;
+  /** Present for torch-pool families. */
+  torch?: { pool: TorchPool; gpuWaitSeconds: number; gpuQueue: string; cpuQueue: string };
 }
 
 export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -44,10 +58,21 @@ export function checkTrainingInput(input: TrainingPipelineInput): Checked<Normal
   if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };
   const hp = parseHyperparameters(input.family, input.hyperparameters ?? {});
   if (!hp.ok) return { ok: false, message: hp.message };
-  return {
-    ok: true,
-    value: { ...input, family: hp.family, hyperparameters: hp.hyperparameters as unknown as Record<string, number>, holdoutFraction, splitSeed },
-  };
+  const value: NormalisedTrainingInput = { ...input, family: hp.family, hyperparameters: hp.hyperparameters as unknown as Record<string, number>, holdoutFraction, splitSeed };
+  if (MODEL_FAMILIES[hp.family].pool !== 'torch') {
+    if (input.pool !== undefined) return { ok: false, message: `pool "${input.pool}" applies to PyTorch families only; ${hp.family} trains on the TypeScript CPU pool` };
+    return { ok: true, value };
+  }
+  const pool = input.pool ?? 'auto';
+  if (!TORCH_POOLS.includes(pool)) return { ok: false, message: `pool must be one of ${TORCH_POOLS.join(', ')} (got ${JSON.stringify(pool)})` };
+  const gpuWaitSeconds = input.gpuWaitSeconds ?? 60;
+  if (!(Number.isInteger(gpuWaitSeconds) && gpuWaitSeconds >= 1 && gpuWaitSeconds <= 86400)) {
+    return { ok: false, message: `GPU wait must be an integer number of seconds between 1 and 86400 (got ${String(input.gpuWaitSeconds)})` };
+  }
+  const { gpu, cpuTorch } = input.taskQueues;
+  if (pool !== 'cpu' && !gpu) return { ok: false, message: `taskQueues.gpu is required to train ${hp.family} on pool ${pool}` };
+  if (pool !== 'gpu' && !cpuTorch) return { ok: false, message: `taskQueues.cpuTorch is required to train ${hp.family} on pool ${pool}` };
+  return { ok: true, value: { ...value, torch: { pool, gpuWaitSeconds, gpuQueue: gpu ?? '', cpuQueue: cpuTorch ?? '' } } };
 }
 
 /** `train-<model>-<digest12>`: one pipeline per model and dataset content at a time. */

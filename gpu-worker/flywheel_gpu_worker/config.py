@@ -1,0 +1,96 @@
+"""Environment configuration. The variable names are shared with the TypeScript side (config/index.ts),
+so one environment file can drive both workers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+# The repository root's .flywheel, as the TypeScript side resolves it; an installed wheel has no
+# repository around it, which is why Docker sets FLYWHEEL_DATA_DIR explicitly.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / ".flywheel"
+
+
+class ConfigError(ValueError):
+    """One line naming the variable, its accepted values and what it was."""
+
+
+@dataclass(frozen=True)
+class Config:
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue_gpu: str = "flywheel-gpu"
+    task_queue_cpu_torch: str = "flywheel-cpu-torch"
+    data_dir: Path = DEFAULT_DATA_DIR
+    # None: one per CUDA device, or 1 on the CPU (decided once the device is known).
+    max_concurrent_activities: int | None = None
+    # 0 turns the Prometheus endpoint off (tests run several workers side by side).
+    metrics_port: int = 9466
+    # Not shared with the TypeScript side: in a container the endpoint must listen beyond loopback.
+    metrics_host: str = "127.0.0.1"
+    log_level: str = "info"
+
+    def task_queue(self, device_type: str) -> str:
+        # A worker without a GPU polls its own queue and never takes GPU-queue work: falling back to
+        # the CPU is the workflow's decision, not the worker's.
+        return self.task_queue_gpu if device_type == "cuda" else self.task_queue_cpu_torch
+
+
+def _string(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    if value is None:
+        return default
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{name} must not be empty")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip(), 10)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer >= {lo} and <= {hi} (got {raw!r})") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be an integer >= {lo} and <= {hi} (got {value})")
+    return value
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Reads and validates the environment; raises ConfigError naming the first bad variable."""
+    env = os.environ if env is None else env
+
+    address = _string(env, "TEMPORAL_ADDRESS", Config.temporal_address)
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"TEMPORAL_ADDRESS must be host:port (got {address!r})")
+
+    level = _string(env, "FLYWHEEL_LOG_LEVEL", Config.log_level).lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"FLYWHEEL_LOG_LEVEL must be one of {'|'.join(LOG_LEVELS)} (got {level!r})")
+
+    data_dir_raw = env.get("FLYWHEEL_DATA_DIR")
+    if data_dir_raw is not None and not data_dir_raw.strip():
+        raise ConfigError("FLYWHEEL_DATA_DIR must not be empty")
+    data_dir = Path(data_dir_raw).expanduser().resolve() if data_dir_raw else DEFAULT_DATA_DIR
+
+    metrics_port = _int(env, "FLYWHEEL_GPU_WORKER_METRICS_PORT", Config.metrics_port, 0, 65535)
+    assert metrics_port is not None
+    return Config(
+        temporal_address=address,
+        temporal_namespace=_string(env, "TEMPORAL_NAMESPACE", Config.temporal_namespace),
+        task_queue_gpu=_string(env, "FLYWHEEL_TASK_QUEUE_GPU", Config.task_queue_gpu),
+        task_queue_cpu_torch=_string(env, "FLYWHEEL_TASK_QUEUE_CPU_TORCH", Config.task_queue_cpu_torch),
+        data_dir=data_dir,
+        max_concurrent_activities=_int(env, "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES", None, 1, 64),
+        metrics_port=metrics_port,
+        metrics_host=_string(env, "FLYWHEEL_GPU_WORKER_METRICS_HOST", Config.metrics_host),
+        log_level=level,
+    )

@@ -1,0 +1,175 @@
+"""The worker process: `flywheel-gpu-worker --device auto|cuda|cpu`.
+
+Logs are one JSON object per line on stdout, in the TypeScript workers' shape (ts, level, component,
+msg, fields), so one log pipeline reads all of Flywheel's processes. `flywheel up` waits for the
+plain line "gpu worker ready" and for the Prometheus endpoint to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import torch
+from temporalio.client import Client
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.worker import Worker
+
+from . import __version__
+from .activities import TrainActivities
+from .config import Config, ConfigError, load_config
+from .devices import DeviceError, DevicePool, default_concurrency, resolve_device
+
+COMPONENT = "gpu-worker"
+READY_LINE = "gpu worker ready"
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error", logging.CRITICAL: "error"}
+# In-flight trainings get this long after SIGTERM before the SDK cancels them; they stop at their
+# next step anyway (is_worker_shutdown) and the retry resumes from the last epoch's checkpoint.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+log = logging.getLogger("flywheel_gpu_worker")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": _LEVEL_NAMES.get(record.levelno, "info"),
+            "component": COMPONENT,
+            "msg": record.getMessage(),
+        }
+        if record.name not in ("flywheel_gpu_worker", "root"):
+            entry["logger"] = record.name
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(_LEVELS[level])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="flywheel-gpu-worker", description="Flywheel's PyTorch training worker (Temporal)")
+    p.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="cuda if available with auto (default)")
+    p.add_argument(
+        "--task-queue", help="poll this queue instead of the device's (FLYWHEEL_TASK_QUEUE_GPU or FLYWHEEL_TASK_QUEUE_CPU_TORCH)"
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p.parse_args(argv)
+
+
+def make_runtime(config: Config) -> Runtime:
+    metrics = PrometheusConfig(bind_address=f"{config.metrics_host}:{config.metrics_port}") if config.metrics_port else None
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=metrics,
+            # Core's own logs go through Python logging, so they come out as JSON lines too.
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="WARN"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            ),
+        )
+    )
+
+
+async def run(config: Config, kind: str, task_queue: str, concurrency: int) -> int:
+    try:
+        runtime = make_runtime(config)
+    except Exception as err:  # noqa: BLE001
+        message = (
+            f"cannot start the Prometheus endpoint on {config.metrics_host}:{config.metrics_port} (FLYWHEEL_GPU_WORKER_METRICS_PORT): {err}"
+        )
+        log.error("worker failed", extra={"fields": {"error": message}})
+        print(f"flywheel-gpu-worker: {message}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        client = await Client.connect(config.temporal_address, namespace=config.temporal_namespace, runtime=runtime)
+    except Exception as err:  # noqa: BLE001 - any connect failure ends the process with one message
+        message = f"cannot reach Temporal at {config.temporal_address} (namespace {config.temporal_namespace}): {err}"
+        log.error("worker failed", extra={"fields": {"error": message}})
+        print(f"flywheel-gpu-worker: {message}", file=sys.stderr, flush=True)
+        return 1
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    activities = TrainActivities(config, DevicePool.for_kind(kind, concurrency), client=client, loop=loop)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="train") as executor:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            activities=[activities.train_neural_model],
+            activity_executor=executor,
+            max_concurrent_activities=concurrency,
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )
+        async with worker:
+            log.info("worker ready", extra={"fields": {"taskQueue": task_queue}})
+            print(READY_LINE, flush=True)
+            await stop.wait()
+            log.info("shutting down", extra={"fields": {"taskQueue": task_queue}})
+    log.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as err:
+        print(f"flywheel-gpu-worker: {err}", file=sys.stderr, flush=True)
+        return 2
+    setup_logging(config.log_level)
+    try:
+        kind = resolve_device(args.device)
+    except DeviceError as err:
+        log.error("worker failed", extra={"fields": {"error": str(err)}})
+        print(f"flywheel-gpu-worker: {err}", file=sys.stderr, flush=True)
+        return 2
+    concurrency = config.max_concurrent_activities or default_concurrency(kind)
+    task_queue = args.task_queue or config.task_queue(kind)
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if kind == "cuda" else []
+    log.info(
+        "gpu worker starting",
+        extra={
+            "fields": {
+                "device": kind,
+                "gpus": gpus,
+                "taskQueue": task_queue,
+                "maxConcurrentActivities": concurrency,
+                "temporalAddress": config.temporal_address,
+                "namespace": config.temporal_namespace,
+                "dataDir": str(config.data_dir),
+                "metricsPort": config.metrics_port,
+                "torch": torch.__version__,
+                "cuda": torch.version.cuda,
+                "version": __version__,
+            }
+        },
+    )
+    try:
+        return asyncio.run(run(config, kind, task_queue, concurrency))
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from flywheel_gpu_worker import config as config_module
+from flywheel_gpu_worker.config import DEFAULT_DATA_DIR, ConfigError, load_config
+
+
+def test_defaults() -> None:
+    c = load_config({})
+    assert c.temporal_address == "127.0.0.1:7233"
+    assert c.temporal_namespace == "default"
+    assert c.task_queue("cuda") == "flywheel-gpu"
+    assert c.task_queue("cpu") == "flywheel-cpu-torch"
+    assert c.data_dir == DEFAULT_DATA_DIR
+    if Path(config_module.__file__).resolve().parents[1] == Path(__file__).resolve().parents[1]:
+        # From the source tree: the repository root's .flywheel, as the TypeScript side resolves it.
+        assert DEFAULT_DATA_DIR == Path(__file__).resolve().parents[2] / ".flywheel"
+    assert c.max_concurrent_activities is None
+    assert c.metrics_port == 9466
+    assert c.log_level == "info"
+
+
+def test_overrides(tmp_path: Path) -> None:
+    c = load_config(
+        {
+            "TEMPORAL_ADDRESS": "temporal:7233",
+            "TEMPORAL_NAMESPACE": "ml",
+            "FLYWHEEL_TASK_QUEUE_GPU": "g",
+            "FLYWHEEL_TASK_QUEUE_CPU_TORCH": "c",
+            "FLYWHEEL_DATA_DIR": str(tmp_path),
+            "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES": "3",
+            "FLYWHEEL_GPU_WORKER_METRICS_PORT": "9999",
+            "FLYWHEEL_LOG_LEVEL": "debug",
+        }
+    )
+    assert (c.temporal_address, c.temporal_namespace, c.task_queue("cuda"), c.task_queue("cpu")) == ("temporal:7233", "ml", "g", "c")
+    assert c.data_dir == tmp_path.resolve()
+    assert (c.max_concurrent_activities, c.metrics_port, c.log_level) == (3, 9999, "debug")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TEMPORAL_ADDRESS", "nohost", "TEMPORAL_ADDRESS must be host:port"),
+        ("FLYWHEEL_LOG_LEVEL", "loud", "FLYWHEEL_LOG_LEVEL must be one of debug|info|warn|error (got 'loud')"),
+        ("FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES", "0", "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES must be an integer >= 1 and <= 64 (got 0)"),
+        ("FLYWHEEL_GPU_WORKER_METRICS_PORT", "http", "FLYWHEEL_GPU_WORKER_METRICS_PORT must be an integer >= 0 and <= 65535 (got 'http')"),
+        ("FLYWHEEL_TASK_QUEUE_GPU", " ", "FLYWHEEL_TASK_QUEUE_GPU must not be empty"),
+    ],
+)
+def test_errors_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config({name: value})
+    assert message in str(err.value)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
-# MLflow) and the PostgreSQL server binaries. Safe to rerun: a step whose inputs hash to the
+# MLflow), the GPU worker's venv (PyTorch) and the PostgreSQL server binaries. Safe to rerun: a step whose inputs hash to the
 # value in its stamp file is skipped, so the second run takes a second or two.
 set -euo pipefail
 
@@ -92,6 +92,25 @@ else
   say "pip install -r scripts/requirements.txt (first time takes a few minutes)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
   write_stamp venv "$venv_hash"
+fi
+
+# --- GPU worker (gpu-worker/): PyTorch pool, its own venv --------------------------------
+# The same package runs on the CPU here and on CUDA on a GPU host. Its venv is apart from the
+# stack's so torch's CUDA wheels never constrain MLflow's dependencies (and the reverse).
+GPU_VENV="$ROOT/gpu-worker/.venv"
+GPU_LOCK="$ROOT/gpu-worker/requirements.lock"
+if [ ! -x "$GPU_VENV/bin/python" ]; then
+  say "creating $GPU_VENV"
+  "$python" -m venv "$GPU_VENV"
+fi
+gpu_hash="$({ cat "$GPU_LOCK" "$ROOT/gpu-worker/pyproject.toml"; "$GPU_VENV/bin/python" --version; } | hash_of)"
+if stamp_matches gpu-worker "$gpu_hash" && "$GPU_VENV/bin/python" -c 'import flywheel_gpu_worker, torch' 2> /dev/null; then
+  say "gpu-worker venv up to date"
+else
+  say "pip install gpu-worker (PyTorch; the first time downloads about 3 GB)"
+  "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$GPU_LOCK"
+  "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT/gpu-worker"
+  write_stamp gpu-worker "$gpu_hash"
 fi
 
 # --- PostgreSQL server binaries -----------------------------------------------------------

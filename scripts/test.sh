@@ -15,6 +15,9 @@ mkdir -p .flywheel
 echo "==> unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.flywheel/test-unit.json
 
+echo "==> GPU worker tests (pytest; CUDA-only tests skip without a GPU)"
+gpu-worker/.venv/bin/python -m pytest gpu-worker/tests -q -p no:cacheprovider --junitxml=.flywheel/test-gpu-worker.xml
+
 # `status` exits 3 while anything is down: that is the answer here, not a failure.
 stack_was_up=$({ node bin/flywheel.mjs status --json 2>/dev/null || true; } | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
@@ -41,6 +44,14 @@ node -e '
     if (!fs.existsSync(f)) continue;
     const r = JSON.parse(fs.readFileSync(f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);
+  }
+  const junit = ".flywheel/test-gpu-worker.xml";
+  if (fs.existsSync(junit)) {
+    const suite = fs.readFileSync(junit, "utf8").match(/<testsuite [^>]*>/)[0];
+    const n = (k) => Number((suite.match(new RegExp(` ${k}="(\\d+)"`)) || [0, 0])[1]);
+    passed += n("tests") - n("failures") - n("errors") - n("skipped");
+    failed += n("failures") + n("errors");
+    skipped += n("skipped");
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 '

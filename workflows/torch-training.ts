@@ -93,8 +93,9 @@ function torchActivities(taskQueue: string, waitSeconds: number) {
     // Per attempt: a retry after a killed worker also fails clearly if no worker comes back.
     scheduleToStartTimeout: `${waitSeconds} seconds`,
     startToCloseTimeout: '24 hours',
-    // The worker heartbeats every epoch and at least every ~2 s inside one.
-    heartbeatTimeout: '30 seconds',
+    // The worker heartbeats every epoch and at least every ~2 s inside one; a killed worker is
+    // noticed within this and the retry resumes from its checkpoint.
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, EXPORT_PARITY_ERROR] },
   });
 }

@@ -1,6 +1,6 @@
 /**
  * A stand-in for `flywheel up|down|status` while the real CLI is written:
- *   npx tsx scripts/stack/cli.ts up|down|status [--no-workers] [--json]
+ *   npx tsx scripts/stack/cli.ts up|down|status [--no-workers] [--gpu] [--json]
  */
 import { loadConfig } from '../../config/index';
 import { StackError } from './errors';
@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
   const onProgress = json ? undefined : (line: string) => console.log(line);
   switch (command) {
     case 'up': {
-      const result = await up(config, { workers: !argv.includes('--no-workers'), onProgress });
+      const result = await up(config, { workers: !argv.includes('--no-workers'), gpu: argv.includes('--gpu'), onProgress });
       if (json) return console.log(JSON.stringify(result, null, 2)), 0;
       console.log(`stack up in ${(result.elapsedMs / 1000).toFixed(1)} s`);
       printTable(result.services);
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
       return rows.some((r) => r.state === 'unhealthy') ? 1 : 0;
     }
     default:
-      console.error('usage: npx tsx scripts/stack/cli.ts up|down|status [--no-workers] [--json]');
+      console.error('usage: npx tsx scripts/stack/cli.ts up|down|status [--no-workers] [--gpu] [--json]');
       return 2;
   }
 }

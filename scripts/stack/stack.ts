@@ -14,8 +14,9 @@ import { logFile, type ProcessRecord } from './processes';
 import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
 import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
 import { gatewayService, GATEWAY } from './gateway';
+import { gpuWorkerService, GPU_WORKER } from './gpu-worker';
 
-export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName | typeof GATEWAY;
+export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName | typeof GPU_WORKER | typeof GATEWAY;
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unhealthy';
 
 export interface ServiceStatus {
@@ -35,8 +36,10 @@ export interface ProgressEvent {
 export type ProgressListener = (line: string, event: ProgressEvent) => void;
 
 export interface UpOptions {
-  /** Also start the two Flywheel workers (default true). */
+  /** Also start Flywheel's workers and gateway (default true). */
   workers?: boolean;
+  /** Start the PyTorch worker on CUDA only (it fails clearly without a GPU); default: CUDA if present, else CPU. */
+  gpu?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -88,7 +91,12 @@ function worker(name: WorkerName): Service {
   };
 }
 
-const SERVICES: readonly Service[] = [
+/** In start order; down and status use the same list (the GPU worker's device matters only to start). */
+function servicesFor(opts: { gpu?: boolean } = {}): readonly Service[] {
+  return [...BACKING_SERVICES, ...WORKER_NAMES.map(worker), gpuWorkerService(opts.gpu ? 'cuda' : 'auto'), gatewayService];
+}
+
+const BACKING_SERVICES: readonly Service[] = [
   {
     name: POSTGRES,
     label: 'PostgreSQL',
@@ -128,12 +136,12 @@ const SERVICES: readonly Service[] = [
     logFile: async (c) => logFile(c, MLFLOW),
     ports: (c) => [{ port: c.mlflow.port, env: 'MLFLOW_PORT' }],
   },
-  ...WORKER_NAMES.map(worker),
-  gatewayService,
 ];
 
+const SERVICES = servicesFor();
+
 // `up --no-workers` starts the backing services only: Flywheel's own processes (workers, gateway) stay down.
-const isWorker = (s: Service) => ([...WORKER_NAMES, GATEWAY] as readonly string[]).includes(s.name);
+const isWorker = (s: Service) => ([...WORKER_NAMES, GPU_WORKER, GATEWAY] as readonly string[]).includes(s.name);
 
 function checkConsistent(config: FlywheelConfig): void {
   const u = new URL(config.mlflow.trackingUri);
@@ -194,7 +202,7 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
     async () => {
       const startedNow: ServiceName[] = [];
       let migrationsApplied: string[] = [];
-      for (const svc of SERVICES.filter((s) => opts.workers !== false || !isWorker(s))) {
+      for (const svc of servicesFor(opts).filter((s) => opts.workers !== false || !isWorker(s))) {
         const outcome = await ensure(config, svc, (m) => progress(svc.name, m));
         if (outcome === 'started') startedNow.push(svc.name);
         if (svc.name === POSTGRES) {

@@ -36,15 +36,15 @@ export async function ownedWorker(config: FlywheelConfig, name: WorkerName): Pro
   return ownedProcess(config, name);
 }
 
-/** Whether the log has said `worker ready` since byte `from`. */
-async function saidReady(file: string, from: number): Promise<boolean> {
+/** Whether the log has said `phrase` (default `worker ready`) since byte `from`. */
+export async function saidReady(file: string, from: number, phrase = 'worker ready'): Promise<boolean> {
   try {
     const handle = await fsp.open(file, 'r');
     try {
       const { size } = await handle.stat();
       const buf = Buffer.alloc(Math.max(0, size - from));
       await handle.read(buf, 0, buf.length, from);
-      return buf.toString('utf8').includes('worker ready');
+      return buf.toString('utf8').includes(phrase);
     } finally {
       await handle.close();
     }

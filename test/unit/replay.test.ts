@@ -32,6 +32,16 @@ describe('recorded workflow histories replay against the current code', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'train-penguins-9fbc2969')).resolves.toBeUndefined();
   }, 60_000);
 
+  it('TrainingPipeline on the PyTorch pool (no GPU worker within the wait: the CPU torch queue)', async () => {
+    const history = await load('training-pipeline-torch');
+    expect(activityTypes(history)).toEqual([
+      'validateDataset', 'recordPipelineRun', 'splitDataset', 'trainNeuralModel', 'trainNeuralModel', 'evaluateOnnx', 'logTrainingRun', 'registerModelVersion', 'recordPipelineRun',
+    ]);
+    const timeouts = history.events!.filter((e) => e.activityTaskTimedOutEventAttributes).map((e) => e.activityTaskTimedOutEventAttributes!.failure!.timeoutFailureInfo!.timeoutType);
+    expect(timeouts).toEqual([2]); // TIMEOUT_TYPE_SCHEDULE_TO_START: the GPU queue's wait ran out
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'train-torch-mlp-fc591549')).resolves.toBeUndefined();
+  }, 60_000);
+
   it('HyperparameterSearch (parallel trials, pruning by cancellation, a child pipeline)', async () => {
     const history = await load('hyperparameter-search');
     const types = activityTypes(history);

@@ -9,23 +9,19 @@ export interface SpawnedWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnCpuWorker(env: Record<string, string>): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/cpu-worker.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Starts `command` in the project root and resolves once its output says `readyPhrase`. */
+export async function spawnUntilReady(what: string, command: string, args: string[], env: Record<string, string>, readyPhrase: string): Promise<SpawnedWorker> {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const onData = (b: Buffer) => {
       out += b.toString();
-      if (out.includes('worker ready')) resolve();
+      if (out.includes(readyPhrase)) resolve();
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`cpu worker exited with ${code} before it was ready:\n${out}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${out}`)));
   });
-  await ready;
   return {
     child,
     output: () => out,
@@ -36,4 +32,8 @@ export async function spawnCpuWorker(env: Record<string, string>): Promise<Spawn
       await exited;
     },
   };
+}
+
+export async function spawnCpuWorker(env: Record<string, string>): Promise<SpawnedWorker> {
+  return spawnUntilReady('cpu worker', process.execPath, ['--import', 'tsx', 'workers/cpu-worker.ts'], env, 'worker ready');
 }

@@ -123,6 +123,11 @@ flywheel online snapshot "$sea-online" > /dev/null
 sleep 3
 flywheel online status "$sea-online"
 
+step "8. a neural model on the PyTorch pool: the TypeScript pipeline hands training to the Python worker"
+# pool auto waits for a GPU worker first; on a machine without one the same worker runs on the CPU.
+flywheel train --dataset breast-cancer --model breast-cancer-mlp --family mlp --pool auto --gpu-wait 3 \
+  -p epochs=40 -p hiddenUnits=64 -p batchSize=64 -p learningRate=0.003 --wait
+
 step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
 echo

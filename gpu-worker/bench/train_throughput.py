@@ -32,6 +32,7 @@ from flywheel_gpu_worker.config import Config
 from flywheel_gpu_worker.devices import DevicePool
 from flywheel_gpu_worker.hyperparameters import Hyperparameters
 from flywheel_gpu_worker.model import MLP
+from flywheel_gpu_worker.training_processes import ProcessPerTaskExecutor
 from flywheel_gpu_worker.trainer import EpochRecord, bf16_supported, describe_devices, train
 
 FEATURES = 32
@@ -151,6 +152,28 @@ def activity_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device, batch:
     }
 
 
+def _touch_device(device: str) -> str:
+    import torch as t
+
+    t.zeros(1, device=device).sum().item()
+    return t.__version__
+
+
+def training_process_start(device: torch.device) -> float:
+    """The fixed cost the worker pays per training for running it in a fresh process: spawn,
+    import torch, first use of the device (a CUDA context). Not in the per-epoch figures."""
+    executor = ProcessPerTaskExecutor(_no_logging, "info")
+    t0 = time.perf_counter()
+    executor.submit(_touch_device, str(device)).result()
+    seconds = time.perf_counter() - t0
+    executor.shutdown()
+    return seconds
+
+
+def _no_logging(_level: str) -> None:
+    pass
+
+
 def measure(fn: Any, device: torch.device, *args: Any) -> dict[str, Any]:
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -211,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             f"              activity {act['samplesPerSecond']:>14,.0f} samples/s (store read, checkpoint every epoch, heartbeats;"
             f" whole activity incl. ONNX export {act['activitySeconds']:.1f} s) | activity/plain {activity_ratio:.2f}"
         )
+    process_start = training_process_start(device)
+    say(f"training process start (spawn, import torch, first {device.type} use): {process_start:.1f} s per training")
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     say(f"peak RSS {peak_rss / 2**20:,.0f} MiB")
     summary = {
@@ -226,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "timedEpochs": a.epochs,
         "results": results,
         "peakRssBytes": peak_rss,
+        "trainingProcessStartSeconds": process_start,
     }
     print(json.dumps(summary, indent=None if a.json else 2), flush=True)
     return 0

@@ -1,6 +1,7 @@
 """The Temporal activity `trainNeuralModel`, called by name from the TypeScript workflows
-(workflows/torch-training.ts). A sync activity run in the worker's thread pool: training holds the
-GIL only between kernels, so the event loop keeps heartbeating and receiving cancellation.
+(workflows/torch-training.ts). A sync activity: the worker runs each call in a fresh process of its
+own (training_processes.py), where the training itself (training_run.py, which brings torch) heartbeats
+and checks for cancellation between steps; tests run the same function in a thread.
 
 Retries are the normal path, not the exceptional one: a GPU attempt whose worker dies times out on
 its heartbeat and the workflow may retry it, possibly on the CPU queue under another activity id.
@@ -11,10 +12,9 @@ written atomically: the checkpoint after every epoch and the ONNX file at the en
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-import time
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,26 +24,17 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from .checkpoint import load_checkpoint, save_checkpoint, write_atomic
 from .config import Config
-from .datasets import DatasetError, gather, open_dataset, read_indices
+from .datasets import DatasetError
 from .devices import DevicePool
+from .errors import ExportError, ParityError, TrainingDiverged
 from .hyperparameters import HyperparameterError, Hyperparameters, parse_hyperparameters
-from .onnx_export import PARITY_ROWS, ExportError, ParityError, build_onnx, check_parity, own_metadata
-from .trainer import EpochRecord, Progress, TrainingDiverged, bf16_supported, build_model, describe_devices, train
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_NAME = "trainNeuralModel"
 INVALID_INPUT = "InvalidInput"
 EXPORT_PARITY_ERROR = "ExportParityError"
-WORKER_SHUTDOWN = "WorkerShutdown"
-# Bump when the checkpoint layout changes: an old one then no longer matches and is ignored.
-CHECKPOINT_FORMAT = 1
-# Heartbeats (and cancellation checks) inside an epoch; the workflow's heartbeat timeout is 20 s.
-TICK_SECONDS = 1.0
-# At most one progress signal a second: each is a workflow task on the caller's side.
-SIGNAL_INTERVAL_SECONDS = 1.0
 
 
 def safe(s: str) -> str:
@@ -114,6 +105,11 @@ class TrainActivities:
         self.client = client
         # The worker's event loop: the client's signal coroutine must run there, not in this thread.
         self.loop = loop
+        self._connect_tried = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to a training process: a client and a loop do not cross; it connects on its own.
+        return {**self.__dict__, "client": None, "loop": None, "_connect_tried": False}
 
     @activity.defn(name=ACTIVITY_NAME, no_thread_cancel_exception=True)
     def train_neural_model(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +120,11 @@ class TrainActivities:
         except (RequestError, HyperparameterError) as err:
             raise invalid_input(str(err)) from None
         with self.devices.lease() as devices:
+            # Imported here: torch comes with it, and only training processes need it.
+            from .training_run import run_training
+
             try:
-                return self._run(req, devices)
+                return run_training(self, req, devices)
             except (HyperparameterError, DatasetError, ExportError) as err:
                 raise invalid_input(str(err)) from None
             except TrainingDiverged as err:
@@ -133,7 +132,7 @@ class TrainActivities:
             except ParityError as err:
                 raise ApplicationError(str(err), type=EXPORT_PARITY_ERROR, non_retryable=True) from None
 
-    def _paths(self, checkpoint_name: str) -> tuple[Path, Path]:
+    def paths(self, checkpoint_name: str) -> tuple[Path, Path]:
         info = activity.info()
         if not info.workflow_id or not info.workflow_run_id:
             raise invalid_input(f"{ACTIVITY_NAME} must be called from a workflow (no workflow id in its context)")
@@ -144,123 +143,10 @@ class TrainActivities:
             data / "checkpoints" / run / safe(checkpoint_name) / "checkpoint.pt",
         )
 
-    def _run(self, req: TrainRequest, devices: list[Any]) -> dict[str, Any]:
-        hp = req.hyperparameters
-        onnx_path, ckpt_path = self._paths(req.checkpoint_name)
-        ds = open_dataset(req.dataset_uri)
-        meta = ds.meta
-        if len(meta.classes) < 2:
-            raise DatasetError(f"{req.dataset_uri}: a classifier needs at least two classes (got {meta.classes})")
-        train_idx = read_indices(req.train_uri, meta.n_rows)
-        valid_idx = read_indices(req.valid_uri, meta.n_rows) if req.valid_uri else None
-        # Checked now rather than after hours of training.
-        own_metadata(meta.n_features, meta.classes, hp.hidden_units, hp.hidden_layers, req.metadata)
-
-        fingerprint = {
-            "format": CHECKPOINT_FORMAT,
-            "family": "mlp",
-            "hyperparameters": hp.to_json(),
-            "datasetDigest": meta.digest,
-            "nFeatures": meta.n_features,
-            "classes": list(meta.classes),
-            "trainRows": int(len(train_idx)),
-            "trainSha256": hashlib.sha256(train_idx.tobytes()).hexdigest(),
-        }
-        state = self._load_matching(ckpt_path, fingerprint, devices[0])
-        progress = _Progress(self, req, hp.epochs)
-
-        if state is not None and int(state["epoch"]) >= hp.epochs:
-            # A retry after the last epoch's checkpoint (e.g. the export failed or the worker died
-            # during it): no more training, only the export.
-            model = build_model(meta.n_features, len(meta.classes), hp, state)
-            history = [EpochRecord.from_json(r) for r in state["history"]]
-            parity_x, _ = gather(ds, train_idx[:PARITY_ROWS])
-            resumed, epochs_run, seconds = int(state["epoch"]), 0, 0.0
-            device, precision, graphs = describe_devices(devices), _precision(devices), False
-            progress.heartbeat({"epoch": resumed, "epochs": hp.epochs, "loss": history[-1].loss if history else None})
-        else:
-            x, y = gather(ds, train_idx)
-            valid = gather(ds, valid_idx) if valid_idx is not None else None
-            if state is not None:
-                progress.heartbeat({"epoch": int(state["epoch"]), "epochs": hp.epochs})
-
-            def on_epoch(record: EpochRecord, snapshot: Any) -> None:
-                save_checkpoint(ckpt_path, {"fingerprint": fingerprint, "state": snapshot()})
-                progress.epoch_done(record)
-
-            result = train(
-                x,
-                y,
-                len(meta.classes),
-                hp,
-                devices=devices,
-                valid=valid,
-                resume=state,
-                on_epoch=on_epoch,
-                on_tick=progress.tick,
-                tick_seconds=TICK_SECONDS,
-            )
-            model, history = result.model, result.history
-            parity_x = x
-            resumed, epochs_run, seconds = result.resumed_from_epoch, result.epochs_run, result.seconds
-            device, precision, graphs = result.device, result.precision, result.cuda_graphs
-
-        proto = build_onnx(model, list(meta.classes), req.metadata)
-        data = proto.SerializeToString()
-        parity = check_parity(data, model, parity_x)
-        write_atomic(onnx_path, data)
-        rows = int(len(train_idx))
-        out = {
-            "onnxUri": str(onnx_path),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "sizeBytes": len(data),
-            "epochs": [r.to_json() for r in history],
-            "trainRows": rows,
-            "trainSeconds": seconds,
-            "samplesPerSecond": rows * epochs_run / seconds if seconds > 0 else 0.0,
-            "resumedFromEpoch": resumed,
-            "device": device,
-            "precision": precision,
-            "cudaGraphs": graphs,
-            "parity": parity.to_json(),
-        }
-        log.info(
-            "trained",
-            extra={
-                "fields": {
-                    k: out[k]
-                    for k in (
-                        "onnxUri",
-                        "trainRows",
-                        "trainSeconds",
-                        "samplesPerSecond",
-                        "resumedFromEpoch",
-                        "device",
-                        "precision",
-                        "cudaGraphs",
-                    )
-                }
-            },
-        )
-        return out
-
-    def _load_matching(self, path: Path, fingerprint: dict[str, Any], device: Any) -> dict[str, Any] | None:
-        try:
-            ckpt = load_checkpoint(path, map_location=device)
-        except Exception as err:  # noqa: BLE001 - an unreadable checkpoint costs a restart, not the run
-            log.warning("ignoring an unreadable checkpoint", extra={"fields": {"path": str(path), "error": repr(err)}})
-            return None
-        if ckpt is None:
-            return None
-        if not isinstance(ckpt, dict) or ckpt.get("fingerprint") != fingerprint:
-            log.warning("ignoring a checkpoint of other hyperparameters or data; starting over", extra={"fields": {"path": str(path)}})
-            return None
-        state = ckpt["state"]
-        log.info("resuming", extra={"fields": {"path": str(path), "epoch": int(state["epoch"])}})
-        return state
-
     def send_signal(self, name: str, payload: dict[str, Any]) -> None:
         """Best effort and fire-and-forget: a lost progress update must never fail or slow training."""
+        if self.client is None or self.loop is None:
+            self._connect_for_signals()
         if self.client is None or self.loop is None or self.loop.is_closed():
             return
         info = activity.info()
@@ -285,45 +171,17 @@ class TrainActivities:
 
         future.add_done_callback(done)
 
-
-def _precision(devices: list[Any]) -> str:
-    return "bf16" if bf16_supported(devices[0]) else "fp32"
-
-
-class _Progress:
-    """Heartbeats, cancellation checks and progress signals for one attempt."""
-
-    def __init__(self, acts: TrainActivities, req: TrainRequest, epochs: int) -> None:
-        self.acts = acts
-        self.signal = req.progress_signal
-        self.epochs = epochs
-        self.last_signal = -float("inf")
-
-    def heartbeat(self, details: dict[str, Any]) -> None:
-        activity.heartbeat({k: v for k, v in details.items() if v is not None})
-
-    def check_stop(self, where: str) -> None:
-        if activity.is_cancelled():
-            # The last epoch's checkpoint stays, for a later attempt or run to resume from.
-            raise CancelledError(f"training cancelled {where}")
-        if activity.is_worker_shutdown():
-            # Retryable: another worker resumes from the last epoch's checkpoint.
-            raise ApplicationError(f"the worker is shutting down; training stopped {where}", type=WORKER_SHUTDOWN)
-
-    def tick(self, p: Progress) -> None:
-        self.check_stop(f"in epoch {p.epoch} at step {p.step} of {p.steps}")
-        self.heartbeat({"epoch": p.epoch, "epochs": p.epochs, "step": p.step, "steps": p.steps, "loss": p.last_loss})
-
-    def epoch_done(self, record: EpochRecord) -> None:
-        details: dict[str, Any] = {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss}
-        if record.validation is not None:
-            details["validation"] = record.validation
-        self.heartbeat(details)
-        log.info("epoch", extra={"fields": {**details, "seconds": round(record.seconds, 3)}})
-        if self.signal:
-            now = time.monotonic()
-            last = record.epoch == self.epochs
-            if last or now - self.last_signal >= SIGNAL_INTERVAL_SECONDS:
-                self.last_signal = now
-                self.acts.send_signal(self.signal, {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss})
-        self.check_stop(f"after epoch {record.epoch}")
+    def _connect_for_signals(self) -> None:
+        """In a training process there is no worker client: connect once, on a loop of our own."""
+        if self._connect_tried:
+            return
+        self._connect_tried = True
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, name="signals", daemon=True).start()
+        try:
+            connect = Client.connect(self.config.temporal_address, namespace=self.config.temporal_namespace)
+            self.client = asyncio.run_coroutine_threadsafe(connect, loop).result(10)
+            self.loop = loop
+        except Exception as err:  # noqa: BLE001 - progress is best effort
+            log.warning("no progress signals: cannot connect to Temporal", extra={"fields": {"error": repr(err)}})
+            loop.call_soon_threadsafe(loop.stop)

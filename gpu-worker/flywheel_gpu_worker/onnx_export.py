@@ -21,7 +21,9 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from . import __version__
+from .errors import ExportError, ParityError
 from .model import MLP
+
 
 IR_VERSION = 8
 OPSET = 17
@@ -39,20 +41,6 @@ META_CLASSES = "flywheel.classes"
 META_N_FEATURES = "flywheel.n_features"
 META_HIDDEN_UNITS = "flywheel.hidden_units"
 META_HIDDEN_LAYERS = "flywheel.hidden_layers"
-
-
-class ExportError(ValueError):
-    """The caller's metadata contradicts what the exporter derives from the model."""
-
-
-class ParityError(Exception):
-    def __init__(self, max_abs_diff: float, tolerance: float, rows: int) -> None:
-        super().__init__(
-            f"ONNX and PyTorch probabilities differ by {max_abs_diff:.3g} on {rows} training rows, more than the tolerance {tolerance:g}"
-        )
-        self.max_abs_diff = max_abs_diff
-        self.tolerance = tolerance
-        self.rows = rows
 
 
 @dataclass(frozen=True)

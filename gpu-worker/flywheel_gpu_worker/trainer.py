@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import TrainingDiverged
 from .hyperparameters import Hyperparameters
 from .model import MLP
 
@@ -41,13 +42,6 @@ LOG_LOSS_EPS = 1e-15
 # Streamed placement moves chunks of about this many bytes per host-to-device copy.
 _STREAM_CHUNK_BYTES = 256 << 20
 _EVAL_CHUNK_ROWS = 65536
-
-
-class TrainingDiverged(Exception):
-    def __init__(self, epoch: int, loss: float) -> None:
-        super().__init__(f"training diverged at epoch {epoch} (loss {loss}): lower learningRate")
-        self.epoch = epoch
-        self.loss = loss
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,21 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import torch
 from temporalio.client import Client
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig, TelemetryFilter
-from temporalio.worker import Worker
+from temporalio.worker import SharedStateManager, Worker
 
 from . import __version__
 from .activities import TrainActivities
 from .config import Config, ConfigError, load_config
-from .devices import DeviceError, DevicePool, default_concurrency, resolve_device
+from .devices import CudaProbe, DeviceError, DevicePool, default_concurrency, probe_cuda, resolve_device
+from .training_processes import ProcessPerTaskExecutor, start_manager
 
 COMPONENT = "gpu-worker"
 READY_LINE = "gpu worker ready"
@@ -88,7 +88,7 @@ def make_runtime(config: Config) -> Runtime:
     )
 
 
-async def run(config: Config, kind: str, task_queue: str, concurrency: int) -> int:
+async def run(config: Config, kind: str, task_queue: str, concurrency: int, gpu_count: int) -> int:
     try:
         runtime = make_runtime(config)
     except Exception as err:  # noqa: BLE001
@@ -111,13 +111,19 @@ async def run(config: Config, kind: str, task_queue: str, concurrency: int) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    activities = TrainActivities(config, DevicePool.for_kind(kind, concurrency), client=client, loop=loop)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="train") as executor:
+    # Trainings run in processes of their own (training_processes.py); the manager carries their
+    # heartbeats, cancellation and device leases across.
+    manager = start_manager()
+    try:
+        devices = DevicePool.for_kind(kind, concurrency, gpu_count, free=manager.Queue())
+        activities = TrainActivities(config, devices)
+        executor = ProcessPerTaskExecutor(setup_logging, config.log_level)
         worker = Worker(
             client,
             task_queue=task_queue,
             activities=[activities.train_neural_model],
             activity_executor=executor,
+            shared_state_manager=SharedStateManager.create_from_multiprocessing(manager),
             max_concurrent_activities=concurrency,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
@@ -126,6 +132,9 @@ async def run(config: Config, kind: str, task_queue: str, concurrency: int) -> i
             print(READY_LINE, flush=True)
             await stop.wait()
             log.info("shutting down", extra={"fields": {"taskQueue": task_queue}})
+        executor.shutdown(wait=True)
+    finally:
+        manager.shutdown()
     log.info("stopped")
     return 0
 
@@ -139,14 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(config.log_level)
     try:
-        kind = resolve_device(args.device)
+        probe = probe_cuda() if args.device != "cpu" else CudaProbe(torch="not imported", cuda=None, gpus=[])
+        kind = resolve_device(args.device, probe)
     except DeviceError as err:
         log.error("worker failed", extra={"fields": {"error": str(err)}})
         print(f"flywheel-gpu-worker: {err}", file=sys.stderr, flush=True)
         return 2
-    concurrency = config.max_concurrent_activities or default_concurrency(kind)
+    concurrency = config.max_concurrent_activities or default_concurrency(kind, len(probe.gpus))
     task_queue = args.task_queue or config.task_queue(kind)
-    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if kind == "cuda" else []
+    gpus = probe.gpus if kind == "cuda" else []
     log.info(
         "gpu worker starting",
         extra={
@@ -159,16 +169,22 @@ def main(argv: list[str] | None = None) -> int:
                 "namespace": config.temporal_namespace,
                 "dataDir": str(config.data_dir),
                 "metricsPort": config.metrics_port,
-                "torch": torch.__version__,
-                "cuda": torch.version.cuda,
+                "torch": probe.torch,
+                "cuda": probe.cuda,
                 "version": __version__,
             }
         },
     )
     try:
-        return asyncio.run(run(config, kind, task_queue, concurrency))
+        code = asyncio.run(run(config, kind, task_queue, concurrency, len(probe.gpus)))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        return 130
+        code = 130
+    # Everything is stopped and flushed by now; skipping interpreter finalisation avoids an abort
+    # that Temporal's native runtime threads can cause while Python tears its modules down.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

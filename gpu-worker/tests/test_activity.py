@@ -11,7 +11,7 @@ import torch
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 
-from flywheel_gpu_worker import activities as activities_module
+from flywheel_gpu_worker import training_run
 from flywheel_gpu_worker.activities import TrainActivities, safe
 from flywheel_gpu_worker.config import Config
 from flywheel_gpu_worker.devices import DevicePool
@@ -140,7 +140,7 @@ def test_cancellation_raises_cancelled_error_and_keeps_the_checkpoint(store: dic
 
 def test_heartbeats_and_cancellation_inside_an_epoch(store: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     # A tick after every step, so the in-epoch path runs whatever the machine's speed.
-    monkeypatch.setattr(activities_module, "TICK_SECONDS", 0.0)
+    monkeypatch.setattr(training_run, "TICK_SECONDS", 0.0)
     env, beats = make_env()
 
     def on_heartbeat(*details: Any) -> None:
@@ -192,7 +192,7 @@ class FakeClient:
 
 def test_progress_signal_is_rate_limited_and_always_sends_the_last_epoch(store: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     # An interval longer than any test run, so what is sent does not depend on the machine's speed.
-    monkeypatch.setattr(activities_module, "SIGNAL_INTERVAL_SECONDS", 3600.0)
+    monkeypatch.setattr(training_run, "SIGNAL_INTERVAL_SECONDS", 3600.0)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

@@ -57,7 +57,8 @@ json(
       .option('--holdout <fraction>', 'holdout fraction for evaluation', undefined)
       .option('--split-seed <n>', 'seed of the stratified split', undefined)
       .option('--pool <pool>', 'PyTorch families (mlp): auto (GPU worker, else the CPU torch worker), gpu (GPU only) or cpu')
-      .option('--gpu-wait <seconds>', 'PyTorch families: how long to wait for a worker of each pool (default FLYWHEEL_GPU_WAIT_SECONDS, 60)')
+      .option('--gpu-wait <seconds>', 'PyTorch families: how long to wait for a GPU worker (default FLYWHEEL_GPU_WAIT_SECONDS, 60)')
+      .option('--cpu-wait <seconds>', 'PyTorch families: how long the CPU torch queue may wait for a free worker before failing (default 600)')
       .option('--search <sampler>', 'search hyperparameters first (tpe, gp, random, grid), then train the best')
       .option('-w, --wait', 'wait for the result, showing live progress'),
   ),

@@ -50,6 +50,8 @@ export type TorchPlacement = 'waiting-for-gpu' | 'gpu' | 'waiting-for-cpu' | 'cp
 export interface TorchTrainingOptions {
   pool: TorchPool;
   gpuWaitSeconds: number;
+  /** Longer than the GPU wait: here the question is a free worker, not whether one exists. */
+  cpuWaitSeconds: number;
   gpuQueue: string;
   cpuQueue: string;
   /** Told where the training is now, for the workflow's status query. */
@@ -73,16 +75,19 @@ export async function trainOnTorchPool(input: TorchTrainInput, opts: TorchTraini
       }
     }
   }
-  report('waiting-for-cpu', `${opts.pool === 'auto' ? `no GPU worker within ${opts.gpuWaitSeconds} s; ` : ''}waiting up to ${opts.gpuWaitSeconds} s for a CPU torch worker on ${opts.cpuQueue}`);
+  report('waiting-for-cpu', `${opts.pool === 'auto' ? `no GPU worker within ${opts.gpuWaitSeconds} s; ` : ''}waiting up to ${opts.cpuWaitSeconds} s for a CPU torch worker on ${opts.cpuQueue}`);
   try {
-    return await torchActivities(opts.cpuQueue, opts.gpuWaitSeconds).trainNeuralModel(input);
+    return await torchActivities(opts.cpuQueue, opts.cpuWaitSeconds).trainNeuralModel(input);
   } catch (err) {
     if (!isScheduleToStartTimeout(err)) throw err;
-    const tried = opts.pool === 'auto' ? `task queues ${opts.gpuQueue} and ${opts.cpuQueue}` : `task queue ${opts.cpuQueue}`;
+    const where =
+      opts.pool === 'auto'
+        ? `, neither on task queue ${opts.gpuQueue} within ${opts.gpuWaitSeconds} s nor on ${opts.cpuQueue} within ${opts.cpuWaitSeconds} s`
+        : ` on task queue ${opts.cpuQueue} within ${opts.cpuWaitSeconds} s`;
     throw ApplicationFailure.create({
       type: NO_TORCH_WORKER,
       nonRetryable: true,
-      message: `no PyTorch worker picked up the training on ${tried} within ${opts.gpuWaitSeconds} s each: start one (flywheel up starts it on the CPU; flywheel up --gpu on a GPU machine)`,
+      message: `no PyTorch worker picked up the training${where}: start one (flywheel up starts it on the CPU; flywheel up --gpu on a GPU machine)`,
     });
   }
 }

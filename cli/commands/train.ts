@@ -27,6 +27,7 @@ export interface TrainOptions {
   splitSeed?: string;
   pool?: string;
   gpuWait?: string;
+  cpuWait?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -55,6 +56,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
     taskQueues: { cpu: config.taskQueues.cpu, gpu: config.taskQueues.gpu, cpuTorch: config.taskQueues.cpuTorch },
     pool: opts.pool as TrainingPipelineInput['pool'],
     gpuWaitSeconds: opts.gpuWait === undefined ? undefined : Number(opts.gpuWait),
+    cpuWaitSeconds: opts.cpuWait === undefined ? undefined : Number(opts.cpuWait),
   };
   // Only torch families take a pool and a wait; the default wait comes from FLYWHEEL_GPU_WAIT_SECONDS.
   if (input.gpuWaitSeconds === undefined && MODEL_FAMILIES[resolveModelFamily(opts.family) ?? 'softmax-regression'].pool === 'torch') {

@@ -27,8 +27,10 @@ export interface TrainingPipelineInput {
   taskQueues: { cpu: string; gpu?: string; cpuTorch?: string };
   /** Torch-pool families only (see TORCH_POOLS); default auto. */
   pool?: TorchPool;
-  /** Torch-pool families only: seconds to wait for a worker of each pool before falling back or failing. */
+  /** Torch-pool families only: seconds to wait for a GPU worker before falling back (auto) or failing (gpu). */
   gpuWaitSeconds?: number;
+  /** Torch-pool families only: seconds the CPU torch queue may wait for a free worker before the training fails (default 600). */
+  cpuWaitSeconds?: number;
 }
 
 export interface NormalisedTrainingInput extends TrainingPipelineInput {
@@ -37,7 +39,7 @@ export interface NormalisedTrainingInput extends TrainingPipelineInput {
   holdoutFraction: number;
   splitSeed: number;
   /** Present for torch-pool families. */
-  torch?: { pool: TorchPool; gpuWaitSeconds: number; gpuQueue: string; cpuQueue: string };
+  torch?: { pool: TorchPool; gpuWaitSeconds: number; cpuWaitSeconds: number; gpuQueue: string; cpuQueue: string };
 }
 
 export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -66,13 +68,14 @@ export function checkTrainingInput(input: TrainingPipelineInput): Checked<Normal
   const pool = input.pool ?? 'auto';
   if (!TORCH_POOLS.includes(pool)) return { ok: false, message: `pool must be one of ${TORCH_POOLS.join(', ')} (got ${JSON.stringify(pool)})` };
   const gpuWaitSeconds = input.gpuWaitSeconds ?? 60;
-  if (!(Number.isInteger(gpuWaitSeconds) && gpuWaitSeconds >= 1 && gpuWaitSeconds <= 86400)) {
-    return { ok: false, message: `GPU wait must be an integer number of seconds between 1 and 86400 (got ${String(input.gpuWaitSeconds)})` };
+  const cpuWaitSeconds = input.cpuWaitSeconds ?? 600;
+  for (const [what, v, raw] of [['GPU', gpuWaitSeconds, input.gpuWaitSeconds], ['CPU', cpuWaitSeconds, input.cpuWaitSeconds]] as const) {
+    if (!(Number.isInteger(v) && v >= 1 && v <= 86400)) return { ok: false, message: `${what} wait must be an integer number of seconds between 1 and 86400 (got ${String(raw)})` };
   }
   const { gpu, cpuTorch } = input.taskQueues;
   if (pool !== 'cpu' && !gpu) return { ok: false, message: `taskQueues.gpu is required to train ${hp.family} on pool ${pool}` };
   if (pool !== 'gpu' && !cpuTorch) return { ok: false, message: `taskQueues.cpuTorch is required to train ${hp.family} on pool ${pool}` };
-  return { ok: true, value: { ...value, torch: { pool, gpuWaitSeconds, gpuQueue: gpu ?? '', cpuQueue: cpuTorch ?? '' } } };
+  return { ok: true, value: { ...value, torch: { pool, gpuWaitSeconds, cpuWaitSeconds, gpuQueue: gpu ?? '', cpuQueue: cpuTorch ?? '' } } };
 }
 
 /** `train-<model>-<digest12>`: one pipeline per model and dataset content at a time. */

@@ -114,6 +114,9 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
   });
   const retry = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   const quick = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
+  // A few database rows and MLflow calls: a worker that dies holding one is noticed in seconds,
+  // not after the 5 minutes a dataset may take to materialise.
+  const bookkeeping = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '30 seconds', retry });
   const trialActivities = wf.proxyActivities<Activities>({
     taskQueue: cfg.taskQueues.cpu,
     startToCloseTimeout: '4 hours',
@@ -130,7 +133,7 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
     // validation set carved from the training part only.
     const split = await quick.splitDataset({ datasetUri: dataset.uri, holdoutFraction: cfg.holdoutFraction, seed: cfg.splitSeed });
     const searchSplit = await quick.splitDataset({ datasetUri: dataset.uri, holdoutFraction: cfg.validationFraction, seed: cfg.splitSeed, withinUri: split.trainUri });
-    const study = await quick.startStudy({
+    const study = await bookkeeping.startStudy({
       model: cfg.model, datasetDigest: dataset.digest, family: cfg.family, sampler: cfg.sampler, pruner: cfg.pruner,
       metric: cfg.metric, direction, space: cfg.space, nTrials: cfg.trials, parallel: cfg.parallel,
     });
@@ -141,7 +144,7 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
 
   const record = (t: Trial) =>
     CancellationScope.nonCancellable(() =>
-      quick.recordTrial({ mlflowParentRunId: study.mlflowRunId, experimentId: study.experimentId, metric: cfg.metric, trial: { ...t, error: errors[t.number] } }),
+      bookkeeping.recordTrial({ mlflowParentRunId: study.mlflowRunId, experimentId: study.experimentId, metric: cfg.metric, trial: { ...t, error: errors[t.number] } }),
     );
 
   const launch = (trial: Trial): Promise<void> => {
@@ -206,12 +209,12 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
   const best = bestTrial(trials, direction);
   if (!best) {
     const message = `no trial completed (${status.trials.failed} failed, ${status.trials.pruned} pruned); first error: ${Object.values(errors)[0] ?? 'none'}`;
-    await quick.finishStudy({ mlflowRunId: study.mlflowRunId, status: 'failed' });
+    await bookkeeping.finishStudy({ mlflowRunId: study.mlflowRunId, status: 'failed' });
     status.state = 'failed';
     status.error = message;
     throw ApplicationFailure.create({ type: 'SearchFailed', message, nonRetryable: true });
   }
-  await quick.finishStudy({ mlflowRunId: study.mlflowRunId, status: 'completed', best });
+  await bookkeeping.finishStudy({ mlflowRunId: study.mlflowRunId, status: 'completed', best });
   const hyperparameters = { ...cfg.fixed, ...best.params };
   const result: SearchResult = {
     workflowId: info.workflowId,

@@ -85,6 +85,8 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
   const cfg = checked.value;
   const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   const quick = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
+  // One row in PostgreSQL: a worker that dies holding it is noticed in seconds, not minutes.
+  const bookkeeping = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '30 seconds', retry });
   const long = wf.proxyActivities<Activities>({
     taskQueue: cfg.taskQueues.cpu,
     startToCloseTimeout: '4 hours',
@@ -118,7 +120,7 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
     const dataset = await stage('validate', () => quick.validateDataset({ dataset: cfg.dataset, labelColumn: cfg.labelColumn }));
     datasetDigest = status.datasetDigest = dataset.digest;
     wf.upsertSearchAttributes([{ key: DATASET_DIGEST, value: dataset.digest }]);
-    await quick.recordPipelineRun({ ...record, datasetDigest, status: 'running', stage: 'split' });
+    await bookkeeping.recordPipelineRun({ ...record, datasetDigest, status: 'running', stage: 'split' });
 
     const split = await stage('split', () => quick.splitDataset({ datasetUri: dataset.uri, holdoutFraction: cfg.holdoutFraction, seed: cfg.splitSeed }));
     const onnxMetadata = { 'flywheel.model': cfg.model, 'flywheel.dataset_digest': dataset.digest, 'flywheel.workflow_id': info.workflowId };
@@ -178,7 +180,7 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
       }),
     );
     status.version = registered.version;
-    await quick.recordPipelineRun({ ...record, datasetDigest, status: 'completed', stage: 'done', modelVersion: registered.version, mlflowRunId: run.mlflowRunId, metrics: headline });
+    await bookkeeping.recordPipelineRun({ ...record, datasetDigest, status: 'completed', stage: 'done', modelVersion: registered.version, mlflowRunId: run.mlflowRunId, metrics: headline });
 
     status.state = 'completed';
     status.stage = 'done';
@@ -208,7 +210,7 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
     status.error = failureMessage(err);
     wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'failed' }]);
     if (datasetDigest) {
-      await quick.recordPipelineRun({ ...record, datasetDigest, status: 'failed', stage: status.stage, error: status.error });
+      await bookkeeping.recordPipelineRun({ ...record, datasetDigest, status: 'failed', stage: status.stage, error: status.error });
     }
     throw err;
   }

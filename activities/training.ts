@@ -26,6 +26,8 @@ export interface TrainingProgress {
   epoch: number;
   epochs: number;
   loss: number;
+  /** Sent by the PyTorch pool: where the training runs ("cpu", "cuda:0 NVIDIA H100 …"). */
+  device?: string;
 }
 
 export interface TrainResult {

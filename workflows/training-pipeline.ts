@@ -74,6 +74,7 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
   wf.setHandler(trainingProgressSignal, (p) => {
     // Signals can arrive out of order after a retry; keep the furthest epoch.
     if (!status.progress || p.epoch >= status.progress.epoch) status.progress = p;
+    if (p.device) status.placement = { state: p.device === 'cpu' ? 'cpu' : 'gpu', note: `training on ${p.device}`, device: p.device };
   });
 
   const checked = checkTrainingInput(input);

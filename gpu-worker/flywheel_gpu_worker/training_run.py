@@ -56,7 +56,7 @@ def run_training(acts: TrainActivities, req: TrainRequest, devices: list[Any]) -
         "trainSha256": hashlib.sha256(train_idx.tobytes()).hexdigest(),
     }
     state = _load_matching(ckpt_path, fingerprint, devices[0])
-    progress = _Progress(acts, req, hp.epochs)
+    progress = _Progress(acts, req, hp.epochs, describe_devices(devices))
 
     if state is not None and int(state["epoch"]) >= hp.epochs:
         # A retry after the last epoch's checkpoint (e.g. the export failed or the worker died
@@ -157,7 +157,9 @@ def _precision(devices: list[Any]) -> str:
 class _Progress:
     """Heartbeats, cancellation checks and progress signals for one attempt."""
 
-    def __init__(self, acts: TrainActivities, req: TrainRequest, epochs: int) -> None:
+    def __init__(self, acts: TrainActivities, req: TrainRequest, epochs: int, device: str) -> None:
+        # Named in every progress signal, so the workflow's status says where training runs while it does.
+        self.device = device
         self.acts = acts
         self.signal = req.progress_signal
         self.epochs = epochs
@@ -193,5 +195,5 @@ class _Progress:
             last = record.epoch == self.epochs
             if last or now - self.last_signal >= SIGNAL_INTERVAL_SECONDS:
                 self.last_signal = now
-                self.acts.send_signal(self.signal, {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss})
+                self.acts.send_signal(self.signal, {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss, "device": self.device})
         self.check_stop(f"after epoch {record.epoch}")

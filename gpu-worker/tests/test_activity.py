@@ -208,7 +208,7 @@ def test_progress_signal_is_rate_limited_and_always_sends_the_last_epoch(store: 
     # The first epoch, then nothing until the interval passes, except the last epoch.
     assert [s[2]["epoch"] for s in client.sent] == [1, 4]
     assert all(s[0] == (WORKFLOW_ID, RUN_ID) and s[1] == "trainingProgress" for s in client.sent)
-    assert set(client.sent[-1][2]) == {"epoch", "epochs", "loss"} and client.sent[-1][2]["epochs"] == 4
+    assert set(client.sent[-1][2]) == {"epoch", "epochs", "loss", "device"} and client.sent[-1][2]["device"] == "cpu" and client.sent[-1][2]["epochs"] == 4
 
 
 def test_a_failing_signal_never_fails_training(store: dict[str, Path]) -> None:

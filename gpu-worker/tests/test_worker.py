@@ -139,7 +139,7 @@ async def test_worker_process_trains_for_a_workflow(store: dict[str, Path]) -> N
         result = out["result"]
         assert Path(result["onnxUri"]) == data_dir / "artifacts" / safe(handle.id) / handle.result_run_id / "model.onnx"
         assert Path(result["onnxUri"]).is_file() and [e["epoch"] for e in result["epochs"]] == [1, 2, 3]
-        assert out["progress"][-1] == {"epoch": 3, "epochs": 3, "loss": result["epochs"][-1]["loss"]}
+        assert out["progress"][-1] == {"epoch": 3, "epochs": 3, "loss": result["epochs"][-1]["loss"], "device": "cpu"}
 
         proc.send_signal(signal.SIGTERM)
         rc = await asyncio.get_running_loop().run_in_executor(None, lambda: proc.wait(timeout=60))

@@ -4,7 +4,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
-import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
 import { datasetDigest } from '../../lib/data/digest';
@@ -78,11 +78,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
         taskQueue: config.taskQueues.workflows,
         workflowId,
         args: [normalised],
-        typedSearchAttributes: [
-          { key: MODEL_NAME, value: normalised.model },
-          { key: PIPELINE_STAGE, value: 'queued' },
-          { key: DATASET_DIGEST, value: digest },
-        ],
+        typedSearchAttributes: queuedRunAttributes(normalised.model, digest),
         staticSummary: `Search ${normalised.model}: ${normalised.sampler}, ${normalised.trials} trials × ${normalised.parallel} parallel`,
         staticDetails: `dataset ${loaded.value.source} (${digest}); metric ${checked.value.metric}; space ${JSON.stringify(checked.value.space)}`,
       });

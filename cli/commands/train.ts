@@ -5,7 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
-import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
 import { datasetDigest } from '../../lib/data/digest';
@@ -83,11 +83,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
         taskQueue: config.taskQueues.workflows,
         workflowId,
         args: [normalised],
-        typedSearchAttributes: [
-          { key: MODEL_NAME, value: normalised.model },
-          { key: PIPELINE_STAGE, value: 'queued' },
-          { key: DATASET_DIGEST, value: digest },
-        ],
+        typedSearchAttributes: queuedRunAttributes(normalised.model, digest),
         staticSummary: `Train ${normalised.model} (${normalised.family}) on ${loaded.value.name}`,
         staticDetails: `dataset ${loaded.value.source}, digest ${digest}, hyperparameters ${JSON.stringify(normalised.hyperparameters)}`,
       });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../random';
 import { analyse, percentile, type VersionSample } from './analyse';
-import { DEFAULT_ANALYSIS, type AnalysisSpec } from './spec';
+import { DEFAULT_ANALYSIS, FIXED_HORIZON_METRICS, type AnalysisSpec } from './spec';
 
 const rng = createRng(7);
 function sample(n: number, errorRate: number, latencyMs: number, accuracy: number, labelled = n): VersionSample {
@@ -10,7 +10,7 @@ function sample(n: number, errorRate: number, latencyMs: number, accuracy: numbe
   return { requests: n, errors, latenciesMs: latencies, labelled, correct: Math.round(labelled * accuracy) };
 }
 
-const spec: AnalysisSpec = { ...DEFAULT_ANALYSIS, minSamplePerStep: 100, minLabelledSample: 50 };
+const spec: AnalysisSpec = { ...DEFAULT_ANALYSIS, judge: 'fixed-horizon', metrics: FIXED_HORIZON_METRICS, minSamplePerStep: 100, minLabelledSample: 50 };
 
 describe('analyse', () => {
   it('passes a candidate that behaves like stable', () => {

@@ -1,5 +1,5 @@
 /**
- * The canary judge: compares the candidate's window of traffic against the stable version's, one
+ * The fixed-horizon canary judge (kept for comparison; the default is lib/rollout/sequential-judge.ts): compares the candidate's window of traffic against the stable version's, one
  * metric at a time, and returns a verdict with a reason a person can read. Pure: the workflow calls
  * it on numbers an activity fetched, so the decision is part of the durable history.
  */
@@ -66,7 +66,9 @@ function checkMetric(m: MetricCheck, spec: AnalysisSpec, stable: VersionSample, 
     case 'accuracy':
       return rateCheck(m, 'accuracy', 'accuracy', 'lower-is-bad', candidate.correct, candidate.labelled, stable.correct, stable.labelled, spec.minLabelledSample);
     case 'p95LatencyMs':
-      return latencyCheck(m, spec, stable, candidate);
+      return latencyCheck(m, spec, stable, candidate, 0.95);
+    case 'p99LatencyMs':
+      return latencyCheck(m, spec, stable, candidate, 0.99);
   }
 }
 
@@ -114,18 +116,19 @@ function rateCheck(
   return { ...base, verdict: 'pass', pValue: test.pValue, reason: `${label} ${fmt(c)} vs stable ${fmt(s)} (p = ${test.pValue.toPrecision(3)})` };
 }
 
-function latencyCheck(m: MetricCheck, spec: AnalysisSpec, stable: VersionSample, candidate: VersionSample): CheckResult {
-  const c = percentile(candidate.latenciesMs, 0.95);
-  const s = percentile(stable.latenciesMs, 0.95);
-  const base = { metric: 'p95LatencyMs' as const, candidate: c, stable: s };
+function latencyCheck(m: MetricCheck, spec: AnalysisSpec, stable: VersionSample, candidate: VersionSample, q: number): CheckResult {
+  const c = percentile(candidate.latenciesMs, q);
+  const s = percentile(stable.latenciesMs, q);
+  const base = { metric: m.metric, candidate: c, stable: s };
+  const name = `p${Math.round(q * 100)}`;
   if (candidate.latenciesMs.length < Math.max(1, spec.minSamplePerStep)) {
-    return { ...base, verdict: 'inconclusive', pValue: null, reason: `p95 latency: ${candidate.latenciesMs.length} candidate samples, need ${spec.minSamplePerStep}` };
+    return { ...base, verdict: 'inconclusive', pValue: null, reason: `${name} latency: ${candidate.latenciesMs.length} candidate samples, need ${spec.minSamplePerStep}` };
   }
   if (m.maxAbsolute !== undefined && c! > m.maxAbsolute) {
-    return { ...base, verdict: 'fail', pValue: null, reason: `p95 latency ${fmt(c, 2)} ms is above the limit ${m.maxAbsolute} ms` };
+    return { ...base, verdict: 'fail', pValue: null, reason: `${name} latency ${fmt(c, 2)} ms is above the limit ${m.maxAbsolute} ms` };
   }
   if ((m.judge ?? 'mann-whitney') === 'none' || stable.latenciesMs.length === 0) {
-    return { ...base, verdict: 'pass', pValue: null, reason: `p95 latency ${fmt(c, 2)} ms within absolute limits` };
+    return { ...base, verdict: 'pass', pValue: null, reason: `${name} latency ${fmt(c, 2)} ms within absolute limits` };
   }
   const judged = classifyMetric({
     candidate: candidate.latenciesMs,
@@ -139,6 +142,6 @@ function latencyCheck(m: MetricCheck, spec: AnalysisSpec, stable: VersionSample,
     ...base,
     verdict,
     pValue: judged.pValue,
-    reason: `p95 latency ${fmt(c, 2)} ms vs stable ${fmt(s, 2)} ms: ${judged.reason}${verdict === 'fail' ? ' (Mann-Whitney, latency distribution shifted up)' : ''}`,
+    reason: `${name} latency ${fmt(c, 2)} ms vs stable ${fmt(s, 2)} ms: ${judged.reason}${verdict === 'fail' ? ' (Mann-Whitney, latency distribution shifted up)' : ''}`,
   };
 }

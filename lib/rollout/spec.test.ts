@@ -17,6 +17,14 @@ describe('checkRollout', () => {
   it('fills in the default analysis', () => {
     const r = checkRollout(base);
     if (!r.ok) throw new Error(r.message);
+    expect(r.value.analysis.judge).toBe('sequential');
+    expect(r.value.analysis.alpha).toBe(0.01);
+    expect(r.value.analysis.metrics.map((m) => m.metric)).toEqual(['errorRate', 'p95LatencyMs', 'p99LatencyMs', 'accuracy']);
+  });
+
+  it('keeps the first judge under its name, with its own metrics', () => {
+    const r = checkRollout({ ...base, analysis: { judge: 'fixed-horizon' } });
+    if (!r.ok) throw new Error(r.message);
     expect(r.value.analysis.failureLimit).toBe(0);
     expect(r.value.analysis.metrics.map((m) => m.metric)).toEqual(['errorRate', 'p95LatencyMs', 'accuracy']);
   });
@@ -29,7 +37,11 @@ describe('checkRollout', () => {
     [{ steps: [{ weight: 50, pauseSeconds: 1 }, { weight: 20, pauseSeconds: 1 }] }, "steps[1].weight 20 is below the previous step's 50: weights must not decrease"],
     [{ analysis: { intervalSeconds: 0 } }, 'analysis.intervalSeconds must be between 1 and 3600 (got 0)'],
     [{ analysis: { failureLimit: -1 } }, 'analysis.failureLimit must be a non-negative integer (got -1)'],
-    [{ analysis: { metrics: [{ metric: 'cpu' }] } }, 'analysis.metrics[0].metric must be errorRate, p95LatencyMs or accuracy (got cpu)'],
+    [{ analysis: { judge: 'bayes' } }, 'analysis.judge must be sequential or fixed-horizon (got bayes)'],
+    [{ analysis: { alpha: 0.7 } }, 'analysis.alpha must be > 0 and < 0.5 (got 0.7)'],
+    [{ analysis: { metrics: [{ metric: 'errorRate' }, { metric: 'errorRate' }] } }, 'analysis.metrics[1].metric errorRate appears twice'],
+    [{ analysis: { metrics: [{ metric: 'errorRate', regressionAbsolute: 2 }] } }, 'analysis.metrics[0].regressionAbsolute is a rate and must be < 1 (got 2)'],
+    [{ analysis: { metrics: [{ metric: 'cpu' }] } }, 'analysis.metrics[0].metric must be one of errorRate, p95LatencyMs, p99LatencyMs, accuracy (got cpu)'],
   ] as const)('rejects %j', (over, message) => {
     expect(checkRollout({ ...base, ...(over as Partial<CanaryRolloutInput>) })).toEqual({ ok: false, message });
   });

@@ -1,8 +1,16 @@
 /**
  * A canary rollout, declared as Argo Rollouts does: steps (traffic weight + pause) and an analysis
  * that decides. Validation gives one line naming the field, for the CLI edge and the workflow alike.
+ *
+ * Two judges read the same spec. `sequential` (the default, lib/rollout/sequential-judge.ts) keeps
+ * anytime-valid evidence over the whole rollout: its false-rollback probability is bounded by
+ * `alpha` however often it looks, and it promotes only once the data exclude the regression that
+ * matters (`regression`). `fixed-horizon` (lib/rollout/analyse.ts, the first judge) re-tests each
+ * step's window at every interval and is kept for comparison only.
  */
-export type RolloutMetric = 'errorRate' | 'p95LatencyMs' | 'accuracy';
+export type RolloutMetric = 'errorRate' | 'p95LatencyMs' | 'p99LatencyMs' | 'accuracy';
+export const ROLLOUT_METRICS: readonly RolloutMetric[] = ['errorRate', 'p95LatencyMs', 'p99LatencyMs', 'accuracy'];
+export type RolloutJudge = 'sequential' | 'fixed-horizon';
 
 export interface MetricCheck {
   metric: RolloutMetric;
@@ -10,24 +18,43 @@ export interface MetricCheck {
   maxAbsolute?: number;
   /** accuracy: the candidate fails below this. */
   minAbsolute?: number;
-  /** Tolerated relative change against stable before a significant difference fails (0.2 = 20% worse). */
+  /**
+   * Tolerated relative worsening against stable before the candidate is judged harmful (0.2 = 20%
+   * worse). Sequential judge: rates on the odds scale (errors, wrong labels); latency by comparing
+   * the candidate's share of requests above (1 + this) × stable's quantile with stable's share above it.
+   */
   maxRelativeChange?: number;
-  /** Statistical judge of candidate against stable: Mann-Whitney for latency, two-proportion z for rates. */
+  /**
+   * Sequential judge: the regression that must be excluded before the candidate takes all traffic,
+   * relative to stable's rate (1 = twice the rate: errors, wrong labels, requests above stable's
+   * quantile) …
+   */
+  regression?: number;
+  /** … or, when larger, absolute (rate points: 0.005 = half a percentage point), so a zero base rate still allows a decision. */
+  regressionAbsolute?: number;
+  /** Fixed-horizon judge only: Mann-Whitney for latency, two-proportion z for rates. */
   judge?: 'mann-whitney' | 'two-proportion' | 'none';
-  /** Confidence of the judge (Kayenta's default 0.98). */
+  /** Fixed-horizon judge only: confidence of the judge (Kayenta's default 0.98). */
   confidence?: number;
 }
 
 export interface AnalysisSpec {
+  judge: RolloutJudge;
   intervalSeconds: number;
   metrics: MetricCheck[];
-  /** Candidate requests an analysis needs in its window before it may pass or fail on rates. */
+  /** Sequential: probability of rolling back a candidate no worse than tolerated, over the whole rollout (all metrics, looks and steps). */
+  alpha: number;
+  /** Sequential: probability, per metric, of promoting a candidate that regresses by `regression` in it. */
+  promotionAlpha: number;
+  /** Sequential: after the last step's pause, how long to wait for evidence of no regression before pausing for a person. */
+  maxEvidenceWaitSeconds: number;
+  /** Fixed-horizon: candidate requests an analysis needs in its window before it may pass or fail on rates. */
   minSamplePerStep: number;
-  /** Labelled candidate predictions needed before accuracy is judged. */
+  /** Fixed-horizon: labelled candidate predictions needed before accuracy is judged. */
   minLabelledSample: number;
-  /** Failed analyses tolerated over the rollout; one more rolls back (Argo's failureLimit; default 0). */
+  /** Fixed-horizon: failed analyses tolerated over the rollout; one more rolls back (Argo's failureLimit; default 0). */
   failureLimit: number;
-  /** Extra analysis intervals a step may wait for enough data after its pause before the rollout pauses for a human. */
+  /** Fixed-horizon: extra analysis intervals a step may wait for enough data after its pause before the rollout pauses for a human. */
   inconclusiveLimit: number;
 }
 
@@ -52,13 +79,33 @@ export interface NormalisedRollout extends CanaryRolloutInput {
   analysis: AnalysisSpec;
 }
 
+/**
+ * The sequential judge's metrics: any significant worsening of errors or accuracy is harm; latency
+ * tails (p95, p99) 10% slower than stable's are tolerated. To take all traffic, the candidate must
+ * show it does not double errors (or add half a point), does not double the share of requests
+ * beyond stable's p95/p99, and loses no more than half again stable's wrong labels (or 2 points).
+ */
+export const SEQUENTIAL_METRICS: MetricCheck[] = [
+  { metric: 'errorRate', maxRelativeChange: 0, regression: 0.5, regressionAbsolute: 0.0025 },
+  { metric: 'p95LatencyMs', maxRelativeChange: 0.1, regression: 1 },
+  { metric: 'p99LatencyMs', maxRelativeChange: 0.1, regression: 1 },
+  { metric: 'accuracy', maxRelativeChange: 0, regression: 0.3, regressionAbsolute: 0.02 },
+];
+
+/** The first judge's metrics (fixed-horizon): kept as they were, for comparison. */
+export const FIXED_HORIZON_METRICS: MetricCheck[] = [
+  { metric: 'errorRate', maxAbsolute: 0.05, maxRelativeChange: 0.5, judge: 'two-proportion' },
+  { metric: 'p95LatencyMs', maxAbsolute: 250, maxRelativeChange: 0.5, judge: 'mann-whitney' },
+  { metric: 'accuracy', maxRelativeChange: 0.05, judge: 'two-proportion' },
+];
+
 export const DEFAULT_ANALYSIS: AnalysisSpec = {
+  judge: 'sequential',
   intervalSeconds: 10,
-  metrics: [
-    { metric: 'errorRate', maxAbsolute: 0.05, maxRelativeChange: 0.5, judge: 'two-proportion' },
-    { metric: 'p95LatencyMs', maxAbsolute: 250, maxRelativeChange: 0.5, judge: 'mann-whitney' },
-    { metric: 'accuracy', maxRelativeChange: 0.05, judge: 'two-proportion' },
-  ],
+  metrics: SEQUENTIAL_METRICS,
+  alpha: 0.01,
+  promotionAlpha: 0.05,
+  maxEvidenceWaitSeconds: 3600,
   minSamplePerStep: 100,
   minLabelledSample: 50,
   failureLimit: 0,
@@ -97,16 +144,32 @@ export function checkRollout(input: CanaryRolloutInput): { ok: true; value: Norm
     if (!(Number.isFinite(s.pauseSeconds) && s.pauseSeconds >= 0 && s.pauseSeconds <= 7 * 86400)) return { ok: false, message: `steps[${i}].pauseSeconds must be between 0 and 604800 (got ${s.pauseSeconds})` };
     previous = s.weight;
   }
-  const analysis: AnalysisSpec = { ...DEFAULT_ANALYSIS, ...(input.analysis ?? {}) };
+  const judge = input.analysis?.judge ?? DEFAULT_ANALYSIS.judge;
+  if (!['sequential', 'fixed-horizon'].includes(judge)) return { ok: false, message: `analysis.judge must be sequential or fixed-horizon (got ${String(judge)})` };
+  const analysis: AnalysisSpec = {
+    ...DEFAULT_ANALYSIS,
+    metrics: judge === 'sequential' ? SEQUENTIAL_METRICS : FIXED_HORIZON_METRICS,
+    ...(input.analysis ?? {}),
+    judge,
+  };
+  for (const key of ['alpha', 'promotionAlpha'] as const) {
+    if (!(analysis[key] > 0 && analysis[key] < 0.5)) return { ok: false, message: `analysis.${key} must be > 0 and < 0.5 (got ${analysis[key]})` };
+  }
+  if (!(analysis.maxEvidenceWaitSeconds >= 0 && analysis.maxEvidenceWaitSeconds <= 30 * 86400)) return { ok: false, message: `analysis.maxEvidenceWaitSeconds must be between 0 and 2592000 (got ${analysis.maxEvidenceWaitSeconds})` };
   if (!(analysis.intervalSeconds >= 1 && analysis.intervalSeconds <= 3600)) return { ok: false, message: `analysis.intervalSeconds must be between 1 and 3600 (got ${analysis.intervalSeconds})` };
   for (const key of ['minSamplePerStep', 'minLabelledSample', 'failureLimit', 'inconclusiveLimit'] as const) {
     if (!(Number.isInteger(analysis[key]) && analysis[key] >= 0)) return { ok: false, message: `analysis.${key} must be a non-negative integer (got ${analysis[key]})` };
   }
   if (!Array.isArray(analysis.metrics) || analysis.metrics.length === 0) return { ok: false, message: 'analysis.metrics: at least one metric is required' };
   for (const [i, m] of analysis.metrics.entries()) {
-    if (!['errorRate', 'p95LatencyMs', 'accuracy'].includes(m.metric)) return { ok: false, message: `analysis.metrics[${i}].metric must be errorRate, p95LatencyMs or accuracy (got ${String(m.metric)})` };
-    for (const key of ['maxAbsolute', 'minAbsolute', 'maxRelativeChange'] as const) {
+    if (!ROLLOUT_METRICS.includes(m.metric)) return { ok: false, message: `analysis.metrics[${i}].metric must be one of ${ROLLOUT_METRICS.join(', ')} (got ${String(m.metric)})` };
+    if (analysis.metrics.findIndex((o) => o.metric === m.metric) !== i) return { ok: false, message: `analysis.metrics[${i}].metric ${m.metric} appears twice` };
+    for (const key of ['maxAbsolute', 'minAbsolute', 'maxRelativeChange', 'regression', 'regressionAbsolute'] as const) {
       if (m[key] !== undefined && !(Number.isFinite(m[key]) && m[key]! >= 0)) return { ok: false, message: `analysis.metrics[${i}].${key} must be a number >= 0 (got ${m[key]})` };
+    }
+    if (m.metric === 'accuracy' && m.maxAbsolute !== undefined) return { ok: false, message: `analysis.metrics[${i}]: accuracy takes minAbsolute, not maxAbsolute` };
+    for (const key of ['maxAbsolute', 'minAbsolute', 'regressionAbsolute'] as const) {
+      if (m.metric !== 'p95LatencyMs' && m.metric !== 'p99LatencyMs' && m[key] !== undefined && m[key]! >= 1) return { ok: false, message: `analysis.metrics[${i}].${key} is a rate and must be < 1 (got ${m[key]})` };
     }
     if (m.confidence !== undefined && !(m.confidence > 0.5 && m.confidence < 1)) return { ok: false, message: `analysis.metrics[${i}].confidence must be > 0.5 and < 1 (got ${m.confidence})` };
     if (m.judge !== undefined && !['mann-whitney', 'two-proportion', 'none'].includes(m.judge)) return { ok: false, message: `analysis.metrics[${i}].judge must be mann-whitney, two-proportion or none (got ${m.judge})` };

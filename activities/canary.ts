@@ -6,6 +6,7 @@ import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { MlflowClient } from '../clients/mlflow';
 import type { VersionSample } from '../lib/rollout/analyse';
+import type { VersionWindow } from '../lib/rollout/sequential-judge';
 import { createTrafficActivities } from './traffic';
 
 export interface CollectRolloutMetricsInput {
@@ -16,6 +17,19 @@ export interface CollectRolloutMetricsInput {
   sinceMs: number;
   /** Latencies kept per version for the Mann-Whitney judge (the newest ones). */
   maxLatencySamples?: number;
+}
+
+export interface CollectRolloutWindowInput {
+  model: string;
+  /** Each version with the latency thresholds (key → ms) its successful requests are counted against. */
+  versions: Array<{ version: string; thresholds: Record<string, number> }>;
+  /** The window [fromMs, toMs): predictions served, and labels received, in it. */
+  fromMs: number;
+  toMs: number;
+  /** Labels count only for predictions served since this (the rollout's start). */
+  predictionsSinceMs: number;
+  /** Quantiles (the next window's latency reference) cover [quantilesFromMs, toMs). */
+  quantilesFromMs?: number;
 }
 
 export function createCanaryActivities(config: FlywheelConfig) {
@@ -50,7 +64,7 @@ export function createCanaryActivities(config: FlywheelConfig) {
       // One label per prediction (the latest), joined to what was served.
       const labels = await pool().query<{ version: string; labelled: string; correct: string }>(
         `select p.version, count(*) as labelled, count(*) filter (where f.label = p.predicted_label) as correct
-         from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
+         from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' and created_at >= $3 order by prediction_id, id desc) f
          join predictions p on p.id = f.prediction_id
          where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok'
          group by p.version`,
@@ -58,6 +72,58 @@ export function createCanaryActivities(config: FlywheelConfig) {
       );
       for (const r of labels.rows) Object.assign(out[r.version]!, { labelled: Number(r.labelled), correct: Number(r.correct) });
       return { stable: out[input.stableVersion]!, candidate: out[input.candidateVersion]! };
+    },
+
+    /**
+     * One window of the sequential judge, per version: requests, errors, successful requests above
+     * each latency threshold, the trailing p95/p99 (the next reference), and the first labels that
+     * arrived in the window.
+     * Every query is bounded by the window and served by an index (predictions by model, version
+     * and time; labels by arrival time), so a look costs the same after a year of traffic.
+     */
+    async collectRolloutWindow(input: CollectRolloutWindowInput): Promise<Record<string, VersionWindow>> {
+      const from = new Date(input.fromMs);
+      const to = new Date(input.toMs);
+      const out: Record<string, VersionWindow> = {};
+      for (const { version, thresholds } of input.versions) {
+        const keys = Object.keys(thresholds).sort();
+        const above = keys.map((_, i) => `count(*) filter (where outcome = 'ok' and latency_ms > $${5 + i}) as above_${i}`);
+        const r = await pool().query<Record<string, string | number | null>>(
+          `select count(*) as requests, count(*) filter (where outcome = 'error') as errors, count(*) filter (where outcome = 'ok') as ok
+                  ${above.map((a) => `, ${a}`).join('')}
+           from predictions where model = $1 and version = $2 and created_at >= $3 and created_at < $4`,
+          [input.model, version, from, to, ...keys.map((k) => thresholds[k])],
+        );
+        const row = r.rows[0]!;
+        const q = await pool().query<{ p95: number | null; p99: number | null; n: string }>(
+          `select percentile_disc(0.95) within group (order by latency_ms) as p95, percentile_disc(0.99) within group (order by latency_ms) as p99, count(*) as n
+           from predictions where model = $1 and version = $2 and created_at >= $3 and created_at < $4 and outcome = 'ok'`,
+          [input.model, version, new Date(Math.min(input.quantilesFromMs ?? input.fromMs, input.fromMs)), to],
+        );
+        out[version] = {
+          requests: Number(row.requests),
+          errors: Number(row.errors),
+          ok: Number(row.ok),
+          labelled: 0,
+          incorrect: 0,
+          above: Object.fromEntries(keys.map((k, i) => [k, Number(row[`above_${i}`])])),
+          p95Ms: q.rows[0]!.p95 === null ? null : Number(q.rows[0]!.p95),
+          p99Ms: q.rows[0]!.p99 === null ? null : Number(q.rows[0]!.p99),
+          quantileCount: Number(q.rows[0]!.n),
+        };
+      }
+      // A prediction's first label is its label: a later one never replaces it (nor counts twice).
+      const labels = await pool().query<{ version: string; labelled: string; incorrect: string }>(
+        `select p.version, count(*) as labelled, count(*) filter (where f.label is distinct from p.predicted_label) as incorrect
+         from feedback f join predictions p on p.id = f.prediction_id
+         where f.kind = 'label' and f.created_at >= $3 and f.created_at < $4
+           and p.model = $1 and p.version = any($2) and p.created_at >= $5 and p.outcome = 'ok'
+           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+         group by p.version`,
+        [input.model, input.versions.map((v) => v.version), from, to, new Date(input.predictionsSinceMs)],
+      );
+      for (const row of labels.rows) Object.assign(out[row.version]!, { labelled: Number(row.labelled), incorrect: Number(row.incorrect) });
+      return out;
     },
 
     /** The candidate won: it takes the `champion` alias, and the registry says why. */

@@ -12,7 +12,9 @@ import type { createActivities } from '../activities/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
 import { analyse, type AnalysisResult } from '../lib/rollout/analyse';
-import { checkRollout, type CanaryRolloutInput } from '../lib/rollout/spec';
+import { initialJudgeState, judgeWindow, windowThresholds, type JudgeState } from '../lib/rollout/sequential-judge';
+import { checkRollout, type AnalysisSpec, type CanaryRolloutInput, type RolloutJudge } from '../lib/rollout/spec';
+import { isUnanalysedFinalStep, stepAction } from '../lib/rollout/step-controller';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -27,6 +29,8 @@ export interface RolloutDecision {
 export interface RolloutAnalysisRecord extends AnalysisResult {
   at: string;
   step: number;
+  /** The candidate's weight (%) at this look. */
+  weight?: number;
 }
 
 export interface RolloutStatus {
@@ -35,6 +39,8 @@ export interface RolloutStatus {
   candidateVersion: string;
   stableVersion?: string;
   state: RolloutState;
+  /** Which judge decides (absent on rollouts started before the sequential judge: fixed-horizon). */
+  judge?: RolloutJudge;
   /** 1-based; 0 before the first step. */
   step: number;
   steps: CanaryRolloutInput['steps'];
@@ -63,6 +69,14 @@ export const abortUpdate = wf.defineUpdate<RolloutStatus, [string]>('abort');
 
 /** The status keeps the newest analyses only: queries and histories stay small on long rollouts. */
 const MAX_ANALYSES_KEPT = 50;
+/** Stable traffic before the rollout that seeds the sequential judge's latency and rate references. */
+const BASELINE_MS = 5 * 60_000;
+/**
+ * A window closes this long before the look: the gateway writes predictions in batches (every
+ * 200 ms by default) and feedback in group commits, so rows of the last instant may still be on
+ * their way. Each window starts where the previous one ended: nothing is counted twice or skipped.
+ */
+const SETTLE_MS = 2_000;
 
 export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutResult> {
   const info = wf.workflowInfo();
@@ -122,20 +136,6 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
       },
     },
   );
-  wf.setHandler(
-    resumeUpdate,
-    () => {
-      status.state = 'progressing';
-      decide('resume', 'resumed by user');
-      return status;
-    },
-    {
-      validator: () => {
-        mustBeRunning();
-        if (status.state !== 'paused') throw new Error('rollout is not paused');
-      },
-    },
-  );
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: cfg.model }, { key: PIPELINE_STAGE, value: 'canary' }]);
 
   // Refuse a candidate that cannot serve before any traffic moves.
@@ -171,6 +171,18 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   };
 
   const intervalMs = spec.intervalSeconds * 1000;
+  // Rollouts started before the sequential judge replay the fixed-horizon path they ran.
+  const judge: RolloutJudge = wf.patched('sequential-canary-judge') ? spec.judge : 'fixed-horizon';
+  status.judge = judge;
+  const look = judge === 'sequential' ? await sequentialLooks(acts, cfg.model, stable, cfg.candidateVersion, spec) : undefined;
+  let resumedAt: number | undefined;
+  wf.setHandler(resumeUpdate, () => {
+    status.state = 'progressing';
+    resumedAt = Date.now();
+    decide('resume', 'resumed by user');
+    return status;
+  }, { validator: () => { mustBeRunning(); if (status.state !== 'paused') throw new Error('rollout is not paused'); } });
+
   for (const [i, step] of cfg.steps.entries()) {
     if (promoteReason !== undefined) break;
     if (abortReason !== undefined) return rollback(abortReason);
@@ -178,27 +190,29 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
     await setCandidateWeight(step.weight);
     decide('step', `step ${i + 1}/${cfg.steps.length}: v${cfg.candidateVersion} at ${step.weight}% (v${stable} at ${100 - step.weight}%) for at least ${step.pauseSeconds}s`);
     const stepStart = Date.now();
-    const lastStepAtFull = step.weight === 100 && step.pauseSeconds === 0;
+    look?.start(stepStart);
 
-    while (!lastStepAtFull) {
+    while (!isUnanalysedFinalStep(cfg.steps, i)) {
       await wf.condition(() => abortReason !== undefined || promoteReason !== undefined, intervalMs);
       if (abortReason !== undefined) return rollback(abortReason);
       if (promoteReason !== undefined) break;
 
-      const window = await acts.collectRolloutMetrics({ model: cfg.model, stableVersion: stable, candidateVersion: cfg.candidateVersion, sinceMs: stepStart });
-      const result = analyse(spec, window.stable, window.candidate);
-      status.analyses.push({ ...result, at: new Date().toISOString(), step: i + 1 });
+      const result: AnalysisResult = look
+        ? await look.next()
+        : analyse(spec, ...(await acts.collectRolloutMetrics({ model: cfg.model, stableVersion: stable, candidateVersion: cfg.candidateVersion, sinceMs: stepStart }).then((w) => [w.stable, w.candidate] as const)));
+      status.analyses.push({ ...result, at: new Date().toISOString(), step: i + 1, weight: step.weight });
       if (status.analyses.length > MAX_ANALYSES_KEPT) status.analyses.shift();
-      if (result.verdict === 'fail') {
-        status.failures++;
-        if (status.failures > spec.failureLimit) return rollback(`analysis failed at step ${i + 1} (${step.weight}%): ${result.reason}`);
-      }
+      if (result.verdict === 'fail') status.failures++;
+      // A resume restarts the wait for evidence: the step's pause counts as served.
+      const clock = resumedAt !== undefined && resumedAt > stepStart ? Math.max(stepStart, resumedAt - step.pauseSeconds * 1000) : stepStart;
+      const action = stepAction({ spec, steps: cfg.steps, step: i, elapsedMs: Date.now() - clock, verdict: result.verdict, failures: status.failures });
+      if (action === 'rollback') return rollback(`analysis failed at step ${i + 1} (${step.weight}%): ${result.reason}`);
       if (status.state === 'paused') continue; // analyses go on (and can still roll back) while paused
-      const elapsed = Date.now() - stepStart;
-      if (elapsed >= step.pauseSeconds * 1000 && result.verdict === 'pass') break;
-      if (result.verdict === 'inconclusive' && elapsed >= step.pauseSeconds * 1000 + spec.inconclusiveLimit * intervalMs) {
+      if (action === 'advance') break;
+      if (action === 'pause') {
         status.state = 'paused';
-        decide('pause', `step ${i + 1}: still inconclusive after ${spec.inconclusiveLimit} extra intervals (${result.reason}); resume, promote or abort`);
+        const waited = judge === 'sequential' ? `no evidence of no regression ${spec.maxEvidenceWaitSeconds}s after the pause` : `still inconclusive after ${spec.inconclusiveLimit} extra intervals`;
+        decide('pause', `step ${i + 1}: ${waited} (${result.reason}); resume, promote or abort`);
       }
     }
   }
@@ -210,4 +224,38 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   decide(promoteReason !== undefined ? 'promote' : 'complete', `v${cfg.candidateVersion} is champion at 100%: ${reason}`);
   wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'promoted' }]);
   return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion: stable, outcome: 'promoted', reason, analyses: status.analyses.length };
+}
+
+/**
+ * The sequential judge's looks: each one counts the traffic of the window since the previous look
+ * (closed SETTLE_MS before now) and adds it to evidence kept since the rollout began, across steps.
+ * The judge's state lives here, in the workflow: every decision replays from history.
+ */
+async function sequentialLooks(acts: ReturnType<typeof wf.proxyActivities<Activities>>, model: string, stable: string, candidate: string, spec: AnalysisSpec) {
+  const now = Date.now();
+  const baseline = await acts.collectRolloutWindow({ model, versions: [{ version: stable, thresholds: {} }], fromMs: now - BASELINE_MS, toMs: now, predictionsSinceMs: now - BASELINE_MS });
+  let state: JudgeState = initialJudgeState(spec, baseline[stable]);
+  let from: number | undefined;
+  let since = now;
+  return {
+    start(stepStart: number) {
+      if (from === undefined) (from = stepStart), (since = stepStart);
+    },
+    async next(): Promise<AnalysisResult> {
+      const to = Math.max(from!, Date.now() - SETTLE_MS);
+      const thresholds = windowThresholds(spec, state);
+      const w = await acts.collectRolloutWindow({
+        model,
+        versions: [{ version: stable, thresholds: thresholds.stable }, { version: candidate, thresholds: thresholds.candidate }],
+        fromMs: from!,
+        toMs: to,
+        predictionsSinceMs: since,
+        quantilesFromMs: to - BASELINE_MS,
+      });
+      from = to;
+      const judged = judgeWindow(spec, state, { stable: w[stable]!, candidate: w[candidate]! });
+      state = judged.state;
+      return judged.analysis;
+    },
+  };
 }

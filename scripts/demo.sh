@@ -40,17 +40,17 @@ echo "registered penguins v$v2 with the best configuration"
 
 step "3. serving v1, replaying penguins traffic with delayed true labels, canarying v2"
 flywheel deploy penguins "$v1"
-flywheel traffic replay --model penguins --dataset penguins --rate 80 --duration 400 --label-delay-ms 200 --units 2000 > .flywheel/logs/demo-replay.log 2>&1 &
+flywheel traffic replay --model penguins --dataset penguins --rate 80 --duration 900 --label-delay-ms 200 --units 2000 > .flywheel/logs/demo-replay.log 2>&1 &
 replay_pid=$!
 trap 'kill $replay_pid 2>/dev/null || true' EXIT
-flywheel canary start penguins "$v2" --steps 20:6s,50:6s,100 --interval 2 --min-sample 40 --min-labelled 30 --wait
+flywheel canary start penguins "$v2" --steps 20:6s,50:6s,100 --interval 2 --wait
 flywheel canary status penguins
 
 step "4. a worse version (serves a wrong class for 60% of rows) is canaried and rolled back by the analysis"
 v3=$(flywheel train --dataset penguins --model penguins -p epochs=60 -p seed=3 --wait --json | version_of)
 flywheel deploy penguins "$v3"
 flywheel traffic fault penguins "$v3" --wrong-labels 0.6
-flywheel canary start penguins "$v3" --steps 20:6s,50:6s,100 --interval 2 --min-sample 40 --min-labelled 30 --wait
+flywheel canary start penguins "$v3" --steps 20:6s,50:6s,100 --interval 2 --wait
 flywheel canary status penguins
 
 step "5. A/B test: the champion against a worse version, decided by an mSPRT that may be checked at every look"
@@ -78,10 +78,10 @@ flywheel drift start "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --po
 flywheel schedule create "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
 echo "   serving concept 0, then concept 3, with true labels posted back"
 flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
-flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 120 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
+flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 300 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
 sea_replay=$!
 echo "   waiting for ADWIN to detect the drift, the retraining to train a challenger, and its canary"
-for _ in $(seq 1 60); do
+for _ in $(seq 1 150); do
   done_canary=$(flywheel workflows list --model "$sea" --limit 20 --json | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       const c = JSON.parse(s).find((w) => w.type === "CanaryRollout" && w.status !== "RUNNING");
@@ -92,7 +92,7 @@ for _ in $(seq 1 60); do
 done
 kill $sea_replay 2>/dev/null || true
 if [ -z "$done_canary" ]; then
-  echo "the drift → retraining → canary loop did not finish within 3 minutes: see flywheel drift status $sea" >&2
+  echo "the drift → retraining → canary loop did not finish within 5 minutes: see flywheel drift status $sea" >&2
   exit 1
 fi
 flywheel drift events "$sea" --limit 3

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
+import type { MetricReport } from '../../lib/rollout/sequential-judge';
 import { checkRollout, DEFAULT_STEPS, parseSteps, type AnalysisSpec, type CanaryRolloutInput } from '../../lib/rollout/spec';
 import { abortUpdate, pauseUpdate, promoteUpdate, resumeUpdate, rolloutStatusQuery, type RolloutResult, type RolloutStatus } from '../../workflows/canary-rollout';
 import { json, withConfig } from '../command-kit';
@@ -24,6 +25,8 @@ interface StartOptions {
   minSample?: string;
   minLabelled?: string;
   failureLimit?: string;
+  judge?: string;
+  alpha?: string;
   analysis?: string;
   wait?: boolean;
   json?: boolean;
@@ -45,6 +48,8 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
   num(opts.minSample, 'minSamplePerStep');
   num(opts.minLabelled, 'minLabelledSample');
   num(opts.failureLimit, 'failureLimit');
+  num(opts.alpha, 'alpha');
+  if (opts.judge !== undefined) analysis.judge = opts.judge as AnalysisSpec['judge'];
   const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu } };
   const checked = checkRollout(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
@@ -113,12 +118,20 @@ async function statusCommand(config: FlywheelConfig, model: string, opts: { json
         step: a.step,
         verdict: a.verdict,
         requests: `${a.candidateRequests}/${a.stableRequests}`,
-        checks: a.checks.map((c) => `${c.metric}=${formatCell(c.candidate)}:${c.verdict}`).join(' '),
+        checks: a.checks.map(renderCheck).join(' '),
       })),
     );
   } finally {
     await connection.close();
   }
+}
+
+/** One metric of a look: the sequential judge's evidence (harm E / its threshold, no-regression E / its threshold), or the first judge's rate. */
+function renderCheck(c: RolloutStatus['analyses'][number]['checks'][number]): string {
+  const e = (c as Partial<MetricReport>).evidence;
+  if (!e) return `${c.metric}=${formatCell(c.candidate)}:${c.verdict}`;
+  const n = (x: number) => (x >= 1e4 ? x.toExponential(1) : Number(x.toPrecision(3)).toString());
+  return `${c.metric}:${c.verdict} harm ${n(e.harmE)}/${n(e.harmThreshold)} safe ${n(e.safetyE)}/${n(e.safetyThreshold)}`;
 }
 
 type Steer = typeof promoteUpdate | typeof pauseUpdate | typeof abortUpdate;
@@ -151,9 +164,11 @@ export function registerCanaryCommands(program: Command): void {
       .option('--steps <list>', 'WEIGHT[:PAUSE] list, e.g. 5:30s,25:1m,50:1m,100', undefined)
       .option('--stable <version>', 'compare against this version (default: the one with most traffic)')
       .option('--interval <seconds>', 'analysis interval')
-      .option('--min-sample <n>', 'candidate requests an analysis needs')
-      .option('--min-labelled <n>', 'labelled candidate predictions needed to judge accuracy')
-      .option('--failure-limit <n>', 'failed analyses tolerated before rollback (default 0)')
+      .option('--min-sample <n>', 'fixed-horizon judge: candidate requests an analysis needs')
+      .option('--min-labelled <n>', 'fixed-horizon judge: labelled candidate predictions needed to judge accuracy')
+      .option('--judge <name>', 'sequential (default: valid at every look) or fixed-horizon (the first judge, for comparison)')
+      .option('--alpha <p>', 'sequential judge: probability of rolling back a candidate no worse than stable, over the whole rollout (default 0.01)')
+      .option('--failure-limit <n>', 'fixed-horizon judge: failed analyses tolerated before rollback (default 0)')
       .option('--analysis <file>', 'analysis spec as JSON/YAML (metrics, limits, judges)')
       .option('-w, --wait', 'wait for the outcome, printing each change'),
   ).action(withConfig((config, model: string, version: string, opts: StartOptions) => startCanary(config, model, version, opts)));

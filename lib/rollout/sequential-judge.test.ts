@@ -83,7 +83,7 @@ describe('sequential canary judge', () => {
       state = r.state;
       if (r.analysis.verdict === 'fail') reason = r.analysis.reason;
     }
-    expect(reason).toMatch(/^wrong labels .*: above the absolute limit/);
+    expect(reason).toMatch(/^accuracy: wrong-label rate .*: above the absolute limit/);
   });
 
   it('bounds the regression relative to stable, or absolutely when that is larger (a zero base rate)', () => {

@@ -267,7 +267,7 @@ function limitRate(c: MetricCheck): number {
   return Math.min(0.999, Math.max(1e-6, rate));
 }
 
-const NAMES: Record<RolloutMetric, string> = { errorRate: 'error rate', accuracy: 'wrong labels', p95LatencyMs: 'beyond stable p95', p99LatencyMs: 'beyond stable p99' };
+const NAMES: Record<RolloutMetric, string> = { errorRate: 'error rate', accuracy: 'accuracy: wrong-label rate', p95LatencyMs: 'beyond stable p95', p99LatencyMs: 'beyond stable p99' };
 const fmtRate = (c: Counts) => (c.trials ? `${Number((c.events / c.trials).toPrecision(3))} (${c.events}/${c.trials})` : 'n/a (0/0)');
 const fmtE = (logE: number) => {
   const e = Math.exp(logE);

@@ -106,7 +106,7 @@ describe('CanaryRollout', () => {
       return underTraffic(handle.result() as Promise<RolloutResult>, 100);
     });
     expect(result.outcome).toBe('rolled-back');
-    expect(result.reason).toMatch(/^analysis failed at step 1 \(20%\): accuracy 0\.\d+ is significantly lower than stable's/);
+    expect(result.reason).toMatch(/^analysis failed at step \d \(\d+%\): accuracy: wrong-label rate [\d.]+ \(\d+\/\d+\) vs stable [\d.]+ \(\d+\/\d+\): worse than stable beyond the tolerated 0% \(evidence E = /);
     expect(report.failed).toBe(0);
     expect((await getTrafficWeights(env.db, model)).weights).toMatchObject({ '2': 10_000, '3': 0 });
     const deployment = await env.db.query('select state, reason from deployments where model = $1 and version = $2', [model, '3']);

@@ -23,6 +23,7 @@ import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
+import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { featureMatrix, predictEnvelope } from './validate';
 
@@ -63,6 +64,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   });
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
+  parseJsonAsStrictUtf8(app);
   const metrics = createMetrics();
   const pool = new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
   const recorder = new PredictionRecorder(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkText, decodeUtf8, textProblem } from './storable';
+import { checkText, decodeUtf8, escapeUnstorable, textProblem } from './storable';
 
 describe('textProblem', () => {
   it('passes ordinary text, astral characters and empty strings', () => {
@@ -26,5 +26,12 @@ describe('decodeUtf8', () => {
     expect(decodeUtf8(Uint8Array.from([0x7b, 0xff, 0x7d]))).toBeUndefined();
     // An encoded surrogate (CESU-8) is not UTF-8 either.
     expect(decodeUtf8(Uint8Array.from([0xed, 0xa0, 0x80]))).toBeUndefined();
+  });
+});
+
+describe('escapeUnstorable', () => {
+  it('escapes NUL and lone surrogates, keeps everything else', () => {
+    expect(escapeUnstorable('a\u0000b\uD800c 😀')).toBe('a\\u0000b\\ud800c 😀');
+    expect(textProblem(escapeUnstorable('\uDC00\u0000'))).toBeUndefined();
   });
 });

@@ -5,11 +5,14 @@
  * edge, once, so a string that passes never fails a batched INSERT later.
  */
 
+// The common case (no NUL, no surrogate at all) is one scan of a character class.
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why `s` cannot be stored as sent ("contains a NUL byte"), or undefined when it can. */
 export function textProblem(s: string): string | undefined {
+  if (!SUSPECT.test(s)) return undefined;
   if (s.includes('\u0000')) return 'contains a NUL byte';
   if (LONE_SURROGATE.test(s)) return 'contains a lone UTF-16 surrogate (not valid Unicode)';
   return undefined;

@@ -6,8 +6,7 @@
  * a batch failed by an outage goes back to the buffer whole.
  */
 import type pg from 'pg';
-import { storeDeadLetters, type DeadLetter } from './dead-letters';
-import { isRowDataError, writeIsolating } from './isolate';
+import { writeBuffered } from './dead-letters';
 import { WriterMonitor, type MonitoredWriter } from './writer-health';
 
 export interface OnlinePredictionRow {
@@ -86,36 +85,7 @@ export class OnlinePredictionWriter implements MonitoredWriter {
   }
 
   private async writeBatch(batch: OnlinePredictionRow[]): Promise<void> {
-    const outcomes = await writeIsolating(batch, async (rows) => {
-      await this.db.query(INSERT, params(rows));
-      return [] as undefined[];
-    });
-    const letters: DeadLetter[] = [];
-    const lettered: OnlinePredictionRow[] = [];
-    let retry: OnlinePredictionRow[] = [];
-    let error: Error | undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const o = outcomes[i]!;
-      if (o.kind === 'rejected') {
-        letters.push({ payload: payload(batch[i]!), error: o.error });
-        lettered.push(batch[i]!);
-      } else if (o.kind === 'unwritten') {
-        retry.push(batch[i]!);
-        error = o.error;
-      }
-    }
-    if (letters.length > 0) {
-      try {
-        await storeDeadLetters(this.db, 'online_predictions', letters);
-        this.monitor.deadLettered(letters.length);
-      } catch (err) {
-        if (isRowDataError(err)) this.monitor.dropped(letters.length);
-        else {
-          retry = retry.concat(lettered);
-          error = err as Error;
-        }
-      }
-    }
+    const { retry, error } = await writeBuffered(this.db, this.monitor, batch, (rows) => this.db.query(INSERT, params(rows)), payload);
     if (!error) {
       this.monitor.succeeded();
       return;

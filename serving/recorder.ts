@@ -9,8 +9,7 @@
  * poisoned row can never hold the buffer at a batch that fails forever.
  */
 import type pg from 'pg';
-import { storeDeadLetters, type DeadLetter } from './dead-letters';
-import { isRowDataError, writeIsolating } from './isolate';
+import { writeBuffered, type BufferedWrite } from './dead-letters';
 import { WriterMonitor, type MonitoredWriter } from './writer-health';
 
 export interface PredictionRow {
@@ -128,39 +127,10 @@ export class PredictionRecorder implements MonitoredWriter {
   }
 
   /** Writes a batch, isolating refused rows into dead_letters; returns the rows to retry and why. */
-  private async write(batch: PredictionRow[]): Promise<{ retry: PredictionRow[]; error?: Error }> {
-    const outcomes = await writeIsolating(batch, async (rows) => {
-      await this.pool.query(INSERT, columns(rows));
-      return [] as undefined[];
-    });
-    let written = 0;
-    let error: Error | undefined;
-    const letters: DeadLetter[] = [];
-    const retry: PredictionRow[] = [];
-    for (let i = 0; i < batch.length; i++) {
-      const o = outcomes[i]!;
-      if (o.kind === 'written') written++;
-      else if (o.kind === 'rejected') letters.push({ payload: batch[i], error: o.error });
-      else {
-        retry.push(batch[i]!);
-        error = o.error;
-      }
-    }
-    if (written > 0) this.events.recorded(written);
-    if (letters.length > 0) {
-      try {
-        await storeDeadLetters(this.pool, 'predictions', letters);
-        this.monitor.deadLettered(letters.length);
-      } catch (err) {
-        if (isRowDataError(err)) this.drop(letters.length);
-        else {
-          // PostgreSQL went away between the two writes: the refused rows are isolated again on retry.
-          retry.push(...letters.map((l) => l.payload as PredictionRow));
-          error = err as Error;
-        }
-      }
-    }
-    return { retry, error };
+  private async write(batch: PredictionRow[]): Promise<BufferedWrite<PredictionRow>> {
+    const result = await writeBuffered(this.pool, this.monitor, batch, (rows) => this.pool.query(INSERT, columns(rows)));
+    if (result.written > 0) this.events.recorded(result.written);
+    return result;
   }
 
   /** Stops the timer and writes what is buffered, trying for at most `timeoutMs`. */

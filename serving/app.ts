@@ -7,7 +7,8 @@
  *   POST /v1/feedback/batch          { items: [...] }, every channel                          (feedback-routes.ts)
  *   POST /v1/online/:name/predict    online models, learning from label feedback               (online-routes.ts)
  *   GET  /v1/models                  loaded versions, weights, faults
- *   GET  /healthz                    200 once the deployment tables have been read
+ *   GET  /healthz                    200 once the deployment tables have been read, 503 with the reason
+ *                                    while a batched writer is stuck, failing or dropping rows
  *   GET  /metrics                    Prometheus
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -23,13 +24,19 @@ import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
+import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { featureMatrix, predictEnvelope } from './validate';
+import { WriterMonitor, writerProblems, type MonitoredWriter } from './writer-health';
+import type { FeedbackCommitter } from './feedback-committer';
+import type { OnlinePredictionWriter } from './online-writer';
 
 export interface Gateway {
   app: FastifyInstance;
   catalog: Catalog;
   recorder: PredictionRecorder;
+  /** Every batched writer, watched by /healthz and /metrics (tests write to them directly). */
+  writers: { predictions: PredictionRecorder; feedback: FeedbackCommitter; online: OnlinePredictionWriter };
   metrics: GatewayMetrics;
   /** Resolves with the URL it listens on. */
   listen(): Promise<string>;
@@ -63,6 +70,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   });
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
+  parseJsonAsStrictUtf8(app);
   const metrics = createMetrics();
   const pool = new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
   const recorder = new PredictionRecorder(
@@ -79,6 +87,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
         app.log.warn({ err: err.message }, 'writing predictions failed; retrying');
       },
     },
+    new WriterMonitor('predictions', metrics),
   );
   const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow.trackingUri), metrics, app.log);
   let feed: ChangeFeed | undefined;
@@ -196,19 +205,28 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     })),
   }));
 
+  const writers = { predictions: recorder, feedback: feedback.committer, online: online.writer };
+  const monitored: MonitoredWriter[] = Object.values(writers);
+
   app.get('/healthz', async (_req, reply) => {
+    // A writer that cannot store what it acknowledged is a gateway to restart or page about, even
+    // while predictions are still answered 200.
+    const problems = writerProblems(monitored);
+    const healthy = catalog.reloadedOnce && problems.length === 0;
     const body = {
-      status: catalog.reloadedOnce ? 'ok' : 'starting',
+      status: !catalog.reloadedOnce ? 'starting' : healthy ? 'ok' : 'unhealthy',
+      ...(problems.length > 0 ? { reason: problems.join('; '), problems } : {}),
       models: catalog.models().length,
       threads: pool.size,
       bufferedPredictions: recorder.size,
       ...(catalog.lastReloadError ? { lastReloadError: catalog.lastReloadError } : {}),
     };
-    return reply.code(catalog.reloadedOnce ? 200 : 503).send(body);
+    return reply.code(healthy ? 200 : 503).send(body);
   });
 
   app.get('/metrics', async (_req, reply) => {
     metrics.bufferRows.set(recorder.size);
+    writerProblems(monitored); // refreshes the oldest-pending gauges
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -216,6 +234,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     app,
     catalog,
     recorder,
+    writers,
     metrics,
     async listen() {
       await catalog.reload();

@@ -8,18 +8,21 @@
  * The single route keeps its first contract (five kinds, the same messages); every channel goes
  * through the batch route, one item or many. Each item is scored for quality and a comment for
  * sentiment before it is stored, and both are stored with it. PostgreSQL unreachable → 503, and
- * the client retries (with its idempotency key, so a retry never stores twice).
+ * the client retries (with its idempotency key, so a retry never stores twice). A string the
+ * database could not store is a 400 at the edge; an item the database still refuses is answered
+ * 422 alone (per item in a batch) while the items committed with it are acknowledged.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import pg from 'pg';
 import { checkFeedbackBatch, type FeedbackItem } from '../lib/feedback/channels';
 import { QualityTracker, type QualityOptions } from '../lib/feedback/quality';
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
-import { FeedbackCommitter } from './feedback-committer';
+import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
 import { feedbackInput } from './validate';
+import { WriterMonitor } from './writer-health';
 
 export interface FeedbackRoutesOptions {
   databaseUrl: string;
@@ -41,7 +44,6 @@ export interface FeedbackService {
   close(): Promise<void>;
 }
 
-const NOT_STORED = 'feedback could not be stored; retry';
 /** Items waiting for a commit before new requests are turned away: memory stays bounded when PostgreSQL is slow. */
 const MAX_BACKLOG_ITEMS = 200_000;
 
@@ -80,7 +82,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
       fm.failures.inc();
       opts.log.warn({ err: err.message, items: n }, 'storing feedback failed; requests answered 503');
     },
-  });
+  }, new WriterMonitor('feedback', opts.metrics));
 
   function score(items: FeedbackItem[]): ScoredItem[] {
     const now = Date.now();
@@ -105,7 +107,10 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     }
     const scored = score(items);
     try {
-      return await committer.submit(scored);
+      const outcomes = await committer.submit(scored);
+      // Not stored (refused, or to retry): not remembered either, as below.
+      for (let i = 0; i < items.length; i++) if (outcomes[i]!.status >= 422) tracker.forget(items[i]!);
+      return outcomes;
     } catch {
       // Not acknowledged, so not remembered: the retry must not look like a duplicate of it.
       for (const it of items) tracker.forget(it);
@@ -124,7 +129,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     const outcomes = await store([item], reply);
     if (!outcomes) return reply;
     const o = outcomes[0]!;
-    if (o.status === 409) return reply.code(409).send({ error: o.message });
+    if (!('row' in o)) return reply.code(o.status).send({ error: o.status === 422 ? `feedback ${o.message}` : o.message });
     return reply.code(o.status).send(v1Body(o.row));
   });
 
@@ -139,10 +144,14 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     let stored = 0;
     let repeated = 0;
     let conflicts = 0;
+    let rejected = 0;
+    let notStored = 0;
     const items = outcomes.map((o) => {
-      if (o.status === 409) {
-        conflicts++;
-        return { status: 409, error: o.message };
+      if (!('row' in o)) {
+        if (o.status === 409) conflicts++;
+        else if (o.status === 422) rejected++;
+        else notStored++;
+        return { status: o.status, error: o.message };
       }
       if (o.status === 201) stored++;
       else repeated++;
@@ -155,7 +164,9 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
         ...(r.sentimentLabel !== null ? { sentiment: r.sentiment, sentimentLabel: r.sentimentLabel } : {}),
       };
     });
-    return { stored, repeated, conflicts, items };
+    // rejected (422: the database refused the item) and notStored (503: retry it) appear only when
+    // they happened, so the common answer keeps its first shape.
+    return { stored, repeated, conflicts, ...(rejected > 0 ? { rejected } : {}), ...(notStored > 0 ? { notStored } : {}), items };
   });
 
   return {

@@ -33,7 +33,12 @@ export interface StoredFeedback {
   createdAt: string;
 }
 
-export type ItemOutcome = { status: 201 | 200; row: StoredFeedback } | { status: 409; message: string };
+/**
+ * 201 created, 200 a repeat of a stored row, 409 an idempotency conflict; and from the committer
+ * (serving/feedback-committer.ts), 422 refused by the database (dead-lettered) and 503 not stored
+ * because of an outage (retry).
+ */
+export type ItemOutcome = { status: 201 | 200; row: StoredFeedback } | { status: 409 | 422 | 503; message: string };
 
 interface Row {
   id: string;

@@ -27,6 +27,11 @@ export function createMetrics() {
     batches: new client.Counter({ name: 'flywheel_gateway_prediction_batches_total', help: 'INSERT statements that wrote predictions (one per batch)', registers: [registry] }),
     dropped: new client.Counter({ name: 'flywheel_gateway_predictions_dropped_total', help: 'Predictions never written: the buffer was full, or shutdown could not write them', registers: [registry] }),
     recordFailures: new client.Counter({ name: 'flywheel_gateway_prediction_write_failures_total', help: 'Batch writes of predictions that failed (the batch is retried)', registers: [registry] }),
+    // Every batched writer (predictions, feedback, online_predictions), by the same names (serving/writer-health.ts).
+    writerDeadLetters: new client.Counter({ name: 'flywheel_gateway_writer_dead_letters_total', help: 'Rows the database refused alone (data or constraint errors), isolated from their batch into dead_letters', labelNames: ['writer'] as const, registers: [registry] }),
+    writerDropped: new client.Counter({ name: 'flywheel_gateway_writer_dropped_total', help: 'Rows a writer never wrote nor dead-lettered (buffer full, shutdown, dead letter not storable)', labelNames: ['writer'] as const, registers: [registry] }),
+    writerFailures: new client.Counter({ name: 'flywheel_gateway_writer_failures_total', help: 'Writes that failed for a transient reason (connection, outage, timeout); their rows are retried', labelNames: ['writer'] as const, registers: [registry] }),
+    writerOldestPending: new client.Gauge({ name: 'flywheel_gateway_writer_oldest_pending_seconds', help: 'Age of the oldest row waiting to be written (0 when none waits)', labelNames: ['writer'] as const, registers: [registry] }),
     feedback: new client.Counter({ name: 'flywheel_gateway_feedback_total', help: 'Feedback stored, by kind', labelNames: ['kind'] as const, registers: [registry] }),
   };
 }

@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { GatewayMetrics } from './metrics';
 import { OnlineModels } from './online-models';
 import { OnlinePredictionWriter } from './online-writer';
+import { WriterMonitor } from './writer-health';
 import type { PredictionRecorder } from './recorder';
 import { uuidv7 } from './uuid';
 import { featureMatrix, predictEnvelope } from './validate';
@@ -31,6 +32,7 @@ export interface OnlineRoutesOptions {
 
 export interface OnlineService {
   models: OnlineModels;
+  writer: OnlinePredictionWriter;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,7 +41,12 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
   const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, application_name: 'flywheel-online' });
   db.on('error', () => undefined);
   const models = new OnlineModels(db, { minQuality: opts.minQuality ?? 0.5, rememberRows: 200_000 }, opts.log);
-  const writer = new OnlinePredictionWriter(db, { flushMs: 100, maxRows: 100_000 }, (err) => opts.log.warn({ err: err.message }, 'writing online predictions failed; retrying'));
+  const writer = new OnlinePredictionWriter(
+    db,
+    { flushMs: 100, maxRows: 100_000 },
+    (err) => opts.log.warn({ err: err.message }, 'writing online predictions failed; retrying'),
+    new WriterMonitor('online_predictions', opts.metrics),
+  );
   const timers: NodeJS.Timeout[] = [];
 
   app.post<{ Params: { name: string } }>('/v1/online/:name/predict', async (req, reply) => {
@@ -100,6 +107,7 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
 
   return {
     models,
+    writer,
     async start() {
       await sync();
       timers.push(setInterval(() => void sync(), opts.pollMs));

@@ -2,10 +2,15 @@
  * Records predictions after the response, in batches: one INSERT of up to `flushRows` rows every
  * `flushMs` (sooner when a batch is full). A request only appends to an in-memory buffer, so a slow
  * or unreachable database never slows or fails it. The buffer is bounded: past `maxRows` new rows
- * are dropped and counted. A failed batch goes back to the front of the buffer and is retried with
- * backoff; ON CONFLICT makes a retry of a batch that did commit harmless.
+ * are dropped and counted. A batch that fails for a transient reason (connection lost, PostgreSQL
+ * down) goes back to the front of the buffer and is retried with backoff; ON CONFLICT makes a retry
+ * of a batch that did commit harmless. A batch that fails because of a row's data is bisected: the
+ * honest rows are written and the refused row goes to dead_letters (serving/isolate.ts), so one
+ * poisoned row can never hold the buffer at a batch that fails forever.
  */
 import type pg from 'pg';
+import { writeBuffered, type BufferedWrite } from './dead-letters';
+import { WriterMonitor, type MonitoredWriter } from './writer-health';
 
 export interface PredictionRow {
   id: string;
@@ -37,8 +42,10 @@ ON CONFLICT (id) DO NOTHING`;
 
 const MAX_BACKOFF_MS = 5_000;
 
-export class PredictionRecorder {
+export class PredictionRecorder implements MonitoredWriter {
   private buffer: PredictionRow[] = [];
+  /** When the oldest row of the batch being written arrived: it is pending too, though not buffered. */
+  private writingSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -49,6 +56,7 @@ export class PredictionRecorder {
     private readonly pool: pg.Pool,
     private readonly opts: RecorderOptions,
     private readonly events: RecorderEvents,
+    readonly monitor: WriterMonitor = new WriterMonitor('predictions', undefined),
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushMs);
     this.timer.unref();
@@ -58,9 +66,19 @@ export class PredictionRecorder {
     return this.buffer.length;
   }
 
+  oldestPendingAt(): number | undefined {
+    return this.writingSince ?? this.buffer[0]?.createdAt.getTime();
+  }
+
+  private drop(n: number): void {
+    if (n <= 0) return;
+    this.events.dropped(n);
+    this.monitor.dropped(n);
+  }
+
   record(row: PredictionRow): void {
     if (this.buffer.length >= this.opts.maxRows) {
-      this.events.dropped(1);
+      this.drop(1);
       return;
     }
     this.buffer.push(row);
@@ -80,25 +98,39 @@ export class PredictionRecorder {
   private async drain(): Promise<void> {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.opts.flushRows);
+      this.writingSince = batch[0]!.createdAt.getTime();
+      let retry: PredictionRow[];
+      let error: Error | undefined;
       try {
-        await this.pool.query(INSERT, columns(batch));
-        this.failures = 0;
-        this.retryAt = 0;
-        this.events.recorded(batch.length);
-      } catch (err) {
+        ({ retry, error } = await this.write(batch));
+      } finally {
+        this.writingSince = undefined;
+      }
+      if (error) {
         // Back to the front, oldest first; what no longer fits is dropped and counted.
         const room = Math.max(0, this.opts.maxRows - this.buffer.length);
-        if (room < batch.length) this.events.dropped(batch.length - room);
-        this.buffer.unshift(...batch.slice(0, room));
+        this.drop(retry.length - Math.min(room, retry.length));
+        this.buffer.unshift(...retry.slice(0, room));
         this.failures++;
         this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, this.opts.flushMs * 2 ** this.failures);
-        this.events.failed(err as Error);
+        this.events.failed(error);
+        this.monitor.failed(error);
         return;
       }
+      this.failures = 0;
+      this.retryAt = 0;
+      this.monitor.succeeded();
       if (this.stopped) continue;
       // Let requests run between batches when a backlog drains.
       await new Promise((r) => setImmediate(r));
     }
+  }
+
+  /** Writes a batch, isolating refused rows into dead_letters; returns the rows to retry and why. */
+  private async write(batch: PredictionRow[]): Promise<BufferedWrite<PredictionRow>> {
+    const result = await writeBuffered(this.pool, this.monitor, batch, (rows) => this.pool.query(INSERT, columns(rows)));
+    if (result.written > 0) this.events.recorded(result.written);
+    return result;
   }
 
   /** Stops the timer and writes what is buffered, trying for at most `timeoutMs`. */
@@ -111,11 +143,11 @@ export class PredictionRecorder {
       await this.flush();
       if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200));
     }
-    if (this.buffer.length > 0) this.events.dropped(this.buffer.length);
+    this.drop(this.buffer.length);
   }
 }
 
-function columns(rows: PredictionRow[]): unknown[][] {
+function columns(rows: readonly PredictionRow[]): unknown[][] {
   const cols: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const r of rows) {
     cols[0]!.push(r.id);

@@ -26,6 +26,9 @@ describe('predictEnvelope + featureMatrix', () => {
     expect(msg({ instances: [[1, 2, 3], [1, 2, 3, 4]] })).toBe('instances[1]: expected 3 numbers, got 4');
     expect(msg({ instances: [[1, 2, 3], [1, true, 3]] })).toBe('instances[1][1]: must be a finite number');
     expect(msg({ unitKey: '', features: [1, 2, 3] })).toBe('unitKey: must be a non-empty string of at most 256 characters');
+    expect(msg({ unitKey: 'u\u0000', features: [1, 2, 3] })).toBe('unitKey: contains a NUL byte');
+    expect(msg({ unitKey: '\uD83D', instances: [[1, 2, 3]] })).toBe('unitKey: contains a lone UTF-16 surrogate (not valid Unicode)');
+    expect(msg({ unitKey: 'ok 😀', features: [1, 2, 3] })).toBe('ok');
     expect(msg({})).toBe('features: required (or instances for a batch)');
     expect(msg(null)).toBe('body: expected a JSON object with features or instances');
   });
@@ -45,6 +48,8 @@ describe('feedbackInput', () => {
   it('refuses out-of-range values with the field named', () => {
     expect(feedbackInput({ predictionId: id, kind: 'rating', value: 0.5 })).toEqual({ ok: false, message: 'value: a rating must be a number from 1 to 5' });
     expect(feedbackInput({ predictionId: id, kind: 'dwell', value: -0.1 })).toEqual({ ok: false, message: 'value: dwell must be a number of seconds ≥ 0' });
+    expect(feedbackInput({ predictionId: id, kind: 'label', label: 'a\u0000' })).toEqual({ ok: false, message: 'label: contains a NUL byte' });
+    expect(feedbackInput({ predictionId: id, kind: 'click', idempotencyKey: 'k\u0000' })).toEqual({ ok: false, message: 'idempotencyKey: contains a NUL byte' });
     expect(feedbackInput({ predictionId: id, kind: 'click', idempotencyKey: 7 })).toEqual({ ok: false, message: 'idempotencyKey: must be a non-empty string of at most 256 characters' });
   });
 });

@@ -2,6 +2,7 @@
  * Request validation at the gateway's edge: each failure is one message naming the field, and a
  * request that fails never reaches a model or the database.
  */
+import { checkText } from '../lib/text/storable';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -40,7 +41,7 @@ function unknownField(body: Record<string, unknown>, allowed: readonly string[])
 
 function checkKey(name: string, v: unknown): string | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY_LENGTH) return `${name}: must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`;
-  return undefined;
+  return checkText(name, v);
 }
 
 /** The shape of a predict body: a unit key and either one row (`features`) or many (`instances`). */
@@ -113,6 +114,8 @@ export function feedbackInput(body: unknown): Checked<FeedbackInput> {
     if (typeof body.label !== 'string' || body.label.length === 0 || body.label.length > MAX_LABEL_LENGTH) {
       return fail(`label: must be a non-empty string of at most ${MAX_LABEL_LENGTH} characters`);
     }
+    const bad = checkText('label', body.label);
+    if (bad) return fail(bad);
     label = body.label;
   } else if (kind === 'label') return fail('label: required with kind label (the true class)');
   let idempotencyKey: string | null = null;

@@ -3,6 +3,8 @@
  * names the field (with its item index in a batch), so a client can fix the one thing wrong.
  */
 
+import { checkText } from '../text/storable';
+
 export const FEEDBACK_KINDS = ['rating', 'click', 'dismiss', 'dwell', 'copy', 'event', 'label', 'comment'] as const;
 export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
 
@@ -53,7 +55,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function optionalString(at: string, v: unknown, max: number): Checked<string | null> {
   if (v === undefined || v === null) return { ok: true, value: null };
   if (typeof v !== 'string' || v.length === 0 || v.length > max) return fail(`${at}: must be a non-empty string of at most ${max} characters`);
-  return { ok: true, value: v };
+  const bad = checkText(at, v);
+  return bad ? fail(bad) : { ok: true, value: v };
 }
 
 /** One feedback item; `at` prefixes field names (`items[3].` in a batch). */
@@ -91,6 +94,8 @@ export function checkFeedbackItem(body: unknown, at = ''): Checked<FeedbackItem>
     if (typeof body.comment !== 'string' || body.comment.trim().length === 0 || body.comment.length > MAX_COMMENT_LENGTH) {
       return fail(`${at}comment: must be non-blank text of at most ${MAX_COMMENT_LENGTH} characters`);
     }
+    const bad = checkText(`${at}comment`, body.comment);
+    if (bad) return fail(bad);
     comment = body.comment;
   } else if (kind === 'comment') return fail(`${at}comment: required with kind comment (the text)`);
 

@@ -38,12 +38,22 @@ describe('feedback channels', () => {
       [{ predictionId: id, kind: 'comment' }, 'comment: required with kind comment (the text)'],
       [{ predictionId: id, kind: 'rating', value: 3, comment: 'x' }, 'comment: only allowed with kind comment'],
       [{ predictionId: id, kind: 'click', source: '' }, 'source: must be a non-empty string of at most 256 characters'],
+      // PostgreSQL cannot store these: refused here, so they never fail a group commit.
+      [{ predictionId: id, kind: 'label', label: 'cat\u0000' }, 'label: contains a NUL byte'],
+      [{ predictionId: id, kind: 'comment', comment: 'bad \uD800 text' }, 'comment: contains a lone UTF-16 surrogate (not valid Unicode)'],
+      [{ predictionId: id, kind: 'click', idempotencyKey: '\u0000' }, 'idempotencyKey: contains a NUL byte'],
+      [{ predictionId: id, kind: 'click', unitKey: 'u\u0000' }, 'unitKey: contains a NUL byte'],
+      [{ predictionId: id, kind: 'click', source: '\uDC00' }, 'source: contains a lone UTF-16 surrogate (not valid Unicode)'],
       [{ predictionId: id, kind: 'click', when: 1 }, 'when: unknown field (expected predictionId, kind, value, label, event, comment, source, unitKey, idempotencyKey)'],
     ];
     for (const [body, message] of cases) expect(checkFeedbackItem(body)).toEqual({ ok: false, message });
     expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: 'x', kind: 'click' }] })).toEqual({
       ok: false,
       message: 'items[1].predictionId: must be the UUID a predict response returned',
+    });
+    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: id, kind: 'label', label: '\u0000' }] })).toEqual({
+      ok: false,
+      message: 'items[1].label: contains a NUL byte',
     });
     expect(checkFeedbackBatch({ items: [1] })).toEqual({ ok: false, message: 'items[0]: expected a JSON object with predictionId and kind' });
     expect(checkFeedbackBatch({ items: [] })).toEqual({ ok: false, message: 'items: expected a non-empty array of feedback items' });

@@ -18,11 +18,11 @@ import { isUnanalysedFinalStep, stepAction } from '../lib/rollout/step-controlle
 
 type Activities = ReturnType<typeof createActivities>;
 
-export type RolloutState = 'progressing' | 'paused' | 'promoted' | 'rolled-back' | 'failed';
+export type RolloutState = 'progressing' | 'paused' | 'promoted' | 'rolled-back' | 'cancelled' | 'failed';
 
 export interface RolloutDecision {
   at: string;
-  action: 'deploy' | 'step' | 'pause' | 'resume' | 'promote' | 'rollback' | 'complete';
+  action: 'deploy' | 'step' | 'pause' | 'resume' | 'promote' | 'rollback' | 'complete' | 'cancel' | 'continue';
   reason: string;
 }
 
@@ -48,8 +48,24 @@ export interface RolloutStatus {
   failures: number;
   analyses: RolloutAnalysisRecord[];
   decisions: RolloutDecision[];
+  /** Runs of this rollout so far: it continues as new when its history grows long (a paused rollout can wait for weeks). */
+  runs?: number;
   error?: string;
 }
+
+/** What a rollout hands to its next run when it continues as new: one continuous story in status. */
+export interface RolloutCarry {
+  status: RolloutStatus;
+  stable: string;
+  /** 0-based step the next run resumes at, and when that step began. */
+  step: number;
+  stepStartMs: number;
+  resumedAt?: number;
+  judge: RolloutJudge;
+  looks?: SequentialLooksState;
+}
+
+export type CanaryRolloutRun = CanaryRolloutInput & { carried?: RolloutCarry };
 
 export interface RolloutResult {
   workflowId: string;
@@ -67,8 +83,9 @@ export const pauseUpdate = wf.defineUpdate<RolloutStatus, [string]>('pause');
 export const resumeUpdate = wf.defineUpdate<RolloutStatus, []>('resume');
 export const abortUpdate = wf.defineUpdate<RolloutStatus, [string]>('abort');
 
-/** The status keeps the newest analyses only: queries and histories stay small on long rollouts. */
+/** The status keeps the newest analyses and decisions only: queries, histories and carried state stay small on long rollouts. */
 const MAX_ANALYSES_KEPT = 50;
+const MAX_DECISIONS_KEPT = 200;
 /** Stable traffic before the rollout that seeds the sequential judge's latency and rate references. */
 const BASELINE_MS = 5 * 60_000;
 /**
@@ -77,10 +94,13 @@ const BASELINE_MS = 5 * 60_000;
  * their way. Each window starts where the previous one ended: nothing is counted twice or skipped.
  */
 const SETTLE_MS = 2_000;
+/** Looks per run before continuing as new even if Temporal has not suggested it yet (each look is ~6 events). */
+const MAX_LOOKS_PER_RUN = 1_000;
 
-export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutResult> {
+export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutResult> {
   const info = wf.workflowInfo();
-  const status: RolloutStatus = {
+  const carried = input.carried;
+  const status: RolloutStatus = carried ? { ...carried.status, runs: (carried.status.runs ?? 1) + 1 } : {
     workflowId: info.workflowId,
     model: input.model,
     candidateVersion: String(input.candidateVersion),
@@ -95,6 +115,7 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   wf.setHandler(rolloutStatusQuery, () => status);
   const decide = (action: RolloutDecision['action'], reason: string) => {
     status.decisions.push({ at: new Date().toISOString(), action, reason });
+    if (status.decisions.length > MAX_DECISIONS_KEPT) status.decisions.splice(1, 1); // the first (deploy) stays
     wf.setCurrentDetails(`**${input.model}** v${input.candidateVersion}: ${action} — ${reason}`);
   };
 
@@ -115,7 +136,7 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   // Steering: updates validate against the current state so a caller hears "no" at once.
   let abortReason: string | undefined;
   let promoteReason: string | undefined;
-  const finished = () => status.state === 'promoted' || status.state === 'rolled-back' || status.state === 'failed';
+  const finished = () => ['promoted', 'rolled-back', 'cancelled', 'failed'].includes(status.state);
   const mustBeRunning = () => {
     if (finished()) throw new Error(`rollout of ${cfg.model} v${cfg.candidateVersion} already ended (${status.state})`);
     if (abortReason !== undefined || promoteReason !== undefined) throw new Error('a promote or abort is already in progress');
@@ -138,26 +159,30 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   );
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: cfg.model }, { key: PIPELINE_STAGE, value: 'canary' }]);
 
-  // Refuse a candidate that cannot serve before any traffic moves.
-  const deployed = await deploy.deployVersion({ model: cfg.model, version: cfg.candidateVersion });
-  decide('deploy', `v${cfg.candidateVersion} loaded and checked (${deployed.nFeatures} features, ${deployed.classes.length} classes)`);
-  const current = await acts.getTrafficWeights({ model: cfg.model });
-  const stable =
-    cfg.stableVersion ??
-    Object.entries(current.weights)
-      .filter(([v, w]) => v !== cfg.candidateVersion && w > 0)
-      .sort((a, b) => b[1] - a[1])[0]?.[0];
+  // Refuse a candidate that cannot serve before any traffic moves (a continued run has done this).
+  let stable = carried?.stable;
+  if (!carried) {
+    const deployed = await deploy.deployVersion({ model: cfg.model, version: cfg.candidateVersion });
+    decide('deploy', `v${cfg.candidateVersion} loaded and checked (${deployed.nFeatures} features, ${deployed.classes.length} classes)`);
+    const current = await acts.getTrafficWeights({ model: cfg.model });
+    stable =
+      cfg.stableVersion ??
+      Object.entries(current.weights)
+        .filter(([v, w]) => v !== cfg.candidateVersion && w > 0)
+        .sort((a, b) => b[1] - a[1])[0]?.[0];
+  }
   if (!stable) {
     const message = `model ${cfg.model} has no stable version serving traffic to compare v${cfg.candidateVersion} with: deploy one first (flywheel deploy)`;
     status.state = 'failed';
     status.error = message;
     throw ApplicationFailure.create({ type: INVALID_INPUT, message, nonRetryable: true });
   }
-  status.stableVersion = stable;
+  const stableVersion = stable;
+  status.stableVersion = stableVersion;
 
   const setCandidateWeight = async (percent: number) => {
     const bp = Math.round(percent * 100);
-    const r = await acts.setTrafficWeights({ model: cfg.model, weights: { [cfg.candidateVersion]: bp, [stable]: 10_000 - bp } });
+    const r = await acts.setTrafficWeights({ model: cfg.model, weights: { [cfg.candidateVersion]: bp, [stableVersion]: 10_000 - bp } });
     status.weights = r.weights;
   };
 
@@ -167,63 +192,99 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
     status.state = 'rolled-back';
     decide('rollback', reason);
     wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'rolled-back' }]);
-    return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion: stable, outcome: 'rolled-back', reason, analyses: status.analyses.length };
+    return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion, outcome: 'rolled-back', reason, analyses: status.analyses.length };
   };
 
-  const intervalMs = spec.intervalSeconds * 1000;
-  // Rollouts started before the sequential judge replay the fixed-horizon path they ran.
-  const judge: RolloutJudge = wf.patched('sequential-canary-judge') ? spec.judge : 'fixed-horizon';
-  status.judge = judge;
-  const look = judge === 'sequential' ? await sequentialLooks(acts, cfg.model, stable, cfg.candidateVersion, spec) : undefined;
-  let resumedAt: number | undefined;
-  wf.setHandler(resumeUpdate, () => {
-    status.state = 'progressing';
-    resumedAt = Date.now();
-    decide('resume', 'resumed by user');
-    return status;
-  }, { validator: () => { mustBeRunning(); if (status.state !== 'paused') throw new Error('rollout is not paused'); } });
-
-  for (const [i, step] of cfg.steps.entries()) {
-    if (promoteReason !== undefined) break;
-    if (abortReason !== undefined) return rollback(abortReason);
-    status.step = i + 1;
-    await setCandidateWeight(step.weight);
-    decide('step', `step ${i + 1}/${cfg.steps.length}: v${cfg.candidateVersion} at ${step.weight}% (v${stable} at ${100 - step.weight}%) for at least ${step.pauseSeconds}s`);
-    const stepStart = Date.now();
-    look?.start(stepStart);
-
-    while (!isUnanalysedFinalStep(cfg.steps, i)) {
-      await wf.condition(() => abortReason !== undefined || promoteReason !== undefined, intervalMs);
-      if (abortReason !== undefined) return rollback(abortReason);
-      if (promoteReason !== undefined) break;
-
-      const result: AnalysisResult = look
-        ? await look.next()
-        : analyse(spec, ...(await acts.collectRolloutMetrics({ model: cfg.model, stableVersion: stable, candidateVersion: cfg.candidateVersion, sinceMs: stepStart }).then((w) => [w.stable, w.candidate] as const)));
-      status.analyses.push({ ...result, at: new Date().toISOString(), step: i + 1, weight: step.weight });
-      if (status.analyses.length > MAX_ANALYSES_KEPT) status.analyses.shift();
-      if (result.verdict === 'fail') status.failures++;
-      // A resume restarts the wait for evidence: the step's pause counts as served.
-      const clock = resumedAt !== undefined && resumedAt > stepStart ? Math.max(stepStart, resumedAt - step.pauseSeconds * 1000) : stepStart;
-      const action = stepAction({ spec, steps: cfg.steps, step: i, elapsedMs: Date.now() - clock, verdict: result.verdict, failures: status.failures });
-      if (action === 'rollback') return rollback(`analysis failed at step ${i + 1} (${step.weight}%): ${result.reason}`);
-      if (status.state === 'paused') continue; // analyses go on (and can still roll back) while paused
-      if (action === 'advance') break;
-      if (action === 'pause') {
-        status.state = 'paused';
-        const waited = judge === 'sequential' ? `no evidence of no regression ${spec.maxEvidenceWaitSeconds}s after the pause` : `still inconclusive after ${spec.inconclusiveLimit} extra intervals`;
-        decide('pause', `step ${i + 1}: ${waited} (${result.reason}); resume, promote or abort`);
-      }
+  try {
+    return await runSteps();
+  } catch (err) {
+    // Cancelled (UI, CLI, `temporal workflow cancel`): the stable version gets its traffic back and
+    // the candidate is recorded as aborted, in a scope the cancellation cannot interrupt.
+    if (wf.isCancellation(err) && wf.patched('canary-cancel-cleanup')) {
+      await wf.CancellationScope.nonCancellable(async () => {
+        const reason = 'aborted: the rollout workflow was cancelled';
+        await setCandidateWeight(0);
+        await acts.rejectCandidate({ model: cfg.model, version: cfg.candidateVersion, reason, workflowId: info.workflowId });
+        status.state = 'cancelled';
+        decide('cancel', `${reason}; v${stableVersion} takes all traffic again`);
+        wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'cancelled' }]);
+      });
     }
+    throw err;
   }
 
-  await setCandidateWeight(100);
-  const reason = promoteReason ?? `passed ${status.analyses.length} analyses over ${cfg.steps.length} steps`;
-  await acts.promoteChampion({ model: cfg.model, version: cfg.candidateVersion, reason, workflowId: info.workflowId });
-  status.state = 'promoted';
-  decide(promoteReason !== undefined ? 'promote' : 'complete', `v${cfg.candidateVersion} is champion at 100%: ${reason}`);
-  wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'promoted' }]);
-  return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion: stable, outcome: 'promoted', reason, analyses: status.analyses.length };
+  async function runSteps(): Promise<RolloutResult> {
+    const intervalMs = spec.intervalSeconds * 1000;
+    // Rollouts started before the sequential judge replay the fixed-horizon path they ran.
+    const judge: RolloutJudge = carried?.judge ?? (wf.patched('sequential-canary-judge') ? spec.judge : 'fixed-horizon');
+    status.judge = judge;
+    const look = judge === 'sequential' ? await sequentialLooks(acts, cfg.model, stableVersion, cfg.candidateVersion, spec, carried?.looks) : undefined;
+    let resumedAt = carried?.resumedAt;
+    wf.setHandler(resumeUpdate, () => {
+      status.state = 'progressing';
+      resumedAt = Date.now();
+      decide('resume', 'resumed by user');
+      return status;
+    }, { validator: () => { mustBeRunning(); if (status.state !== 'paused') throw new Error('rollout is not paused'); } });
+
+    let looksThisRun = 0;
+    for (let i = carried?.step ?? 0; i < cfg.steps.length; i++) {
+      const step = cfg.steps[i]!;
+      if (promoteReason !== undefined) break;
+      if (abortReason !== undefined) return rollback(abortReason);
+      const resuming = carried !== undefined && i === carried.step;
+      const stepStart = resuming ? carried.stepStartMs : Date.now();
+      if (!resuming) {
+        status.step = i + 1;
+        await setCandidateWeight(step.weight);
+        decide('step', `step ${i + 1}/${cfg.steps.length}: v${cfg.candidateVersion} at ${step.weight}% (v${stableVersion} at ${100 - step.weight}%) for at least ${step.pauseSeconds}s`);
+        look?.start(Date.now());
+      }
+
+      while (!isUnanalysedFinalStep(cfg.steps, i)) {
+        await wf.condition(() => abortReason !== undefined || promoteReason !== undefined, intervalMs);
+        if (abortReason !== undefined) return rollback(abortReason);
+        if (promoteReason !== undefined) break;
+
+        const result: AnalysisResult = look
+          ? await look.next()
+          : analyse(spec, ...(await acts.collectRolloutMetrics({ model: cfg.model, stableVersion, candidateVersion: cfg.candidateVersion, sinceMs: stepStart }).then((w) => [w.stable, w.candidate] as const)));
+        status.analyses.push({ ...result, at: new Date().toISOString(), step: i + 1, weight: step.weight });
+        if (status.analyses.length > MAX_ANALYSES_KEPT) status.analyses.shift();
+        if (result.verdict === 'fail') status.failures++;
+        // A resume restarts the wait for evidence: the step's pause counts as served.
+        const clock = resumedAt !== undefined && resumedAt > stepStart ? Math.max(stepStart, resumedAt - step.pauseSeconds * 1000) : stepStart;
+        const action = stepAction({ spec, steps: cfg.steps, step: i, elapsedMs: Date.now() - clock, verdict: result.verdict, failures: status.failures });
+        if (action === 'rollback') return rollback(`analysis failed at step ${i + 1} (${step.weight}%): ${result.reason}`);
+        if (status.state !== 'paused' && action === 'advance') break;
+        if (status.state !== 'paused' && action === 'pause') {
+          status.state = 'paused';
+          const waited = judge === 'sequential' ? `no evidence of no regression ${spec.maxEvidenceWaitSeconds}s after the pause` : `still inconclusive after ${spec.inconclusiveLimit} extra intervals`;
+          decide('pause', `step ${i + 1}: ${waited} (${result.reason}); resume, promote or abort`);
+        }
+        // Analyses go on (and can still roll back) while paused, for as long as a person takes:
+        // the history stays bounded by continuing as new with everything the status shows.
+        if (++looksThisRun >= MAX_LOOKS_PER_RUN || wf.workflowInfo().continueAsNewSuggested) {
+          if (wf.patched('canary-continue-as-new')) {
+            await wf.condition(wf.allHandlersFinished);
+            if (abortReason === undefined && promoteReason === undefined) {
+              decide('continue', `continuing as new after ${looksThisRun} looks in run ${status.runs ?? 1} (history ${wf.workflowInfo().historyLength} events)`);
+              const next: RolloutCarry = { status, stable: stableVersion, step: i, stepStartMs: stepStart, resumedAt, judge, looks: look?.snapshot() };
+              await wf.continueAsNew<typeof CanaryRollout>({ ...input, carried: next });
+            }
+          }
+        }
+      }
+    }
+
+    await setCandidateWeight(100);
+    const reason = promoteReason ?? `passed ${status.analyses.length} analyses over ${cfg.steps.length} steps`;
+    await acts.promoteChampion({ model: cfg.model, version: cfg.candidateVersion, reason, workflowId: info.workflowId });
+    status.state = 'promoted';
+    decide(promoteReason !== undefined ? 'promote' : 'complete', `v${cfg.candidateVersion} is champion at 100%: ${reason}`);
+    wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'promoted' }]);
+    return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion, outcome: 'promoted', reason, analyses: status.analyses.length };
+  }
 }
 
 /**
@@ -231,30 +292,48 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
  * (closed SETTLE_MS before now) and adds it to evidence kept since the rollout began, across steps.
  * The judge's state lives here, in the workflow: every decision replays from history.
  */
-async function sequentialLooks(acts: ReturnType<typeof wf.proxyActivities<Activities>>, model: string, stable: string, candidate: string, spec: AnalysisSpec) {
-  const now = Date.now();
-  const baseline = await acts.collectRolloutWindow({ model, versions: [{ version: stable, thresholds: {} }], fromMs: now - BASELINE_MS, toMs: now, predictionsSinceMs: now - BASELINE_MS });
-  let state: JudgeState = initialJudgeState(spec, baseline[stable]);
-  let from: number | undefined;
-  let since = now;
+export interface SequentialLooksState {
+  judge: JudgeState;
+  /** Start of the next window (ms); undefined before the first step. */
+  from?: number;
+  /** Labels count for predictions served since this (the first step's start). */
+  since: number;
+}
+
+async function sequentialLooks(
+  acts: ReturnType<typeof wf.proxyActivities<Activities>>,
+  model: string,
+  stable: string,
+  candidate: string,
+  spec: AnalysisSpec,
+  resume?: SequentialLooksState,
+) {
+  let s: SequentialLooksState;
+  if (resume) s = resume;
+  else {
+    const now = Date.now();
+    const baseline = await acts.collectRolloutWindow({ model, versions: [{ version: stable, thresholds: {} }], fromMs: now - BASELINE_MS, toMs: now, predictionsSinceMs: now - BASELINE_MS });
+    s = { judge: initialJudgeState(spec, baseline[stable]), since: now };
+  }
   return {
     start(stepStart: number) {
-      if (from === undefined) (from = stepStart), (since = stepStart);
+      if (s.from === undefined) (s.from = stepStart), (s.since = stepStart);
     },
+    snapshot: (): SequentialLooksState => s,
     async next(): Promise<AnalysisResult> {
-      const to = Math.max(from!, Date.now() - SETTLE_MS);
-      const thresholds = windowThresholds(spec, state);
+      const from = s.from!;
+      const to = Math.max(from, Date.now() - SETTLE_MS);
+      const thresholds = windowThresholds(spec, s.judge);
       const w = await acts.collectRolloutWindow({
         model,
         versions: [{ version: stable, thresholds: thresholds.stable }, { version: candidate, thresholds: thresholds.candidate }],
-        fromMs: from!,
+        fromMs: from,
         toMs: to,
-        predictionsSinceMs: since,
+        predictionsSinceMs: s.since,
         quantilesFromMs: to - BASELINE_MS,
       });
-      from = to;
-      const judged = judgeWindow(spec, state, { stable: w[stable]!, candidate: w[candidate]! });
-      state = judged.state;
+      const judged = judgeWindow(spec, s.judge, { stable: w[stable]!, candidate: w[candidate]! });
+      s = { ...s, judge: judged.state, from: to };
       return judged.analysis;
     },
   };

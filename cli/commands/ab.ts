@@ -109,7 +109,7 @@ function printLook(look: Look | undefined): void {
       };
     }),
   );
-  if (look.srm) process.stdout.write(`\nsample ratio: chi-square p = ${look.srm.pValue.toPrecision(3)}${look.srm.mismatch ? ' (MISMATCH)' : ''}\n`);
+  if (look.srm) process.stdout.write(`\nsample ratio (sequential test): e-value ${formatCell(look.srm.eValue)} of ${formatCell(look.srm.threshold)} to halt${look.srm.mismatch ? ' (MISMATCH)' : ''}\n`);
 }
 
 async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {

@@ -4,6 +4,7 @@
  * turns them into summaries, so no NaN ever crosses a JSON payload.
  */
 import type { FlywheelConfig } from '../config/index';
+import type { Pool } from 'pg';
 import { getPool } from '../clients/db';
 import type { PrimaryMetric } from '../lib/experiment/spec';
 
@@ -20,6 +21,55 @@ export interface ArmCounts {
   sumSquares: number;
 }
 
+/**
+ * Primary-metric observations per version as (n, sum, sum of squares), for predictions of `model`
+ * made since `since`, among those `versionFilter` (SQL over p.version) keeps. Also the age in
+ * seconds of the oldest one counted, so a caller can turn a count into a rate.
+ */
+function primarySql(metric: PrimaryMetric, versionFilter: string, since: string): string {
+  const sql: Record<PrimaryMetric, string> = {
+    // One label per prediction (the latest): correct = 1, wrong = 0.
+    accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
+                      extract(epoch from now() - min(p.created_at)) as span_seconds
+               from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
+               join predictions p on p.id = f.prediction_id
+               where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
+    // Clicked predictions among served ones.
+    'click-rate': `select p.version, count(*) as n, count(c.prediction_id) as sum, count(c.prediction_id) as sum_squares,
+                          extract(epoch from now() - min(p.created_at)) as span_seconds
+                   from predictions p left join (select distinct prediction_id from feedback where kind = 'click') c on c.prediction_id = p.id
+                   where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
+    rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares,
+                    extract(epoch from now() - min(p.created_at)) as span_seconds
+             from feedback f join predictions p on p.id = f.prediction_id
+             where f.kind = 'rating' and p.model = $1 and ${versionFilter} and p.created_at >= ${since} group by p.version`,
+  };
+  return sql[metric];
+}
+
+export interface RecentObservations {
+  version: string;
+  n: number;
+  sum: number;
+  sumSquares: number;
+  /** Seconds from the oldest observation counted to now (at most the window). */
+  spanSeconds: number;
+}
+
+/**
+ * What sizing an A/B test needs from the recent past: every version's primary-metric
+ * observations of the last `windowSeconds` (the control's give the baseline; all of them together,
+ * the rate the test will split). Read by the CLI before it starts a test, so a plain function of
+ * a pool rather than an activity.
+ */
+export async function readRecentObservations(db: Pool, input: { model: string; primaryMetric: PrimaryMetric; windowSeconds: number }): Promise<RecentObservations[]> {
+  const r = await db.query<{ version: string; n: string; sum: string; sum_squares: string; span_seconds: string | null }>(
+    primarySql(input.primaryMetric, 'true', `now() - make_interval(secs => $2)`),
+    [input.model, input.windowSeconds],
+  );
+  return r.rows.map((row) => ({ version: row.version, n: Number(row.n), sum: Number(row.sum), sumSquares: Number(row.sum_squares), spanSeconds: Math.min(input.windowSeconds, Number(row.span_seconds ?? 0)) }));
+}
+
 export function createExperimentActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
   return {
@@ -33,21 +83,7 @@ export function createExperimentActivities(config: FlywheelConfig) {
          from predictions where model = $1 and version = any($2) and created_at >= $3 group by version`,
         args,
       );
-      const primarySql: Record<PrimaryMetric, string> = {
-        // One label per prediction (the latest): correct = 1, wrong = 0.
-        accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares
-                   from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
-                   join predictions p on p.id = f.prediction_id
-                   where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok' group by p.version`,
-        // Clicked predictions among served ones.
-        'click-rate': `select p.version, count(*) as n, count(c.prediction_id) as sum, count(c.prediction_id) as sum_squares
-                       from predictions p left join (select distinct prediction_id from feedback where kind = 'click') c on c.prediction_id = p.id
-                       where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok' group by p.version`,
-        rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares
-                 from feedback f join predictions p on p.id = f.prediction_id
-                 where f.kind = 'rating' and p.model = $1 and p.version = any($2) and p.created_at >= $3 group by p.version`,
-      };
-      const primary = await pool().query<{ version: string; n: string; sum: string; sum_squares: string }>(primarySql[input.primaryMetric], args);
+      const primary = await pool().query<{ version: string; n: string; sum: string; sum_squares: string }>(primarySql(input.primaryMetric, 'p.version = any($2)', '$3'), args);
       return input.versions.map((version) => {
         const t = traffic.rows.find((r) => r.version === version);
         const p = primary.rows.find((r) => r.version === version);

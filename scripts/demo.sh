@@ -53,11 +53,11 @@ flywheel traffic fault penguins "$v3" --wrong-labels 0.6
 flywheel canary start penguins "$v3" --steps 20:6s,50:6s,100 --interval 2 --wait
 flywheel canary status penguins
 
-step "5. A/B test: the champion against a worse version, decided by an mSPRT that may be checked at every look"
+step "5. A/B test: the champion against a worse version, sized for a 0.1 accuracy change and decided by an mSPRT that may be checked at every look"
 v4=$(flywheel train --dataset penguins --model penguins -p epochs=60 -p seed=4 --wait --json | version_of)
 flywheel deploy penguins "$v4"
 flywheel traffic fault penguins "$v4" --wrong-labels 0.4
-flywheel ab start penguins "$v2" "$v4" --tau2 0.01 --min-sample 60 --interval 2 --max-duration 120 --wait
+flywheel ab start penguins "$v2" "$v4" --mde 0.1 --min-sample 60 --interval 2 --max-duration 120 --wait
 flywheel traffic fault penguins "$v4" --clear
 kill $replay_pid 2>/dev/null || true
 

@@ -8,6 +8,7 @@ import { checkABTest, type ABTestInput, type PrimaryMetric } from '../../lib/exp
 import { abStatusQuery, stopSignal, type ABTestResult, type ABTestStatus } from '../../workflows/ab-test';
 import type { Look } from '../../lib/experiment/evaluate';
 import { json, withConfig } from '../command-kit';
+import { parsePlanFlags, planStart, printPlan, type AbStartPlan } from './ab-plan';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
 import { innermost } from '../watch';
 
@@ -15,7 +16,10 @@ export const abWorkflowId = (model: string) => `ab-${model}`;
 
 interface StartOptions {
   metric: string;
-  tau2: string;
+  mde?: string;
+  baseline?: string;
+  tau2?: string;
+  plan?: boolean;
   split?: string;
   alpha?: string;
   minSample?: string;
@@ -37,7 +41,8 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
     versions,
     split: opts.split ? opts.split.split(',').map(Number) : undefined,
     primaryMetric: opts.metric as PrimaryMetric,
-    tau2: Number(opts.tau2),
+    // Checked below with a stand-in when --mde will derive it.
+    tau2: opts.tau2 === undefined ? 1 : Number(opts.tau2),
     alpha: optNum(opts.alpha),
     minSamplePerArm: optNum(opts.minSample),
     minDurationSeconds: optNum(opts.minDuration),
@@ -47,8 +52,27 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
     promoteWinner: opts.promote ?? false,
     taskQueues: { cpu: config.taskQueues.cpu },
   };
+  if (opts.mde === undefined && opts.tau2 === undefined) {
+    throw new CliError('--mde is required: the smallest change worth detecting, absolute (0.01) or relative (10%); or set the mixing variance directly with --tau2', 2);
+  }
+  parsePlanFlags(opts);
   const checked = checkABTest(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
+  let plan: AbStartPlan | undefined;
+  if (opts.mde !== undefined) {
+    const spec = checked.value;
+    plan = await planStart(config, { model, versions, split: spec.split, metric: spec.primaryMetric, alpha: spec.alpha, flags: { mde: opts.mde, baseline: opts.baseline, tau2: opts.tau2 === undefined ? undefined : input.tau2 } });
+    if (opts.tau2 === undefined) input.tau2 = plan.tau2;
+    input.maxSamplePerArm = Math.max(plan.maxSamplePerArm, spec.minSamplePerArm);
+    const replanned = checkABTest(input);
+    if (!replanned.ok) throw new CliError(replanned.message, 2);
+    if (!opts.json) printPlan(plan, spec.maxDurationSeconds);
+  }
+  if (opts.plan) {
+    if (opts.json) printJson({ model, versions, plan: plan ?? null });
+    else if (!plan) process.stdout.write('no plan without --mde\n');
+    return;
+  }
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = abWorkflowId(model);
@@ -68,7 +92,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
       throw err;
     }
     if (!opts.wait) {
-      if (opts.json) printJson({ workflowId, model, versions });
+      if (opts.json) printJson({ workflowId, model, versions, plan: plan ?? null });
       else printFields({ started: workflowId, watch: `flywheel ab status ${model}` });
       return;
     }
@@ -79,7 +103,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
       if (err instanceof WorkflowFailedError) throw new CliError(`A/B test failed: ${innermost(err)}`);
       throw err;
     }
-    if (opts.json) printJson(result);
+    if (opts.json) printJson({ ...result, plan: plan ?? null });
     else {
       printFields({ test: result.workflowId, decision: result.decision.kind, reason: result.decision.reason, looks: result.looks });
       printLook(result.latest);
@@ -109,7 +133,7 @@ function printLook(look: Look | undefined): void {
       };
     }),
   );
-  if (look.srm) process.stdout.write(`\nsample ratio: chi-square p = ${look.srm.pValue.toPrecision(3)}${look.srm.mismatch ? ' (MISMATCH)' : ''}\n`);
+  if (look.srm) process.stdout.write(`\nsample ratio (sequential test): e-value ${look.srm.eValue.toPrecision(3)} of ${look.srm.threshold} to halt${look.srm.mismatch ? ' (MISMATCH)' : ''}\n`);
 }
 
 async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
@@ -157,7 +181,10 @@ export function registerAbCommands(program: Command): void {
       .command('start <model> <versions...>')
       .description('split traffic between versions (the first is the control) and decide by itself')
       .option('--metric <name>', 'primary metric: accuracy, click-rate or rating', 'accuracy')
-      .option('--tau2 <variance>', 'mSPRT mixing variance, fixed in advance (squared metric units)', '0.0025')
+      .option('--mde <effect>', 'smallest change worth detecting: absolute (0.01) or relative to the baseline (10%); sizes τ² and the maximum sample for 80% power')
+      .option('--baseline <value>', "the control's rate or mean (default: read from its last 10 minutes of traffic)")
+      .option('--tau2 <variance>', 'override: mSPRT mixing variance, fixed in advance (squared metric units); without --mde the test has no planned maximum sample')
+      .option('--plan', 'print the plan (τ², samples, expected duration) and exit without starting')
       .option('--split <percents>', 'e.g. 50,50 (default: equal)')
       .option('--alpha <a>', 'false-positive rate (default 0.05)')
       .option('--min-sample <n>', 'primary-metric observations per arm before any decision (default 100)')

@@ -57,7 +57,24 @@ describe('evaluateLook', () => {
   it('halts on a sample-ratio mismatch before looking at the metric', () => {
     const look = run([[arm('1', 1400, 700), arm('2', 600, 550)]]);
     expect(look.decision.kind).toBe('srm');
-    expect(look.decision.reason).toMatch(/^sample-ratio mismatch: observed v1 1400 \/ v2 600 units for a planned 50\/50 split/);
+    expect(look.decision.reason).toMatch(/^sample-ratio mismatch: observed v1 1400 \/ v2 600 units for a planned 50\/50 split \(sequential test: e-value 4\.65e\+46 ≥ 1000 = 1\/0\.001\)/);
+    // The evidence travels with the look (e-value cross-checked in lib/stats/sequential-multinomial.test.ts).
+    expect(look.srm).toMatchObject({ counts: [1400, 600], expected: [0.5, 0.5], threshold: 1000, mismatch: true });
+  });
+
+  it('does not halt on a small skew that a repeated chi-square would flag: the sequential test wants more evidence', () => {
+    // 1,085 / 915 units: chi-square p ≈ 1.4e-4 < 0.001, but e ≈ 72 < 1/0.001 (SciPy), so the sequential check keeps looking.
+    const look = run([[arm('1', 1085, 700), arm('2', 915, 600)]]);
+    expect(look.srm?.mismatch).toBe(false);
+    expect(look.srm!.eValue).toBeCloseTo(71.62065, 3);
+    expect(look.decision.kind).not.toBe('srm');
+  });
+
+  it('ends inconclusive at the planned maximum sample per arm', () => {
+    const s = checkABTest({ ...input, maxSamplePerArm: 1000 });
+    if (!s.ok) throw new Error(s.message);
+    const r = evaluateLook({ spec: s.value, arms: [arm('1', 1000, 800), arm('2', 1000, 801)], monitors: [], elapsedSeconds: 5 });
+    expect(r.look.decision).toEqual({ kind: 'inconclusive', reason: 'no significant difference at the planned maximum of 1000 observations per arm (v1 n=1000, v2 n=1000)' });
   });
 
   it('stops on a guardrail', () => {
@@ -80,6 +97,8 @@ describe('checkABTest', () => {
     [{ versions: ['1'] }, 'versions: an A/B test needs at least two versions'],
     [{ split: [70, 20] }, 'split: weights must sum to 100 (got 90)'],
     [{ tau2: 0 }, 'tau2 (the mSPRT mixing variance) must be > 0 (got 0)'],
+    [{ srmThreshold: 0.7 }, 'srmThreshold (α of the sequential sample-ratio test) must be > 0 and < 0.5 (got 0.7)'],
+    [{ maxSamplePerArm: 50 }, 'maxSamplePerArm must be an integer >= minSamplePerArm (100) (got 50)'],
     [{ primaryMetric: 'revenue' }, 'primary metric must be accuracy, click-rate or rating (got revenue)'],
   ] as const)('rejects %j', (over, message) => {
     expect(checkABTest({ ...input, ...(over as Partial<ABTestInput>) })).toEqual({ ok: false, message });

@@ -1,11 +1,12 @@
 /**
- * One look at an A/B test: sample-ratio check, guardrails, and for each arm against the control an
+ * One look at an A/B test: sample-ratio check (sequential, so it may run at every look), guardrails, and for each arm against the control an
  * mSPRT whose always-valid p-value (Bonferroni-adjusted for more than one comparison) may be
  * checked after every batch without inflating false positives. Pure: the workflow keeps the
  * monitors' state and calls this on numbers an activity fetched.
  */
 import { bonferroni, initialMsprtState, msprtStep, type MsprtState } from '../stats/always-valid';
-import { sampleRatioMismatch, type SampleSummary } from '../stats/tests';
+import { sequentialMultinomialTest } from '../stats/sequential-multinomial';
+import type { SampleSummary } from '../stats/tests';
 import type { NormalisedABTest } from './spec';
 
 export interface ArmData {
@@ -57,8 +58,24 @@ export type Decision =
 export interface Look {
   arms: ArmReport[];
   comparisons: ComparisonReport[];
-  srm: { pValue: number; mismatch: boolean } | null;
+  /**
+   * The sequential SRM test on assigned units (Lindon & Malek's Dirichlet-multinomial e-value):
+   * mismatch once eValue ≥ threshold = 1/srmThreshold. Null before any unit arrives.
+   */
+  srm: SrmEvidence | null;
   decision: Decision;
+}
+
+export interface SrmEvidence {
+  /** Units per arm so far, in arm order. */
+  counts: number[];
+  /** Planned shares, in arm order (sum to 1). */
+  expected: number[];
+  /** Evidence against the planned split (capped at 1e300). */
+  eValue: number;
+  /** 1/α_srm. */
+  threshold: number;
+  mismatch: boolean;
 }
 
 export interface LookInput {
@@ -105,16 +122,21 @@ export function evaluateLook({ spec, arms, monitors, elapsedSeconds }: LookInput
   });
 
   const total = arms.reduce((s, a) => s + a.units, 0);
-  const srm = total > 0 ? sampleRatioMismatch(arms.map((a) => a.units), spec.split.map((w) => w / 100), spec.srmThreshold) : null;
-  const look = { arms: reports, comparisons, srm: srm && { pValue: srm.pValue, mismatch: srm.mismatch } };
-  return { look: { ...look, decision: decide(spec, reports, comparisons, srm?.mismatch ?? false, srm?.pValue, elapsedSeconds) }, monitors: next };
+  // The e-value is a function of the cumulative counts alone, so the check needs no state between
+  // looks and stays valid however often it runs; the test halts at the first rejection.
+  const expected = spec.split.map((w) => w / 100);
+  const share = expected.reduce((a, b) => a + b, 0);
+  const srmTest = total > 0 ? sequentialMultinomialTest(arms.map((a) => a.units), expected.map((p) => p / share), { alpha: spec.srmThreshold }) : null;
+  const srm: SrmEvidence | null = srmTest && { counts: srmTest.counts, expected: srmTest.expectedProportions, eValue: srmTest.eValue, threshold: srmTest.threshold, mismatch: srmTest.reject };
+  const look = { arms: reports, comparisons, srm };
+  return { look: { ...look, decision: decide(spec, reports, comparisons, srm, elapsedSeconds) }, monitors: next };
 }
 
-function decide(spec: NormalisedABTest, arms: ArmReport[], comparisons: ComparisonReport[], srm: boolean, srmP: number | undefined, elapsed: number): Decision {
-  if (srm) {
+function decide(spec: NormalisedABTest, arms: ArmReport[], comparisons: ComparisonReport[], srm: SrmEvidence | null, elapsed: number): Decision {
+  if (srm?.mismatch) {
     return {
       kind: 'srm',
-      reason: `sample-ratio mismatch: observed ${arms.map((a) => `v${a.version} ${a.units}`).join(' / ')} units for a planned ${spec.split.join('/')} split (chi-square p = ${srmP!.toExponential(2)} < ${spec.srmThreshold}); the assignment is broken, so no comparison can be trusted`,
+      reason: `sample-ratio mismatch: observed ${arms.map((a) => `v${a.version} ${a.units}`).join(' / ')} units for a planned ${spec.split.join('/')} split (sequential test: e-value ${fmtE(srm.eValue)} ≥ ${fmtE(srm.threshold)} = 1/${spec.srmThreshold}); the assignment is broken, so no comparison can be trusted`,
     };
   }
   for (const a of arms) {
@@ -145,8 +167,12 @@ function decide(spec: NormalisedABTest, arms: ArmReport[], comparisons: Comparis
   if (elapsed >= spec.maxDurationSeconds) {
     return { kind: 'inconclusive', reason: `no significant difference after ${spec.maxDurationSeconds}s (${arms.map((a) => `v${a.version} n=${a.n}`).join(', ')})` };
   }
+  if (spec.maxSamplePerArm !== undefined && arms.every((a) => a.n >= spec.maxSamplePerArm!)) {
+    return { kind: 'inconclusive', reason: `no significant difference at the planned maximum of ${spec.maxSamplePerArm} observations per arm (${arms.map((a) => `v${a.version} n=${a.n}`).join(', ')})` };
+  }
   return { kind: 'continue', reason: enough ? 'no significant difference yet' : `collecting: need ${spec.minSamplePerArm} observations per arm and ${spec.minDurationSeconds}s` };
 }
 
+const fmtE = (e: number) => (e >= 1e4 ? e.toExponential(2) : e.toPrecision(4));
 const fmtPct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 const fmtCi = (ci: [number, number] | null) => (ci ? `[${ci[0].toFixed(4)}, ${ci[1].toFixed(4)}]` : 'n/a');

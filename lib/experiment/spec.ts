@@ -8,7 +8,7 @@ export interface ABTestInput {
   /** Traffic split in percent, same order as versions; sums to 100. Default: equal. */
   split?: number[];
   primaryMetric: PrimaryMetric;
-  /** Mixing variance τ² of the mSPRT, fixed in advance, in squared units of the metric. */
+  /** Mixing variance τ² of the mSPRT, fixed in advance, in squared units of the metric (the CLI derives it from the MDE: lib/experiment/plan.ts). */
   tau2: number;
   alpha?: number;
   /** Guardrails: an arm whose error rate or p95 latency exceeds these stops the test (that arm loses). */
@@ -18,8 +18,14 @@ export interface ABTestInput {
   minDurationSeconds?: number;
   /** After this the test ends "inconclusive". */
   maxDurationSeconds: number;
+  /** Once every arm has this many primary-metric observations the test ends "inconclusive" (the planned maximum sample). Default: none. */
+  maxSamplePerArm?: number;
   checkIntervalSeconds?: number;
-  /** Sample-ratio mismatch threshold (chi-square p-value); below it the test halts. */
+  /**
+   * α of the sequential sample-ratio-mismatch test (lib/stats/sequential-multinomial): the test
+   * halts once the e-value reaches 1/α, and a correct split is halted at most α of the time
+   * however many looks there are. Default 0.001.
+   */
   srmThreshold?: number;
   /** Promote the winner through a CanaryRollout child workflow. */
   promoteWinner?: boolean;
@@ -58,7 +64,10 @@ export function checkABTest(input: ABTestInput): { ok: true; value: NormalisedAB
   if (!(input.maxDurationSeconds > 0)) return { ok: false, message: `maxDurationSeconds must be > 0 (got ${input.maxDurationSeconds})` };
   if (!(minDurationSeconds >= 0 && minDurationSeconds <= input.maxDurationSeconds)) return { ok: false, message: `minDurationSeconds must be between 0 and maxDurationSeconds (got ${minDurationSeconds})` };
   const srmThreshold = input.srmThreshold ?? 0.001;
-  if (!(srmThreshold > 0 && srmThreshold < 0.5)) return { ok: false, message: `srmThreshold must be > 0 and < 0.5 (got ${srmThreshold})` };
+  if (!(srmThreshold > 0 && srmThreshold < 0.5)) return { ok: false, message: `srmThreshold (α of the sequential sample-ratio test) must be > 0 and < 0.5 (got ${srmThreshold})` };
+  if (input.maxSamplePerArm !== undefined && !(Number.isInteger(input.maxSamplePerArm) && input.maxSamplePerArm >= minSamplePerArm)) {
+    return { ok: false, message: `maxSamplePerArm must be an integer >= minSamplePerArm (${minSamplePerArm}) (got ${input.maxSamplePerArm})` };
+  }
   if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };
   return {
     ok: true,

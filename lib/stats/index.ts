@@ -6,6 +6,7 @@
  * - tests: fixed-horizon tests (two proportions, Welch, Mann–Whitney, chi-square, sample-ratio mismatch);
  * - always-valid: mSPRT / normal-mixture confidence sequences for continuously monitored A/B tests,
  *   with Bonferroni/Holm for more than two arms;
+ * - sequential-multinomial: anytime-valid test of counts against planned proportions (sequential SRM);
  * - judge: Kayenta-style canary metric classification and group scoring.
  *
  * Convention everywhere: effects are A − B (first argument minus second); 'greater' means A > B.
@@ -15,4 +16,5 @@
 export * from './distributions';
 export * from './tests';
 export * from './always-valid';
+export * from './sequential-multinomial';
 export * from './judge';

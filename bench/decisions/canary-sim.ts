@@ -116,7 +116,7 @@ function quantile(sorted: Float64Array, q: number): number | null {
 /** The newest successful latencies of a version: the activity's trailing 5-minute quantiles, capped here to keep the simulation fast. */
 class Trailing {
   private values: number[] = [];
-  constructor(private readonly cap = 5000) {}
+  constructor(private readonly cap = 2000) {}
   add(latencies: Float64Array) {
     for (const v of latencies) this.values.push(v);
     if (this.values.length > 2 * this.cap) this.values = this.values.slice(-this.cap);

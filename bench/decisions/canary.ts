@@ -4,7 +4,7 @@
  * default rollout (steps 5/25/50/100 %, 30 s pauses, a look every 10 s) at 20, 50 and 200
  * requests/s, error rates 0.5 % and 2 %, label coverage 100/20/5 %, lognormal latency.
  *
- *   npx tsx bench/decisions/canary.ts [--seeds 300] [--kayenta-seeds 100] [--quick]
+ *   npx tsx bench/decisions/canary.ts [--seeds 200] [--kayenta-seeds 30] [--part identical|worse] [--quick]
  *
  * Prints markdown tables (docs/benchmarks.md keeps the last run). Seeds are fixed: a rerun
  * prints the same figures.
@@ -17,8 +17,10 @@ const flag = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const quick = args.includes('--quick');
-const seeds = flag('--seeds', quick ? 60 : 300);
-const kayentaSeeds = flag('--kayenta-seeds', quick ? 20 : 100);
+const seeds = flag('--seeds', quick ? 60 : 200);
+const kayentaSeeds = flag('--kayenta-seeds', quick ? 10 : 30);
+const partIndex = args.indexOf('--part');
+const part = partIndex >= 0 ? args[partIndex + 1] : 'all';
 const judges: JudgeName[] = ['sequential', 'fixed-horizon', 'kayenta'];
 const rates = [20, 50, 200];
 
@@ -47,6 +49,10 @@ const fmt = (x: number) => (Number.isNaN(x) ? '–' : String(Math.round(x)));
 const started = Date.now();
 console.log(`# Canary decisions: ${seeds} rollouts per cell (kayenta ${kayentaSeeds}), default steps 5:30s,25:30s,50:30s,100, look every 10 s\n`);
 
+if (part === 'all' || part === 'identical') identical();
+if (part === 'all' || part === 'worse') worseCandidates();
+
+function identical() {
 console.log('## Identical versions (accuracy 0.90, latency lognormal median 20 ms σ 0.5)\n');
 console.log('| req/s | errors | labels | judge | false rollback | paused for a person | promoted | time to 100 % median / p90 (s) |');
 console.log('|---:|---:|---:|---|---:|---:|---:|---:|');
@@ -66,6 +72,9 @@ for (const rate of rates) {
   }
 }
 
+}
+
+function worseCandidates() {
 console.log('\n## Worse candidates (label coverage 100 %)\n');
 console.log('| req/s | candidate | judge | rolled back | promoted | paused | detection median (s) | weight at detection (median %) | exposure before decision (mean requests) |');
 console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|');
@@ -88,5 +97,6 @@ for (const rate of rates) {
       );
     }
   }
+}
 }
 console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -105,7 +105,7 @@ export const DEFAULT_ANALYSIS: AnalysisSpec = {
   metrics: SEQUENTIAL_METRICS,
   alpha: 0.01,
   promotionAlpha: 0.05,
-  maxEvidenceWaitSeconds: 3600,
+  maxEvidenceWaitSeconds: 7200,
   minSamplePerStep: 100,
   minLabelledSample: 50,
   failureLimit: 0,

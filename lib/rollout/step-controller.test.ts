@@ -27,8 +27,8 @@ describe('step controller', () => {
   it('sequential: the gate waits for evidence of no regression, then pauses for a person', () => {
     expect(at(2, 30, 'inconclusive')).toBe('wait');
     expect(at(2, 30, 'pass')).toBe('advance');
-    expect(at(2, 30 + 3599, 'inconclusive')).toBe('wait');
-    expect(at(2, 30 + 3600, 'inconclusive')).toBe('pause');
+    expect(at(2, 30 + 7199, 'inconclusive')).toBe('wait');
+    expect(at(2, 30 + 7200, 'inconclusive')).toBe('pause');
   });
 
   it('fixed-horizon: counts failures against the limit and pauses after the inconclusive limit', () => {

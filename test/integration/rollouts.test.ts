@@ -144,6 +144,30 @@ describe('CanaryRollout', () => {
     expect(report.failed).toBe(0);
     expect((await env.mlflow.getVersionByAlias(model, 'champion'))?.version).toBe('4');
   });
+
+  it('a cancelled rollout gives the stable version its traffic back and records the candidate as aborted', async () => {
+    const { value: outcome, report } = await runWorkers(env, async () => {
+      const handle = await env.client.workflow.start('CanaryRollout', {
+        taskQueue: env.taskQueues.workflows,
+        workflowId: `canary-${model}`,
+        args: [rollout('1', { steps: [{ weight: 40, pauseSeconds: 600 }, { weight: 100, pauseSeconds: 0 }] })],
+      });
+      const traffic = underTraffic(handle.result().then(() => 'completed', (e: Error) => e.name), 400);
+      for (let i = 0; i < 200 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await getTrafficWeights(env.db, model)).weights).toMatchObject({ '1': 4_000, '4': 6_000 });
+      await handle.cancel();
+      const result = await traffic;
+      return { value: { result: result.value, status: await handle.query(rolloutStatusQuery), description: await handle.describe() }, report: result.report };
+    });
+    expect(outcome.result).toBe('WorkflowFailedError');
+    expect(outcome.description.status.name).toBe('CANCELLED');
+    expect(outcome.status.state).toBe('cancelled');
+    expect(outcome.status.decisions.at(-1)).toMatchObject({ action: 'cancel' });
+    expect(report.failed).toBe(0);
+    expect((await getTrafficWeights(env.db, model)).weights).toMatchObject({ '1': 0, '4': 10_000 });
+    const deployment = await env.db.query('select state, reason from deployments where model = $1 and version = $2', [model, '1']);
+    expect(deployment.rows[0]).toEqual({ state: 'rejected', reason: 'aborted: the rollout workflow was cancelled' });
+  });
 });
 
 describe('ABTest', () => {

@@ -92,7 +92,7 @@ it('a waiting canary continues as new with one continuous status, and its histor
     })();
     try {
       // Paused by a person while its step runs: the rollout waits, and keeps looking.
-      for (let i = 0; i < 300 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && !(await handle.query(rolloutStatusQuery)).decisions.some((d) => d.action === 'step'); i++) await new Promise((r) => setTimeout(r, 100));
       await handle.executeUpdate(pauseUpdate, { args: ['waiting for the weekend to end'] });
       for (let i = 0; i < 900 && ((await handle.query(rolloutStatusQuery)).runs ?? 1) < 3; i++) await new Promise((r) => setTimeout(r, 100));
       const status = await handle.query(rolloutStatusQuery);
@@ -102,7 +102,7 @@ it('a waiting canary continues as new with one continuous status, and its histor
       expect(status.decisions.map((d) => d.action).slice(0, 3)).toEqual(['deploy', 'step', 'pause']);
       expect(status.decisions.filter((d) => d.action === 'continue').length).toBeGreaterThanOrEqual(2);
       // Every earlier run ended by continuing as new, with a history near the suggestion, not growing.
-      const runs = await client.workflowService.listWorkflowExecutions({ namespace: testEnv.namespace, query: `WorkflowId = 'canary-${model}'` });
+      const runs = await client.workflowService.listWorkflowExecutions({ namespace: testEnv.namespace ?? 'default', query: `WorkflowId = 'canary-${model}'` });
       const closed = runs.executions.filter((e) => e.status === 6 /* CONTINUED_AS_NEW */);
       expect(closed.length).toBeGreaterThanOrEqual(2);
       for (const run of closed) {

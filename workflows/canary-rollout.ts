@@ -13,6 +13,7 @@ import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
 import { analyse, type AnalysisResult } from '../lib/rollout/analyse';
 import { checkRollout, type CanaryRolloutInput } from '../lib/rollout/spec';
+import { controlQueueOptions } from '../lib/task-queues';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -95,8 +96,9 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   const retry = { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry
   // soon (a rollback must not wait minutes). Deploying downloads and loads a model: longer.
-  const acts = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '15 seconds', retry });
-  const deploy = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '2 minutes', retry });
+  // Control queue: looks, weights and tags never wait behind training for a slot.
+  const acts = wf.proxyActivities<Activities>({ ...controlQueueOptions(cfg.taskQueues), startToCloseTimeout: '15 seconds', retry });
+  const deploy = wf.proxyActivities<Activities>({ ...controlQueueOptions(cfg.taskQueues), startToCloseTimeout: '2 minutes', retry });
 
   // Steering: updates validate against the current state so a caller hears "no" at once.
   let abortReason: string | undefined;

@@ -45,7 +45,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
     checkIntervalSeconds: optNum(opts.interval),
     guardrails: { maxErrorRate: optNum(opts.maxErrorRate), maxP95LatencyMs: optNum(opts.maxP95Ms) },
     promoteWinner: opts.promote ?? false,
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   const checked = checkABTest(input);
   if (!checked.ok) throw new CliError(checked.message, 2);

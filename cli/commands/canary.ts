@@ -45,7 +45,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
   num(opts.minSample, 'minSamplePerStep');
   num(opts.minLabelled, 'minLabelledSample');
   num(opts.failureLimit, 'failureLimit');
-  const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu } };
+  const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control } };
   const checked = checkRollout(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 

@@ -54,6 +54,12 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
 });
 
+/**
+ * A stopping worker gives up on activities that ignore cancellation this long after the grace time,
+ * so it always exits: whatever stops it (flywheel down, Kubernetes) must wait grace + this + a margin.
+ */
+export const SHUTDOWN_FORCE_MARGIN_SECONDS = 15;
+
 /** Every environment variable Flywheel reads: deployment files (compose) are checked against it. */
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof typeof EnvSchema.shape>;
 

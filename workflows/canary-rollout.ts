@@ -13,7 +13,7 @@ import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
 import { analyse, type AnalysisResult } from '../lib/rollout/analyse';
 import { checkRollout, type CanaryRolloutInput } from '../lib/rollout/spec';
-import { controlQueueOptions } from '../lib/task-queues';
+import { proxyControlActivities } from './control-activities';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -97,8 +97,8 @@ export async function CanaryRollout(input: CanaryRolloutInput): Promise<RolloutR
   // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry
   // soon (a rollback must not wait minutes). Deploying downloads and loads a model: longer.
   // Control queue: looks, weights and tags never wait behind training for a slot.
-  const acts = wf.proxyActivities<Activities>({ ...controlQueueOptions(cfg.taskQueues), startToCloseTimeout: '15 seconds', retry });
-  const deploy = wf.proxyActivities<Activities>({ ...controlQueueOptions(cfg.taskQueues), startToCloseTimeout: '2 minutes', retry });
+  const acts = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '15 seconds', retry });
+  const deploy = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '2 minutes', retry });
 
   // Steering: updates validate against the current state so a caller hears "no" at once.
   let abortReason: string | undefined;

@@ -13,7 +13,7 @@ import type { EvaluationResult } from '../activities/evaluation';
 import type { RetrainingRecord } from '../activities/retraining';
 import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
-import { controlQueueOptions } from '../lib/task-queues';
+import { proxyControlActivities } from './control-activities';
 import { decide, type RetrainingDecision } from '../lib/retraining/decision';
 import { checkRetraining, type RetrainingInput } from '../lib/retraining/spec';
 import { DEFAULT_STEPS } from '../lib/rollout/spec';
@@ -78,7 +78,7 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
   // Evaluation and the champion's download stay on the CPU queue (they share local files).
   const acts = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
   // The record row and the registry tag: the control queue, never behind training.
-  const control = wf.proxyActivities<Activities>({ ...controlQueueOptions(cfg.taskQueues), startToCloseTimeout: '5 minutes', retry });
+  const control = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '5 minutes', retry });
   const t = cfg.trigger;
   const base: RetrainingRecord = {
     workflowId: info.workflowId,

@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   FLYWHEEL_TASK_QUEUE_WORKFLOWS: z.string().min(1).default('flywheel-workflows'),
   FLYWHEEL_TASK_QUEUE_CPU: z.string().min(1).default('flywheel-cpu'),
+  /** Quick control-plane activities (traffic weights, registry tags, analysis reads, bookkeeping): never behind training. */
+  FLYWHEEL_TASK_QUEUE_CONTROL: z.string().min(1).default('flywheel-control'),
   FLYWHEEL_TASK_QUEUE_GPU: z.string().min(1).default('flywheel-gpu'),
   /** The PyTorch pool's queue when its worker has no GPU (gpu-worker started with --device cpu). */
   FLYWHEEL_TASK_QUEUE_CPU_TORCH: z.string().min(1).default('flywheel-cpu-torch'),
@@ -30,6 +32,11 @@ const EnvSchema = z.object({
   FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: port.default(9464),
   FLYWHEEL_CPU_WORKER_METRICS_PORT: port.default(9465),
   FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).default(2),
+  FLYWHEEL_CONTROL_WORKER_METRICS_PORT: port.default(9467),
+  /** Control activities take milliseconds and mostly wait on PostgreSQL or MLflow: many slots are cheap. */
+  FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(256).default(16),
+  /** After SIGTERM/SIGINT a worker stops polling and gives in-flight activities this long before cancelling them. */
+  FLYWHEEL_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Read by the Python worker (gpu-worker/): default one training per visible GPU, one on a CPU. */
   FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).optional(),
   FLYWHEEL_GPU_WORKER_METRICS_PORT: port.default(9466),
@@ -47,12 +54,18 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
 });
 
+/**
+ * A stopping worker gives up on activities that ignore cancellation this long after the grace time,
+ * so it always exits: whatever stops it (flywheel down, Kubernetes) must wait grace + this + a margin.
+ */
+export const SHUTDOWN_FORCE_MARGIN_SECONDS = 15;
+
 /** Every environment variable Flywheel reads: deployment files (compose) are checked against it. */
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof typeof EnvSchema.shape>;
 
 export interface FlywheelConfig {
   temporal: { address: string; namespace: string; uiPort: number };
-  taskQueues: { workflows: string; cpu: string; gpu: string; cpuTorch: string };
+  taskQueues: { workflows: string; cpu: string; control: string; gpu: string; cpuTorch: string };
   /** Seconds torch training waits for a GPU worker to pick it up. */
   gpuWaitSeconds: number;
   postgres: {
@@ -66,8 +79,11 @@ export interface FlywheelConfig {
   };
   mlflow: { trackingUri: string; port: number };
   dataDir: string;
-  metrics: { workflowWorkerPort: number; cpuWorkerPort: number; gpuWorkerPort: number };
+  metrics: { workflowWorkerPort: number; cpuWorkerPort: number; controlWorkerPort: number; gpuWorkerPort: number };
   cpuWorker: { maxConcurrentActivities: number };
+  controlWorker: { maxConcurrentActivities: number };
+  /** Seconds a stopping worker lets in-flight activities finish before cancelling them. */
+  shutdownGraceSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   gateway: {
@@ -98,7 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
   const url = e.DATABASE_URL ?? localUrl;
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
-    taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, gpu: e.FLYWHEEL_TASK_QUEUE_GPU, cpuTorch: e.FLYWHEEL_TASK_QUEUE_CPU_TORCH },
+    taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, control: e.FLYWHEEL_TASK_QUEUE_CONTROL, gpu: e.FLYWHEEL_TASK_QUEUE_GPU, cpuTorch: e.FLYWHEEL_TASK_QUEUE_CPU_TORCH },
     gpuWaitSeconds: e.FLYWHEEL_GPU_WAIT_SECONDS,
     postgres: {
       url,
@@ -108,8 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     },
     mlflow: { trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''), port: e.MLFLOW_PORT },
     dataDir: path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel')),
-    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT, gpuWorkerPort: e.FLYWHEEL_GPU_WORKER_METRICS_PORT },
+    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT, controlWorkerPort: e.FLYWHEEL_CONTROL_WORKER_METRICS_PORT, gpuWorkerPort: e.FLYWHEEL_GPU_WORKER_METRICS_PORT },
     cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
+    controlWorker: { maxConcurrentActivities: e.FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES },
+    shutdownGraceSeconds: e.FLYWHEEL_SHUTDOWN_GRACE_SECONDS,
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,
     gateway: {

@@ -1,10 +1,10 @@
-/** The CPU activity pool: data, training, export, evaluation and registry activities. */
+/** The CPU activity pool: data, training, export and evaluation, with few slots (trainings are heavy). */
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../config/index';
 import { createActivities } from '../activities/index';
 import { closePools } from '../clients/db';
 import { resolveGitCommit } from './git-commit';
-import { connectWorker, installRuntime, logReady } from './runtime';
+import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueues.cpu,
     activities: createActivities(config, resolveGitCommit(config)),
     maxConcurrentActivityTaskExecutions: config.cpuWorker.maxConcurrentActivities,
+    ...shutdownOptions(config),
   });
+  logDrainOnSignal('cpu-worker', config);
   logReady('cpu-worker', config.taskQueues.cpu);
   await worker.run();
   await closePools();

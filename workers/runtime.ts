@@ -1,9 +1,9 @@
 /**
- * Process-wide setup shared by both workers: structured JSON logs, Prometheus metrics from the
+ * Process-wide setup shared by the workers: structured JSON logs, Prometheus metrics from the
  * SDK's core, and the connection to Temporal. Runtime.install must run before any connection.
  */
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
-import type { FlywheelConfig } from '../config/index';
+import { SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../config/index';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -27,7 +27,25 @@ export async function connectWorker(config: FlywheelConfig): Promise<NativeConne
   return NativeConnection.connect({ address: config.temporal.address });
 }
 
-/** Graceful stop on SIGTERM/SIGINT: the SDK finishes in-flight tasks, then run() resolves. */
 export function logReady(component: string, taskQueue: string): void {
   Runtime.instance().logger.info('worker ready', { component, taskQueue, pid: process.pid });
+}
+
+/**
+ * Drain on SIGTERM/SIGINT (the Runtime turns those signals into Worker.shutdown()): polling stops
+ * at once, in-flight activities get `shutdownGraceSeconds` to finish, then they are cancelled (a
+ * training sees it at its next heartbeat and its retry resumes from the last epoch's checkpoint).
+ * The SDK's own default grace time is 0: without this, SIGTERM cancels everything at once.
+ * After a further SHUTDOWN_FORCE_MARGIN_SECONDS run() gives up on activities that ignore
+ * cancellation, so the process always exits: Kubernetes' terminationGracePeriodSeconds must exceed both.
+ */
+export function shutdownOptions(config: FlywheelConfig): { shutdownGraceTime: number; shutdownForceTime: number } {
+  return { shutdownGraceTime: config.shutdownGraceSeconds * 1000, shutdownForceTime: (config.shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS) * 1000 };
+}
+
+/** Says in the log that a drain began and how long it may take (the SDK's own shutdown is silent). */
+export function logDrainOnSignal(component: string, config: FlywheelConfig): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => Runtime.instance().logger.info('draining: polling stopped, in-flight activities may finish', { component, signal, graceSeconds: config.shutdownGraceSeconds }));
+  }
 }

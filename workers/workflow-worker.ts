@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, type FlywheelConfig } from '../config/index';
-import { connectWorker, installRuntime, logReady } from './runtime';
+import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,8 +17,10 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.workflows,
     workflowBundle: { codePath },
+    ...shutdownOptions(config),
   });
   await rm(codePath, { force: true }); // read into memory by create()
+  logDrainOnSignal('workflow-worker', config);
   logReady('workflow-worker', config.taskQueues.workflows);
   await worker.run();
   await connection.close();

@@ -14,6 +14,7 @@ import { evaluateLook, type ArmData, type Decision, type Look } from '../lib/exp
 import { checkABTest, type ABTestInput } from '../lib/experiment/spec';
 import { proportionFromSums, summaryFromSums } from '../lib/experiment/summaries';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+import { proxyControlActivities } from './control-activities';
 import type { MsprtState } from '../lib/stats/always-valid';
 import type { RolloutResult } from './canary-rollout';
 
@@ -63,8 +64,9 @@ export async function ABTest(input: ABTestInput): Promise<ABTestResult> {
   status.split = spec.split;
   const retry = { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry soon.
-  const acts = wf.proxyActivities<Activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '15 seconds', retry });
-  const deploy = wf.proxyActivities<Activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2 minutes', retry });
+  // Control queue: reads and weight changes never wait behind training for a slot.
+  const acts = proxyControlActivities<Activities>(spec.taskQueues, { startToCloseTimeout: '15 seconds', retry });
+  const deploy = proxyControlActivities<Activities>(spec.taskQueues, { startToCloseTimeout: '2 minutes', retry });
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: spec.model }, { key: PIPELINE_STAGE, value: 'ab-test' }]);
 
   // Every arm must load and pass its checks before any traffic moves.

@@ -15,6 +15,7 @@ import { analyse, type AnalysisResult } from '../lib/rollout/analyse';
 import { initialJudgeState, judgeWindow, windowThresholds, type JudgeState } from '../lib/rollout/sequential-judge';
 import { checkRollout, type AnalysisSpec, type CanaryRolloutInput, type RolloutJudge } from '../lib/rollout/spec';
 import { isUnanalysedFinalStep, stepAction } from '../lib/rollout/step-controller';
+import { proxyControlActivities } from './control-activities';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -130,8 +131,9 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
   const retry = { initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   // Reads and weight changes take milliseconds: a short timeout makes a crashed worker's task retry
   // soon (a rollback must not wait minutes). Deploying downloads and loads a model: longer.
-  const acts = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '15 seconds', retry });
-  const deploy = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '2 minutes', retry });
+  // Control queue: looks, weights and tags never wait behind training for a slot.
+  const acts = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '15 seconds', retry });
+  const deploy = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '2 minutes', retry });
 
   // Steering: updates validate against the current state so a caller hears "no" at once.
   let abortReason: string | undefined;

@@ -13,6 +13,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@te
 import type { createActivities } from '../activities/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+import { proxyControlActivities } from './control-activities';
 import { ErrorMonitor, type ErrorChange, type ErrorMonitorState } from '../lib/retraining/error-monitor';
 import { checkDriftMonitor, driftRetrainingId, type DriftMonitorInput, type RetrainingInput } from '../lib/retraining/spec';
 
@@ -66,8 +67,8 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
   const checked = checkDriftMonitor(input);
   if (!checked.ok) throw ApplicationFailure.create({ type: INVALID_INPUT, message: checked.message, nonRetryable: true });
   const cfg = checked.value;
-  const acts = wf.proxyActivities<Activities>({
-    taskQueue: cfg.taskQueues.cpu,
+  const acts = proxyControlActivities<Activities>(cfg.taskQueues, {
+    // Control queue: every poll here is a read or one row, and must not wait behind training.
     // Reads of a few thousand rows: a short timeout lets a crashed worker's poll retry soon.
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },

@@ -14,6 +14,7 @@ import type { DatasetRef, SplitRef } from '../activities/data';
 import type { TrialReport } from '../activities/hpo';
 import { MODEL_NAME, PIPELINE_STAGE, DATASET_DIGEST } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+import { proxyControlActivities } from './control-activities';
 import { createPruner, createSampler, type Params, type Trial } from '../lib/hpo/index';
 import { checkSearchInput, SEARCH_METRICS, type HyperparameterSearchInput } from '../lib/pipeline/search-input';
 import type { TrainingPipelineResult } from './training-pipeline';
@@ -115,8 +116,9 @@ export async function HyperparameterSearch(input: HyperparameterSearchInput, car
   const retry = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   const quick = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
   // A few database rows and MLflow calls: a worker that dies holding one is noticed in seconds,
-  // not after the 5 minutes a dataset may take to materialise.
-  const bookkeeping = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '30 seconds', retry });
+  // not after the 5 minutes a dataset may take to materialise. On the control queue: trials
+  // (running with --parallel N) hold the CPU slots, and a trial's record must not wait behind them.
+  const bookkeeping = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '30 seconds', retry });
   const trialActivities = wf.proxyActivities<Activities>({
     taskQueue: cfg.taskQueues.cpu,
     startToCloseTimeout: '4 hours',

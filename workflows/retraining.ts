@@ -13,6 +13,7 @@ import type { EvaluationResult } from '../activities/evaluation';
 import type { RetrainingRecord } from '../activities/retraining';
 import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+import { proxyControlActivities } from './control-activities';
 import { decide, type RetrainingDecision } from '../lib/retraining/decision';
 import { checkRetraining, type RetrainingInput } from '../lib/retraining/spec';
 import { DEFAULT_STEPS } from '../lib/rollout/spec';
@@ -73,11 +74,11 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
   }
   const cfg = checked.value;
   Object.assign(status, { metric: cfg.metric, margin: cfg.margin, trigger: cfg.trigger });
-  const acts = wf.proxyActivities<Activities>({
-    taskQueue: cfg.taskQueues.cpu,
-    startToCloseTimeout: '5 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-  });
+  const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+  // Evaluation and the champion's download stay on the CPU queue (they share local files).
+  const acts = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
+  // The record row and the registry tag: the control queue, never behind training.
+  const control = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '5 minutes', retry });
   const t = cfg.trigger;
   const base: RetrainingRecord = {
     workflowId: info.workflowId,
@@ -97,7 +98,7 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
   wf.upsertSearchAttributes([{ key: MODEL_NAME, value: cfg.model }]);
 
   try {
-    await acts.recordRetraining(base);
+    await control.recordRetraining(base);
     stage('train', `training a challenger on ${cfg.dataset}`);
     status.trainingWorkflowId = `${info.workflowId}-train`;
     const trained: TrainingPipelineResult = await wf.executeChild('TrainingPipeline', {
@@ -137,13 +138,13 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
       decision: decision.kind,
       reason: decision.reason,
     };
-    await acts.tagChallenger({ model: cfg.model, version: trained.version, decision: decision.kind, reason: decision.reason, workflowId: info.workflowId });
+    await control.tagChallenger({ model: cfg.model, version: trained.version, decision: decision.kind, reason: decision.reason, workflowId: info.workflowId });
 
     if (decision.kind === 'canary') {
       stage('canary', `v${trained.version} in a canary: ${decision.reason}`);
       const canaryId = `canary-${cfg.model}`;
       status.canary = { workflowId: canaryId };
-      await acts.recordRetraining({ ...compared, canaryWorkflowId: canaryId });
+      await control.recordRetraining({ ...compared, canaryWorkflowId: canaryId });
       try {
         const rollout: RolloutResult = await wf.executeChild('CanaryRollout', {
           workflowId: canaryId,
@@ -161,15 +162,15 @@ export async function Retraining(input: RetrainingInput): Promise<RetrainingResu
         Object.assign(status.canary, { outcome: blocked ? 'not-started' : 'failed', reason: blocked ? `another rollout of ${cfg.model} is running (${canaryId})` : innermost(err) });
       }
     } else {
-      await acts.recordRetraining(compared);
+      await control.recordRetraining(compared);
     }
-    await acts.recordRetraining({ ...compared, status: 'completed', canaryWorkflowId: status.canary?.workflowId, canaryOutcome: status.canary?.outcome });
+    await control.recordRetraining({ ...compared, status: 'completed', canaryWorkflowId: status.canary?.workflowId, canaryOutcome: status.canary?.outcome });
     stage('done', `${decision.kind}: ${decision.reason}`);
     return { workflowId: info.workflowId, model: cfg.model, decision, challenger: status.challenger, champion: status.champion, canary: status.canary };
   } catch (err) {
     status.error = innermost(err);
     stage('failed', status.error);
-    await acts.recordRetraining({ ...base, status: 'failed', reason: status.error });
+    await control.recordRetraining({ ...base, status: 'failed', reason: status.error });
     throw err;
   }
 }

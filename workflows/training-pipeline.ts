@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index';
 import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { NON_RETRYABLE_TYPES, INVALID_INPUT } from '../lib/failure-types';
+import { proxyControlActivities } from './control-activities';
 import { checkTrainingInput, type TrainingPipelineInput } from '../lib/pipeline/training-input';
 import type { TrainingProgress, TrainResult } from '../activities/training';
 import type { EvaluationResult } from '../activities/evaluation';
@@ -86,8 +87,9 @@ export async function TrainingPipeline(input: TrainingPipelineInput): Promise<Tr
   const cfg = checked.value;
   const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   const quick = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '5 minutes', retry });
-  // One row in PostgreSQL: a worker that dies holding it is noticed in seconds, not minutes.
-  const bookkeeping = wf.proxyActivities<Activities>({ taskQueue: cfg.taskQueues.cpu, startToCloseTimeout: '30 seconds', retry });
+  // One row in PostgreSQL: a worker that dies holding it is noticed in seconds, not minutes; on
+  // the control queue, so the record of a run never waits behind other trainings for a slot.
+  const bookkeeping = proxyControlActivities<Activities>(cfg.taskQueues, { startToCloseTimeout: '30 seconds', retry });
   const long = wf.proxyActivities<Activities>({
     taskQueue: cfg.taskQueues.cpu,
     startToCloseTimeout: '4 hours',

@@ -50,7 +50,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
     checkIntervalSeconds: optNum(opts.interval),
     guardrails: { maxErrorRate: optNum(opts.maxErrorRate), maxP95LatencyMs: optNum(opts.maxP95Ms) },
     promoteWinner: opts.promote ?? false,
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   if (opts.mde === undefined && opts.tau2 === undefined) {
     throw new CliError('--mde is required: the smallest change worth detecting, absolute (0.01) or relative (10%); or set the mixing variance directly with --tau2', 2);

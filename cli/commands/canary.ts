@@ -50,7 +50,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
   num(opts.failureLimit, 'failureLimit');
   num(opts.alpha, 'alpha');
   if (opts.judge !== undefined) analysis.judge = opts.judge as AnalysisSpec['judge'];
-  const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu } };
+  const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control } };
   const checked = checkRollout(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 

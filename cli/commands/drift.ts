@@ -45,7 +45,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
     retraining: { dataset: opts.dataset, labelColumn: opts.label, family: opts.family, hyperparameters: parseParams(opts.param), margin: Number(opts.margin), metric: opts.metric as ComparisonMetric, canary },
     delta: Number(opts.delta),
     pollSeconds: pollMs / 1000,
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   const checked = checkDriftMonitor(input);
   if (!checked.ok) throw new CliError(checked.message, 2);

@@ -54,7 +54,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
     metric: opts.metric as SearchMetric,
     seed: opts.seed === undefined ? undefined : Number(opts.seed),
     trainBest: opts.trainBest,
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   if (!['grid', 'random', 'tpe', 'gp'].includes(opts.sampler)) throw new CliError(`unknown sampler "${opts.sampler}" (known: grid, random, tpe, gp)`, 2);
   if (!['none', 'median', 'successive-halving'].includes(opts.pruner)) throw new CliError(`unknown pruner "${opts.pruner}" (known: none, median, successive-halving)`, 2);

@@ -60,7 +60,7 @@ async function createSchedule(config: FlywheelConfig, model: string, opts: Creat
     margin,
     metric: opts.metric as ComparisonMetric,
     trigger: { kind: 'schedule', scheduleId },
-    taskQueues: { cpu: config.taskQueues.cpu },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   const checked = checkRetraining(input);
   if (!checked.ok) throw new CliError(checked.message, 2);

@@ -53,7 +53,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
     hyperparameters: parseParams(opts.param),
     holdoutFraction: holdout,
     splitSeed,
-    taskQueues: { cpu: config.taskQueues.cpu, gpu: config.taskQueues.gpu, cpuTorch: config.taskQueues.cpuTorch },
+    taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control, gpu: config.taskQueues.gpu, cpuTorch: config.taskQueues.cpuTorch },
     pool: opts.pool as TrainingPipelineInput['pool'],
     gpuWaitSeconds: opts.gpuWait === undefined ? undefined : Number(opts.gpuWait),
     cpuWaitSeconds: opts.cpuWait === undefined ? undefined : Number(opts.cpuWait),

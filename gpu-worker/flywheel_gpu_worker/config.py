@@ -33,6 +33,9 @@ class Config:
     # Not shared with the TypeScript side: in a container the endpoint must listen beyond loopback.
     metrics_host: str = "127.0.0.1"
     log_level: str = "info"
+    # After SIGTERM/SIGINT: how long in-flight activities get before the SDK cancels them. Shared
+    # with the TypeScript workers (FLYWHEEL_SHUTDOWN_GRACE_SECONDS), so one setting drains every pool.
+    shutdown_grace_seconds: int = 30
 
     def task_queue(self, device_type: str) -> str:
         # A worker without a GPU polls its own queue and never takes GPU-queue work: falling back to
@@ -93,4 +96,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         metrics_port=metrics_port,
         metrics_host=_string(env, "FLYWHEEL_GPU_WORKER_METRICS_HOST", Config.metrics_host),
         log_level=level,
+        shutdown_grace_seconds=_int(env, "FLYWHEEL_SHUTDOWN_GRACE_SECONDS", Config.shutdown_grace_seconds, 0, 3600) or 0,
     )

@@ -31,9 +31,6 @@ COMPONENT = "gpu-worker"
 READY_LINE = "gpu worker ready"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 _LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error", logging.CRITICAL: "error"}
-# In-flight trainings get this long after SIGTERM before the SDK cancels them; they stop at their
-# next step anyway (is_worker_shutdown) and the retry resumes from the last epoch's checkpoint.
-GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 log = logging.getLogger("flywheel_gpu_worker")
 
@@ -125,13 +122,16 @@ async def run(config: Config, kind: str, task_queue: str, concurrency: int, gpu_
             activity_executor=executor,
             shared_state_manager=SharedStateManager.create_from_multiprocessing(manager),
             max_concurrent_activities=concurrency,
-            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            # On SIGTERM polling stops; a training stops at its next step (is_worker_shutdown) and its
+            # retry resumes from the last epoch's checkpoint. The grace time covers what has no such
+            # step (the ONNX export and parity check ending a training); after it the SDK cancels.
+            graceful_shutdown_timeout=timedelta(seconds=config.shutdown_grace_seconds),
         )
         async with worker:
             log.info("worker ready", extra={"fields": {"taskQueue": task_queue}})
             print(READY_LINE, flush=True)
             await stop.wait()
-            log.info("shutting down", extra={"fields": {"taskQueue": task_queue}})
+            log.info("shutting down", extra={"fields": {"taskQueue": task_queue, "graceSeconds": config.shutdown_grace_seconds}})
         executor.shutdown(wait=True)
     finally:
         manager.shutdown()

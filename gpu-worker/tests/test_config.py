@@ -19,6 +19,7 @@ def test_defaults() -> None:
     assert c.max_concurrent_activities is None
     assert c.metrics_port == 9466
     assert c.log_level == "info"
+    assert c.shutdown_grace_seconds == 30
 
 
 def test_overrides(tmp_path: Path) -> None:
@@ -32,8 +33,10 @@ def test_overrides(tmp_path: Path) -> None:
             "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES": "3",
             "FLYWHEEL_GPU_WORKER_METRICS_PORT": "9999",
             "FLYWHEEL_LOG_LEVEL": "debug",
+            "FLYWHEEL_SHUTDOWN_GRACE_SECONDS": "45",
         }
     )
+    assert c.shutdown_grace_seconds == 45
     assert (c.temporal_address, c.temporal_namespace, c.task_queue("cuda"), c.task_queue("cpu")) == ("temporal:7233", "ml", "g", "c")
     assert c.data_dir == tmp_path.resolve()
     assert (c.max_concurrent_activities, c.metrics_port, c.log_level) == (3, 9999, "debug")
@@ -47,6 +50,7 @@ def test_overrides(tmp_path: Path) -> None:
         ("FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES", "0", "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES must be an integer >= 1 and <= 64 (got 0)"),
         ("FLYWHEEL_GPU_WORKER_METRICS_PORT", "http", "FLYWHEEL_GPU_WORKER_METRICS_PORT must be an integer >= 0 and <= 65535 (got 'http')"),
         ("FLYWHEEL_TASK_QUEUE_GPU", " ", "FLYWHEEL_TASK_QUEUE_GPU must not be empty"),
+        ("FLYWHEEL_SHUTDOWN_GRACE_SECONDS", "-1", "FLYWHEEL_SHUTDOWN_GRACE_SECONDS must be an integer >= 0 and <= 3600 (got -1)"),
     ],
 )
 def test_errors_name_the_variable(name: str, value: str, message: str) -> None:

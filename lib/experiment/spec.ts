@@ -1,4 +1,5 @@
 /** An A/B test of model versions, as declared by its user; validated with one line naming the field. */
+import type { ActivityTaskQueues } from '../task-queues';
 export type PrimaryMetric = 'accuracy' | 'click-rate' | 'rating';
 
 export interface ABTestInput {
@@ -29,7 +30,8 @@ export interface ABTestInput {
   srmThreshold?: number;
   /** Promote the winner through a CanaryRollout child workflow. */
   promoteWinner?: boolean;
-  taskQueues: { cpu: string };
+  /** `control` is optional: inputs from before the control queue run their quick calls on `cpu`. */
+  taskQueues: ActivityTaskQueues;
 }
 
 export interface NormalisedABTest extends ABTestInput {

@@ -5,6 +5,7 @@
 import { createPruner, createSampler, parseSearchSpace, type SamplerName, type SearchSpace } from '../hpo/index';
 import { MODEL_FAMILIES, parseHyperparameters } from '../models/families';
 import { MODEL_NAME_PATTERN, type Checked } from './training-input';
+import type { ActivityTaskQueues } from '../task-queues';
 
 export const SEARCH_METRICS = { logLoss: 'minimize', accuracy: 'maximize', f1: 'maximize', auc: 'maximize' } as const;
 export type SearchMetric = keyof typeof SEARCH_METRICS;
@@ -31,7 +32,8 @@ export interface HyperparameterSearchInput {
   splitSeed?: number;
   /** Train, export, evaluate and register the best configuration (a child TrainingPipeline). Default true. */
   trainBest?: boolean;
-  taskQueues: { cpu: string };
+  /** `control` is optional: inputs from before the control queue run their quick calls on `cpu`. */
+  taskQueues: ActivityTaskQueues;
 }
 
 export interface NormalisedSearchInput extends HyperparameterSearchInput {

@@ -4,6 +4,7 @@
  * (a schedule, another workflow) and fails non-retryably with the same message.
  */
 import { MODEL_FAMILIES, parseHyperparameters, type ModelFamilyName } from '../models/families';
+import type { ActivityTaskQueues } from '../task-queues';
 
 /**
  * Where torch-pool training may run: `auto` waits for a GPU worker, then falls back to the torch
@@ -24,7 +25,7 @@ export interface TrainingPipelineInput {
   holdoutFraction?: number;
   splitSeed?: number;
   /** Task queues, resolved from config by whoever starts the workflow (workflows cannot read env). */
-  taskQueues: { cpu: string; gpu?: string; cpuTorch?: string };
+  taskQueues: ActivityTaskQueues & { gpu?: string; cpuTorch?: string };
   /** Torch-pool families only (see TORCH_POOLS); default auto. */
   pool?: TorchPool;
   /** Torch-pool families only: seconds to wait for a GPU worker before falling back (auto) or failing (gpu). */

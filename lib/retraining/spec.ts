@@ -4,6 +4,7 @@
  */
 import { checkRollout, type AnalysisSpec, type RolloutStep } from '../rollout/spec';
 import { checkTrainingInput, MODEL_NAME_PATTERN, type Checked } from '../pipeline/training-input';
+import type { ActivityTaskQueues } from '../task-queues';
 
 export type ComparisonMetric = 'logLoss' | 'accuracy';
 
@@ -27,7 +28,7 @@ export interface RetrainingInput {
   /** Steps and analysis of the canary the winner gets; the defaults are CanaryRollout's. */
   canary?: { steps?: RolloutStep[]; analysis?: Partial<AnalysisSpec> };
   trigger?: RetrainingTrigger;
-  taskQueues: { cpu: string };
+  taskQueues: ActivityTaskQueues;
 }
 
 export interface NormalisedRetraining extends RetrainingInput {
@@ -79,7 +80,7 @@ export interface DriftMonitorInput {
   batchSize?: number;
   /** Polls per workflow run before continue-as-new (bounds the history; small in tests to exercise it). */
   pollsPerRun?: number;
-  taskQueues: { cpu: string };
+  taskQueues: ActivityTaskQueues;
 }
 
 export function checkDriftMonitor(input: DriftMonitorInput): Checked<Required<Omit<DriftMonitorInput, 'retraining'>> & { retraining: DriftMonitorInput['retraining'] }> {

@@ -72,7 +72,7 @@ export interface CanaryRolloutInput {
   stableVersion?: string;
   steps: RolloutStep[];
   analysis?: Partial<AnalysisSpec>;
-  taskQueues: { cpu: string };
+  taskQueues: { cpu: string; control?: string };
 }
 
 export interface NormalisedRollout extends CanaryRolloutInput {

@@ -12,7 +12,7 @@ import { isMlflowHealthy, isMlflowLocal, ownedMlflow, startMlflow, stopMlflow, M
 import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
 import { logFile, type ProcessRecord } from './processes';
 import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
-import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
+import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsPort, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
 import { gatewayService, GATEWAY } from './gateway';
 import { gpuWorkerService, GPU_WORKER } from './gpu-worker';
 
@@ -84,10 +84,7 @@ function worker(name: WorkerName): Service {
     stop: (c) => stopWorker(c, name),
     url: (c) => workerMetricsUrl(c, name),
     logFile: async (c) => logFile(c, name),
-    ports: (c) =>
-      name === 'workflow-worker'
-        ? [{ port: c.metrics.workflowWorkerPort, env: 'FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT' }]
-        : [{ port: c.metrics.cpuWorkerPort, env: 'FLYWHEEL_CPU_WORKER_METRICS_PORT' }],
+    ports: (c) => [workerMetricsPort(c, name)],
   };
 }
 

@@ -1,26 +1,38 @@
 /**
- * Flywheel's own Temporal workers as background processes: the workflow worker and the CPU
- * activity pool. Each serves Prometheus metrics, which is how we tell it is alive.
+ * Flywheel's own Temporal workers as background processes: the workflow worker, the CPU activity
+ * pool and the control pool. Each serves Prometheus metrics, which is how we tell it is alive.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
+import { PROJECT_ROOT, SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
 import { isHttpOk } from './health';
 import { launch, logFile, ownedProcess, stopProcess, type ProcessRecord, type ProcessSpec } from './processes';
 
-export type WorkerName = 'workflow-worker' | 'cpu-worker';
-export const WORKER_NAMES: readonly WorkerName[] = ['workflow-worker', 'cpu-worker'];
+export type WorkerName = 'workflow-worker' | 'cpu-worker' | 'control-worker';
+export const WORKER_NAMES: readonly WorkerName[] = ['workflow-worker', 'cpu-worker', 'control-worker'];
 
 const ENTRY: Record<WorkerName, string> = {
   'workflow-worker': 'workers/workflow-worker.ts',
   'cpu-worker': 'workers/cpu-worker.ts',
+  'control-worker': 'workers/control-worker.ts',
 };
 
+/** Each worker's metrics port, with the variable that moves it (to explain a clash before starting). */
+export function workerMetricsPort(config: FlywheelConfig, name: WorkerName): { port: number; env: string } {
+  switch (name) {
+    case 'workflow-worker':
+      return { port: config.metrics.workflowWorkerPort, env: 'FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT' };
+    case 'cpu-worker':
+      return { port: config.metrics.cpuWorkerPort, env: 'FLYWHEEL_CPU_WORKER_METRICS_PORT' };
+    case 'control-worker':
+      return { port: config.metrics.controlWorkerPort, env: 'FLYWHEEL_CONTROL_WORKER_METRICS_PORT' };
+  }
+}
+
 export function workerMetricsUrl(config: FlywheelConfig, name: WorkerName): string {
-  const port = name === 'workflow-worker' ? config.metrics.workflowWorkerPort : config.metrics.cpuWorkerPort;
-  return `http://127.0.0.1:${port}/metrics`;
+  return `http://127.0.0.1:${workerMetricsPort(config, name).port}/metrics`;
 }
 
 export function workerSpec(name: WorkerName): ProcessSpec {
@@ -67,6 +79,7 @@ export async function startWorker(config: FlywheelConfig, name: WorkerName): Pro
   });
 }
 
+/** A worker drains on SIGTERM (in-flight activities get the grace time): SIGKILL only after it could have. */
 export async function stopWorker(config: FlywheelConfig, name: WorkerName): Promise<boolean> {
-  return stopProcess(config, name);
+  return stopProcess(config, name, (config.shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS + 5) * 1000);
 }

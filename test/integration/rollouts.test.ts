@@ -18,7 +18,7 @@ import { replay, type ReplayReport } from '../../traffic/replay';
 import { rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 import type { ABTestResult } from '../../workflows/ab-test';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
-import { spawnCpuWorker, type SpawnedWorker } from './helpers/processes';
+import { spawnControlWorker, type SpawnedWorker } from './helpers/processes';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -41,7 +41,7 @@ beforeAll(async () => {
       const handle = await env.client.workflow.start('TrainingPipeline', {
         taskQueue: env.taskQueues.workflows,
         workflowId: `train-${model}-v${i}`,
-        args: [{ model, dataset: 'builtin:iris', family: 'softmax-regression', hyperparameters: { epochs: 300, learningRate: 0.5, seed: 1 }, taskQueues: { cpu: env.taskQueues.cpu } }],
+        args: [{ model, dataset: 'builtin:iris', family: 'softmax-regression', hyperparameters: { epochs: 300, learningRate: 0.5, seed: 1 }, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }],
         typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
       });
       await handle.result();
@@ -78,7 +78,7 @@ function rollout(candidateVersion: string, over: Partial<CanaryRolloutInput> = {
       { weight: 100, pauseSeconds: 0 },
     ],
     analysis: fastAnalysis,
-    taskQueues: { cpu: env.taskQueues.cpu },
+    taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control },
     ...over,
   };
 }
@@ -116,9 +116,10 @@ describe('CanaryRollout', () => {
     expect((await env.mlflow.getVersionByAlias(model, 'champion'))?.version).toBe('2');
   });
 
-  it('refuses a second rollout of the same model while one runs, and reaches the same outcome across a worker kill', async () => {
-    const workerEnv = { FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu, FLYWHEEL_CPU_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)) };
-    spawned.push(await spawnCpuWorker(workerEnv));
+  it('refuses a second rollout of the same model while one runs, and reaches the same outcome across a control worker kill', async () => {
+    // A rollout's activities all run on the control queue: the worker killed is the control worker.
+    const workerEnv = { FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control, FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)) };
+    spawned.push(await spawnControlWorker(workerEnv));
     const { value: result, report } = await runWorkers(
       env,
       async () => {
@@ -135,7 +136,7 @@ describe('CanaryRollout', () => {
         for (let i = 0; i < 100 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
         await spawned[0]!.kill('SIGKILL');
         await new Promise((r) => setTimeout(r, 1500));
-        spawned.push(await spawnCpuWorker(workerEnv));
+        spawned.push(await spawnControlWorker(workerEnv));
         return traffic;
       },
       { activities: false },
@@ -180,7 +181,7 @@ describe('ABTest', () => {
       minSamplePerArm: 100,
       maxDurationSeconds: 12,
       checkIntervalSeconds: 1,
-      taskQueues: { cpu: env.taskQueues.cpu },
+      taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control },
       ...over,
     };
   }

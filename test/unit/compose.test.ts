@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENV_VARIABLES, loadConfig, PROJECT_ROOT } from '../../config/index';
+import { ENV_VARIABLES, loadConfig, PROJECT_ROOT, SHUTDOWN_FORCE_MARGIN_SECONDS } from '../../config/index';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../config/search-attributes';
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.temporal.yml');
-const FLYWHEEL_SERVICES = ['migrate', 'workflow-worker', 'cpu-worker', 'gpu-worker'];
+const FLYWHEEL_SERVICES = ['migrate', 'workflow-worker', 'cpu-worker', 'control-worker', 'gpu-worker'];
 
 interface Service {
   image?: string;
@@ -20,6 +20,7 @@ interface Service {
   environment?: Record<string, unknown> | string[];
   ports?: Array<string | { target: number; published: string | number }>;
   command?: string | string[];
+  stop_grace_period?: string;
   deploy?: { resources?: { reservations?: { devices?: Array<{ driver?: string; capabilities?: string[] }> } } };
 }
 
@@ -85,6 +86,22 @@ describe('docker-compose.temporal.yml', () => {
   it('registers the search attributes the workflows set', () => {
     const setup = commandText(compose.services['temporal-setup']!);
     for (const flag of SEARCH_ATTRIBUTE_FLAGS) expect(setup).toContain(flag.split('=')[0]);
+  });
+
+  it('runs a control worker on the control queue, apart from the CPU pool', () => {
+    const control = compose.services['control-worker']!;
+    expect(commandText(control)).toContain('workers/control-worker.ts');
+    const env = loadConfig(envOf(control));
+    expect(env.taskQueues.control).toBe(defaults.taskQueues.control);
+    expect(env.taskQueues.control).not.toBe(env.taskQueues.cpu);
+  });
+
+  it.each(['workflow-worker', 'cpu-worker', 'control-worker', 'gpu-worker'])('lets %s drain on stop: stop_grace_period covers grace time + force margin', (name) => {
+    const service = compose.services[name]!;
+    const grace = loadConfig(envOf(service)).shutdownGraceSeconds;
+    const m = /^(\d+)s$/.exec(service.stop_grace_period ?? '');
+    expect(m, `${name} has no stop_grace_period in seconds`).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(grace + SHUTDOWN_FORCE_MARGIN_SECONDS);
   });
 
   it('reserves an NVIDIA GPU for the GPU worker', () => {

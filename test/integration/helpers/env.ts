@@ -17,14 +17,14 @@ export interface TestEnv {
   client: Client;
   mlflow: MlflowClient;
   db: pg.Pool;
-  taskQueues: { workflows: string; cpu: string };
+  taskQueues: { workflows: string; cpu: string; control: string };
   close(): Promise<void>;
 }
 
 export async function openTestEnv(name: string): Promise<TestEnv> {
   const suffix = `${name}-${randomUUID().slice(0, 8)}`;
   const base = loadConfig();
-  const taskQueues = { workflows: `test-wf-${suffix}`, cpu: `test-cpu-${suffix}` };
+  const taskQueues = { workflows: `test-wf-${suffix}`, cpu: `test-cpu-${suffix}`, control: `test-control-${suffix}` };
   const config: FlywheelConfig = { ...base, taskQueues: { ...base.taskQueues, ...taskQueues } };
   let connection: Connection;
   try {
@@ -48,21 +48,18 @@ export async function openTestEnv(name: string): Promise<TestEnv> {
   };
 }
 
-/** Runs a workflow worker (and, unless told otherwise, a CPU activity worker) in this process. */
+/** Runs a workflow worker (and, unless told otherwise, a CPU and a control activity worker) in this
+ * process. Inputs that name only `cpu` run all their activities on the CPU worker, as before. */
 export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { activities?: boolean } = {}): Promise<T> {
   const connection = await NativeConnection.connect({ address: env.config.temporal.address });
   const workers: Worker[] = [
     await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }),
   ];
   if (opts.activities !== false) {
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace: env.config.temporal.namespace,
-        taskQueue: env.taskQueues.cpu,
-        activities: createActivities(env.config, 'test-commit'),
-      }),
-    );
+    const activities = createActivities(env.config, 'test-commit');
+    for (const taskQueue of [env.taskQueues.cpu, env.taskQueues.control]) {
+      workers.push(await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue, activities }));
+    }
   }
   const running = workers.map((w) => w.run());
   try {

@@ -37,3 +37,7 @@ export async function spawnUntilReady(what: string, command: string, args: strin
 export async function spawnCpuWorker(env: Record<string, string>): Promise<SpawnedWorker> {
   return spawnUntilReady('cpu worker', process.execPath, ['--import', 'tsx', 'workers/cpu-worker.ts'], env, 'worker ready');
 }
+
+export async function spawnControlWorker(env: Record<string, string>): Promise<SpawnedWorker> {
+  return spawnUntilReady('control worker', process.execPath, ['--import', 'tsx', 'workers/control-worker.ts'], env, 'worker ready');
+}

@@ -235,13 +235,14 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
       if (promoteReason !== undefined) break;
       if (abortReason !== undefined) return rollback(abortReason);
       const resuming = carried !== undefined && i === carried.step;
-      const stepStart = resuming ? carried.stepStartMs : Date.now();
       if (!resuming) {
         status.step = i + 1;
         await setCandidateWeight(step.weight);
         decide('step', `step ${i + 1}/${cfg.steps.length}: v${cfg.candidateVersion} at ${step.weight}% (v${stableVersion} at ${100 - step.weight}%) for at least ${step.pauseSeconds}s`);
-        look?.start(Date.now());
       }
+      // The step's clock starts once its weight is set (replay depends on this exact moment).
+      const stepStart = resuming ? carried.stepStartMs : Date.now();
+      if (!resuming) look?.start(stepStart);
 
       while (!isUnanalysedFinalStep(cfg.steps, i)) {
         await wf.condition(() => abortReason !== undefined || promoteReason !== undefined, intervalMs);

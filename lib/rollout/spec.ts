@@ -104,7 +104,7 @@ export const DEFAULT_ANALYSIS: AnalysisSpec = {
   intervalSeconds: 10,
   metrics: SEQUENTIAL_METRICS,
   alpha: 0.01,
-  promotionAlpha: 0.05,
+  promotionAlpha: 0.02,
   maxEvidenceWaitSeconds: 7200,
   minSamplePerStep: 100,
   minLabelledSample: 50,

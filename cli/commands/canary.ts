@@ -128,7 +128,7 @@ async function steer(config: FlywheelConfig, model: string, update: Steer | type
     try {
       s = update === resumeUpdate ? await handle.executeUpdate(resumeUpdate) : await handle.executeUpdate(update as Steer, { args: [reason ?? ''] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new CliError(`${update.name} refused: ${innermost(err)}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new CliError(`${update.name} refused: ${innermost(err)}`, 2);
       if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no running rollout for model ${model}`, 2);
       throw err;
     }

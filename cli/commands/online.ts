@@ -96,7 +96,7 @@ async function status(config: FlywheelConfig, name: string, opts: { json?: boole
       'SELECT name, base_model, base_version, generation, learned, learned_from, learned_through, active, updated_at FROM online_models WHERE name = $1',
       [name],
     );
-    if (!rows[0]) throw new CliError(`no online model ${name} (flywheel online start <model> --from <version>)`);
+    if (!rows[0]) throw new CliError(`no online model ${name} (flywheel online start <model> --from <version>)`, 2);
     const snaps = (await pool.query('SELECT version, generation, learned, learned_from, learned_through, created_at FROM online_snapshots WHERE name = $1 ORDER BY created_at DESC LIMIT 10', [name])).rows;
     let workflow: OnlineSnapshotStatus | { error: string } | undefined;
     try {
@@ -149,7 +149,7 @@ async function signal(config: FlywheelConfig, name: string, what: 'snapshot' | '
     else await handle.signal(stopSignal, 'stopped by user');
   } catch (err) {
     if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
-    if (what === 'snapshot') throw new CliError(`no snapshot workflow for online model ${name} (flywheel online start)`);
+    if (what === 'snapshot') throw new CliError(`no snapshot workflow for online model ${name} (flywheel online start)`, 2);
     signalled = false;
   } finally {
     await connection.close();

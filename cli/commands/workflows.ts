@@ -47,7 +47,7 @@ export async function showWorkflow(config: FlywheelConfig, workflowId: string, o
     try {
       description = await handle.describe();
     } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no workflow with id ${workflowId}`);
+      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no workflow with id ${workflowId}`, 2);
       throw err;
     }
     let status: TrainingStatus | undefined;

@@ -38,7 +38,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
     if (!parsed.ok) throw new CliError(parsed.message, 2);
     steps = parsed.steps;
   }
-  const analysis: Partial<AnalysisSpec> = opts.analysis ? ((await readSpaceFile(opts.analysis)) as Partial<AnalysisSpec>) : {};
+  const analysis: Partial<AnalysisSpec> = opts.analysis ? ((await readSpaceFile(opts.analysis, 'analysis file')) as Partial<AnalysisSpec>) : {};
   const num = (v: string | undefined, key: keyof AnalysisSpec) => {
     if (v === undefined) return;
     (analysis as Record<string, number>)[key] = Number(v);

@@ -42,9 +42,9 @@ export async function failureReason(handle: WorkflowHandle, status: string): Pro
 }
 
 /** A query answered within QUERY_DEADLINE_MS, or undefined. */
-export async function tryQuery<S>(client: Client, handle: WorkflowHandle, query: QueryDefinition<S>): Promise<S | undefined> {
+export async function tryQuery<S>(client: Client, handle: WorkflowHandle, query: QueryDefinition<S> | string): Promise<S | undefined> {
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(query));
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<S>(query));
   } catch {
     return undefined;
   }

@@ -55,5 +55,10 @@ export const isWorkflowType = (type: string): type is WorkflowType => Object.has
 /** The lines for any workflow: its type's renderer, or (a workflow Flywheel does not know) the outcome alone. */
 export function renderWorkflow(type: string, view: WorkflowView<unknown, unknown>): string[] {
   if (!isWorkflowType(type)) return closedBadly(view);
-  return (renderers[type] as Renderer<unknown, unknown>)(view);
+  try {
+    return (renderers[type] as Renderer<unknown, unknown>)(view);
+  } catch (err) {
+    // A status from a run that failed on its own input can lack what a renderer expects: show what is certain.
+    return [...closedBadly(view), `(status not rendered: ${(err as Error).message})`];
+  }
 }

@@ -188,3 +188,8 @@ describe('workflows show renderers', () => {
     expect(renderWorkflow('SomethingElse', { workflowId: 'w', execution: 'TIMED_OUT', failure: 'timed out' })).toEqual(['outcome: timed out: timed out']);
   });
 });
+
+it('a status missing what its renderer expects (a run refused on its own input) still shows the outcome', () => {
+  const out = renderWorkflow('HyperparameterSearch', { workflowId: 'w', execution: 'FAILED', status: { state: 'failed' }, failure: 'bad input' });
+  expect(out).toContain('outcome: failed: bad input');
+});

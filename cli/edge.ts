@@ -75,6 +75,11 @@ export async function checkDeployable(config: FlywheelConfig, model: string, ver
   return out;
 }
 
+/** The model exists in the registry (exit 2 otherwise). */
+export async function checkModelRegistered(config: FlywheelConfig, model: string): Promise<void> {
+  if (!(await new MlflowClient(config.mlflow.trackingUri, 15_000).getRegisteredModel(model))) throw badInput(`no registered model named ${model} (see flywheel models list)`);
+}
+
 /** The version with most traffic now other than `except`, or undefined when nothing serves the model. */
 export async function servingStable(config: FlywheelConfig, model: string, except: string): Promise<string | undefined> {
   try {

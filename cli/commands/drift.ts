@@ -15,6 +15,7 @@ import { parseDuration } from '../../lib/retraining/schedule-spec';
 import { driftStatusQuery, stopSignal, type DriftMonitorStatus } from '../../workflows/drift-monitor';
 import { collect, json, withConfig } from '../command-kit';
 import { liveStatus } from '../workflow-state';
+import { checkModelRegistered } from '../edge';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseParams } from './train';
 
@@ -52,6 +53,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   if (!checked.ok) throw new CliError(checked.message, 2);
   const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  await checkModelRegistered(config, model);
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = driftMonitorId(model);

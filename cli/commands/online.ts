@@ -13,6 +13,7 @@ import { connectTemporal } from '../../clients/temporal';
 import { startOnlineModel, stopOnlineModel } from '../../activities/online';
 import { onlineStatusQuery, snapshotSignal, stopSignal, type OnlineSnapshotInput, type OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { json, withConfig } from '../command-kit';
+import { versionArg } from '../edge';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { asCliError } from './serving';
 
@@ -45,6 +46,7 @@ interface StartOptions {
 }
 
 async function start(config: FlywheelConfig, model: string, opts: StartOptions): Promise<void> {
+  versionArg(opts.from, '--from');
   const name = opts.name ?? `${model}-online`;
   const everySeconds = parseSeconds('--snapshot-every', opts.snapshotEvery);
   const learningRate = optNumber('--learning-rate', opts.learningRate);

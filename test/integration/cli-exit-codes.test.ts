@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import type { WorkflowType } from '../../cli/renderers/index';
+import { driftMonitorId } from '../../lib/retraining/spec';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 
 let env: TestEnv;
@@ -94,6 +95,9 @@ const cases = (): Case[] => [
   [['knowledge', 'status', 'knowledge-nope'], 2, /^flywheel: no knowledge validation with id knowledge-nope$/],
   [['knowledge', 'fact', 'f-000000000000'], 2, /^flywheel: no fact f-000000000000 in the knowledge graph$/],
   [['online', 'status', `${model}-nope`], 2, /^flywheel: no online model /],
+  [['online', 'start', model, '--from', 'x'], 2, /^flywheel: --from must be a registered version number/],
+  [['online', 'start', `${model}-nope`, '--from', '1'], 2, /^flywheel: model .*-nope version 1 is not in the MLflow registry/],
+  [['drift', 'start', `${model}-nope`, '--dataset', 'iris'], 2, /^flywheel: no registered model named .*-nope/],
   // a malformed environment is bad input too
   [['models', 'list'], 2, /^flywheel: invalid environment variable MLFLOW_TRACKING_URI/, { MLFLOW_TRACKING_URI: 'not a url' }],
   // the stack is down
@@ -141,7 +145,15 @@ describe('workflows show renders every workflow type', () => {
       env,
       async () => {
         for (const type of types) {
-          const id = `show-${type}-${model}`;
+          // The ids the status commands look for, so each reports the failed run (exit 1, with the reason).
+          const statusCommand: Partial<Record<WorkflowType, [string, string[]]>> = {
+            CanaryRollout: [`canary-${model}`, ['canary', 'status', model]],
+            ABTest: [`ab-${model}`, ['ab', 'status', model]],
+            DriftMonitor: [driftMonitorId(model), ['drift', 'status', model]],
+            HyperparameterSearch: [`show-search-${model}`, ['hpo', 'status', `show-search-${model}`]],
+            KnowledgeValidation: [`show-knowledge-${model}`, ['knowledge', 'status', `show-knowledge-${model}`]],
+          };
+          const id = statusCommand[type]?.[0] ?? `show-${type}-${model}`;
           started.push(id);
           await env.client.workflow.start(type, { taskQueue: env.taskQueues.workflows, workflowId: id, args: [{ taskQueues: { cpu: env.taskQueues.cpu } }] });
           await Promise.race([env.client.workflow.getHandle(id).result().catch(() => undefined), new Promise((r) => setTimeout(r, 20_000))]);
@@ -153,6 +165,13 @@ describe('workflows show renders every workflow type', () => {
           const json = JSON.parse((await flywheel(['workflows', 'show', id, '--json'])).stdout);
           expect.soft(json, type).toMatchObject({ workflowId: id, type, status: 'FAILED' });
           expect.soft(typeof json.failure, type).toBe('string');
+          const status = statusCommand[type];
+          if (status) {
+            const st = await flywheel(status[1]);
+            expect.soft(st.code, `${type}: ${st.stderr}`).toBe(1);
+            expect.soft(st.stderr.trim().split('\n'), type).toHaveLength(1);
+            expect.soft(st.stderr.trim(), type).toMatch(new RegExp(`^flywheel: the .* ${id} failed: \\S`));
+          }
         }
       },
       { activities: false },

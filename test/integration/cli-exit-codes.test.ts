@@ -123,6 +123,18 @@ describe('after the bad input', () => {
     expect(await workflowsFor(model)).toBe(1);
   });
 
+  it('a reader that goes away (| head -1) ends the command quietly with 0', async () => {
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['bin/flywheel.mjs', 'models', 'show', model], { cwd: PROJECT_ROOT, env: { ...process.env, ...cliEnv } });
+      child.stdout.destroy(); // the reading end is closed before the command writes
+      let stderr = '';
+      child.stderr.on('data', (b) => (stderr += b));
+      child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('--json errors are one JSON document with the same exit code', async () => {
     const r = await flywheel(['models', 'show', `${model}-nope`, '--json']);
     expect(r.code).toBe(2);

@@ -8,7 +8,7 @@ ENV NODE_ENV=production \
     # binding it ships is the one the workers use.
     ONNXRUNTIME_NODE_INSTALL=skip
 
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 COPY . .

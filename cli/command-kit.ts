@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, type FlywheelConfig } from '../config/index';
-import { runCommand } from './output';
+import { EXIT, runCommand } from './output';
 
 export const json = (cmd: Command) => cmd.option('--json', 'print one JSON document for scripts');
 
@@ -17,3 +17,23 @@ export const withConfig =
     const opts = args.find((a) => a && typeof a === 'object' && !Array.isArray(a) && 'json' in (a as object)) as { json?: boolean } | undefined;
     return runCommand(opts?.json ?? process.argv.includes('--json'), () => fn(loadConfig(), ...args));
   };
+
+/**
+ * Usage errors (a missing argument, an unknown option or command) are bad input: one line naming
+ * what is wrong and where the usage is, exit 2, instead of the whole help text after the line.
+ */
+export function oneLineUsageErrors(program: Command): void {
+  const visit = (cmd: Command, path: string[]) => {
+    const where = ['flywheel', ...path].join(' ');
+    cmd.showHelpAfterError(false);
+    cmd.configureOutput({
+      outputError: (str, write) => write(`flywheel: ${str.replace(/^error: /, '').trim()} (see \`${where} --help\`)\n`),
+    });
+    cmd.exitOverride((err) => {
+      // --help and --version exit 0; a command group run alone prints its help and is a usage error.
+      process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+    });
+    for (const sub of cmd.commands) visit(sub, [...path, sub.name()]);
+  };
+  visit(program, []);
+}

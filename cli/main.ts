@@ -1,6 +1,7 @@
 /** The `flywheel` command line. Every command takes --json; every failure is one line and a non-zero exit. */
 import { Command } from 'commander';
-import { collect, json, withConfig } from './command-kit';
+import { collect, json, oneLineUsageErrors, withConfig } from './command-kit';
+import { quietOnClosedStdout } from './output';
 import { downCommand, statusCommand, upCommand } from './commands/stack';
 import { trainCommand } from './commands/train';
 import { listWorkflows, showWorkflow } from './commands/workflows';
@@ -15,12 +16,9 @@ import { registerTrafficCommands } from './commands/traffic';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerDriftCommands } from './commands/drift';
 
+quietOnClosedStdout();
 const program = new Command();
-program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0').showHelpAfterError();
-program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `flywheel: ${s.slice(7)}` : s) });
-program.exitOverride((err) => {
-  process.exit(err.exitCode === 0 ? 0 : 2);
-});
+program.name('flywheel').description('Continuous-learning MLOps on Temporal').version('0.1.0');
 
 
 json(program.command('up').description('start the local stack and workers (only what is not already running)'))
@@ -111,4 +109,5 @@ registerDriftCommands(program);
 registerKnowledgeCommands(program);
 registerOnlineCommands(program);
 
+oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

@@ -7,18 +7,25 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { CliError } from './output';
 
-export async function readSpaceFile(file: string): Promise<unknown> {
+/**
+ * A JSON or YAML file of settings: a search space (`--space`), or a rollout's analysis spec
+ * (`--analysis`, what = "analysis file"). Errors name the file as what it is.
+ */
+export async function readSpaceFile(file: string, what = 'search space'): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read search space ${file}: ${(err as Error).message}`, 2);
+    throw new CliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 2);
   }
+  let value: unknown;
   try {
-    return /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+    value = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new CliError(`search space ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, 2);
+    throw new CliError(`${what} ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, 2);
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CliError(`${what} ${file} must hold an object of settings (got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)})`, 2);
+  return value;
 }
 
 export function parseSearchParamFlags(flags: string[]): Record<string, unknown> {

@@ -58,7 +58,8 @@ elif [ -f node_modules/.package-lock.json ] && node -e '
 else
   say "npm ci (package-lock.json changed or node_modules missing)"
   # onnxruntime-node's install script downloads CUDA libraries from outside the npm registry;
-  # skipping it keeps the bundled CPU binding (.npmrc says the same for plain npm install).
+  # skipping it keeps the bundled CPU binding. (Not in .npmrc: npm warns about unknown project
+  # config keys on every `npx flywheel`; a plain `npm ci` needs ONNXRUNTIME_NODE_INSTALL=skip too.)
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
   write_stamp npm "$npm_hash"
 fi

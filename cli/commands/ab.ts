@@ -11,6 +11,8 @@ import { json, withConfig } from '../command-kit';
 import { parsePlanFlags, planStart, printPlan, type AbStartPlan } from './ab-plan';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
 import { innermost } from '../watch';
+import { checkABStart } from '../edge';
+import { liveStatus } from '../workflow-state';
 
 export const abWorkflowId = (model: string) => `ab-${model}`;
 
@@ -76,6 +78,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = abWorkflowId(model);
+    await checkABStart(config, client, workflowId, model, versions);
     try {
       await client.workflow.start('ABTest', {
         taskQueue: config.taskQueues.workflows,
@@ -88,7 +91,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
         staticSummary: `A/B ${model}: ${versions.map((v) => `v${v}`).join(' vs ')} on ${input.primaryMetric}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an A/B test of model ${model} is already running (${workflowId}): flywheel ab status ${model}`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an A/B test of model ${model} is already running (${workflowId}): flywheel ab status ${model}`, 2);
       throw err;
     }
     if (!opts.wait) {
@@ -139,13 +142,7 @@ function printLook(look: Look | undefined): void {
 async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
   const { client, connection } = await connectTemporal(config);
   try {
-    let s: ABTestStatus;
-    try {
-      s = await client.workflow.getHandle(abWorkflowId(model)).query(abStatusQuery);
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no A/B test for model ${model}`);
-      throw new CliError(`cannot query the A/B test of ${model}: ${(err as Error).message.split('\n')[0]} (is the workflow worker running? flywheel up)`);
-    }
+    const s = await liveStatus(client, abWorkflowId(model), abStatusQuery, { what: 'A/B test', notFound: `no A/B test for model ${model}` });
     if (opts.json) {
       printJson(s);
       return;
@@ -163,9 +160,9 @@ async function stop(config: FlywheelConfig, model: string, opts: { reason?: stri
   try {
     const handle = client.workflow.getHandle(abWorkflowId(model));
     const d = await handle.describe().catch((err: Error) => {
-      throw err.name === 'WorkflowNotFoundError' ? new CliError(`no A/B test for model ${model}`) : err;
+      throw err.name === 'WorkflowNotFoundError' ? new CliError(`no A/B test for model ${model}`, 2) : err;
     });
-    if (d.status.name !== 'RUNNING') throw new CliError(`the A/B test of ${model} is not running (${d.status.name.toLowerCase()})`);
+    if (d.status.name !== 'RUNNING') throw new CliError(`the A/B test of ${model} is not running (${d.status.name.toLowerCase()})`, 2);
     await handle.signal(stopSignal, opts.reason ?? 'stopped by user');
     if (opts.json) printJson({ workflowId: handle.workflowId, stopping: true });
     else process.stdout.write(`stopping ${handle.workflowId}: it concludes with the data so far at its next look\n`);

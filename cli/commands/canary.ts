@@ -15,6 +15,8 @@ import { json, withConfig } from '../command-kit';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
 import { readSpaceFile } from '../search-space-args';
 import { innermost, watchWorkflow } from '../watch';
+import { checkCanaryStart } from '../edge';
+import { liveStatus } from '../workflow-state';
 
 export const canaryWorkflowId = (model: string) => `canary-${model}`;
 
@@ -39,7 +41,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
     if (!parsed.ok) throw new CliError(parsed.message, 2);
     steps = parsed.steps;
   }
-  const analysis: Partial<AnalysisSpec> = opts.analysis ? ((await readSpaceFile(opts.analysis)) as Partial<AnalysisSpec>) : {};
+  const analysis: Partial<AnalysisSpec> = opts.analysis ? ((await readSpaceFile(opts.analysis, 'analysis file')) as Partial<AnalysisSpec>) : {};
   const num = (v: string | undefined, key: keyof AnalysisSpec) => {
     if (v === undefined) return;
     (analysis as Record<string, number>)[key] = Number(v);
@@ -57,6 +59,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = canaryWorkflowId(model);
+    await checkCanaryStart(config, client, workflowId, model, version, opts.stable);
     try {
       await client.workflow.start('CanaryRollout', {
         taskQueue: config.taskQueues.workflows,
@@ -70,7 +73,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new CliError(`a rollout of model ${model} is already running (${workflowId}): see flywheel canary status ${model}, or abort it first`);
+        throw new CliError(`a rollout of model ${model} is already running (${workflowId}): see flywheel canary status ${model}, or abort it first`, 2);
       }
       throw err;
     }
@@ -98,13 +101,7 @@ export function renderRollout(s: RolloutStatus): string {
 async function statusCommand(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
   const { client, connection } = await connectTemporal(config);
   try {
-    let s: RolloutStatus;
-    try {
-      s = await client.workflow.getHandle(canaryWorkflowId(model)).query(rolloutStatusQuery);
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no rollout for model ${model}`);
-      throw new CliError(`cannot query the rollout of ${model}: ${(err as Error).message.split('\n')[0]} (is the workflow worker running? flywheel up)`);
-    }
+    const s = await liveStatus(client, canaryWorkflowId(model), rolloutStatusQuery, { what: 'rollout', notFound: `no rollout for model ${model}` });
     if (opts.json) {
       printJson(s);
       return;
@@ -144,8 +141,8 @@ async function steer(config: FlywheelConfig, model: string, update: Steer | type
     try {
       s = update === resumeUpdate ? await handle.executeUpdate(resumeUpdate) : await handle.executeUpdate(update as Steer, { args: [reason ?? ''] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new CliError(`${update.name} refused: ${innermost(err)}`);
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no running rollout for model ${model}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new CliError(`${update.name} refused: ${innermost(err)}`, 2);
+      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no running rollout for model ${model}`, 2);
       throw err;
     }
     if (opts.json) printJson(s);

@@ -14,6 +14,8 @@ import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMon
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import { driftStatusQuery, stopSignal, type DriftMonitorStatus } from '../../workflows/drift-monitor';
 import { collect, json, withConfig } from '../command-kit';
+import { liveStatus } from '../workflow-state';
+import { checkModelRegistered } from '../edge';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseParams } from './train';
 
@@ -51,6 +53,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   if (!checked.ok) throw new CliError(checked.message, 2);
   const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  await checkModelRegistered(config, model);
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = driftMonitorId(model);
@@ -78,7 +81,7 @@ async function withMonitor<T>(config: FlywheelConfig, model: string, fn: (h: Ret
   try {
     return await fn(client.workflow.getHandle(driftMonitorId(model)));
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no drift monitor for model ${model} (flywheel drift start ${model} --dataset …)`);
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no drift monitor for model ${model} (flywheel drift start ${model} --dataset …)`, 2);
     throw err;
   } finally {
     await connection.close();
@@ -86,7 +89,13 @@ async function withMonitor<T>(config: FlywheelConfig, model: string, fn: (h: Ret
 }
 
 async function status(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
-  const s: DriftMonitorStatus = await withMonitor(config, model, (h) => h.query(driftStatusQuery));
+  const { client, connection } = await connectTemporal(config);
+  let s: DriftMonitorStatus;
+  try {
+    s = await liveStatus(client, driftMonitorId(model), driftStatusQuery, { what: 'drift monitor', notFound: `no drift monitor for model ${model} (flywheel drift start ${model} --dataset …)` });
+  } finally {
+    await connection.close();
+  }
   if (opts.json) return printJson(s);
   printFields({ monitor: s.workflowId, state: s.state, samples: s.samples, 'window width': s.width, 'error estimate': s.estimation, detections: s.detections, retrainings: s.retrainingsStarted, 'last poll': s.lastPollAt });
   if (s.lastEvent) process.stdout.write(`last event: #${s.lastEvent.event} at sample ${s.lastEvent.sample}, ${s.lastEvent.direction} — ${s.lastEvent.note}\n`);

@@ -12,6 +12,7 @@ import type { SamplerName } from '../../lib/hpo/index';
 import { checkSearchInput, DEFAULT_SPACES, searchWorkflowId, type HyperparameterSearchInput, type PrunerName, type SearchMetric } from '../../lib/pipeline/search-input';
 import { loadDataset } from '../../datasets/load';
 import { searchStatusQuery, type SearchResult, type SearchStatus } from '../../workflows/hyperparameter-search';
+import { liveStatus } from '../workflow-state';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseSearchParamFlags, readSpaceFile } from '../search-space-args';
 import { defaultModelName, parseParams } from './train';
@@ -70,7 +71,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
   const { client, connection } = await connectTemporal(config);
   try {
     if (!(await new MlflowClient(config.mlflow.trackingUri).health())) {
-      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``, 3);
     }
     const workflowId = searchWorkflowId(normalised.model, digest);
     try {
@@ -83,7 +84,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
         staticDetails: `dataset ${loaded.value.source} (${digest}); metric ${checked.value.metric}; space ${JSON.stringify(checked.value.space)}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`a search for model ${normalised.model} on this dataset is already running: flywheel hpo status ${workflowId}`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`a search for model ${normalised.model} on this dataset is already running: flywheel hpo status ${workflowId}`, 2);
       throw err;
     }
     if (!opts.wait) {
@@ -133,14 +134,7 @@ export function renderSearchStatus(s: SearchStatus): string {
 export async function hpoStatusCommand(config: FlywheelConfig, workflowId: string, opts: { json?: boolean }): Promise<void> {
   const { client, connection } = await connectTemporal(config);
   try {
-    const handle = client.workflow.getHandle(workflowId);
-    let s: SearchStatus;
-    try {
-      s = await handle.query(searchStatusQuery);
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no search with id ${workflowId}`);
-      throw new CliError(`cannot query ${workflowId}: ${(err as Error).message.split('\n')[0]} (is the workflow worker running? flywheel up)`);
-    }
+    const s = await liveStatus(client, workflowId, searchStatusQuery, { what: 'search', notFound: `no search with id ${workflowId}` });
     if (opts.json) {
       printJson(s);
       return;

@@ -18,10 +18,12 @@ import { parseTranscript } from '../../lib/knowledge/extract/transcript';
 import { contentDigest } from '../../lib/knowledge/ids';
 import { checkPolicy, DEFAULT_POLICY, parseDuration, type ValidationPolicy } from '../../lib/knowledge/policy';
 import { formatSeconds } from '../../lib/knowledge/review';
-import { knowledgeStatusQuery, reviewFactUpdate, type KnowledgeStatus, type KnowledgeValidationInput } from '../../workflows/knowledge-validation';
+import { knowledgeStatusQuery, reviewFactUpdate, type KnowledgeStatus, type KnowledgeValidationInput, type KnowledgeValidationResult } from '../../workflows/knowledge-validation';
 import { json, withConfig } from '../command-kit';
+import { liveStatus } from '../workflow-state';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { asCliError } from './serving';
+import { watchWorkflow } from '../watch';
 
 export const knowledgeWorkflowId = (batchDigest: string) => `knowledge-${batchDigest.slice(0, 16)}`;
 
@@ -111,15 +113,19 @@ export async function ingestCommand(config: FlywheelConfig, file: string, opts: 
         staticDetails: `transcript ${path.resolve(file)} (${batchId}); policy ${JSON.stringify(policy)}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`this transcript was already ingested as ${workflowId}: flywheel knowledge status ${workflowId}`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`this transcript was already ingested as ${workflowId}: flywheel knowledge status ${workflowId}`, 2);
       throw err;
     }
     if (!opts.wait) {
       if (opts.json) return printJson({ workflowId, batchId, turns: parsed.value.length, policy });
       return printFields({ started: workflowId, turns: parsed.value.length, watch: `flywheel knowledge status ${workflowId}` });
     }
+    if (opts.json) {
+      // Scripts want the outcome: wait for the workflow's result (past any review deadline), as JSON.
+      const result = await watchWorkflow<KnowledgeValidationResult, KnowledgeStatus>(client, workflowId, { query: knowledgeStatusQuery, render: () => '', show: false, what: `knowledge validation ${workflowId}` });
+      return printJson(result);
+    }
     const s = await waitUntilSettled(client, workflowId);
-    if (opts.json) return printJson(summaryJson(s));
     printStatus(s, false);
   });
 }
@@ -140,10 +146,6 @@ async function waitUntilSettled(client: Client, workflowId: string): Promise<Kno
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-}
-
-function summaryJson(s: KnowledgeStatus) {
-  return { workflowId: s.workflowId, batchId: s.batchId, state: s.state, stage: s.stage, totals: s.totals, stages: s.stages, review: s.review };
 }
 
 function printStatus(s: KnowledgeStatus, withCandidates: boolean): void {
@@ -175,14 +177,7 @@ function printStatus(s: KnowledgeStatus, withCandidates: boolean): void {
 export async function statusCommand(config: FlywheelConfig, workflowId: string | undefined, opts: { json?: boolean; limit?: string }): Promise<void> {
   await withTemporal(config, async (client) => {
     if (workflowId) {
-      const handle = client.workflow.getHandle(workflowId);
-      let s: KnowledgeStatus;
-      try {
-        s = await handle.query(knowledgeStatusQuery);
-      } catch (err) {
-        if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no knowledge validation with id ${workflowId}`);
-        throw new CliError(`${workflowId} did not answer its status query (${(err as Error).message.split('\n')[0]}): is a worker running?`);
-      }
+      const s = await liveStatus(client, workflowId, knowledgeStatusQuery, { what: 'knowledge validation', notFound: `no knowledge validation with id ${workflowId}` });
       if (opts.json) return printJson(s);
       return printStatus(s, true);
     }
@@ -228,7 +223,7 @@ async function reviewDecideCommand(config: FlywheelConfig, decision: 'accept' | 
 async function showCommand(config: FlywheelConfig, name: string, opts: { provenance?: boolean; json?: boolean }): Promise<void> {
   const out = await withDb(config, async (db) => {
     const entities = await findEntitiesByName(db, name);
-    if (entities.length === 0) throw new CliError(`no entity named "${name}" in the knowledge graph`);
+    if (entities.length === 0) throw new CliError(`no entity named "${name}" in the knowledge graph`, 2);
     return Promise.all(
       entities.map(async (e) => {
         const facts = await neighbourhood(db, e.id);
@@ -252,7 +247,7 @@ async function showCommand(config: FlywheelConfig, name: string, opts: { provena
 
 async function factCommand(config: FlywheelConfig, factId: string, opts: { json?: boolean }): Promise<void> {
   const r = await withDb(config, (db) => factProvenance(db, factId));
-  if (!r.fact) throw new CliError(`no fact ${factId} in the knowledge graph`);
+  if (!r.fact) throw new CliError(`no fact ${factId} in the knowledge graph`, 2);
   if (opts.json) return printJson(r);
   printFields({ fact: r.fact.id, claim: `${r.fact.subject} ${r.fact.predicate} ${r.fact.object}`, confidence: r.fact.confidence, state: r.fact.state });
   for (const p of r.provenance) {
@@ -278,7 +273,7 @@ export function registerKnowledgeCommands(program: Command): void {
       .option('--sources <n>', `independent sources that accept a fact (default ${DEFAULT_POLICY.corroborationSources})`)
       .option('--review-timeout <duration>', `how long borderline facts wait for a reviewer (default ${formatSeconds(DEFAULT_POLICY.reviewTimeoutSeconds)})`)
       .option('--review-default <decision>', `what an unreviewed fact becomes at the deadline: accept or reject (default ${DEFAULT_POLICY.reviewDefault})`)
-      .option('-w, --wait', 'wait until the batch is committed or waits for review'),
+      .option('-w, --wait', 'wait until the batch is committed or waits for review (with --json: until the workflow ends, printing its result)'),
   ).action(withConfig((config, file: string, opts: IngestOptions) => ingestCommand(config, file, opts)));
 
   const review = k.command('review').description('borderline facts waiting for a person');

@@ -12,7 +12,7 @@ async function guard<T>(config: FlywheelConfig, fn: () => Promise<T>): Promise<T
     return await fn();
   } catch (err) {
     if (err instanceof MlflowError && err.errorCode === 'UNREACHABLE') {
-      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``, 3);
     }
     throw err;
   }
@@ -58,10 +58,10 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
   const mlflow = client(config);
   await guard(config, async () => {
     const model = await mlflow.getRegisteredModel(name);
-    if (!model) throw new CliError(`no registered model named ${name} (see flywheel models list)`);
+    if (!model) throw new CliError(`no registered model named ${name} (see flywheel models list)`, 2);
     if (version !== undefined) {
       const v = await mlflow.getModelVersion(name, version);
-      if (!v) throw new CliError(`model ${name} has no version ${version}`);
+      if (!v) throw new CliError(`model ${name} has no version ${version}`, 2);
       const view = versionView(v);
       if (opts.json) printJson(view);
       else {

@@ -13,6 +13,7 @@ import { connectTemporal } from '../../clients/temporal';
 import { startOnlineModel, stopOnlineModel } from '../../activities/online';
 import { onlineStatusQuery, snapshotSignal, stopSignal, type OnlineSnapshotInput, type OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { json, withConfig } from '../command-kit';
+import { versionArg } from '../edge';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { asCliError } from './serving';
 
@@ -45,6 +46,7 @@ interface StartOptions {
 }
 
 async function start(config: FlywheelConfig, model: string, opts: StartOptions): Promise<void> {
+  versionArg(opts.from, '--from');
   const name = opts.name ?? `${model}-online`;
   const everySeconds = parseSeconds('--snapshot-every', opts.snapshotEvery);
   const learningRate = optNumber('--learning-rate', opts.learningRate);
@@ -96,7 +98,7 @@ async function status(config: FlywheelConfig, name: string, opts: { json?: boole
       'SELECT name, base_model, base_version, generation, learned, learned_from, learned_through, active, updated_at FROM online_models WHERE name = $1',
       [name],
     );
-    if (!rows[0]) throw new CliError(`no online model ${name} (flywheel online start <model> --from <version>)`);
+    if (!rows[0]) throw new CliError(`no online model ${name} (flywheel online start <model> --from <version>)`, 2);
     const snaps = (await pool.query('SELECT version, generation, learned, learned_from, learned_through, created_at FROM online_snapshots WHERE name = $1 ORDER BY created_at DESC LIMIT 10', [name])).rows;
     let workflow: OnlineSnapshotStatus | { error: string } | undefined;
     try {
@@ -149,7 +151,7 @@ async function signal(config: FlywheelConfig, name: string, what: 'snapshot' | '
     else await handle.signal(stopSignal, 'stopped by user');
   } catch (err) {
     if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
-    if (what === 'snapshot') throw new CliError(`no snapshot workflow for online model ${name} (flywheel online start)`);
+    if (what === 'snapshot') throw new CliError(`no snapshot workflow for online model ${name} (flywheel online start)`, 2);
     signalled = false;
   } finally {
     await connection.close();

@@ -9,23 +9,25 @@ import { closePools, getPool } from '../../clients/db';
 import { MlflowClient, MlflowError } from '../../clients/mlflow';
 import { deployVersion } from '../../activities/deploy';
 import { CliError, printFields, printJson } from '../output';
+import { versionArg } from '../edge';
 
 export type WithConfig = <A extends unknown[]>(fn: (config: FlywheelConfig, ...args: A) => Promise<void>) => (...args: A) => Promise<void> | void;
 
 /** Activity failures carry the one message the user should see; infrastructure errors get a hint. */
 export function asCliError(config: FlywheelConfig, err: unknown): unknown {
   if (err instanceof MlflowError && err.errorCode === 'UNREACHABLE') {
-    return new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+    return new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``, 3);
   }
   const code = (err as { code?: string }).code;
   if (code === 'ECONNREFUSED' || code === '3D000' || code === '42P01') {
-    return new CliError(`PostgreSQL at ${config.postgres.url.replace(/\/\/[^@]*@/, '//')} is not ready (${(err as Error).message}): run \`flywheel up\``);
+    return new CliError(`PostgreSQL at ${config.postgres.url.replace(/\/\/[^@]*@/, '//')} is not ready (${(err as Error).message}): run \`flywheel up\``, 3);
   }
   if (err instanceof ApplicationFailure) return new CliError(err.message, 2);
   return err;
 }
 
 export async function deployCommand(config: FlywheelConfig, model: string, version: string, opts: { json?: boolean }): Promise<void> {
+  versionArg(version);
   try {
     const result = await deployVersion(getPool(config.postgres.url), new MlflowClient(config.mlflow.trackingUri), { model, version });
     if (opts.json) return printJson(result);

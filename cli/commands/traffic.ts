@@ -43,7 +43,7 @@ function number(name: string, value: string | undefined): number | undefined {
 
 async function showCommand(config: FlywheelConfig, model: string, opts: { json?: boolean }): Promise<void> {
   const t = await guarded(config, () => getTrafficWeights(getPool(config.postgres.url), model));
-  if (t.versions.length === 0) throw new CliError(`model ${model} has no deployments (flywheel deploy ${model} <version>)`);
+  if (t.versions.length === 0) throw new CliError(`model ${model} has no deployments (flywheel deploy ${model} <version>)`, 2);
   if (opts.json) return printJson(t);
   printFields({ model: t.model, revision: t.revision });
   printTable(t.versions.map((v) => ({ version: v.version, state: v.state, weight: `${v.weight / 100}%`, basisPoints: v.weight })));

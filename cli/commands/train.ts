@@ -74,7 +74,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
   const { client, connection } = await connectTemporal(config);
   try {
     if (!(await new MlflowClient(config.mlflow.trackingUri).health())) {
-      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``);
+      throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``, 3);
     }
     const workflowId = trainingWorkflowId(normalised.model, digest);
     let handle;
@@ -89,7 +89,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new CliError(`a pipeline for model ${normalised.model} on this dataset is already running: flywheel workflows show ${workflowId}`);
+        throw new CliError(`a pipeline for model ${normalised.model} on this dataset is already running: flywheel workflows show ${workflowId}`, 2);
       }
       throw err;
     }

@@ -3,9 +3,10 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
-import { statusQuery, type TrainingStatus } from '../../workflows/training-pipeline';
 import { CliError, printFields, printJson, printTable } from '../output';
-import { renderTrainingStatus } from '../render-status';
+import { renderWorkflow } from '../renderers/index';
+import { took } from '../renderers/types';
+import { describeWorkflow, failureReason, isClosedBadly, statusWord, tryQuery } from '../workflow-state';
 
 export async function listWorkflows(config: FlywheelConfig, opts: { model?: string; limit: string; json?: boolean }): Promise<void> {
   const limit = Number(opts.limit);
@@ -43,49 +44,35 @@ export async function showWorkflow(config: FlywheelConfig, workflowId: string, o
   const { client, connection } = await connectTemporal(config);
   try {
     const handle = client.workflow.getHandle(workflowId);
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw new CliError(`no workflow with id ${workflowId}`);
-      throw err;
-    }
-    let status: TrainingStatus | undefined;
-    try {
-      status = await handle.query(statusQuery);
-    } catch {
-      /* closed long ago with no worker to answer, or not a pipeline */
-    }
-    let result: unknown;
-    if (description.status.name === 'COMPLETED') result = await handle.result();
-    const out = { ...summarise(description), historyLength: description.historyLength, status, result };
+    const description = await describeWorkflow(handle, `no workflow with id ${workflowId} (see flywheel workflows list)`);
+    const execution = description.status.name;
+    // Every Flywheel workflow answers a `status` query; which shape is up to its type (the renderer's).
+    const status = await tryQuery<unknown>(client, handle, 'status');
+    const result = execution === 'COMPLETED' ? await handle.result().catch(() => undefined) : undefined;
+    const failure = isClosedBadly(execution) ? await failureReason(handle, execution) : undefined;
+    const summary = summarise(description);
     if (opts.json) {
-      printJson(out);
+      printJson({ ...summary, historyLength: description.historyLength, failure, detail: status, result });
       return;
     }
     printFields({
-      workflowId: out.workflowId,
-      runId: out.runId,
-      type: out.type,
-      status: out.status,
-      model: out.model,
-      stage: out.stage,
-      started: out.started,
-      closed: out.closed,
-      events: out.historyLength,
-      progress: status ? renderTrainingStatus(status) : undefined,
+      workflowId: summary.workflowId,
+      runId: summary.runId,
+      type: summary.type,
+      status: statusWord(execution),
+      model: summary.model,
+      'search stage': summary.stage,
+      started: summary.started,
+      closed: summary.closed,
+      took: took(summary.started, summary.closed ?? undefined),
+      events: description.historyLength,
     });
-    if (status) {
-      process.stdout.write('\nstages:\n');
-      for (const s of status.stages) process.stdout.write(`  ${s.state.padEnd(8)} ${s.name}${s.finishedAt && s.startedAt ? ` (${ms(s.startedAt, s.finishedAt)})` : ''}\n`);
-      if (status.metrics) process.stdout.write(`\nmetrics: ${JSON.stringify(status.metrics)}\n`);
-      if (status.error) process.stdout.write(`\nerror: ${status.error}\n`);
+    const lines = renderWorkflow(summary.type, { workflowId, execution, status, result, failure });
+    if (lines.length) process.stdout.write(`${lines[0] === '' ? '' : '\n'}${lines.join('\n')}\n`);
+    if (status === undefined && execution !== 'RUNNING' && result === undefined && failure === undefined) {
+      process.stdout.write('\n(no worker answered its status query: details appear while the workflow worker runs)\n');
     }
   } finally {
     await connection.close();
   }
-}
-
-function ms(a: string, b: string): string {
-  return `${Date.parse(b) - Date.parse(a)} ms`;
 }

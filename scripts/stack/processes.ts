@@ -1,8 +1,9 @@
 /**
  * Background services that Flywheel starts itself: each runs detached in its own process group,
- * logs to `.flywheel/logs/<name>.log` and is remembered by `.flywheel/run/<name>.pid`. The pidfile
- * keeps the command and the kernel's start time of the process, so a pid that was reused by some
- * other program after a crash or reboot is never signalled.
+ * logs to `.flywheel/logs/<name>.log` and is remembered by `.flywheel/run/<name>.pid` (the pid
+ * alone, one line, so `kill $(cat x.pid)` works) and `.flywheel/run/<name>.json` (the record: the
+ * command and the kernel's start time of the process, so a pid that was reused by some other
+ * program after a crash or reboot is never signalled).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +40,11 @@ export function logFile(config: FlywheelConfig, name: string): string {
 
 export function pidFile(config: FlywheelConfig, name: string): string {
   return path.join(dataPaths(config).run, `${name}.pid`);
+}
+
+/** The process record beside the pidfile. */
+export function recordFile(config: FlywheelConfig, name: string): string {
+  return path.join(dataPaths(config).run, `${name}.json`);
 }
 
 interface ProcInfo {
@@ -93,9 +99,11 @@ export async function livingGroupMembers(pgid: number): Promise<number[]> {
 }
 
 export async function readRecord(config: FlywheelConfig, name: string): Promise<ProcessRecord | undefined> {
+  let text: string | undefined = await fsp.readFile(recordFile(config, name), 'utf8').catch(() => undefined);
+  // Pidfiles written before the record moved out kept it on their second line.
+  text ??= (await fsp.readFile(pidFile(config, name), 'utf8').catch(() => '')).split('\n')[1];
   try {
-    const text = await fsp.readFile(pidFile(config, name), 'utf8');
-    const record = JSON.parse(text.split('\n')[1] ?? '') as ProcessRecord;
+    const record = JSON.parse(text ?? '') as ProcessRecord;
     return typeof record.pid === 'number' ? record : undefined;
   } catch {
     return undefined;
@@ -103,16 +111,20 @@ export async function readRecord(config: FlywheelConfig, name: string): Promise<
 }
 
 export async function writeRecord(config: FlywheelConfig, record: ProcessRecord): Promise<void> {
-  const file = pidFile(config, record.name);
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  // The pid alone on the first line keeps `kill $(head -1 x.pid)` working for people.
-  await fsp.writeFile(tmp, `${record.pid}\n${JSON.stringify(record)}\n`);
-  await fsp.rename(tmp, file);
+  const write = async (file: string, text: string) => {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fsp.writeFile(tmp, text);
+    await fsp.rename(tmp, file);
+  };
+  // The record first: a pidfile is never there without the record that proves whose pid it is.
+  await write(recordFile(config, record.name), `${JSON.stringify(record)}\n`);
+  await write(pidFile(config, record.name), `${record.pid}\n`);
 }
 
 export async function removeRecord(config: FlywheelConfig, name: string): Promise<void> {
   await fsp.rm(pidFile(config, name), { force: true });
+  await fsp.rm(recordFile(config, name), { force: true });
 }
 
 /**

@@ -62,15 +62,15 @@ describe('flywheel train rejects bad input at the edge', () => {
     });
   }
 
-  it('says the stack is not running when Temporal is unreachable', async () => {
+  it('says the stack is not running when Temporal is unreachable (exit 3)', async () => {
     const r = await flywheel(['train', '--dataset', 'iris', '--model', 'nostack'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr.trim()).toMatch(/^flywheel: Temporal is not reachable at 127\.0\.0\.1:1 .*flywheel up/);
   });
 
-  it('reports a malformed environment variable by name', async () => {
+  it('reports a malformed environment variable by name (bad input: exit 2)', async () => {
     const r = await flywheel(['models', 'list'], { MLFLOW_TRACKING_URI: 'not a url' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^flywheel: invalid environment variable MLFLOW_TRACKING_URI/);
   });
 });
@@ -105,7 +105,7 @@ describe('flywheel train --wait --json and the read commands', () => {
     expect(human.stdout).toContain(out.workflowId);
 
     const missing = await flywheel(['models', 'show', `${model}-nope`]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe(`flywheel: no registered model named ${model}-nope (see flywheel models list)`);
   });
 });

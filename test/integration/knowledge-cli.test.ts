@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/index';
 import { migrate } from '../../db/migrate';
+import { knowledgeWorkflowId } from '../../cli/commands/knowledge';
+import { contentDigest } from '../../lib/knowledge/ids';
 import { runKnowledgeWorkers } from '../fixtures/knowledge/harness';
 import { openTestEnv, type TestEnv } from './helpers/env';
 
@@ -70,12 +72,17 @@ it('ingests sample conversations: every fact with provenance and a trail, border
   const file = path.join(dir, 'sample.jsonl');
   await writeFile(file, `{"meta":{"run":"${path.basename(dir)}"}}\n${sample}`);
   await runKnowledgeWorkers(env.config, env.taskQueues, async () => {
-    const ingest = await flywheel(['knowledge', 'ingest', file, '--wait', '--json', '--review-timeout', '1h']);
-    expect(ingest.stderr).toBe('');
-    expect(ingest.code).toBe(0);
-    const s = JSON.parse(ingest.stdout);
+    // --wait --json waits for the workflow's result: past the reviews below.
+    const ingesting = flywheel(['knowledge', 'ingest', file, '--wait', '--json', '--review-timeout', '1h']);
+    const workflowId = knowledgeWorkflowId(contentDigest(await readFile(file, 'utf8')));
+    expect(workflowId).toMatch(/^knowledge-[0-9a-f]{16}$/);
+    let s: { workflowId: string; state: string } = { workflowId, state: 'unknown' };
+    for (let i = 0; i < 600 && s.state !== 'reviewing'; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      const st = await flywheel(['knowledge', 'status', workflowId, '--json']);
+      if (st.code === 0) s = JSON.parse(st.stdout);
+    }
     expect(s.state).toBe('reviewing');
-    expect(s.workflowId).toMatch(/^knowledge-[0-9a-f]{16}$/);
 
     const again = await flywheel(['knowledge', 'ingest', file]);
     expect(again.stderr.trim()).toBe(`flywheel: this transcript was already ingested as ${s.workflowId}: flywheel knowledge status ${s.workflowId}`);
@@ -99,6 +106,12 @@ it('ingests sample conversations: every fact with provenance and a trail, border
       expect((await flywheel(['knowledge', 'review', 'reject', s.workflowId, w.factId, '--reason', 'not verified'])).code).toBe(0);
     }
     await env.client.workflow.getHandle(s.workflowId).result();
+    const ingest = await ingesting;
+    expect(ingest.stderr).toBe('');
+    expect(ingest.code).toBe(0);
+    const result = JSON.parse(ingest.stdout);
+    expect(result.workflowId).toBe(workflowId);
+    expect(result.committed.length).toBe(result.totals.committed + result.totals.alreadyCommitted);
 
     const status = JSON.parse((await flywheel(['knowledge', 'status', s.workflowId, '--json'])).stdout);
     expect(status.state).toBe('completed');

@@ -64,7 +64,9 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
       await client.workflow.start('CanaryRollout', {
         taskQueue: config.taskQueues.workflows,
         workflowId,
-        args: [input],
+        // The analysis as resolved now, defaults included: a later release that changes a default
+        // cannot change the decisions of a rollout already running (its replay reads this input).
+        args: [{ ...input, analysis: checked.value.analysis }],
         typedSearchAttributes: [
           { key: MODEL_NAME, value: model },
           { key: PIPELINE_STAGE, value: 'canary' },

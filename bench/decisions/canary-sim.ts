@@ -44,6 +44,12 @@ export interface RolloutOutcome {
   exposure: number;
   /** The metric that failed, on a rollback. */
   metric?: string;
+  /**
+   * Candidate requests in the first hour after the rollout began: until a rollback, or at full
+   * weight after a promotion, or at the step's weight while paused. What users of a worse candidate
+   * actually got — a promoted bad candidate keeps serving.
+   */
+  hourExposure: number;
 }
 
 const BASELINE_SECONDS = 300;
@@ -159,7 +165,16 @@ class StepWindow {
   }
 }
 
+const HOUR = 3600;
+
 export function simulateRollout(judge: JudgeName, sc: Scenario, seed: number, steps: readonly RolloutStep[] = DEFAULT_STEPS): RolloutOutcome {
+  const r = runRollout(judge, sc, seed, steps);
+  const after = Math.max(0, HOUR - r.seconds) * sc.rate;
+  const later = r.outcome === 'rolled-back' ? 0 : r.outcome === 'promoted' ? after : (after * r.weight) / 100;
+  return { ...r, hourExposure: (r.seconds <= HOUR ? r.exposure : r.exposure * (HOUR / r.seconds)) + later };
+}
+
+function runRollout(judge: JudgeName, sc: Scenario, seed: number, steps: readonly RolloutStep[]): Omit<RolloutOutcome, 'hourExposure'> {
   const rng = createRng(seed);
   const spec = judge === 'sequential' ? SEQUENTIAL_SPEC : FIXED_HORIZON_SPEC;
   const interval = spec.intervalSeconds;

@@ -76,8 +76,8 @@ for (const rate of rates) {
 
 function worseCandidates() {
 console.log('\n## Worse candidates (label coverage 100 %)\n');
-console.log('| req/s | candidate | judge | rolled back | promoted | paused | detection median (s) | weight at detection (median %) | exposure before decision (mean requests) |');
-console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|');
+console.log('| req/s | candidate | judge | rolled back | promoted | paused | detection median (s) | weight at detection (median %) | exposure before rollback (mean requests, rolled-back runs) | exposure in the first hour (mean requests, all runs) |');
+console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
 const worse: Array<{ name: string; stable: VersionModel; candidate: VersionModel }> = [
   { name: 'errors ×1.5 (1 % → 1.5 %)', stable: base(0.01), candidate: base(0.015) },
   { name: 'errors ×2 (0.5 % → 1 %)', stable: base(0.005), candidate: base(0.01) },
@@ -91,9 +91,10 @@ for (const rate of rates) {
     for (const judge of judges) {
       const r = run(judge, { ...w, rate, coverage: 1 });
       const detected = r.filter((x) => x.outcome === 'rolled-back');
-      const exposure = r.reduce((s, x) => s + x.exposure, 0) / r.length;
+      const exposure = detected.length ? detected.reduce((s, x) => s + x.exposure, 0) / detected.length : NaN;
+      const hour = r.reduce((s, x) => s + x.hourExposure, 0) / r.length;
       console.log(
-        `| ${rate} | ${w.name} | ${judge} | ${pct(detected.length, r.length)} | ${pct(r.filter((x) => x.outcome === 'promoted').length, r.length)} | ${pct(r.filter((x) => x.outcome === 'paused').length, r.length)} | ${fmt(median(detected.map((x) => x.seconds)))} | ${fmt(median(detected.map((x) => x.weight)))} | ${fmt(exposure)} |`,
+        `| ${rate} | ${w.name} | ${judge} | ${pct(detected.length, r.length)} | ${pct(r.filter((x) => x.outcome === 'promoted').length, r.length)} | ${pct(r.filter((x) => x.outcome === 'paused').length, r.length)} | ${fmt(median(detected.map((x) => x.seconds)))} | ${fmt(median(detected.map((x) => x.weight)))} | ${fmt(exposure)} | ${fmt(hour)} |`,
       );
     }
   }

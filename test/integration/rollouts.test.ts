@@ -154,7 +154,7 @@ describe('CanaryRollout', () => {
         args: [rollout('1', { steps: [{ weight: 40, pauseSeconds: 600 }, { weight: 100, pauseSeconds: 0 }] })],
       });
       const traffic = underTraffic(handle.result().then(() => 'completed', (e: Error) => e.name), 400);
-      for (let i = 0; i < 200 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && !(await handle.query(rolloutStatusQuery)).decisions.some((d) => d.action === 'step'); i++) await new Promise((r) => setTimeout(r, 100));
       expect((await getTrafficWeights(env.db, model)).weights).toMatchObject({ '1': 4_000, '4': 6_000 });
       await handle.cancel();
       const result = await traffic;

@@ -64,13 +64,13 @@ describe('recorded workflow histories replay against the current code', () => {
     expect(types.at(-1)).toBe('promoteChampion');
     // The patch marker that keeps fixed-horizon rollouts in flight on their own path.
     expect(history.events!.some((e) => e.markerRecordedEventAttributes)).toBe(true);
-    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-9bd922dd')).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-8f827620')).resolves.toBeUndefined();
   }, 60_000);
 
   it('CanaryRollout with the sequential judge (a rollback)', async () => {
     const history = await load('canary-rollout-sequential-rollback');
     expect(activityTypes(history)).toContain('rejectCandidate');
-    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-9bd922dd')).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-8f827620')).resolves.toBeUndefined();
   }, 60_000);
 
   it('ABTest (a winner)', async () => {

@@ -5,7 +5,12 @@
  * already running in production. Needs no server.
  *
  * Re-record after an intended, versioned change of a workflow, e.g.:
- *   .venv/bin/temporal workflow show -w <workflow id> -o json > test/fixtures/<name>.history.json
+ *   .venv/bin/temporal workflow show -w <workflow id> [-r <run id>] -o json > test/fixtures/<name>.history.json
+ * (DriftMonitor and Retraining come from a run of test/integration/drift.test.ts, OnlineSnapshot from
+ * test/integration/online.test.ts; find the ids with
+ * `.venv/bin/temporal workflow list --query "WorkflowType='DriftMonitor'"`.) Every workflow file is
+ * covered by at least one fixture here: test/unit/workflow-versions.test.ts checks it, and fails
+ * when a workflow's source changes without `npm run workflows:stamp` (README: Upgrading workflows).
  */
 import { readFile } from 'node:fs/promises';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -84,5 +89,41 @@ describe('recorded workflow histories replay against the current code', () => {
     expect(history.events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     expect(history.events!.some((e) => e.timerFiredEventAttributes)).toBe(true);
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'knowledge-dfe2478e9e4cbaad')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('DriftMonitor (first run: opens the cursor, polls, continues as new)', async () => {
+    const history = await load('drift-monitor-first-run');
+    expect(activityTypes(history)).toEqual(['openDriftMonitor', 'readOutcomes', 'readOutcomes', 'readOutcomes', 'readOutcomes']);
+    expect(history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'drift-drift-d9f74147')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('DriftMonitor (a carried run that detects drift, starts a Retraining child and continues as new)', async () => {
+    const history = await load('drift-monitor-drift');
+    // Started by continue-as-new, with the carried cursor and ADWIN state as its second argument.
+    expect(history.events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeTruthy();
+    expect(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads).toHaveLength(2);
+    expect(activityTypes(history)).toEqual(['readOutcomes', 'readOutcomes', 'runningRetraining', 'recordDriftEvent', 'readOutcomes', 'readOutcomes']);
+    const child = history.events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)!.startChildWorkflowExecutionInitiatedEventAttributes!;
+    expect([child.workflowType!.name, child.workflowId]).toEqual(['Retraining', 'retrain-drift-d9f74147-drift-1']);
+    expect(history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'drift-drift-d9f74147')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('Retraining (started by drift: a challenger that wins goes to a promoted canary)', async () => {
+    const history = await load('retraining');
+    expect(activityTypes(history)).toEqual(['recordRetraining', 'locateHoldout', 'evaluateOnnx', 'fetchChampion', 'evaluateOnnx', 'tagChallenger', 'recordRetraining', 'recordRetraining']);
+    const children = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name);
+    expect(children).toEqual(['TrainingPipeline', 'CanaryRollout']);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'retrain-drift-d9f74147-drift-1')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('OnlineSnapshot (snapshot signals, then stop)', async () => {
+    const history = await load('online-snapshot');
+    expect(activityTypes(history)).toEqual(['snapshotOnlineModel', 'snapshotOnlineModel']);
+    const signals = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+    expect(signals.at(-1)).toBe('stop');
+    expect(signals).toContain('snapshot');
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'online-snapshot-iris-online-f5aa9632-live')).resolves.toBeUndefined();
   }, 60_000);
 });

@@ -1,0 +1,176 @@
+/**
+ * An upgrade on the real stack: a long-running DriftMonitor starts on "build N" (a workflow worker
+ * bundled from the current workflows/), that worker stops mid-execution, and "build N+1" takes
+ * over: a copy of workflows/ (under .flywheel/, so imports of ../lib etc. resolve) whose
+ * DriftMonitor adds a command (a timer) after each poll behind `patched('upgrade-test')`, and
+ * counts the polls that took the new path in its status query.
+ *
+ * The execution in flight must keep running on N+1 with no failed workflow task, answer its status
+ * query, take the new path only after the patch point (the polls made on build N replay on the old
+ * path), and stop cleanly; a monitor started on N+1 takes the new path from its first poll. The
+ * same change without the guard cannot replay build N's history (a determinism violation):
+ * checked here by replaying it against an unguarded copy. FLYWHEEL_UPGRADE_UNGUARDED=1 runs the
+ * whole test with the unguarded copy as build N+1, to watch a real worker break on it (README:
+ * Upgrading workflows).
+ */
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { temporal } from '@temporalio/proto';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index';
+import { PROJECT_ROOT } from '../../config/index';
+import type { DriftMonitorInput } from '../../lib/retraining/spec';
+import { driftStatusQuery, stopSignal, type DriftMonitorResult, type DriftMonitorStatus } from '../../workflows/drift-monitor';
+import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
+import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+
+type History = temporal.api.history.v1.IHistory;
+type UpgradedStatus = DriftMonitorStatus & { upgradedPolls?: number };
+
+const PATCH = 'upgrade-test';
+let env: TestEnv;
+let dir: string;
+
+/** Build N+1: a copy of workflows/ with the DriftMonitor change, guarded by patched() or not. */
+function makeBuild(name: string, guarded: boolean): string {
+  const out = path.join(dir, name, 'workflows');
+  mkdirSync(out, { recursive: true });
+  const up = `${path.relative(out, PROJECT_ROOT).split(path.sep).join('/')}/`;
+  for (const f of readdirSync(path.join(PROJECT_ROOT, 'workflows')).filter((f) => f.endsWith('.ts'))) {
+    let src = readFileSync(path.join(PROJECT_ROOT, 'workflows', f), 'utf8').replaceAll("from '../", `from '${up}`);
+    if (f === 'drift-monitor.ts') {
+      const edit = (from: string, to: string) => {
+        if (!src.includes(from)) throw new Error(`upgrade test: workflows/drift-monitor.ts no longer contains ${JSON.stringify(from)}; update the test's change`);
+        src = src.replace(from, to);
+      };
+      edit('  let lastPollAt: string | undefined;\n', '  let lastPollAt: string | undefined;\n  let upgradedPolls = 0;\n');
+      edit('    lastPollAt,\n  });', '    lastPollAt,\n    ...{ upgradedPolls },\n  });');
+      const change = 'upgradedPolls++;\n      await wf.sleep(1);';
+      edit('    carry.cursor = outcomes.cursor;\n', `    carry.cursor = outcomes.cursor;\n    ${guarded ? `if (wf.patched('${PATCH}')) {\n      ${change}\n    }` : `{\n      ${change}\n    }`}\n`);
+    }
+    writeFileSync(path.join(out, f), src);
+  }
+  return path.join(out, 'index.ts');
+}
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read().catch(() => undefined);
+    if (last !== undefined && ok(last)) return last;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const activityIndexes = (h: History, type: string) =>
+  h.events!.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === type ? [i] : []));
+const markerIndexes = (h: History) => h.events!.flatMap((e, i) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [i] : []));
+const workflowTaskFailures = (h: History) => h.events!.filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes!.failure?.message);
+
+beforeAll(async () => {
+  env = await openTestEnv('upgrade');
+  dir = path.join(PROJECT_ROOT, '.flywheel', `test-upgrade-${randomUUID().slice(0, 8)}`);
+});
+
+afterAll(async () => {
+  await env?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('upgrading the workflow worker under running workflows', () => {
+  it('a DriftMonitor in flight moves from build N to a patched build N+1 and takes the new path only after the patch point', async () => {
+    const unguarded = process.env.FLYWHEEL_UPGRADE_UNGUARDED === '1';
+    const nextBuild = makeBuild('build-n1', !unguarded);
+    const connection = await NativeConnection.connect({ address: env.config.temporal.address });
+    const { namespace } = env.config.temporal;
+    const activities = createActivities(env.config, 'test-commit');
+    const activityWorkers = await Promise.all([env.taskQueues.cpu, env.taskQueues.control].map((taskQueue) => Worker.create({ connection, namespace, taskQueue, activities })));
+    const activityRuns = activityWorkers.map((w) => w.run());
+    const input = (model: string): DriftMonitorInput => ({
+      model,
+      retraining: { dataset: 'iris' },
+      pollSeconds: 0.3,
+      settleSeconds: 0,
+      pollsPerRun: 1000, // one run: the upgrade happens mid-run, not at a continue-as-new
+      taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control },
+    });
+    const start = (model: string) => env.client.workflow.start('DriftMonitor', { taskQueue: env.taskQueues.workflows, workflowId: `drift-${model}`, args: [input(model)] });
+    const started: string[] = [];
+    try {
+      // Build N: the current code.
+      const workerN = await Worker.create({ connection, namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH });
+      const runN = workerN.run();
+      const a = await start(uniqueModelName('upgrade-a'));
+      started.push(a.workflowId);
+      await until('three polls on build N', () => a.fetchHistory(), (h) => activityIndexes(h, 'readOutcomes').length >= 3);
+      const onN = (await a.query(driftStatusQuery)) as UpgradedStatus;
+      expect(onN.state).toBe('watching');
+      expect(onN.upgradedPolls).toBeUndefined();
+      workerN.shutdown();
+      await runN;
+      const historyN = await a.fetchHistory();
+      const pollsOnN = activityIndexes(historyN, 'readOutcomes').length;
+
+      // The same change without patched() cannot replay what build N recorded.
+      const unguardedBuild = unguarded ? nextBuild : makeBuild('build-n1-unguarded', false);
+      await expect(Worker.runReplayHistory({ workflowsPath: unguardedBuild }, historyN, a.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
+
+      // Build N+1: the patched copy, on the same task queue.
+      const workerN1 = await Worker.create({ connection, namespace, taskQueue: env.taskQueues.workflows, workflowsPath: nextBuild });
+      const runN1 = workerN1.run();
+      try {
+        const b = await start(uniqueModelName('upgrade-b'));
+        started.push(b.workflowId);
+        const upgraded = (h: { upgradedPolls?: number }) => (h.upgradedPolls ?? 0) >= 2;
+        const aStatus = await until('the monitor from build N to poll on build N+1', () => a.query(driftStatusQuery) as Promise<UpgradedStatus>, upgraded, 30_000);
+        expect(aStatus).toMatchObject({ workflowId: a.workflowId, state: 'watching', samples: 0, detections: 0 });
+        await until('the monitor started on build N+1 to poll', () => b.query(driftStatusQuery) as Promise<UpgradedStatus>, upgraded, 30_000);
+        await a.signal(stopSignal, 'upgrade test done');
+        await b.signal(stopSignal, 'upgrade test done');
+        const [ra, rb] = (await Promise.all([a.result(), b.result()])) as [DriftMonitorResult & { upgradedPolls?: number }, DriftMonitorResult & { upgradedPolls?: number }];
+        expect(ra).toMatchObject({ state: 'stopped', samples: 0, detections: 0, retrainingsStarted: 0 });
+        expect(rb).toMatchObject({ state: 'stopped', samples: 0, detections: 0, retrainingsStarted: 0 });
+
+        const ha = await a.fetchHistory();
+        expect(workflowTaskFailures(ha)).toEqual([]);
+        const pollsA = activityIndexes(ha, 'readOutcomes');
+        const markersA = markerIndexes(ha);
+        // One marker, recorded after every poll build N made (those replay on the old path), before the
+        // next poll's timer; every poll after it took the new path.
+        expect(markersA).toHaveLength(1);
+        expect(markersA[0]).toBeGreaterThan(pollsA[pollsOnN - 1]!);
+        const timers = (h: History, from: number, to: number) =>
+          h.events!.slice(from, to).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0) * 1000 + (e.timerStartedEventAttributes.startToFireTimeout?.nanos ?? 0) / 1e6] : []));
+        // Before the marker only the 300 ms poll interval (the old path); after it, a 1 ms timer per poll.
+        expect(new Set(timers(ha, 0, markersA[0]))).toEqual(new Set([300]));
+        expect(timers(ha, markersA[0]!, ha.events!.length)).toContain(1);
+        expect(ra.upgradedPolls).toBe(pollsA.filter((i) => i > markersA[0]!).length + 1);
+        expect(ra.upgradedPolls).toBeLessThan(pollsA.length);
+
+        const hb = await b.fetchHistory();
+        expect(workflowTaskFailures(hb)).toEqual([]);
+        const pollsB = activityIndexes(hb, 'readOutcomes');
+        expect(markerIndexes(hb)).toHaveLength(1);
+        expect(markerIndexes(hb)[0]).toBeGreaterThan(pollsB[0]!);
+        expect(markerIndexes(hb)[0]).toBeLessThan(pollsB[1]!);
+        expect(rb.upgradedPolls).toBe(pollsB.length);
+
+        // And the upgraded history replays against build N+1 (what the next worker restart will do).
+        await expect(Worker.runReplayHistory({ workflowsPath: nextBuild }, ha, a.workflowId)).resolves.toBeUndefined();
+      } finally {
+        workerN1.shutdown();
+        await runN1;
+      }
+    } finally {
+      for (const id of started) await env.client.workflow.getHandle(id).terminate('upgrade test cleanup').catch(() => undefined);
+      for (const w of activityWorkers) w.shutdown();
+      await Promise.all(activityRuns);
+      await connection.close();
+    }
+  }, 240_000);
+});

@@ -1,6 +1,6 @@
 /**
  * `npm run workflows:stamp`: rewrites test/fixtures/workflow-versions.json from the current
- * workflows/ sources and the recorded histories that test/unit/replay.test.ts replays.
+ * workflows/ sources (and the lib/ and config/ files they run) and the recorded histories that test/unit/replay.test.ts replays.
  *
  * What it checks: every workflows/ file is covered by at least one replayed history, and every
  * workflow type exported by workflows/index.ts has one; otherwise it refuses and writes nothing.
@@ -40,6 +40,10 @@ function freshFixtures(): Set<string> {
 const fresh = freshFixtures();
 const changed = stamped ? Object.keys(current.workflows).filter((f) => stamped.workflows[f]?.sha256 !== current.workflows[f]!.sha256) : [];
 for (const file of changed) {
+  if (!stamped?.workflows[file]) {
+    console.log(`${file}: new in the manifest`);
+    continue;
+  }
   const recorded = current.workflows[file]!.fixtures.filter((n) => fresh.has(n));
   console.log(
     recorded.length
@@ -48,4 +52,4 @@ for (const file of changed) {
   );
 }
 writeFileSync(path.join(ROOT, MANIFEST), `${JSON.stringify(current, null, 2)}\n`);
-console.log(`${MANIFEST}: ${Object.keys(current.workflows).length} workflow files stamped${changed.length ? `, ${changed.length} changed` : ', none changed'}`);
+console.log(`${MANIFEST}: ${Object.keys(current.workflows).length} files stamped${changed.length ? `, ${changed.length} changed` : ', none changed'}`);

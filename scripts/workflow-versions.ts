@@ -1,18 +1,20 @@
 /**
- * The workflow versions manifest (test/fixtures/workflow-versions.json): for every file under
- * workflows/, the sha256 of its source when it was last stamped and the recorded histories
- * (test/fixtures/<name>.history.json) that exercise it in test/unit/replay.test.ts.
+ * The workflow versions manifest (test/fixtures/workflow-versions.json): for every file the
+ * workflow bundle runs — each workflows/ file and the lib/ and config/ files they import at run
+ * time — the sha256 of its source when it was last stamped and the recorded histories
+ * (test/fixtures/<name>.history.json) that exercise it in test/unit/replay.test.ts. A lib/ default
+ * or algorithm a workflow decides with changes its replay as surely as the workflow's own code.
  *
  * A fixture covers the file that defines its workflow type (found through workflows/index.ts) and
- * every workflows/ file that one imports at run time (type-only imports do not run), so helpers
- * such as torch-training.ts and control-activities.ts are covered by the workflows that use them;
+ * every file that one imports at run time (type-only imports do not run), so helpers such as
+ * torch-training.ts, control-activities.ts and lib/rollout/spec.ts are covered by the workflows that use them;
  * index.ts is covered by every fixture.
  *
  * Used by test/unit/workflow-versions.test.ts (the check) and scripts/stamp-workflows.ts (the stamp).
  * Reads files only; no Temporal, no network.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +35,7 @@ export interface Manifest {
 }
 
 export const POLICY =
-  'A change to a workflows/ file must keep every recorded history replaying (test/unit/replay.test.ts): guard it with patched()/deprecatePatch(), ' +
+  'A change to a workflows/ file, or to lib/ or config/ code a workflow runs, must keep every recorded history replaying (test/unit/replay.test.ts): guard it with patched()/deprecatePatch(), ' +
   'and/or record a new history of the changed code from a real run and add a replay case. Then run `npm run workflows:stamp`. README: Upgrading workflows.';
 
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -48,19 +50,23 @@ export function workflowFiles(root = ROOT): string[] {
     .map((f) => `workflows/${f}`);
 }
 
-/** workflows/ files a file imports at run time (`import type` and `type X` only imports excluded). */
+/** Repository files a file imports at run time: relative imports only (packages are pinned by the
+ * lockfile), `import type` and all-`type` import lists excluded; `.js`/none resolved to `.ts` or `/index.ts`. */
 export function runtimeImports(file: string): string[] {
   const out: string[] = [];
-  for (const m of read(file).matchAll(/^(?:import|export)\s+(type\s+)?([^;]*?)\s+from\s+'\.\/([\w.-]+)'/gm)) {
+  for (const m of read(file).matchAll(/^(?:import|export)\s+(type\s+)?([^;]*?)\s+from\s+'(\.{1,2}\/[^']+)'/gm)) {
     if (m[1]) continue;
     const names = m[2]!.replace(/^\{|\}$/g, '').split(',').map((s) => s.trim()).filter(Boolean);
     if (m[2]!.startsWith('{') && names.every((n) => n.startsWith('type '))) continue;
-    out.push(`workflows/${m[3]!.replace(/\.ts$/, '')}.ts`);
+    const base = path.posix.join(path.posix.dirname(file), m[3]!.replace(/\.(js|ts)$/, ''));
+    const candidates = [`${base}.ts`, `${base}/index.ts`];
+    const found = candidates.find((c) => existsSync(path.join(ROOT, c)));
+    if (found) out.push(found);
   }
   return out;
 }
 
-/** The file plus everything it imports at run time, transitively. */
+/** The file plus every repository file it imports at run time, transitively. */
 export function closure(file: string): string[] {
   const seen = new Set<string>();
   const visit = (f: string) => {
@@ -70,6 +76,11 @@ export function closure(file: string): string[] {
   };
   visit(file);
   return [...seen].sort();
+}
+
+/** What the workflow bundle runs: every workflows/ file and the lib/ and config/ code it imports. */
+export function guardedFiles(): string[] {
+  return [...new Set(workflowFiles().flatMap((f) => closure(f)))].sort();
 }
 
 /** Workflow type → the file that defines it, from workflows/index.ts's re-exports. */
@@ -99,7 +110,7 @@ export function replayedFixtures(): Set<string> {
 
 /** The manifest as the current sources and fixtures make it. */
 export function computeManifest(): Manifest {
-  const files = workflowFiles();
+  const files = guardedFiles();
   const typeFiles = workflowTypeFiles();
   const replayed = replayedFixtures();
   const fixtures = new Map<string, string[]>(files.map((f) => [f, []]));

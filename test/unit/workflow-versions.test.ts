@@ -1,12 +1,12 @@
 /**
  * Every workflow change is either replay-proven or deliberate: test/fixtures/workflow-versions.json
- * holds, for each workflows/ file, the sha256 of its source and the recorded histories that replay
+ * holds, for each workflows/ file and each lib/ or config/ file a workflow runs, the sha256 of its source and the recorded histories that replay
  * it (test/unit/replay.test.ts). Changing a workflow file fails here until its author has recorded
  * a new history and/or guarded the change with patched(), and run `npm run workflows:stamp`.
  * Policy: README, "Upgrading workflows".
  */
 import { describe, expect, it } from 'vitest';
-import { computeManifest, fixtureTypes, manifestProblems, readManifest, replayedFixtures, workflowFiles, workflowTypeFiles, type Manifest } from '../../scripts/workflow-versions';
+import { computeManifest, fixtureTypes, guardedFiles, manifestProblems, readManifest, replayedFixtures, workflowFiles, workflowTypeFiles, type Manifest } from '../../scripts/workflow-versions';
 
 describe('workflow versions manifest', () => {
   const current = computeManifest();
@@ -16,8 +16,12 @@ describe('workflow versions manifest', () => {
     expect(problems, `\n${problems.join('\n')}\n`).toEqual([]);
   });
 
-  it('every workflow file, helpers included, is covered by at least one replayed history', () => {
+  it('every workflow file, helpers and the lib/ code workflows run included, is covered by at least one replayed history', () => {
     expect(workflowFiles()).toEqual(expect.arrayContaining(['workflows/index.ts', 'workflows/control-activities.ts', 'workflows/torch-training.ts', 'workflows/drift-monitor.ts']));
+    // A default in lib/rollout/spec.ts decides what a replayed canary does: it is guarded like workflow code.
+    expect(guardedFiles()).toEqual(expect.arrayContaining([...workflowFiles(), 'lib/rollout/spec.ts', 'lib/retraining/error-monitor.ts', 'config/search-attributes.ts']));
+    expect(current.workflows['lib/rollout/spec.ts']!.fixtures).toEqual(expect.arrayContaining(['canary-rollout', 'canary-rollout-sequential']));
+    expect(Object.keys(current.workflows).some((f) => f.startsWith('activities/'))).toBe(false); // type-only imports do not run
     const uncovered = Object.entries(current.workflows).filter(([, e]) => e.fixtures.length === 0).map(([f]) => f);
     expect(uncovered).toEqual([]);
   });

@@ -5,7 +5,8 @@
  * DriftMonitor adds a command (a timer) after each poll behind `patched('upgrade-test')`, and
  * counts the polls that took the new path in its status query.
  *
- * The execution in flight must keep running on N+1 with no failed workflow task, answer its status
+ * An OnlineSnapshot (unchanged code) is in flight too and must answer and stop cleanly on N+1.
+ * The monitor in flight must keep running on N+1 with no failed workflow task, answer its status
  * query, take the new path only after the patch point (the polls made on build N replay on the old
  * path), and stop cleanly; a monitor started on N+1 takes the new path from its first poll. The
  * same change without the guard cannot replay build N's history (a determinism violation):
@@ -24,6 +25,7 @@ import { createActivities } from '../../activities/index';
 import { PROJECT_ROOT } from '../../config/index';
 import type { DriftMonitorInput } from '../../lib/retraining/spec';
 import { driftStatusQuery, stopSignal, type DriftMonitorResult, type DriftMonitorStatus } from '../../workflows/drift-monitor';
+import { onlineStatusQuery, stopSignal as onlineStopSignal, type OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
 
@@ -107,6 +109,14 @@ describe('upgrading the workflow worker under running workflows', () => {
       const runN = workerN.run();
       const a = await start(uniqueModelName('upgrade-a'));
       started.push(a.workflowId);
+      // An unchanged long-lived loop in flight too: an OnlineSnapshot waiting on its interval.
+      const online = await env.client.workflow.start('OnlineSnapshot', {
+        taskQueue: env.taskQueues.workflows,
+        workflowId: `online-snapshot-${uniqueModelName('upgrade')}`,
+        args: [{ name: 'upgrade-online', model: 'upgrade', everySeconds: 3600, taskQueues: { cpu: env.taskQueues.cpu } }],
+      });
+      started.push(online.workflowId);
+      expect(await online.query(onlineStatusQuery)).toMatchObject({ state: 'running', requests: 0 });
       await until('three polls on build N', () => a.fetchHistory(), (h) => activityIndexes(h, 'readOutcomes').length >= 3);
       const onN = (await a.query(driftStatusQuery)) as UpgradedStatus;
       expect(onN.state).toBe('watching');
@@ -130,6 +140,11 @@ describe('upgrading the workflow worker under running workflows', () => {
         const aStatus = await until('the monitor from build N to poll on build N+1', () => a.query(driftStatusQuery) as Promise<UpgradedStatus>, upgraded, 30_000);
         expect(aStatus).toMatchObject({ workflowId: a.workflowId, state: 'watching', samples: 0, detections: 0 });
         await until('the monitor started on build N+1 to poll', () => b.query(driftStatusQuery) as Promise<UpgradedStatus>, upgraded, 30_000);
+        // Build N+1 has no cache of it: this query replays build N's history on the new code.
+        expect(await online.query(onlineStatusQuery)).toMatchObject({ state: 'running', requests: 0, everySeconds: 3600 });
+        await online.signal(onlineStopSignal, 'upgrade test done');
+        expect((await online.result()) as OnlineSnapshotStatus).toMatchObject({ state: 'stopped', requests: 0, registered: 0 });
+        expect(workflowTaskFailures(await online.fetchHistory())).toEqual([]);
         await a.signal(stopSignal, 'upgrade test done');
         await b.signal(stopSignal, 'upgrade test done');
         const [ra, rb] = (await Promise.all([a.result(), b.result()])) as [DriftMonitorResult & { upgradedPolls?: number }, DriftMonitorResult & { upgradedPolls?: number }];

@@ -5,11 +5,13 @@
  * A split that a running A/B test owns is left alone. The Reconciler workflow reports the same.
  */
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getTrafficWeights, setTrafficWeights } from '../../activities/traffic';
 import type { TrafficCheck } from '../../activities/reconcile';
 import { PROJECT_ROOT } from '../../config/index';
-import { MODEL_NAME } from '../../config/search-attributes';
+import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import type { ReconcilerResult } from '../../workflows/reconciler';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 
@@ -17,9 +19,9 @@ let env: TestEnv;
 const orphaned = uniqueModelName('doctor');
 const owned = uniqueModelName('doctor-owned');
 
-function flywheel(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function flywheel(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: process.env });
+    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...extraEnv } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -41,8 +43,6 @@ async function splitModel(model: string): Promise<void> {
 
 beforeAll(async () => {
   env = await openTestEnv('doctor');
-  await splitModel(orphaned);
-  await splitModel(owned);
 });
 
 afterAll(async () => {
@@ -50,6 +50,7 @@ afterAll(async () => {
 });
 
 it('reports a split no workflow owns (exit 1), repairs it with --repair, and is clean afterwards (exit 0)', async () => {
+  await splitModel(orphaned);
   const found = await flywheel(['doctor', '-m', orphaned, '--grace', '0', '--json']);
   expect(found.stderr).toBe('');
   expect(found.code).toBe(1);
@@ -72,6 +73,7 @@ it('reports a split no workflow owns (exit 1), repairs it with --repair, and is 
 });
 
 it('leaves alone a split a running A/B test owns', async () => {
+  await splitModel(owned);
   // A running ABTest execution (on a queue no worker polls, so it stays as it is) owns the model's split.
   const handle = await env.client.workflow.start('ABTest', {
     taskQueue: `${env.taskQueues.workflows}-idle`,
@@ -109,4 +111,25 @@ it('leaves alone a split a running A/B test owns', async () => {
   expect((await getTrafficWeights(env.db, owned)).weights).toEqual({ '1': 3_000, '2': 7_000 });
   // Leave nothing for another `flywheel doctor` on the shared stack to find.
   await setTrafficWeights(env.db, { model: owned, weights: { '2': 10_000 } });
+});
+
+it('--schedule creates a Temporal Schedule that runs the Reconciler (on a dev server of its own: the shared one keeps no test schedule)', async () => {
+  const testEnv = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: path.join(PROJECT_ROOT, '.venv/bin/temporal') }, searchAttributes: [MODEL_NAME, PIPELINE_STAGE, DATASET_DIGEST] },
+  });
+  try {
+    const address = (testEnv as unknown as { address: string }).address;
+    const created = await flywheel(['doctor', '--schedule', '15m', '--repair', '--json'], { TEMPORAL_ADDRESS: address });
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toEqual({ scheduleId: 'flywheel-reconciler', everyMs: 900_000, repair: true });
+    const d = await testEnv.client.schedule.getHandle('flywheel-reconciler').describe();
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'Reconciler' });
+    expect((d.action as { args?: unknown[] }).args?.[0]).toMatchObject({ repair: true, graceSeconds: 60 });
+    const again = await flywheel(['doctor', '--schedule', '15m'], { TEMPORAL_ADDRESS: address });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/schedule flywheel-reconciler already exists/);
+  } finally {
+    await testEnv.teardown();
+  }
 });

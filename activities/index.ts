@@ -14,6 +14,7 @@ import { createRegistryActivities } from './registry';
 import { createTrainingActivities } from './training';
 import { createDriftActivities } from './drift';
 import { createRetrainingActivities } from './retraining';
+import { createReconcileActivities } from './reconcile';
 
 export function createActivities(config: FlywheelConfig, gitCommit: string) {
   return {
@@ -31,5 +32,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createKnowledgeActivities(config),
     ...createDriftActivities(config),
     ...createRetrainingActivities(config),
+    ...createReconcileActivities(config),
   };
 }

@@ -15,6 +15,7 @@ import { registerServingCommands } from './commands/serving';
 import { registerTrafficCommands } from './commands/traffic';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerDriftCommands } from './commands/drift';
+import { registerDoctorCommand } from './commands/doctor';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -108,6 +109,7 @@ registerScheduleCommands(program);
 registerDriftCommands(program);
 registerKnowledgeCommands(program);
 registerOnlineCommands(program);
+registerDoctorCommand(program);
 
 oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

@@ -7,3 +7,4 @@ export { DriftMonitor } from './drift-monitor';
 export { Retraining } from './retraining';
 export { KnowledgeValidation } from './knowledge-validation';
 export { OnlineSnapshot } from './online-learning';
+export { Reconciler } from './reconciler';

@@ -148,7 +148,12 @@ async function status(config: FlywheelConfig, model: string, opts: { json?: bool
       return;
     }
     const decision = s.decision ?? s.latest?.decision;
-    printFields({ test: s.workflowId, state: s.state, split: s.split.map((w, i) => `v${s.versions[i]} ${w}%`).join(', '), looks: s.looks, elapsed: `${s.elapsedSeconds.toFixed(0)}s`, decision: decision ? `${decision.kind}: ${decision.reason}` : undefined });
+    printFields({ test: s.workflowId, state: s.state, split: s.split.map((w, i) => `v${s.versions[i]} ${w}%`).join(', '), looks: s.looks, elapsed: `${s.elapsedSeconds.toFixed(0)}s`, runs: s.runs, decision: decision ? `${decision.kind}: ${decision.reason}` : undefined });
+    const events = s.decisions ?? [];
+    if (events.length) {
+      process.stdout.write('\n');
+      printTable(events.map((d) => ({ at: d.at, action: d.action, reason: d.reason })));
+    }
     printLook(s.latest);
   } finally {
     await connection.close();

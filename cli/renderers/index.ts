@@ -10,6 +10,7 @@ import type { DriftMonitorStatus } from '../../workflows/drift-monitor';
 import type { SearchStatus } from '../../workflows/hyperparameter-search';
 import type { KnowledgeStatus } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
+import type { ReconcilerStatus } from '../../workflows/reconciler';
 import type { RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingStatus } from '../../workflows/training-pipeline';
 import { renderABTest } from './ab-test';
@@ -18,6 +19,7 @@ import { renderDriftMonitor } from './drift-monitor';
 import { renderHyperparameterSearch } from './hyperparameter-search';
 import { renderKnowledgeValidation } from './knowledge-validation';
 import { renderOnlineSnapshot } from './online-learning';
+import { renderReconciler } from './reconciler';
 import { renderRetraining } from './retraining';
 import { renderTrainingPipeline } from './training-pipeline';
 import { closedBadly, type Renderer, type WorkflowView } from './types';
@@ -34,6 +36,7 @@ export interface StatusOf {
   Retraining: RetrainingStatus;
   KnowledgeValidation: KnowledgeStatus;
   OnlineSnapshot: OnlineSnapshotStatus;
+  Reconciler: ReconcilerStatus;
 }
 
 /** What each workflow returns. */
@@ -48,6 +51,7 @@ export const renderers: { [K in WorkflowType]: Renderer<StatusOf[K], ResultOf<K>
   Retraining: renderRetraining,
   KnowledgeValidation: renderKnowledgeValidation,
   OnlineSnapshot: renderOnlineSnapshot,
+  Reconciler: renderReconciler,
 };
 
 export const isWorkflowType = (type: string): type is WorkflowType => Object.hasOwn(renderers, type);

@@ -6,6 +6,7 @@ import type { DriftMonitorStatus } from '../../workflows/drift-monitor';
 import type { SearchResult, SearchStatus } from '../../workflows/hyperparameter-search';
 import type { KnowledgeStatus, KnowledgeValidationResult } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
+import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
 import type { RetrainingResult, RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingPipelineResult, TrainingStatus } from '../../workflows/training-pipeline';
 import { renderers, renderWorkflow, type WorkflowType } from './index';
@@ -150,6 +151,14 @@ const online: OnlineSnapshotStatus = {
   ],
 };
 
+const reconcilerFinding = {
+  model: 'iris', kind: 'unowned-split' as const, weights: { '1': 4000, '2': 6000 }, revision: 3, serving: ['2', '1'],
+  reason: 'traffic is split (v2 60%, v1 40%) but no running canary rollout or A/B test owns it', target: '1', targetReason: 'v1 is the champion',
+};
+const reconcilerDecisions = [{ at: at(1), model: 'iris', action: 'repair' as const, reason: 'traffic is split: v1 takes all traffic: v1 is the champion' }];
+const reconciler: ReconcilerStatus = { state: 'done', repair: true, modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions };
+const reconcilerResult: ReconcilerResult = { modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions, repaired: 1 };
+
 /** One fixture per workflow type: a compile error here too when a type is added without one. */
 const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expect: RegExp[] } } = {
   TrainingPipeline: { status: training, result: trainingResult, expect: [/stage: +done/, /done +train \(3\.0 s\)/, /registered: +iris v3/, /40 epochs/] },
@@ -160,6 +169,7 @@ const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expec
   Retraining: { status: retraining, result: retrainingResult, expect: [/stage: +done/, /challenger: v4 accuracy 0\.9600/, /decision: canary/, /canary: +canary-iris: promoted \(all steps passed\)/] },
   KnowledgeValidation: { status: knowledge, result: knowledgeResult, expect: [/stage: +completed, done/, /done +ontology +accept 8, reject 2 \(2\.0 s\)/, /committed: f-1, f-2/] },
   OnlineSnapshot: { status: online, result: online, expect: [/every: +60 s/, /v5 generation 1: 61 labels learnt/, /skipped: no new labels/] },
+  Reconciler: { status: reconciler, result: reconcilerResult, expect: [/models: +4/, /repaired: +1/, /iris: v1 40%, v2 60% → v1 \(v1 is the champion\)/, /iris +repair +traffic is split/] },
 };
 
 describe('workflows show renderers', () => {

@@ -84,6 +84,16 @@ describe('recorded workflow histories replay against the current code', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'ab-penguins')).resolves.toBeUndefined();
   }, 60_000);
 
+  it('ABTest continuing as new, and ABTest cancelled (the control gets all traffic back)', async () => {
+    const continued = await load('ab-test-continue-as-new');
+    expect(continued.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, continued, 'ab-ab-can-2d816960')).resolves.toBeUndefined();
+    const cancelled = await load('ab-test-cancelled');
+    expect(cancelled.events!.at(-1)!.workflowExecutionCanceledEventAttributes).toBeTruthy();
+    expect(activityTypes(cancelled).at(-1)).toBe('setTrafficWeights');
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, cancelled, 'ab-ab-can-2d816960-cancel')).resolves.toBeUndefined();
+  }, 60_000);
+
   it('KnowledgeValidation (a review update and a review deadline)', async () => {
     const history = await load('knowledge-validation');
     expect(history.events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);

@@ -1,0 +1,18 @@
+/** Reconciler: how many models it checked, each unowned split it found, and what it did about it. */
+import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
+import { closedBadly, fields, pct, section, type Renderer } from './types';
+
+export const renderReconciler: Renderer<ReconcilerStatus, ReconcilerResult> = ({ status: s, result: r, ...view }) => {
+  const findings = r?.findings ?? s?.findings ?? [];
+  return [
+    ...fields({
+      stage: s ? `${s.state}${s.repair ? '' : ' (report only)'}` : r ? 'done' : undefined,
+      models: r?.modelsChecked ?? s?.modelsChecked,
+      findings: r || s ? findings.length : undefined,
+      repaired: r?.repaired,
+    }),
+    ...section('unowned splits', findings.map((f) => `${f.model}: ${Object.entries(f.weights).filter(([, w]) => w > 0).map(([v, w]) => `v${v} ${pct(w)}`).join(', ')} → v${f.target} (${f.targetReason})`)),
+    ...section('decisions', (r?.decisions ?? s?.decisions ?? []).map((d) => `${d.at}  ${d.model}  ${d.action.padEnd(6)} ${d.reason}`)),
+    ...closedBadly({ ...view, status: s, result: r }),
+  ];
+};

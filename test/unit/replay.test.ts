@@ -136,4 +136,10 @@ describe('recorded workflow histories replay against the current code', () => {
     expect(signals).toContain('snapshot');
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'online-snapshot-iris-online-f5aa9632-live')).resolves.toBeUndefined();
   }, 60_000);
+
+  it('Reconciler (reports a split no running workflow owns)', async () => {
+    const history = await load('reconciler');
+    expect(activityTypes(history)).toEqual(['checkTrafficOwners']);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'reconcile-doctor-owned-eec3233f-0')).resolves.toBeUndefined();
+  }, 60_000);
 });

@@ -184,7 +184,7 @@ describe('DriftMonitor', () => {
     const rows = JSON.parse(events.stdout) as Array<Record<string, unknown>>;
     expect(rows.at(-1)).toMatchObject({ event: 1, direction: 'increase', retraining: `retrain-${model}-drift-1`, decision: 'canary' });
     const stopped = await run(['drift', 'status', `${model}-none`]);
-    expect([stopped.code, stopped.stderr]).toEqual([1, `flywheel: no drift monitor for model ${model}-none (flywheel drift start ${model}-none --dataset …)\n`]);
+    expect([stopped.code, stopped.stderr]).toEqual([2, `flywheel: no drift monitor for model ${model}-none (flywheel drift start ${model}-none --dataset …)\n`]);
     const bad = await run(['drift', 'start', model, '--dataset', 'iris', '--poll', 'often']);
     expect([bad.code, bad.stderr]).toEqual([2, 'flywheel: --poll: "often" must be a duration like 10s or 1m\n']);
   }, 30_000);

@@ -60,25 +60,26 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
   parsePlanFlags(opts);
   const checked = checkABTest(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
-  let plan: AbStartPlan | undefined;
-  if (opts.mde !== undefined) {
-    const spec = checked.value;
-    plan = await planStart(config, { model, versions, split: spec.split, metric: spec.primaryMetric, alpha: spec.alpha, flags: { mde: opts.mde, baseline: opts.baseline, tau2: opts.tau2 === undefined ? undefined : input.tau2 } });
-    if (opts.tau2 === undefined) input.tau2 = plan.tau2;
-    input.maxSamplePerArm = Math.max(plan.maxSamplePerArm, spec.minSamplePerArm);
-    const replanned = checkABTest(input);
-    if (!replanned.ok) throw new CliError(replanned.message, 2);
-    if (!opts.json) printPlan(plan, spec.maxDurationSeconds);
-  }
-  if (opts.plan) {
-    if (opts.json) printJson({ model, versions, plan: plan ?? null });
-    else if (!plan) process.stdout.write('no plan without --mde\n');
-    return;
-  }
   const { client, connection } = await connectTemporal(config);
   try {
     const workflowId = abWorkflowId(model);
+    // Names first (model, versions, nothing running), then the plan that reads their traffic.
     await checkABStart(config, client, workflowId, model, versions);
+    let plan: AbStartPlan | undefined;
+    if (opts.mde !== undefined) {
+      const spec = checked.value;
+      plan = await planStart(config, { model, versions, split: spec.split, metric: spec.primaryMetric, alpha: spec.alpha, flags: { mde: opts.mde, baseline: opts.baseline, tau2: opts.tau2 === undefined ? undefined : input.tau2 } });
+      if (opts.tau2 === undefined) input.tau2 = plan.tau2;
+      input.maxSamplePerArm = Math.max(plan.maxSamplePerArm, spec.minSamplePerArm);
+      const replanned = checkABTest(input);
+      if (!replanned.ok) throw new CliError(replanned.message, 2);
+      if (!opts.json) printPlan(plan, spec.maxDurationSeconds);
+    }
+    if (opts.plan) {
+      if (opts.json) printJson({ model, versions, plan: plan ?? null });
+      else if (!plan) process.stdout.write('no plan without --mde\n');
+      return;
+    }
     try {
       await client.workflow.start('ABTest', {
         taskQueue: config.taskQueues.workflows,

@@ -20,6 +20,7 @@ import { JsonClient } from '../../traffic/http';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway | undefined;
@@ -52,7 +53,7 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 
 async function openGateway(): Promise<void> {
   gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 200 } }, { port: 0, logger: false });
-  client = new JsonClient(await gateway.listen(), 8);
+  client = new JsonClient(await gateway.listen(), 8, { apiKey: await testApiKey(env, 'online') });
   await eventually(
     async () => ((await client.request('GET', '/v1/online')).body as { models: Array<{ name: string }> }).models,
     (ms) => ms.some((m) => m.name === name),

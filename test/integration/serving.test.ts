@@ -18,6 +18,7 @@ import { JsonClient } from '../../traffic/http';
 import { closedLoop } from '../../traffic/load';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -105,7 +106,7 @@ beforeAll(async () => {
     { port: 0, logger: false },
   );
   baseUrl = await gateway.listen();
-  client = new JsonClient(baseUrl, 16);
+  client = new JsonClient(baseUrl, 16, { apiKey: await testApiKey(env, 'serving') });
 });
 
 afterAll(async () => {

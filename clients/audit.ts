@@ -53,3 +53,21 @@ export function localActor(): string {
   }
   return `cli:${user}@${os.hostname()}`;
 }
+
+/** Runs an action and records it, whether it succeeded (`ok`, with `detail(result)`) or failed (`failed`, with the error). */
+export async function audited<T>(
+  db: pg.Pool,
+  entry: Omit<AuditEntry, 'outcome'>,
+  fn: () => Promise<T>,
+  detail: (result: T) => Record<string, unknown> = () => ({}),
+): Promise<T> {
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    await auditQuietly(db, { ...entry, outcome: 'failed', detail: { ...entry.detail, error: (err as Error).message.split('\n')[0] } });
+    throw err;
+  }
+  await auditQuietly(db, { ...entry, outcome: 'ok', detail: { ...entry.detail, ...detail(result) } });
+  return result;
+}

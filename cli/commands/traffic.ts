@@ -9,6 +9,7 @@ import { getTrafficWeights, setFault, setTrafficWeights } from '../../activities
 import { loadDataset } from '../../datasets/load';
 import { JsonClient } from '../../traffic/http';
 import { clientApiKey } from '../../traffic/credentials';
+import { audited, localActor } from '../../clients/audit';
 import { parseDegrade, replay, type Degrade, type ReplayReport } from '../../traffic/replay';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { asCliError, type WithConfig } from './serving';
@@ -52,7 +53,10 @@ async function showCommand(config: FlywheelConfig, model: string, opts: { json?:
 
 async function setCommand(config: FlywheelConfig, model: string, spec: string, opts: { json?: boolean }): Promise<void> {
   const weights = parseWeights(spec);
-  const r = await guarded(config, () => setTrafficWeights(getPool(config.postgres.url), { model, weights }));
+  const pool = getPool(config.postgres.url);
+  const r = await guarded(config, () =>
+    audited(pool, { actor: localActor(), action: 'traffic.set', target: `model:${model}`, detail: { weights } }, () => setTrafficWeights(pool, { model, weights }), (x) => ({ previous: x.previous, revision: x.revision })),
+  );
   if (opts.json) return printJson(r);
   const fmt = (w: Record<string, number>) => Object.entries(w).map(([v, bp]) => `v${v} ${bp / 100}%`).join(', ');
   process.stdout.write(r.changed ? `${model}: ${fmt(r.previous)} → ${fmt(r.weights)} (revision ${r.revision})\n` : `${model}: already ${fmt(r.weights)}\n`);
@@ -67,7 +71,8 @@ async function faultCommand(
   const input = opts.clear
     ? { model, version }
     : { model, version, errorRate: number('--errors', opts.errors), extraLatencyMs: number('--latency-ms', opts.latencyMs), wrongLabelRate: number('--wrong-labels', opts.wrongLabels) };
-  const r = await guarded(config, () => setFault(getPool(config.postgres.url), input));
+  const pool = getPool(config.postgres.url);
+  const r = await guarded(config, () => audited(pool, { actor: localActor(), action: 'traffic.fault', target: `model:${model}/v${version}`, detail: { ...input } }, () => setFault(pool, input)));
   if (opts.json) return printJson(r);
   const none = !r.errorRate && !r.extraLatencyMs && !r.wrongLabelRate;
   process.stdout.write(none ? `${model} v${version}: no injected faults\n` : `${model} v${version}: errors ${r.errorRate}, +${r.extraLatencyMs} ms, wrong labels ${r.wrongLabelRate}\n`);

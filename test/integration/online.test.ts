@@ -149,10 +149,11 @@ describe('online learning on the real stack', () => {
     console.log(`label → changed prediction: p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p95 ${p95.toFixed(2)} ms; flipped after ${flippedAfter} labels`);
     expect(p95).toBeLessThan(100);
 
-    // Low quality (a class the model does not know): stored, flagged, not learnt.
+    // A class the model does not know: refused at the edge (serving/feedback-guard.ts), not learnt.
     const p = await predict(x);
     const fb = await client.post('/v1/feedback', { predictionId: p.predictionId, kind: 'label', label: 'not-a-species' });
-    expect((fb.body as { qualityFlags: string[] }).qualityFlags).toEqual(['impossible']);
+    expect(fb.status).toBe(422);
+    expect((fb.body as { error: string }).error).toContain("not one of the model's classes");
     expect((await predict(x)).learned).toBe(p.learned);
   });
 

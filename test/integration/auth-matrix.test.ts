@@ -7,10 +7,16 @@
  * for predictions never made is refused, revocation takes effect within the key cache window, and
  * rate limits count per client.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../../clients/api-keys';
-import type { GatewayAuthConfig } from '../../config/index';
+import { PROJECT_ROOT, type GatewayAuthConfig } from '../../config/index';
+import { ensureCliKey } from '../../scripts/stack/cli-key';
+import { clientApiKey } from '../../traffic/credentials';
 import { createGateway, type Gateway } from '../../serving/app';
 import { FeedbackGuard } from '../../serving/feedback-guard';
 import { uuidv7 } from '../../serving/uuid';
@@ -246,6 +252,56 @@ describe('rate limits', () => {
     } finally {
       await g.close();
     }
+  });
+});
+
+describe('the local CLI key and `flywheel keys` / `flywheel audit`', () => {
+  function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...extraEnv } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  it('flywheel up\'s key: created once, 0600 in a 0700 folder, read by clients, accepted by the gateway', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-cred-'));
+    const config = { ...env.config, dataDir };
+    const { apiKey: _, ...noEnvKey } = config;
+    const first = await ensureCliKey(noEnvKey);
+    expect(first.state).toBe('created');
+    expect((await ensureCliKey(noEnvKey)).state).toBe('present');
+    expect(fs.statSync(first.file!).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(first.file!)).mode & 0o777).toBe(0o700);
+    const key = clientApiKey(noEnvKey)!;
+    expect(key).toMatch(/^fw_[0-9a-f]{16}_/);
+    expect(clientApiKey({ ...noEnvKey, apiKey: 'fw_from_env' })).toBe('fw_from_env');
+    expect((await call(url, ROUTES[6]!, bearer(key))).status).toBe(200); // admin: /metrics too
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates, lists and revokes keys with --json, refuses bad input with exit 2, and audits it', async () => {
+    const name = `cli-${run}`;
+    const created = await cli(['keys', 'create', '--name', name, '--scopes', 'predict,feedback', '--expires-in', '1d', '--json']);
+    expect(created.code).toBe(0);
+    const k = JSON.parse(created.stdout) as { key: string; id: string; scopes: string[] };
+    expect(k.scopes).toEqual(['predict', 'feedback']);
+    expect((await call(url, ROUTES[2]!, bearer(k.key))).status).toBe(200);
+    const listed = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as { keys: Array<{ id: string }> };
+    expect(listed.keys.some((x) => x.id === k.id)).toBe(true);
+    expect(JSON.stringify(listed)).not.toContain(k.key.slice(20));
+    const bad = await cli(['keys', 'create', '--name', name, '--scopes', 'predict,root']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "flywheel: --scopes: unknown scope 'root' (one of predict, feedback, admin, metrics)"]);
+    expect((await cli(['keys', 'revoke', 'not-an-id'])).code).toBe(2);
+    expect((await cli(['keys', 'revoke', k.id, '--json'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await call(url, ROUTES[2]!, bearer(k.key))).status).toBe(401);
+    const audit = JSON.parse((await cli(['audit', '--limit', '50', '--json'])).stdout) as { entries: Array<{ action: string; target: string; outcome: string }> };
+    const mine = audit.entries.filter((e) => e.target === `key:${k.id}`).map((e) => `${e.action} ${e.outcome}`);
+    expect(mine).toEqual(['keys.revoke ok', 'keys.create ok']);
   });
 });
 

@@ -99,8 +99,10 @@ export async function startKeycloak(config: FlywheelConfig, port = KEYCLOAK_PORT
       config,
       {
         name: 'keycloak',
-        command: path.join(home, 'bin', 'kc.sh'),
-        args: ['start-dev', '--http-port', String(port), '--http-host', '127.0.0.1', '--import-realm'],
+        // kc.sh execs java (twice, on a first start that builds): through a shell that waits for it,
+        // the recorded process keeps its command line, so it stays recognisably ours (processes.ts).
+        command: '/bin/bash',
+        args: ['-c', '"$0" "$@"; exit $?', path.join(home, 'bin', 'kc.sh'), 'start-dev', '--http-port', String(port), '--http-host', '127.0.0.1', '--import-realm'],
         cwd: home,
         env: {
           ...process.env,

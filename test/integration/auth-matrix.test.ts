@@ -313,7 +313,7 @@ describe.skipIf(!keycloakAvailable())('authorisation with Keycloak tokens (real 
   beforeAll(async () => {
     kc = await startKeycloak(env.config);
     ({ gateway: g, url: u } = await authGateway({ oidc: { issuer: kc.issuer, audience: 'flywheel-gateway', clockToleranceS: 0 } }));
-  }, 240_000);
+  }, 420_000);
 
   afterAll(async () => {
     await g?.close();

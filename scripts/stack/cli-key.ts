@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { FlywheelConfig } from '../../config/index';
 import { createApiKey } from '../../clients/api-keys';
 import { auditQuietly } from '../../clients/audit';
-import { getPool } from '../../clients/db';
+import pg from 'pg';
 import { cliKeyFile, writeCliKey } from '../../traffic/credentials';
 
 export async function ensureCliKey(config: FlywheelConfig): Promise<{ state: 'created' | 'present' | 'env'; file?: string }> {
@@ -20,16 +20,22 @@ export async function ensureCliKey(config: FlywheelConfig): Promise<{ state: 'cr
     fs.chmodSync(file, 0o600);
     return { state: 'present', file };
   }
-  const db = getPool(config.postgres.url);
-  const { key, record } = await createApiKey(db, { name: `local-cli@${os.hostname()}`, scopes: ['admin'], createdBy: 'flywheel up' });
+  // Its own short-lived pool: an idle shared pool would keep `flywheel up` from exiting.
+  const db = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
+  db.on('error', () => undefined);
   try {
-    writeCliKey(config, key);
-  } catch (err) {
-    // Another `flywheel up` wrote one first (wx): this key is never used, so it is revoked.
-    await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [record.id]);
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { state: 'present', file };
-    throw err;
+    const { key, record } = await createApiKey(db, { name: `local-cli@${os.hostname()}`, scopes: ['admin'], createdBy: 'flywheel up' });
+    try {
+      writeCliKey(config, key);
+    } catch (err) {
+      // Another `flywheel up` wrote one first (wx): this key is never used, so it is revoked.
+      await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [record.id]);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { state: 'present', file };
+      throw err;
+    }
+    await auditQuietly(db, { actor: 'flywheel up', action: 'keys.create', target: `key:${record.id}`, outcome: 'ok', detail: { name: record.name, scopes: record.scopes, file } });
+    return { state: 'created', file };
+  } finally {
+    await db.end();
   }
-  await auditQuietly(db, { actor: 'flywheel up', action: 'keys.create', target: `key:${record.id}`, outcome: 'ok', detail: { name: record.name, scopes: record.scopes, file } });
-  return { state: 'created', file };
 }

@@ -312,7 +312,8 @@ describe.skipIf(!keycloakAvailable())('authorisation with Keycloak tokens (real 
 
   beforeAll(async () => {
     kc = await startKeycloak(env.config);
-    ({ gateway: g, url: u } = await authGateway({ oidc: { issuer: kc.issuer, audience: 'flywheel-gateway', clockToleranceS: 0 } }));
+    // 1 s of skew: exp has one-second resolution, so a 1 s token may have under a second left when issued.
+    ({ gateway: g, url: u } = await authGateway({ oidc: { issuer: kc.issuer, audience: 'flywheel-gateway', clockToleranceS: 1 } }));
   }, 420_000);
 
   afterAll(async () => {
@@ -336,14 +337,15 @@ describe.skipIf(!keycloakAvailable())('authorisation with Keycloak tokens (real 
   it('refuses wrong audience, wrong issuer, expired and absent tokens', async () => {
     const other = await kc.clientToken('other-app', 'dev-only-other-secret');
     const viaLocalhost = await kc.clientToken('flywheel-service', 'dev-only-service-secret', kc.issuer.replace('127.0.0.1', 'localhost'));
-    const short = await kc.clientToken('flywheel-short-lived', 'dev-only-short-secret');
     const r = ROUTES[2]!;
+    // Lives 1 s (realm: access.token.lifespan): asked for right before it is used.
+    const short = await kc.clientToken('flywheel-short-lived', 'dev-only-short-secret');
     expect((await call(u, r, bearer(short))).status).toBe(200);
     const a = await call(u, r, bearer(other));
     expect([a.status, a.body.error]).toEqual([401, 'token is not meant for this gateway (audience)']);
     const i = await call(u, r, bearer(viaLocalhost));
     expect([i.status, i.body.error]).toEqual([401, 'token was not issued by the accepted issuer']);
-    await new Promise((res) => setTimeout(res, 2_200));
+    await new Promise((res) => setTimeout(res, 3_300)); // lifespan 1 s + skew 1 s + exp's rounding
     const e = await call(u, r, bearer(short));
     expect([e.status, e.body.error]).toEqual([401, 'token has expired']);
     expect((await call(u, r, {})).status).toBe(401);

@@ -16,6 +16,7 @@ import { registerTrafficCommands } from './commands/traffic';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerDriftCommands } from './commands/drift';
 import { registerDoctorCommand } from './commands/doctor';
+import { registerKeysCommands } from './commands/keys';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -25,7 +26,8 @@ program.name('flywheel').description('Continuous-learning MLOps on Temporal').ve
 json(program.command('up').description('start the local stack and workers (only what is not already running)'))
   .option('--no-workers', 'start PostgreSQL, Temporal and MLflow only')
   .option('--gpu', 'run the PyTorch worker on CUDA (fails without a GPU); default: CUDA when present, else the CPU')
-  .action(withConfig((config, opts: { workers: boolean; gpu?: boolean; json?: boolean }) => upCommand(config, opts)));
+  .option('--auth-idp', 'also start a local Keycloak (OIDC issuer, realm flywheel) for gateway tokens')
+  .action(withConfig((config, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; json?: boolean }) => upCommand(config, opts)));
 
 json(program.command('down').description('stop what `flywheel up` started'))
   .action(withConfig((config, opts: { json?: boolean }) => downCommand(config, opts)));
@@ -110,6 +112,7 @@ registerDriftCommands(program);
 registerKnowledgeCommands(program);
 registerOnlineCommands(program);
 registerDoctorCommand(program);
+registerKeysCommands(program, withConfig);
 
 oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

@@ -52,6 +52,18 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_FLUSH_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
   /** Predictions waiting to be written past this many are dropped (and counted), never queued without bound. */
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
+  /** `on` (default): every route but /healthz needs an API key or an OIDC token; `off` is an explicit opt-out. */
+  FLYWHEEL_GATEWAY_AUTH: z.enum(['on', 'off']).default('on'),
+  /** Requests per minute per authenticated client (0: no limit). */
+  FLYWHEEL_GATEWAY_RATE_LIMIT: z.coerce.number().int().min(0).default(600000),
+  /** How long a verified API key is trusted before it is read again: a revocation takes effect within this. */
+  FLYWHEEL_GATEWAY_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60000).default(3000),
+  /** OIDC issuer whose bearer JWTs the gateway accepts (its discovery document names the JWKS); unset: API keys only. */
+  FLYWHEEL_OIDC_ISSUER: z.string().url().optional(),
+  FLYWHEEL_OIDC_AUDIENCE: z.string().min(1).default('flywheel-gateway'),
+  FLYWHEEL_OIDC_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** The API key the CLI and the load generator send (else the key file `flywheel up` wrote). */
+  FLYWHEEL_API_KEY: z.string().min(1).optional(),
 });
 
 /**
@@ -96,7 +108,17 @@ export interface FlywheelConfig {
     flushMs: number;
     flushRows: number;
     maxBufferRows: number;
+    auth: GatewayAuthConfig;
   };
+  /** The API key clients (CLI, traffic replay) send, when given by FLYWHEEL_API_KEY. */
+  apiKey?: string;
+}
+
+export interface GatewayAuthConfig {
+  enabled: boolean;
+  rateLimitPerMinute: number;
+  keyCacheMs: number;
+  oidc?: { issuer: string; audience: string; clockToleranceS: number };
 }
 
 export class ConfigError extends Error {
@@ -139,7 +161,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
       flushMs: e.FLYWHEEL_GATEWAY_FLUSH_MS,
       flushRows: e.FLYWHEEL_GATEWAY_FLUSH_ROWS,
       maxBufferRows: e.FLYWHEEL_GATEWAY_BUFFER_ROWS,
+      auth: {
+        enabled: e.FLYWHEEL_GATEWAY_AUTH === 'on',
+        rateLimitPerMinute: e.FLYWHEEL_GATEWAY_RATE_LIMIT,
+        keyCacheMs: e.FLYWHEEL_GATEWAY_KEY_CACHE_MS,
+        ...(e.FLYWHEEL_OIDC_ISSUER
+          ? { oidc: { issuer: e.FLYWHEEL_OIDC_ISSUER, audience: e.FLYWHEEL_OIDC_AUDIENCE, clockToleranceS: e.FLYWHEEL_OIDC_CLOCK_SKEW_S } }
+          : {}),
+      },
     },
+    ...(e.FLYWHEEL_API_KEY ? { apiKey: e.FLYWHEEL_API_KEY } : {}),
   };
 }
 
@@ -168,5 +199,7 @@ export function dataPaths(config: FlywheelConfig) {
     postgres: path.join(d, 'postgres'),
     temporalDb: path.join(d, 'temporal.sqlite'),
     mlflowArtifacts: path.join(d, 'mlflow-artifacts'),
+    /** 0700: the local admin key `flywheel up` creates (cli.key, 0600). */
+    credentials: path.join(d, 'credentials'),
   };
 }

@@ -104,17 +104,19 @@ flywheel schedule list
 step "7. an online copy of the concept-0 model learns from every label as it arrives"
 flywheel online start "$sea" --from "$vs" --name "$sea-online" --snapshot-every 1m
 # The gateway picks a new online model up on its next reload (NOTIFY, or the poll): wait for it.
+# The gateway asks who is calling: the demo sends the local admin key `flywheel up` created.
 node -e '
-  const [url, name] = process.argv.slice(1);
+  const [url, name, keyFile] = process.argv.slice(1);
+  const key = process.env.FLYWHEEL_API_KEY ?? require("node:fs").readFileSync(keyFile, "utf8").trim();
   (async () => {
     for (let i = 0; i < 50; i++) {
-      const body = await fetch(`${url}/v1/online`).then((r) => r.json()).catch(() => ({}));
+      const body = await fetch(`${url}/v1/online`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json()).catch(() => ({}));
       if ((body.models ?? []).some((m) => m.name === name)) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     console.error(`the gateway did not load online model ${name}`);
     process.exit(1);
-  })();' "http://127.0.0.1:${FLYWHEEL_GATEWAY_PORT:-8088}" "$sea-online"
+  })();' "http://127.0.0.1:${FLYWHEEL_GATEWAY_PORT:-8088}" "$sea-online" "${FLYWHEEL_DATA_DIR:-.flywheel}/credentials/cli.key"
 accuracy_of() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).byVersion.online.accuracy.toFixed(3)));'; }
 a1=$(flywheel traffic replay --online --model "$sea-online" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 8 --label-delay-ms 20 --seed 11 --json | accuracy_of)
 a2=$(flywheel traffic replay --online --model "$sea-online" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 8 --label-delay-ms 20 --seed 12 --json | accuracy_of)

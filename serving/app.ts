@@ -10,12 +10,15 @@
  *   GET  /healthz                    200 once the deployment tables have been read, 503 with the reason
  *                                    while a batched writer is stuck, failing or dropping rows
  *   GET  /metrics                    Prometheus
+ *
+ * Every route but /healthz needs a credential with the scope declared next to it (serving/auth.ts).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import pg from 'pg';
 import type { FlywheelConfig } from '../config/index';
 import { MlflowClient } from '../clients/mlflow';
 import { Catalog, type ServedVersion } from './catalog';
+import { installAuth } from './auth';
 import { injectError, injectWrongLabels, sleep } from './faults';
 import { registerFeedbackRoutes } from './feedback-routes';
 import { registerOnlineRoutes } from './online-routes';
@@ -28,6 +31,8 @@ import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { featureMatrix, predictEnvelope } from './validate';
 import { WriterMonitor, writerProblems, type MonitoredWriter } from './writer-health';
+import { FeedbackGuard } from './feedback-guard';
+import { BoundedMap } from '../lib/feedback/bounded-map';
 import type { FeedbackCommitter } from './feedback-committer';
 import type { OnlinePredictionWriter } from './online-writer';
 
@@ -48,6 +53,12 @@ export interface GatewayOptions {
   port?: number;
   host?: string;
   logger?: boolean;
+  /**
+   * Refuse feedback for predictions never made, impossible labels and second labels
+   * (serving/feedback-guard.ts). Default true; only tests of the feedback writer's mechanics, which
+   * post feedback for synthetic prediction ids, turn it off.
+   */
+  verifyFeedback?: boolean;
 }
 
 function fail(reply: FastifyReply, status: number, error: string, extra: object = {}) {
@@ -90,16 +101,23 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     new WriterMonitor('predictions', metrics),
   );
   const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow.trackingUri), metrics, app.log);
+  // Predictions answered by this process → the classes of the version that made them: feedback is
+  // checked against it before the prediction's row is written (serving/feedback-guard.ts).
+  const recent = new BoundedMap<string, readonly string[]>(200_000);
   let feed: ChangeFeed | undefined;
 
   // Malformed JSON and the like: the same one-line shape as our own 400s.
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) app.log.error({ err: err.message }, 'request failed');
-    return fail(reply, status, status < 500 ? `body: ${err.message}` : 'internal error');
+    // 429 comes from the rate limiter (serving/auth.ts), with its own message.
+    return fail(reply, status, status === 429 ? err.message : status < 500 ? `body: ${err.message}` : 'internal error');
   });
 
-  app.post<{ Params: { model: string } }>('/v1/models/:model/predict', async (req, reply) => {
+  // Before any route: authentication and rate limits apply to every route declared after it.
+  await installAuth(app, { config: config.gateway.auth, db, registry: metrics.registry, log: app.log });
+
+  app.post<{ Params: { model: string } }>('/v1/models/:model/predict', { config: { auth: { scope: 'predict', modelParam: 'model' } } }, async (req, reply) => {
     const t0 = performance.now();
     const { model } = req.params;
     const route = catalog.route(model);
@@ -131,6 +149,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     sv.metrics.latency.observe(latencyMs / 1000);
     const base = { model, version: sv.version };
     for (let r = 0; r < rows; r++) {
+      recent.set(ids[r]!, sv.classes);
       recorder.record({
         id: ids[r]!,
         model,
@@ -185,9 +204,19 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     log: app.log,
     onCommitted: (items, outcomes) => online.models.learn(items, outcomes),
     classesOf: (id) => online.models.classesOf(id),
+    guard:
+      opts.verifyFeedback === false
+        ? undefined
+        : new FeedbackGuard(db, {
+            recent: (id) => recent.get(id) ?? online.models.classesOf(id),
+            classesOf: (model, version) =>
+              version === 'online' ? online.models.get(model)?.classes : catalog.route(model)?.versions.find((v) => v.version === version)?.classes,
+            // A prediction row is written within a flush interval or so of its answer (another replica's buffer).
+            graceMs: Math.max(2_000, 5 * config.gateway.flushMs),
+          }),
   });
 
-  app.get('/v1/models', async () => ({
+  app.get('/v1/models', { config: { auth: { scope: 'predict' } } }, async () => ({
     models: catalog.models().map((m) => ({
       model: m.model,
       revision: m.revision,
@@ -208,7 +237,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   const writers = { predictions: recorder, feedback: feedback.committer, online: online.writer };
   const monitored: MonitoredWriter[] = Object.values(writers);
 
-  app.get('/healthz', async (_req, reply) => {
+  // Public: load balancers and `flywheel up` probe it without credentials; it reveals no data.
+  app.get('/healthz', { config: { auth: { scope: 'public' } } }, async (_req, reply) => {
     // A writer that cannot store what it acknowledged is a gateway to restart or page about, even
     // while predictions are still answered 200.
     const problems = writerProblems(monitored);
@@ -224,7 +254,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     return reply.code(healthy ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { auth: { scope: 'metrics' } } }, async (_req, reply) => {
     metrics.bufferRows.set(recorder.size);
     writerProblems(monitored); // refreshes the oldest-pending gauges
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -12,12 +12,13 @@
  * database could not store is a 400 at the edge; an item the database still refuses is answered
  * 422 alone (per item in a batch) while the items committed with it are acknowledged.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { checkFeedbackBatch, type FeedbackItem } from '../lib/feedback/channels';
 import { QualityTracker, type QualityOptions } from '../lib/feedback/quality';
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
+import type { FeedbackGuard } from './feedback-guard';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
@@ -35,6 +36,8 @@ export interface FeedbackRoutesOptions {
   onCommitted?: (items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]) => void;
   /** Classes of the model behind a prediction, when the gateway knows them (impossible labels). */
   classesOf?: (predictionId: string) => readonly string[] | undefined;
+  /** Refuses feedback for predictions never made, impossible labels and second labels (serving/feedback-guard.ts). */
+  guard?: FeedbackGuard;
 }
 
 export interface FeedbackService {
@@ -99,57 +102,81 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     });
   }
 
-  async function store(items: FeedbackItem[], reply: FastifyReply): Promise<ItemOutcome[] | undefined> {
-    if (committer.backlog + items.length > MAX_BACKLOG_ITEMS) {
+  async function store(all: FeedbackItem[], reply: FastifyReply, clientId: string | null): Promise<ItemOutcome[] | undefined> {
+    if (committer.backlog + all.length > MAX_BACKLOG_ITEMS) {
       fm.overloaded.inc();
       void reply.code(503).send({ error: 'feedback backlog is full; retry' });
       return undefined;
     }
-    const scored = score(items);
+    let refusals: (ItemOutcome | undefined)[] = [];
+    if (opts.guard) {
+      try {
+        refusals = await opts.guard.check(all);
+      } catch {
+        void reply.code(503).send({ error: NOT_STORED });
+        return undefined;
+      }
+    }
+    const items = refusals.length > 0 ? all.filter((_, i) => refusals[i] === undefined) : all;
+    const merge = (stored: ItemOutcome[]) => {
+      if (refusals.length === 0) return stored;
+      let j = 0;
+      return all.map((_, i) => refusals[i] ?? stored[j++]!);
+    };
+    if (items.length === 0) return merge([]);
+    const scored = score(items).map((it) => ({ ...it, clientId }));
     try {
       const outcomes = await committer.submit(scored);
       // Not stored (refused, or to retry): not remembered either, as below.
-      for (let i = 0; i < items.length; i++) if (outcomes[i]!.status >= 422) tracker.forget(items[i]!);
-      return outcomes;
+      const notStored = items.filter((_, i) => outcomes[i]!.status >= 422);
+      for (const it of notStored) tracker.forget(it);
+      opts.guard?.release(notStored);
+      return merge(outcomes);
     } catch {
       // Not acknowledged, so not remembered: the retry must not look like a duplicate of it.
       for (const it of items) tracker.forget(it);
+      opts.guard?.release(items);
       void reply.code(503).send({ error: NOT_STORED });
       return undefined;
     }
   }
 
-  app.post('/v1/feedback', async (req, reply) => {
+  const clientOf = (req: FastifyRequest) => (req.principal && req.principal.kind !== 'anonymous' ? req.principal.clientId : null);
+
+  // Labels and signals drive decisions: only clients holding the feedback scope may send them.
+  app.post('/v1/feedback', { config: { auth: { scope: 'feedback' } } }, async (req, reply) => {
     const input = feedbackInput(req.body);
     if (!input.ok) {
       opts.metrics.badRequests.inc({ route: 'feedback' });
       return reply.code(400).send({ error: input.message });
     }
     const item: FeedbackItem = { ...input.value, event: null, comment: null, source: null, unitKey: null };
-    const outcomes = await store([item], reply);
+    const outcomes = await store([item], reply, clientOf(req));
     if (!outcomes) return reply;
     const o = outcomes[0]!;
     if (!('row' in o)) return reply.code(o.status).send({ error: o.status === 422 ? `feedback ${o.message}` : o.message });
     return reply.code(o.status).send(v1Body(o.row));
   });
 
-  app.post('/v1/feedback/batch', async (req, reply) => {
+  app.post('/v1/feedback/batch', { config: { auth: { scope: 'feedback' } } }, async (req, reply) => {
     const batch = checkFeedbackBatch(req.body);
     if (!batch.ok) {
       opts.metrics.badRequests.inc({ route: 'feedback-batch' });
       return reply.code(400).send({ error: batch.message });
     }
-    const outcomes = await store(batch.value, reply);
+    const outcomes = await store(batch.value, reply, clientOf(req));
     if (!outcomes) return reply;
     let stored = 0;
     let repeated = 0;
     let conflicts = 0;
     let rejected = 0;
     let notStored = 0;
+    let unknown = 0;
     const items = outcomes.map((o) => {
       if (!('row' in o)) {
         if (o.status === 409) conflicts++;
         else if (o.status === 422) rejected++;
+        else if (o.status === 404) unknown++;
         else notStored++;
         return { status: o.status, error: o.message };
       }
@@ -166,7 +193,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     });
     // rejected (422: the database refused the item) and notStored (503: retry it) appear only when
     // they happened, so the common answer keeps its first shape.
-    return { stored, repeated, conflicts, ...(rejected > 0 ? { rejected } : {}), ...(notStored > 0 ? { notStored } : {}), items };
+    // unknown: items about predictions never made (404).
+    return { stored, repeated, conflicts, ...(rejected > 0 ? { rejected } : {}), ...(unknown > 0 ? { unknown } : {}), ...(notStored > 0 ? { notStored } : {}), items };
   });
 
   return {

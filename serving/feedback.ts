@@ -13,6 +13,8 @@ export interface ScoredItem extends FeedbackItem {
   qualityFlags: string[];
   sentiment: number | null;
   sentimentLabel: string | null;
+  /** The authenticated client that sent it (serving/auth.ts); null with authentication off. */
+  clientId?: string | null;
 }
 
 export interface StoredFeedback {
@@ -38,7 +40,7 @@ export interface StoredFeedback {
  * (serving/feedback-committer.ts), 422 refused by the database (dead-lettered) and 503 not stored
  * because of an outage (retry).
  */
-export type ItemOutcome = { status: 201 | 200; row: StoredFeedback } | { status: 409 | 422 | 503; message: string };
+export type ItemOutcome = { status: 201 | 200; row: StoredFeedback } | { status: 404 | 409 | 422 | 503; message: string };
 
 interface Row {
   id: string;
@@ -60,12 +62,12 @@ interface Row {
 
 const COLUMNS = 'id, prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label, created_at';
 
-// One statement with thirteen array parameters whatever the group size. The ordinality sort pins
+// One statement with fourteen array parameters whatever the group size. The ordinality sort pins
 // RETURNING to the items' order, which is how rows are matched back to items without a key.
-const INSERT = `INSERT INTO feedback (prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label)
-SELECT p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl
-  FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::real[], $11::text[], $12::real[], $13::text[])
-       WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, n)
+const INSERT = `INSERT INTO feedback (prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label, client_id)
+SELECT p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl, ci
+  FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::real[], $11::text[], $12::real[], $13::text[], $14::text[])
+       WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, ci, n)
  ORDER BY n
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id, prediction_id, kind, idempotency_key, created_at`;
@@ -126,7 +128,7 @@ function view(r: Row): StoredFeedback {
 }
 
 function columns(items: readonly ScoredItem[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 14 }, () => []);
   for (const it of items) {
     cols[0]!.push(it.predictionId);
     cols[1]!.push(it.kind);
@@ -141,6 +143,7 @@ function columns(items: readonly ScoredItem[]): unknown[][] {
     cols[10]!.push(it.qualityFlags.join(','));
     cols[11]!.push(it.sentiment);
     cols[12]!.push(it.sentimentLabel);
+    cols[13]!.push(it.clientId ?? null);
   }
   return cols;
 }

@@ -49,7 +49,7 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
   );
   const timers: NodeJS.Timeout[] = [];
 
-  app.post<{ Params: { name: string } }>('/v1/online/:name/predict', async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/v1/online/:name/predict', { config: { auth: { scope: 'predict', modelParam: 'name' } } }, async (req, reply) => {
     const t0 = performance.now();
     const e = models.get(req.params.name);
     if (!e) {
@@ -83,7 +83,7 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
     return { predictionIds: out.map((o) => o.id), ...base, labels: out.map((o) => o.label), probabilities: out.map((o) => o.probabilities) };
   });
 
-  app.get('/v1/online', async () => ({
+  app.get('/v1/online', { config: { auth: { scope: 'predict' } } }, async () => ({
     models: models.list().map((e) => ({
       name: e.name,
       baseModel: e.baseModel,

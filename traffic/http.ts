@@ -12,9 +12,12 @@ export interface JsonResponse {
 export class JsonClient {
   readonly agent: http.Agent;
   private readonly url: URL;
+  private readonly auth: Record<string, string>;
 
-  constructor(baseUrl: string, connections: number) {
+  /** `apiKey`: an API key or OIDC access token, sent as `Authorization: Bearer …` on every request. */
+  constructor(baseUrl: string, connections: number, opts: { apiKey?: string } = {}) {
     this.url = new URL(baseUrl);
+    this.auth = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   }
 
@@ -28,7 +31,7 @@ export class JsonClient {
           method,
           path,
           agent: this.agent,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: payload === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
           timeout: timeoutMs,
         },
         (res) => {

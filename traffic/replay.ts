@@ -35,6 +35,8 @@ export interface ReplayOptions {
   connections?: number;
   /** `model` names an online model (served at /v1/online/<name>/predict). */
   online?: boolean;
+  /** The credential sent with every request (API key with predict + feedback, or an OIDC token). */
+  apiKey?: string;
 }
 
 export interface VersionTally {
@@ -98,7 +100,7 @@ interface PredictBody {
 
 export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const { dataset } = opts;
-  const client = new JsonClient(opts.url, opts.connections ?? 64);
+  const client = new JsonClient(opts.url, opts.connections ?? 64, { apiKey: opts.apiKey });
   const rng = createRng(opts.seed);
   const order = rng.shuffle(Uint32Array.from({ length: dataset.nRows }, (_, i) => i));
   // Units draw rows independently of which unit they are: tying rows to units would give each

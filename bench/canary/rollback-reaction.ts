@@ -21,6 +21,8 @@ import { MlflowClient } from '../../clients/mlflow';
 import { loadConfig } from '../../config/index';
 import { loadDataset } from '../../datasets/load';
 import { createGateway } from '../../serving/app';
+import { createApiKey } from '../../clients/api-keys';
+import { migrate } from '../../db/migrate';
 import { JsonClient } from '../../traffic/http';
 import { replay } from '../../traffic/replay';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
@@ -58,7 +60,8 @@ for (let v = 1; v <= runs + 1; v++) {
 await deployVersion(db, mlflow, { model, version: '1' });
 const gateway = await createGateway(config, { port: 0, logger: false });
 const url = await gateway.listen();
-const http = new JsonClient(url, 4);
+await migrate(config.postgres.url);
+const http = new JsonClient(url, 4, { apiKey: (await createApiKey(db, { name: 'bench-canary', scopes: ['predict'], expiresAt: new Date(Date.now() + 86_400_000) })).key });
 
 const ms = (e: temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
 const rows: Array<{ run: number; toWeights: number; toGateway: number; reason: string }> = [];

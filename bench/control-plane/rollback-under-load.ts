@@ -26,6 +26,8 @@ import { loadConfig } from '../../config/index';
 import { loadDataset } from '../../datasets/load';
 import type { CanaryRolloutInput } from '../../lib/rollout/spec';
 import { createGateway } from '../../serving/app';
+import { createApiKey } from '../../clients/api-keys';
+import { migrate } from '../../db/migrate';
 import { JsonClient } from '../../traffic/http';
 import { replay } from '../../traffic/replay';
 import { rolloutStatusQuery } from '../../workflows/canary-rollout';
@@ -78,12 +80,15 @@ for (let v = 1; v <= modes.length + 1; v++) {
 await deployVersion(db, mlflow, { model, version: '1' });
 const gateway = await createGateway(config, { port: 0, logger: false });
 const url = await gateway.listen();
-const http = new JsonClient(url, 4);
+await migrate(config.postgres.url);
+// The gateway asks who is calling: one key for the probe and the replayed traffic.
+const apiKey = (await createApiKey(db, { name: 'bench-control-plane', scopes: ['predict', 'feedback'], expiresAt: new Date(Date.now() + 86_400_000) })).key;
+const http = new JsonClient(url, 4, { apiKey });
 
 // Traffic for the whole run: the analysis judges what the gateway served.
 let trafficOn = true;
 const traffic = (async () => {
-  for (let seed = 0; trafficOn; seed++) await replay({ url, model, dataset: loaded.value.dataset, rate: 100, durationMs: 1000, labelDelayMs: 50, units: 300, seed });
+  for (let seed = 0; trafficOn; seed++) await replay({ url, apiKey, model, dataset: loaded.value.dataset, rate: 100, durationMs: 1000, labelDelayMs: 50, units: 300, seed });
 })();
 
 const ms = (e: temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;

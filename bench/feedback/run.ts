@@ -24,6 +24,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, withDatabase } from '../../config/index';
 import { migrate } from '../../db/migrate';
+import { createApiKey } from '../../clients/api-keys';
 import { fromSoftmaxRegressionParams } from '../../lib/online/softmax-regression';
 import { uuidv7 } from '../../serving/uuid';
 import { JsonClient } from '../../traffic/http';
@@ -68,8 +69,14 @@ function rawBatch(n: number): unknown[][] {
   return cols;
 }
 
+// The gateway refuses feedback for predictions never made (serving/feedback-guard.ts): the items
+// are about predictions stored up front, taken in turn.
+const PREDICTIONS = 100_000;
+const predictionIds: string[] = [];
+let nextPrediction = 0;
+
 function items(n: number) {
-  return Array.from({ length: n }, (_, i) => ({ predictionId: uuidv7(), kind: 'rating', value: 1 + (i % 5), idempotencyKey: key() }));
+  return Array.from({ length: n }, (_, i) => ({ predictionId: predictionIds[nextPrediction++ % PREDICTIONS]!, kind: 'rating', value: 1 + (i % 5), idempotencyKey: key() }));
 }
 
 interface LearningResult {
@@ -142,6 +149,10 @@ async function main(): Promise<void> {
   const benchUrl = withDatabase(config.postgres.url, BENCH_DB);
   await migrate(benchUrl);
   const db = new pg.Pool({ connectionString: benchUrl, max: opts.connections });
+  for (let i = 0; i < PREDICTIONS; i++) predictionIds.push(uuidv7());
+  await db.query(`INSERT INTO predictions (id, model, version, latency_ms, outcome) SELECT id, 'bench', '1', 1, 'ok' FROM unnest($1::uuid[]) AS t(id)`, [predictionIds]);
+  // The gateway asks who is calling: a key with the scopes the benchmark uses.
+  const { key: apiKey } = await createApiKey(db, { name: 'bench-feedback', scopes: ['predict', 'feedback', 'metrics'] });
 
   // An online model the gateway loads without MLflow: a random 4-feature, 3-class warm start.
   const learner = fromSoftmaxRegressionParams(
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
     );
     servers.push(gateway);
     await waitHttp(gateway, `http://127.0.0.1:${port}/healthz`, 60_000);
-    const client = new JsonClient(`http://127.0.0.1:${port}`, opts.connections * 4);
+    const client = new JsonClient(`http://127.0.0.1:${port}`, opts.connections * 4, { apiKey });
     const ms = opts.durationS * 1000;
 
     const rawSend = async () => (await db.query(RAW_INSERT, rawBatch(opts.batch)), true);

@@ -24,6 +24,7 @@ import { setTrafficWeights } from '../../activities/traffic';
 import { MlflowClient } from '../../clients/mlflow';
 import { loadConfig, PROJECT_ROOT, withDatabase } from '../../config/index';
 import { migrate } from '../../db/migrate';
+import { createApiKey } from '../../clients/api-keys';
 import { loadDataset } from '../../datasets/load';
 import { JsonClient } from '../../traffic/http';
 import { closedLoop, openLoop, type LoadResult } from '../../traffic/load';
@@ -121,6 +122,8 @@ async function main(): Promise<void> {
   const benchUrl = withDatabase(config.postgres.url, BENCH_DB);
   await migrate(benchUrl);
   const db = new pg.Pool({ connectionString: benchUrl, max: 2 });
+  // The gateway runs as deployed, authentication on: the client sends an API key.
+  const { key: apiKey } = await createApiKey(db, { name: 'bench-serving', scopes: ['predict', 'metrics'] });
 
   log(`MLflow: registering ${opts.versions} versions of ${BENCH_MODEL}`);
   const bytes = Array.from({ length: opts.versions }, (_, i) => benchOnnx(i + 1));
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
 
     const gw: Target = {
       name: 'gateway',
-      client: new JsonClient(`http://127.0.0.1:${gatewayPort}`, opts.saturate),
+      client: new JsonClient(`http://127.0.0.1:${gatewayPort}`, opts.saturate, { apiKey }),
       send: async (features, i) => (await gw.client.post(`/v1/models/${BENCH_MODEL}/predict`, { unitKey: `u-${i % 5000}`, features })).status === 200,
     };
     const ml: Target = {

@@ -8,6 +8,7 @@ import type { FlywheelConfig } from '../../config/index';
 import { closePools, getPool } from '../../clients/db';
 import { MlflowClient, MlflowError } from '../../clients/mlflow';
 import { deployVersion } from '../../activities/deploy';
+import { audited, localActor } from '../../clients/audit';
 import { CliError, printFields, printJson } from '../output';
 import { versionArg } from '../edge';
 
@@ -29,7 +30,8 @@ export function asCliError(config: FlywheelConfig, err: unknown): unknown {
 export async function deployCommand(config: FlywheelConfig, model: string, version: string, opts: { json?: boolean }): Promise<void> {
   versionArg(version);
   try {
-    const result = await deployVersion(getPool(config.postgres.url), new MlflowClient(config.mlflow.trackingUri), { model, version });
+    const pool = getPool(config.postgres.url);
+    const result = await audited(pool, { actor: localActor(), action: 'deploy', target: `model:${model}/v${version}` }, () => deployVersion(pool, new MlflowClient(config.mlflow.trackingUri), { model, version }), (r) => ({ weight: r.weight, created: r.created }));
     if (opts.json) return printJson(result);
     printFields({
       deployed: `${result.model} v${result.version}${result.created ? '' : ' (already active, unchanged)'}`,

@@ -3,8 +3,8 @@ import type { FlywheelConfig } from '../../config/index';
 import { down, status, up } from '../../scripts/stack/stack';
 import { printJson, printTable } from '../output';
 
-export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; gpu?: boolean; json?: boolean }): Promise<void> {
-  const result = await up(config, { workers: opts.workers, gpu: opts.gpu, onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
+export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; json?: boolean }): Promise<void> {
+  const result = await up(config, { workers: opts.workers, gpu: opts.gpu, authIdp: opts.authIdp, onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
   if (opts.json) {
     printJson(result);
     return;

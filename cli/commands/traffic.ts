@@ -8,6 +8,8 @@ import { closePools, getPool } from '../../clients/db';
 import { getTrafficWeights, setFault, setTrafficWeights } from '../../activities/traffic';
 import { loadDataset } from '../../datasets/load';
 import { JsonClient } from '../../traffic/http';
+import { clientApiKey } from '../../traffic/credentials';
+import { audited, localActor } from '../../clients/audit';
 import { parseDegrade, replay, type Degrade, type ReplayReport } from '../../traffic/replay';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { asCliError, type WithConfig } from './serving';
@@ -51,7 +53,10 @@ async function showCommand(config: FlywheelConfig, model: string, opts: { json?:
 
 async function setCommand(config: FlywheelConfig, model: string, spec: string, opts: { json?: boolean }): Promise<void> {
   const weights = parseWeights(spec);
-  const r = await guarded(config, () => setTrafficWeights(getPool(config.postgres.url), { model, weights }));
+  const pool = getPool(config.postgres.url);
+  const r = await guarded(config, () =>
+    audited(pool, { actor: localActor(), action: 'traffic.set', target: `model:${model}`, detail: { weights } }, () => setTrafficWeights(pool, { model, weights }), (x) => ({ previous: x.previous, revision: x.revision })),
+  );
   if (opts.json) return printJson(r);
   const fmt = (w: Record<string, number>) => Object.entries(w).map(([v, bp]) => `v${v} ${bp / 100}%`).join(', ');
   process.stdout.write(r.changed ? `${model}: ${fmt(r.previous)} → ${fmt(r.weights)} (revision ${r.revision})\n` : `${model}: already ${fmt(r.weights)}\n`);
@@ -66,7 +71,8 @@ async function faultCommand(
   const input = opts.clear
     ? { model, version }
     : { model, version, errorRate: number('--errors', opts.errors), extraLatencyMs: number('--latency-ms', opts.latencyMs), wrongLabelRate: number('--wrong-labels', opts.wrongLabels) };
-  const r = await guarded(config, () => setFault(getPool(config.postgres.url), input));
+  const pool = getPool(config.postgres.url);
+  const r = await guarded(config, () => audited(pool, { actor: localActor(), action: 'traffic.fault', target: `model:${model}/v${version}`, detail: { ...input } }, () => setFault(pool, input)));
   if (opts.json) return printJson(r);
   const none = !r.errorRate && !r.extraLatencyMs && !r.wrongLabelRate;
   process.stdout.write(none ? `${model} v${version}: no injected faults\n` : `${model} v${version}: errors ${r.errorRate}, +${r.extraLatencyMs} ms, wrong labels ${r.wrongLabelRate}\n`);
@@ -122,19 +128,21 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
   const dataset = loaded.value.dataset;
 
   const url = opts.url ?? config.gateway.url;
-  const probe = new JsonClient(url, 1);
+  const apiKey = clientApiKey(config);
+  const probe = new JsonClient(url, 1, { apiKey });
   if (opts.online && degrade) throw new CliError('--degrade applies to registered versions, not to an online model', 2);
   let served: GatewayModels['models'][number] | undefined;
   let online: { name: string; nFeatures: number } | undefined;
   try {
-    if (opts.online) {
-      const res = await probe.request('GET', '/v1/online');
-      online = (res.body as { models?: Array<{ name: string; nFeatures: number }> }).models?.find((m) => m.name === opts.model);
-    } else {
-      const res = await probe.request('GET', '/v1/models');
-      served = (res.body as GatewayModels).models?.find((m) => m.model === opts.model);
+    const res = await probe.request('GET', opts.online ? '/v1/online' : '/v1/models');
+    if (res.status === 401 || res.status === 403) {
+      probe.close();
+      throw new CliError(`the gateway at ${url} refused this client: ${(res.body as { error?: string })?.error ?? res.status} (set FLYWHEEL_API_KEY, or create a key with \`flywheel keys create\`)`);
     }
+    if (opts.online) online = (res.body as { models?: Array<{ name: string; nFeatures: number }> }).models?.find((m) => m.name === opts.model);
+    else served = (res.body as GatewayModels).models?.find((m) => m.model === opts.model);
   } catch (err) {
+    if (err instanceof CliError) throw err;
     probe.close();
     throw new CliError(`the gateway is not reachable at ${url} (${(err as Error).message}): start it with \`flywheel serve\``);
   }
@@ -162,7 +170,7 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
       await waitForFault(probe, opts.model, degrade, true);
     }
     try {
-      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed, online: opts.online });
+      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed, online: opts.online, apiKey });
     } finally {
       // The degradation lasts for this replay only.
       if (degrade) await setFault(pool, { model: opts.model, version: degrade.version }).catch(() => undefined);

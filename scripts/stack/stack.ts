@@ -10,7 +10,9 @@ import { isPortOpen, parseHostPort } from './health';
 import { withStackLock } from './lock';
 import { isMlflowHealthy, isMlflowLocal, ownedMlflow, startMlflow, stopMlflow, MLFLOW } from './mlflow';
 import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
-import { logFile, type ProcessRecord } from './processes';
+import { logFile, stopProcess, type ProcessRecord } from './processes';
+import { ensureCliKey } from './cli-key';
+import { startKeycloak } from './keycloak';
 import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
 import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsPort, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
 import { gatewayService, GATEWAY } from './gateway';
@@ -28,7 +30,7 @@ export interface ServiceStatus {
 }
 
 export interface ProgressEvent {
-  service: ServiceName | 'migrations' | 'stack';
+  service: ServiceName | 'migrations' | 'stack' | 'credentials' | 'keycloak';
   message: string;
 }
 
@@ -40,6 +42,8 @@ export interface UpOptions {
   workers?: boolean;
   /** Start the PyTorch worker on CUDA only (it fails clearly without a GPU); default: CUDA if present, else CPU. */
   gpu?: boolean;
+  /** Also start a local Keycloak (OIDC issuer) with the flywheel realm (scripts/stack/keycloak.ts). */
+  authIdp?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -211,6 +215,9 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
             throw new StackError(`database migrations failed: ${(err as Error).message}`);
           }
           progress('migrations', migrationsApplied.length ? `applied ${migrationsApplied.join(', ')}` : 'schema up to date');
+          // Before the gateway starts: the CLI and the demo call it with this key.
+          const cliKey = await ensureCliKey(config);
+          if (cliKey.state === 'created') progress('credentials', `created the local admin API key in ${cliKey.file} (0600)`);
         }
         if (svc.name === TEMPORAL) {
           try {
@@ -220,6 +227,10 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
             progress(TEMPORAL, `warning: cannot check search attributes: ${(err as Error).message}`);
           }
         }
+      }
+      if (opts.authIdp) {
+        const kc = await startKeycloak(config);
+        progress('keycloak', `OIDC issuer ${kc.issuer}: gateways accept its tokens with FLYWHEEL_OIDC_ISSUER=${kc.issuer}`);
       }
       return { services: await status(config), urls: stackUrls(config), startedNow, migrationsApplied, elapsedMs: Date.now() - t0 };
     },
@@ -247,6 +258,8 @@ export async function down(config: FlywheelConfig, opts: { onProgress?: Progress
           progress(svc.name, 'not started by Flywheel: left running');
         }
       }
+      // Keycloak runs only when `flywheel up --auth-idp` started it.
+      if (await stopProcess(config, 'keycloak').catch(() => false)) progress('keycloak', 'stopped');
       return stopped;
     },
     { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },

@@ -28,6 +28,7 @@ import { replay } from '../../traffic/replay';
 import { abStatusQuery, type ABTestResult } from '../../workflows/ab-test';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 const HISTORY_SUGGESTION = 60;
 const RECORD = process.env.RECORD_FIXTURES === '1';
@@ -35,6 +36,7 @@ let testEnv: TestWorkflowEnvironment;
 let env: TestEnv;
 let gateway: Gateway | undefined;
 let url: string;
+let apiKey: string;
 let iris: Dataset;
 const model = uniqueModelName('ab-can');
 
@@ -87,6 +89,7 @@ async function prepare(): Promise<void> {
   await deployVersion(env.db, env.mlflow, { model, version: '1' });
   gateway = await createGateway(env.config, { port: 0, logger: false });
   url = await gateway.listen();
+  apiKey = await testApiKey(env, 'ab-continue-as-new');
 }
 
 const abInput = (over: Partial<ABTestInput> = {}): ABTestInput => ({
@@ -105,7 +108,7 @@ const abInput = (over: Partial<ABTestInput> = {}): ABTestInput => ({
 async function underTraffic<T>(until: Promise<T>, seed: number): Promise<T> {
   let done = false;
   const value = until.finally(() => (done = true));
-  while (!done) await replay({ url, model, dataset: iris, rate: 60, durationMs: 1000, labelDelayMs: 50, units: 200, seed: seed++ });
+  while (!done) await replay({ url, apiKey, model, dataset: iris, rate: 60, durationMs: 1000, labelDelayMs: 50, units: 200, seed: seed++ });
   return value;
 }
 

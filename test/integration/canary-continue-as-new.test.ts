@@ -21,6 +21,7 @@ import { replay } from '../../traffic/replay';
 import { abortUpdate, pauseUpdate, rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 const HISTORY_SUGGESTION = 60;
 let testEnv: TestWorkflowEnvironment;
@@ -79,6 +80,7 @@ it('a waiting canary continues as new with one continuous status, and its histor
     await deployVersion(env.db, env.mlflow, { model, version: '1' });
     gateway = await createGateway(env.config, { port: 0, logger: false });
     url = await gateway.listen();
+    const apiKey = await testApiKey(env, 'continue-as-new');
 
     const handle = await client.workflow.start('CanaryRollout', {
       taskQueue: env.taskQueues.workflows,
@@ -88,7 +90,7 @@ it('a waiting canary continues as new with one continuous status, and its histor
     let done = false;
     const traffic = (async () => {
       let seed = 1;
-      while (!done) await replay({ url, model, dataset: iris, rate: 60, durationMs: 1000, labelDelayMs: 50, units: 200, seed: seed++ });
+      while (!done) await replay({ url, apiKey, model, dataset: iris, rate: 60, durationMs: 1000, labelDelayMs: 50, units: 200, seed: seed++ });
     })();
     try {
       // Paused by a person while its step runs: the rollout waits, and keeps looking.

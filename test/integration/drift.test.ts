@@ -24,10 +24,12 @@ import { promoteUpdate, rolloutStatusQuery } from '../../workflows/canary-rollou
 import { driftStatusQuery, stopSignal, type DriftMonitorResult, type DriftMonitorStatus } from '../../workflows/drift-monitor';
 import { retrainingStatusQuery, type RetrainingResult } from '../../workflows/retraining';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway;
 let url: string;
+let apiKey: string;
 let dir: string;
 const model = uniqueModelName('drift');
 const hyperparameters = { epochs: 60, learningRate: 0.1, seed: 1 };
@@ -71,6 +73,7 @@ beforeAll(async () => {
   await deployVersion(env.db, env.mlflow, { model, version: '1' });
   gateway = await createGateway(env.config, { port: 0, logger: false });
   url = await gateway.listen();
+  apiKey = await testApiKey(env, 'drift');
 });
 
 afterAll(async () => {
@@ -90,7 +93,7 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 }
 
 const send = (dataset: Dataset, seed: number): Promise<ReplayReport> =>
-  replay({ url, model, dataset, rate: 250, durationMs: (dataset.nRows / 250) * 1000, labelDelayMs: 20, units: 200, seed });
+  replay({ url, apiKey, model, dataset, rate: 250, durationMs: (dataset.nRows / 250) * 1000, labelDelayMs: 20, units: 200, seed });
 
 describe('DriftMonitor', () => {
   it('finds the planted SEA drift, starts exactly one retraining, and only records the fall after the promotion', async () => {

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { testApiKey } from './helpers/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
@@ -67,8 +68,14 @@ beforeAll(async () => {
   url = `postgres://flywheel@127.0.0.1:${port}/flywheel`;
   await migrate(url);
   const base = loadConfig();
-  gateway = await createGateway({ ...base, postgres: { ...base.postgres, url }, gateway: { ...base.gateway, threads: 1, pollMs: 1_000 } }, { port: 0, logger: false });
-  client = new JsonClient(await gateway.listen(), 32);
+  const cfg = { ...base, postgres: { ...base.postgres, url }, gateway: { ...base.gateway, threads: 1, pollMs: 1_000 } };
+  // Prediction checks off: this test is about acknowledging feedback across a PostgreSQL restart, with
+  // synthetic prediction ids. Authentication stays on, with a key in this cluster's own key store.
+  gateway = await createGateway(cfg, { port: 0, logger: false, verifyFeedback: false });
+  const keyDb = new pg.Pool({ connectionString: url, max: 1 });
+  const apiKey = await testApiKey({ config: cfg, db: keyDb }, 'feedback-restart');
+  await keyDb.end();
+  client = new JsonClient(await gateway.listen(), 32, { apiKey });
 });
 
 afterAll(async () => {

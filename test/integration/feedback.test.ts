@@ -11,6 +11,7 @@ import { feedbackApplicationName } from '../../serving/feedback-routes';
 import { uuidv7 } from '../../serving/uuid';
 import { JsonClient } from '../../traffic/http';
 import { openTestEnv, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -25,8 +26,10 @@ async function metric(name: string): Promise<number> {
 
 beforeAll(async () => {
   env = await openTestEnv('feedback');
-  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false });
-  client = new JsonClient(await gateway.listen(), 64);
+  // Authentication on, as everywhere; the prediction checks off: these tests exercise how feedback is
+  // committed and acknowledged, with synthetic prediction ids (the checks: auth-matrix.test.ts).
+  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false, verifyFeedback: false });
+  client = new JsonClient(await gateway.listen(), 64, { apiKey: await testApiKey(env, 'feedback') });
 });
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { createGateway, type Gateway } from '../../serving/app';
 import { JsonClient } from '../../traffic/http';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 const model = uniqueModelName('iris-ocli');
@@ -73,7 +74,7 @@ describe('flywheel online', () => {
       expect(JSON.parse(started.stdout)).toMatchObject({ name, model, version, generation: 1, created: true, snapshotWorkflowId: `online-snapshot-${name}`, everySeconds: 3600 });
 
       const gateway: Gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 200 } }, { port: 0, logger: false });
-      const client = new JsonClient(await gateway.listen(), 4);
+      const client = new JsonClient(await gateway.listen(), 4, { apiKey: await testApiKey(env, 'online-cli') });
       try {
         const p = (await client.post(`/v1/online/${name}/predict`, { features: [5.1, 3.5, 1.4, 0.2] })).body as { predictionId: string };
         expect((await client.post('/v1/feedback', { predictionId: p.predictionId, kind: 'label', label: 'virginica' })).status).toBe(201);

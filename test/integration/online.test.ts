@@ -20,6 +20,7 @@ import { JsonClient } from '../../traffic/http';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway | undefined;
@@ -52,7 +53,7 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 
 async function openGateway(): Promise<void> {
   gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 200 } }, { port: 0, logger: false });
-  client = new JsonClient(await gateway.listen(), 8);
+  client = new JsonClient(await gateway.listen(), 8, { apiKey: await testApiKey(env, 'online') });
   await eventually(
     async () => ((await client.request('GET', '/v1/online')).body as { models: Array<{ name: string }> }).models,
     (ms) => ms.some((m) => m.name === name),
@@ -148,10 +149,11 @@ describe('online learning on the real stack', () => {
     console.log(`label → changed prediction: p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p95 ${p95.toFixed(2)} ms; flipped after ${flippedAfter} labels`);
     expect(p95).toBeLessThan(100);
 
-    // Low quality (a class the model does not know): stored, flagged, not learnt.
+    // A class the model does not know: refused at the edge (serving/feedback-guard.ts), not learnt.
     const p = await predict(x);
     const fb = await client.post('/v1/feedback', { predictionId: p.predictionId, kind: 'label', label: 'not-a-species' });
-    expect((fb.body as { qualityFlags: string[] }).qualityFlags).toEqual(['impossible']);
+    expect(fb.status).toBe(422);
+    expect((fb.body as { error: string }).error).toContain("not one of the model's classes");
     expect((await predict(x)).learned).toBe(p.learned);
   });
 

@@ -18,11 +18,13 @@ import { replay, type ReplayReport } from '../../traffic/replay';
 import { rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 import type { ABTestResult } from '../../workflows/ab-test';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 import { spawnControlWorker, type SpawnedWorker } from './helpers/processes';
 
 let env: TestEnv;
 let gateway: Gateway;
 let url: string;
+let apiKey: string;
 let iris: Dataset;
 const model = uniqueModelName('canary');
 const spawned: SpawnedWorker[] = [];
@@ -50,6 +52,7 @@ beforeAll(async () => {
   await deployVersion(env.db, env.mlflow, { model, version: '1' });
   gateway = await createGateway(env.config, { port: 0, logger: false });
   url = await gateway.listen();
+  apiKey = await testApiKey(env, 'rollouts');
 });
 
 afterAll(async () => {
@@ -63,7 +66,7 @@ async function underTraffic<T>(until: Promise<T>, seed: number): Promise<{ value
   let done = false;
   const value = until.finally(() => (done = true));
   const reports: ReplayReport[] = [];
-  while (!done) reports.push(await replay({ url, model, dataset: iris, rate: 120, durationMs: 2000, labelDelayMs: 50, units: 400, seed: seed++ }));
+  while (!done) reports.push(await replay({ url, apiKey, model, dataset: iris, rate: 120, durationMs: 2000, labelDelayMs: 50, units: 400, seed: seed++ }));
   const report = reports.reduce((a, b) => ({ ...a, sent: a.sent + b.sent, ok: a.ok + b.ok, failed: a.failed + b.failed }));
   return { value: await value, report };
 }

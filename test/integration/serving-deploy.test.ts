@@ -13,16 +13,19 @@ import { attr, encodeModel } from '../../lib/onnx/model';
 import { softmaxRegressionToOnnx } from '../../lib/onnx/softmax-regression-graph';
 import { createGateway, type Gateway } from '../../serving/app';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway;
 let url: string;
+let apiKey: string;
 const models: string[] = [];
 
 beforeAll(async () => {
   env = await openTestEnv('serving-deploy');
   gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, pollMs: 500 } }, { port: 0, logger: false });
   url = await gateway.listen();
+  apiKey = await testApiKey(env, 'serving-deploy');
 });
 afterAll(async () => {
   await gateway?.close();
@@ -96,7 +99,7 @@ async function refusal(model: string, version: string): Promise<ApplicationFailu
 }
 
 async function servedVersions(model: string): Promise<string[]> {
-  const res = await fetch(`${url}/v1/models`);
+  const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
   const body = (await res.json()) as { models: Array<{ model: string; versions: Array<{ version: string }> }> };
   return body.models.find((m) => m.model === model)?.versions.map((v) => v.version) ?? [];
 }
@@ -134,7 +137,7 @@ describe('deployVersion on the real stack', () => {
     const { rows } = await env.db.query('SELECT version, state FROM deployments WHERE model = $1', [model]);
     expect(rows).toEqual([{ version: good, state: 'active' }]);
     expect(await eventually(() => servedVersions(model), (v) => v.length > 0)).toEqual([good]);
-    const res = await fetch(`${url}/v1/models/${model}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: [1, 2, 3, 4] }) });
+    const res = await fetch(`${url}/v1/models/${model}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify({ features: [1, 2, 3, 4] }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { version: string }).version).toBe(good);
   });

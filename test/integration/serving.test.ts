@@ -18,11 +18,13 @@ import { JsonClient } from '../../traffic/http';
 import { closedLoop } from '../../traffic/load';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 
 let env: TestEnv;
 let gateway: Gateway;
 let client: JsonClient;
 let baseUrl: string;
+let apiKey: string;
 let iris: Dataset;
 const model = uniqueModelName('iris-serve');
 let v1: string;
@@ -105,7 +107,8 @@ beforeAll(async () => {
     { port: 0, logger: false },
   );
   baseUrl = await gateway.listen();
-  client = new JsonClient(baseUrl, 16);
+  apiKey = await testApiKey(env, 'serving');
+  client = new JsonClient(baseUrl, 16, { apiKey });
 });
 
 afterAll(async () => {
@@ -249,7 +252,7 @@ describe('serving gateway on the real stack', () => {
     }
     const malformed = await fetch(`${baseUrl}/v1/models/${model}/predict`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
       body: '{"features": [1, 2,',
     });
     expect(malformed.status).toBe(400);

@@ -13,6 +13,7 @@ import { loadDataset } from '../../datasets/load';
 import { createGateway } from '../../serving/app';
 import { replay } from '../../traffic/replay';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 import { startLongTraining, waitForEpoch } from './helpers/long-training';
 
 let env: TestEnv;
@@ -55,6 +56,7 @@ it('a Temporal server restart mid-rollout leaves the canary with the same outcom
   if (!loaded.ok) throw new Error(loaded.error.message);
   const gateway = await createGateway(env.config, { port: 0, logger: false });
   const url = await gateway.listen();
+  const apiKey = await testApiKey(env, 'temporal-restart');
   try {
     const result = await runWorkers(env, async () => {
       for (const v of [1, 2]) {
@@ -83,7 +85,7 @@ it('a Temporal server restart mid-rollout leaves the canary with the same outcom
       const outcome = handle.result().finally(() => (done = true));
       const traffic = (async () => {
         let seed = 1;
-        while (!done) await replay({ url, model, dataset: loaded.value.dataset, rate: 80, durationMs: 1000, labelDelayMs: 50, units: 300, seed: seed++ });
+        while (!done) await replay({ url, apiKey, model, dataset: loaded.value.dataset, rate: 80, durationMs: 1000, labelDelayMs: 50, units: 300, seed: seed++ });
       })();
       for (let i = 0; i < 100 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
       await stopTemporal(env.config);

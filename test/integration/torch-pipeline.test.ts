@@ -16,6 +16,7 @@ import { createGateway, type Gateway } from '../../serving/app';
 import { JsonClient } from '../../traffic/http';
 import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
 import { spawnTorchWorker, type SpawnedTorchWorker } from './helpers/torch-worker';
 
 let env: TestEnv;
@@ -71,7 +72,7 @@ it('trains an mlp on the Python worker after no GPU worker came, registers its O
   await deployVersion(env.db, env.mlflow, { model, version: result.version });
   await setTrafficWeights(env.db, { model, weights: { [result.version]: 10_000 } });
   gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 500 } }, { port: 0, logger: false });
-  const client = new JsonClient(await gateway.listen(), 4);
+  const client = new JsonClient(await gateway.listen(), 4, { apiKey: await testApiKey(env, 'torch') });
   const loaded = await loadDataset('builtin:breast-cancer');
   if (!loaded.ok) throw new Error(loaded.error.message);
   const ds = loaded.value.dataset;

@@ -154,4 +154,24 @@ if [ -z "${DATABASE_URL:-}" ] && is_root && ! id postgres > /dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
 fi
 
+# --- Keycloak (the identity provider of the local stack and of the auth tests) -----------
+# The distribution is a zip on Maven Central; `mvn dependency:get` puts it in ~/.m2, where
+# scripts/stack/keycloak.ts unpacks it. It needs a JDK >= 21 (polyglot machines have Temurin 25
+# beside the default Java 17). Without one, Keycloak is skipped here and its tests say why.
+KEYCLOAK_VERSION="26.5.6"
+keycloak_zip="$HOME/.m2/repository/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+if [ -f "$keycloak_zip" ]; then
+  say "keycloak $KEYCLOAK_VERSION present"
+elif [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] || [ -n "${KEYCLOAK_JAVA_HOME:-}" ]; then
+  if ! command -v mvn > /dev/null && is_root; then apt_install maven; fi
+  if command -v mvn > /dev/null; then
+    say "fetching keycloak $KEYCLOAK_VERSION from Maven Central (about 180 MB, once)"
+    mvn -q -B dependency:get -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" -Dtransitive=false > /dev/null ||
+      say "warning: keycloak could not be fetched; its tests will be skipped"
+  fi
+else
+  say "no JDK >= 21 for keycloak: its tests will be skipped (set KEYCLOAK_JAVA_HOME)"
+fi
+command -v unzip > /dev/null || { is_root && apt_install unzip; } || true
+
 say "done"

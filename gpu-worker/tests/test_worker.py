@@ -146,7 +146,9 @@ async def test_worker_process_trains_for_a_workflow(store: dict[str, Path]) -> N
         assert rc == 0
         while not lines.empty():
             seen.append(lines.get())
-        logs = [json.loads(line) for line in seen if line != "gpu worker ready"]
+        # The worker's own log lines are JSON; Python itself may add a plain warning at exit
+        # (multiprocessing's resource tracker on a loaded machine), which is not ours to parse.
+        logs = [json.loads(line) for line in seen if line.startswith("{")]
         assert logs[-1]["msg"] == "stopped"
         assert any(entry["msg"] == "trained" for entry in logs)
     finally:

@@ -48,7 +48,7 @@ const CURRENT_S = 600; // the canary rollout started 10 minutes ago
 const CURRENT_PREDICTIONS = 30_000; // 50 requests/s for 10 minutes, 20% to the candidate
 
 /** Baselines: SQL of earlier code, copied. */
-const BASELINES: Record<string, { sql: string; args: (t: number) => unknown[]; note: string }> = {
+const BASELINES: Record<string, { sql: string; args: (t: number) => unknown[]; note: string; sameAs?: string }> = {
   'baseline: canary label query, unbounded (before 0008)': {
     note: 'collectRolloutMetrics label query with the feedback subquery not bounded by created_at',
     sql: `select p.version, count(*) as labelled, count(*) filter (where f.label = p.predicted_label) as correct
@@ -60,6 +60,7 @@ const BASELINES: Record<string, { sql: string; args: (t: number) => unknown[]; n
   },
   'baseline: A/B accuracy primary, as on main (5b87286)': {
     note: 'activities/experiment.ts primarySql accuracy at 5b87286',
+    sameAs: 'A/B collectExperimentMetrics, accuracy',
     sql: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
                       extract(epoch from now() - min(p.created_at)) as span_seconds
                from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
@@ -69,6 +70,7 @@ const BASELINES: Record<string, { sql: string; args: (t: number) => unknown[]; n
   },
   'baseline: A/B click-rate primary, as on main (5b87286)': {
     note: 'activities/experiment.ts primarySql click-rate at 5b87286',
+    sameAs: 'A/B collectExperimentMetrics, click-rate',
     sql: `select p.version, count(*) as n, count(c.prediction_id) as sum, count(c.prediction_id) as sum_squares,
                           extract(epoch from now() - min(p.created_at)) as span_seconds
                    from predictions p left join (select distinct prediction_id from feedback where kind = 'click') c on c.prediction_id = p.id
@@ -187,7 +189,7 @@ async function load(url: string, feedbackRows: number, T: number): Promise<Recor
                 case when i % 20 = 2 then 1 + i % 5 end,
                 case when i % 20 > 2 then (array['a', 'b', 'c'])[1 + (i / 7 + case when i * 13 % 100 < 85 then 0 else 1 end) % 3] end,
                 $1::timestamptz + make_interval(secs => $2::float8 * i / $3 + 5 + i * 31 % 115) as created
-         from generate_series(0, $3 - 1) i where i * 7 % 10 < 6 order by 5) f
+         from generate_series(0, $3 - 1) i where i * 37 % 101 < 61 order by 5) f
        where created < $4`,
       [new Date(T - CURRENT_S * 1000), CURRENT_S, CURRENT_PREDICTIONS, new Date(T)],
     );
@@ -210,7 +212,7 @@ async function runSize(feedbackRows: number) {
   const url = withDatabase(adminUrl, name);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  const out: { rows: number; counts?: Record<string, number>; timings: Timing[]; plans: Record<string, string> } = { rows: feedbackRows, timings: [], plans: {} };
+  const out: { rows: number; counts?: Record<string, number>; timings: Timing[]; plans: Record<string, string>; checks: Record<string, string> } = { rows: feedbackRows, timings: [], plans: {}, checks: {} };
   try {
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.query(`create database ${name}`);
@@ -253,6 +255,14 @@ async function runSize(feedbackRows: number) {
     }
     for (const [bname, b] of Object.entries(BASELINES)) {
       out.timings.push(await time(bname, () => pool.query(b.sql, b.args(T))));
+      if (b.sameAs) {
+        // The look that replaced this SQL must count the same observations.
+        const { rows } = await pool.query<{ version: string; n: string; sum: string }>(b.sql, b.args(T));
+        const arms = (await looks[b.sameAs]!()) as Array<{ version: string; n: number; sum: number }>;
+        const same = arms.every((a) => { const r = rows.find((x) => x.version === a.version); return Number(r?.n ?? 0) === a.n && Number(r?.sum ?? 0) === a.sum; });
+        out.checks[bname] = `${same ? 'same' : 'DIFFERENT'} (n, sum) as "${b.sameAs}": ${JSON.stringify(rows.map((r) => [r.version, Number(r.n), Number(r.sum)]))}`;
+        console.log(`  ${out.checks[bname]}`);
+      }
       out.plans[bname] = `-- ${b.note}\n${await explain(pool, b.sql, b.args(T))}`;
     }
   } finally {

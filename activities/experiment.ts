@@ -37,11 +37,12 @@ function primarySql(metric: PrimaryMetric, versionFilter: string, since: string)
                cross join lateral (select label from feedback where prediction_id = p.id and kind = 'label' order by id desc limit 1) f
                where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
     // Clicked predictions among served ones (each one's clicks looked up by prediction id, as above).
-    'click-rate': `select p.version, count(*) as n, count(*) filter (where c.clicked) as sum, count(*) filter (where c.clicked) as sum_squares,
-                          extract(epoch from now() - min(p.created_at)) as span_seconds
-                   from predictions p
-                   cross join lateral (select exists (select 1 from feedback where prediction_id = p.id and kind = 'click') as clicked) c
-                   where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
+    // (The sum is named once and repeated outside: each mention of the lateral would probe again.)
+    'click-rate': `select version, n, sum, sum as sum_squares, span_seconds from (
+                     select p.version, count(*) as n, count(*) filter (where c.clicked) as sum, extract(epoch from now() - min(p.created_at)) as span_seconds
+                     from predictions p
+                     cross join lateral (select exists (select 1 from feedback where prediction_id = p.id and kind = 'click') as clicked) c
+                     where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version) t`,
     rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares,
                     extract(epoch from now() - min(p.created_at)) as span_seconds
              from feedback f join predictions p on p.id = f.prediction_id

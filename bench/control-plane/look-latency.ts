@@ -244,6 +244,8 @@ async function runSize(feedbackRows: number) {
         experiment.collectExperimentMetrics({ model: MODEL, versions: [STABLE, CANDIDATE], sinceMs: T - CURRENT_S * 1000, primaryMetric: 'accuracy' }),
       'A/B collectExperimentMetrics, click-rate': () =>
         experiment.collectExperimentMetrics({ model: MODEL, versions: [STABLE, CANDIDATE], sinceMs: T - CURRENT_S * 1000, primaryMetric: 'click-rate' }),
+      'A/B collectExperimentMetrics, accuracy, test started 1 day ago': () =>
+        experiment.collectExperimentMetrics({ model: MODEL, versions: [STABLE, CANDIDATE], sinceMs: T - DAY_S * 1000, primaryMetric: 'accuracy' }),
       'A/B collectExperimentMetrics, rating': () =>
         experiment.collectExperimentMetrics({ model: MODEL, versions: [STABLE, CANDIDATE], sinceMs: T - CURRENT_S * 1000, primaryMetric: 'rating' }),
       'drift readOutcomes (batch 2000, settle 2 s)': () => drift.readOutcomes({ model: MODEL, cursor: cur[0]!.cursor, settleSeconds: 2, limit: 2000 }),
@@ -275,6 +277,17 @@ async function runSize(feedbackRows: number) {
   fs.writeFileSync(path.join(OUT, `look-latency-${feedbackRows}-plans.txt`), Object.entries(out.plans).map(([k, v]) => `=== ${k}\n${v}\n`).join('\n'));
   console.log(`  wrote ${file}`);
   return out;
+}
+
+// Interrupted (Ctrl-C, kill): the scratch database is dropped all the same.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    void c.connect()
+      .then(() => c.query(`drop database if exists ${values.db!} with (force)`))
+      .catch((e: Error) => console.error(`could not drop ${values.db}: ${e.message}`))
+      .finally(() => process.exit(130));
+  });
 }
 
 const results = [];

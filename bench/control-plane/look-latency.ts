@@ -1,7 +1,8 @@
 /**
  * Look latency as history grows: every per-look read of the canary judge, the A/B test and the
- * drift monitor, timed against a scratch database holding N feedback rows of history (30 days of
- * predictions for four models, feedback for a share of them) plus a fresh window of canary traffic
+ * drift monitor, timed against a scratch database holding N feedback rows of history (predictions
+ * for four models at a fixed rate, so 10 million feedback rows are 30 days; feedback for 80% of
+ * them) plus a fresh window of canary traffic
  * (a stable and a candidate version over the last 10 minutes).
  *
  * The looks are the real activity functions (createCanaryActivities, createExperimentActivities,
@@ -43,7 +44,11 @@ const MODEL = 'bench-canary';
 const STABLE = '4';
 const CANDIDATE = '5';
 const DAY_S = 86_400;
-const HISTORY_S = 30 * DAY_S;
+/**
+ * History grows at a fixed rate (10 million feedback rows per 30 days, about 3.9/s): a larger
+ * --rows is a longer history, so every size holds the same traffic in the look's window.
+ */
+const historySeconds = (feedbackRows: number) => Math.round((30 * DAY_S * feedbackRows) / 10_000_000);
 const CURRENT_S = 600; // the canary rollout started 10 minutes ago
 const CURRENT_PREDICTIONS = 30_000; // 50 requests/s for 10 minutes, 20% to the candidate
 
@@ -145,9 +150,10 @@ async function load(url: string, feedbackRows: number, T: number): Promise<Recor
     await db.query(`set maintenance_work_mem = '256MB'; set synchronous_commit = off`);
     const recreate = await dropIndexes(db);
     const P = Math.round(feedbackRows * 1.25);
+    const HISTORY_S = historySeconds(feedbackRows);
     const t0 = new Date(T - HISTORY_S * 1000);
     let s = performance.now();
-    // History: four models, each version succeeding the last over 30 days ('4' serves the last week).
+    // History: four models, each version succeeding the last ('4' serves the last quarter).
     await db.query(
       `insert into predictions (id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at)
        select md5('p' || i)::uuid, (array['fraud', 'churn', 'sentiment', '${MODEL}'])[1 + i % 4], (1 + i * 4 / $2)::text, 'u' || (i % 100000),

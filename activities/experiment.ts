@@ -28,17 +28,21 @@ export interface ArmCounts {
  */
 function primarySql(metric: PrimaryMetric, versionFilter: string, since: string): string {
   const sql: Record<PrimaryMetric, string> = {
-    // One label per prediction (the latest): correct = 1, wrong = 0.
+    // One label per prediction (the latest): correct = 1, wrong = 0. Driven from the test's
+    // predictions (index on model, version, time), each one's latest label looked up by prediction
+    // id: the cost follows the test's traffic, not every label ever received.
     accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
                       extract(epoch from now() - min(p.created_at)) as span_seconds
-               from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' order by prediction_id, id desc) f
-               join predictions p on p.id = f.prediction_id
+               from predictions p
+               cross join lateral (select label from feedback where prediction_id = p.id and kind = 'label' order by id desc limit 1) f
                where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
-    // Clicked predictions among served ones.
-    'click-rate': `select p.version, count(*) as n, count(c.prediction_id) as sum, count(c.prediction_id) as sum_squares,
-                          extract(epoch from now() - min(p.created_at)) as span_seconds
-                   from predictions p left join (select distinct prediction_id from feedback where kind = 'click') c on c.prediction_id = p.id
-                   where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
+    // Clicked predictions among served ones (each one's clicks looked up by prediction id, as above).
+    // (The sum is named once and repeated outside: each mention of the lateral would probe again.)
+    'click-rate': `select version, n, sum, sum as sum_squares, span_seconds from (
+                     select p.version, count(*) as n, count(*) filter (where c.clicked) as sum, extract(epoch from now() - min(p.created_at)) as span_seconds
+                     from predictions p
+                     cross join lateral (select exists (select 1 from feedback where prediction_id = p.id and kind = 'click') as clicked) c
+                     where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version) t`,
     rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares,
                     extract(epoch from now() - min(p.created_at)) as span_seconds
              from feedback f join predictions p on p.id = f.prediction_id

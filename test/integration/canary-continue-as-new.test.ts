@@ -5,22 +5,18 @@
  * outcome is what it would have been. The suggestion threshold is lowered through the dev server's
  * dynamic config (a real Temporal dev server of its own, next to the real PostgreSQL and MLflow).
  */
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index';
 import { deployVersion } from '../../activities/deploy';
 import { getTrafficWeights } from '../../activities/traffic';
-import { PROJECT_ROOT } from '../../config/index';
-import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { MODEL_NAME } from '../../config/search-attributes';
 import { loadDataset } from '../../datasets/load';
 import type { Dataset } from '../../lib/data/table';
 import { createGateway, type Gateway } from '../../serving/app';
 import { replay } from '../../traffic/replay';
 import { abortUpdate, pauseUpdate, rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
-import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+import { startLoweredHistoryServer, withWorkersOn } from './helpers/lowered-history';
 import { testApiKey } from './helpers/auth';
 
 const HISTORY_SUGGESTION = 60;
@@ -33,13 +29,7 @@ const model = uniqueModelName('canary-can');
 
 beforeAll(async () => {
   env = await openTestEnv('canary-can');
-  testEnv = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: path.join(PROJECT_ROOT, '.venv/bin/temporal') },
-      searchAttributes: [MODEL_NAME, PIPELINE_STAGE, DATASET_DIGEST],
-      extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${HISTORY_SUGGESTION}`],
-    },
-  });
+  testEnv = await startLoweredHistoryServer(HISTORY_SUGGESTION);
   const loaded = await loadDataset('builtin:iris');
   if (!loaded.ok) throw new Error(loaded.error.message);
   iris = loaded.value.dataset;
@@ -51,20 +41,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function withWorkers<T>(fn: () => Promise<T>): Promise<T> {
-  const { nativeConnection, namespace } = testEnv;
-  const workers = [
-    await Worker.create({ connection: nativeConnection, namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }),
-    await Worker.create({ connection: nativeConnection, namespace, taskQueue: env.taskQueues.cpu, activities: createActivities(env.config, 'test-commit') }),
-  ];
-  const running = workers.map((w) => w.run());
-  try {
-    return await fn();
-  } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.all(running);
-  }
-}
+const withWorkers = <T>(fn: () => Promise<T>): Promise<T> => withWorkersOn(testEnv, env, fn);
 
 it('a waiting canary continues as new with one continuous status, and its history per run stays bounded', async () => {
   const client = testEnv.client;

@@ -35,7 +35,7 @@ async function workflowsFor(name: string): Promise<number> {
 
 beforeAll(async () => {
   env = await openTestEnv('cli-exit');
-  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu };
+  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu, FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control };
   // One registered version (v1) of the model the cases name; nothing deployed, nothing running.
   const r = await runWorkers(env, () => flywheel(['train', '--dataset', 'iris', '--model', model, '-p', 'epochs=5', '--wait', '--json']));
   expect(r.code, r.stderr).toBe(0);

@@ -13,7 +13,7 @@ let env: TestEnv;
 let cliEnv: Record<string, string>;
 beforeAll(async () => {
   env = await openTestEnv('cli');
-  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu };
+  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu, FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control };
 });
 afterAll(async () => {
   await env?.close();

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function flywheel(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu };
+  const cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu, FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control };
   // Until cli/main.ts registers the group, the test mounts it on a program of its own.
   const entry = ['--import', 'tsx', 'test/fixtures/knowledge/cli.ts', ...args];
   return new Promise((resolve) => {

@@ -17,7 +17,7 @@ const scheduleId = `retrain-${model}`;
 
 beforeAll(async () => {
   env = await openTestEnv('schedule');
-  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu };
+  cliEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu, FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control };
 });
 afterAll(async () => {
   await env?.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);

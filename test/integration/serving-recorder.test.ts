@@ -58,8 +58,14 @@ describe('PredictionRecorder on real PostgreSQL', () => {
     expect(recorder.size).toBe(1000);
     expect(counts.dropped).toBe(200);
 
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await migrate(url);
+    // The database comes back whole (created and migrated under another name, then renamed), as
+    // after a real outage: a gateway never runs against a half-migrated schema (it migrates before
+    // it serves), and the writer's retries must not race the migrations here either.
+    const staging = `${dbName}_staging`;
+    await admin.query(`DROP DATABASE IF EXISTS ${staging} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${staging}`);
+    await migrate(withDatabase(config.postgres.url, staging));
+    await admin.query(`ALTER DATABASE ${staging} RENAME TO ${dbName}`);
     const deadline = Date.now() + 15_000;
     while (recorder.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(recorder.size).toBe(0);

@@ -6,6 +6,11 @@
  * counts the polls that took the new path in its status query.
  *
  * An OnlineSnapshot (unchanged code) is in flight too and must answer and stop cleanly on N+1.
+ * A second case keeps the two other long-lived kinds in flight across the same upgrade: an A/B test
+ * that is looking, and a canary paused by a person at its first step (the "weekend" case). Both
+ * replay build N's history on N+1 (which has no cache of them), keep answering their status, take
+ * their person's next action (stop; resume, then promote) and end as they would have on build N.
+ *
  * The monitor in flight must keep running on N+1 with no failed workflow task, answer its status
  * query, take the new path only after the patch point (the polls made on build N replay on the old
  * path), and stop cleanly; a monitor started on N+1 takes the new path from its first poll. The
@@ -28,6 +33,16 @@ import { driftStatusQuery, stopSignal, type DriftMonitorResult, type DriftMonito
 import { onlineStatusQuery, stopSignal as onlineStopSignal, type OnlineSnapshotStatus } from '../../workflows/online-learning';
 import { WORKFLOWS_PATH } from '../../workers/workflow-worker-path';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+import { testApiKey } from './helpers/auth';
+import { deployVersion } from '../../activities/deploy';
+import { getTrafficWeights } from '../../activities/traffic';
+import { MODEL_NAME } from '../../config/search-attributes';
+import { loadDataset } from '../../datasets/load';
+import type { ABTestInput } from '../../lib/experiment/spec';
+import { createGateway } from '../../serving/app';
+import { replay } from '../../traffic/replay';
+import { abStatusQuery, stopSignal as abStopSignal, type ABTestResult } from '../../workflows/ab-test';
+import { pauseUpdate, promoteUpdate, resumeUpdate, rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 
 type History = temporal.api.history.v1.IHistory;
 type UpgradedStatus = DriftMonitorStatus & { upgradedPolls?: number };
@@ -188,4 +203,110 @@ describe('upgrading the workflow worker under running workflows', () => {
       await connection.close();
     }
   }, 240_000);
+
+  it('an A/B test that is looking and a canary paused at its first step carry on across the upgrade and end as they would have', async () => {
+    const nextBuild = makeBuild('build-n1-ab', true);
+    const connection = await NativeConnection.connect({ address: env.config.temporal.address });
+    const { namespace } = env.config.temporal;
+    const activities = createActivities(env.config, 'test-commit');
+    const activityWorkers = await Promise.all([env.taskQueues.cpu, env.taskQueues.control].map((taskQueue) => Worker.create({ connection, namespace, taskQueue, activities })));
+    const activityRuns = activityWorkers.map((w) => w.run());
+    const abModel = uniqueModelName('upgrade-ab');
+    const canaryModel = uniqueModelName('upgrade-paused');
+    const taskQueues = { cpu: env.taskQueues.cpu, control: env.taskQueues.control };
+    const loaded = await loadDataset('builtin:iris');
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    const iris = loaded.value.dataset;
+    const gateway = await createGateway(env.config, { port: 0, logger: false });
+    const url = await gateway.listen();
+    const apiKey = await testApiKey(env, 'upgrade');
+    const started: string[] = [];
+    let trafficDone = false;
+    let traffic: Promise<void> = Promise.resolve();
+    try {
+      const workerN = await Worker.create({ connection, namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH });
+      const runN = workerN.run();
+      // Two models trained the same way (equally good versions): the A/B test splits one, the canary the other.
+      for (const m of [abModel, canaryModel]) {
+        for (let i = 1; i <= 2; i++) {
+          await env.client.workflow.execute('TrainingPipeline', {
+            taskQueue: env.taskQueues.workflows,
+            workflowId: `train-${m}-v${i}`,
+            args: [{ model: m, dataset: 'builtin:iris', family: 'softmax-regression', hyperparameters: { epochs: 100, learningRate: 0.5, seed: 1 }, taskQueues }],
+            typedSearchAttributes: [{ key: MODEL_NAME, value: m }],
+          });
+        }
+        await deployVersion(env.db, env.mlflow, { model: m, version: '1' });
+      }
+      traffic = (async () => {
+        let seed = 1;
+        while (!trafficDone) {
+          await Promise.all([abModel, canaryModel].map((m) => replay({ url, apiKey, model: m, dataset: iris, rate: 40, durationMs: 1000, labelDelayMs: 50, units: 200, seed: seed++ })));
+        }
+      })();
+      const abInput: ABTestInput = { model: abModel, versions: ['1', '2'], primaryMetric: 'accuracy', tau2: 0.01, minSamplePerArm: 30, maxDurationSeconds: 3600, checkIntervalSeconds: 1, taskQueues };
+      const ab = await env.client.workflow.start('ABTest', { taskQueue: env.taskQueues.workflows, workflowId: `ab-${abModel}`, args: [abInput] });
+      started.push(ab.workflowId);
+      const canary = await env.client.workflow.start('CanaryRollout', {
+        taskQueue: env.taskQueues.workflows,
+        workflowId: `canary-${canaryModel}`,
+        args: [{ model: canaryModel, candidateVersion: '2', steps: [{ weight: 30, pauseSeconds: 3600 }, { weight: 100, pauseSeconds: 0 }], analysis: { intervalSeconds: 1 }, taskQueues }],
+      });
+      started.push(canary.workflowId);
+      await until('the A/B test to look on build N', () => ab.query(abStatusQuery), (s) => s.looks >= 3);
+      await until('the canary to reach its first step', () => canary.query(rolloutStatusQuery), (s) => s.decisions.some((d) => d.action === 'step'));
+      await canary.executeUpdate(pauseUpdate, { args: ['waiting for the weekend to end'] });
+      expect((await canary.query(rolloutStatusQuery)).state).toBe('paused');
+      const looksOnN = (await ab.query(abStatusQuery)).looks;
+      workerN.shutdown();
+      await runN;
+
+      // Build N+1 takes over the same task queue.
+      const workerN1 = await Worker.create({ connection, namespace, taskQueue: env.taskQueues.workflows, workflowsPath: nextBuild });
+      const runN1 = workerN1.run();
+      try {
+        const abN1 = env.client.workflow.getHandle(`ab-${abModel}`);
+        const canaryN1 = env.client.workflow.getHandle(`canary-${canaryModel}`);
+        // Both answer on N+1 (a replay of build N's history), and the A/B test keeps looking there.
+        await until('the A/B test to look on build N+1', () => abN1.query(abStatusQuery), (s) => s.looks >= looksOnN + 3);
+        const paused = await canaryN1.query(rolloutStatusQuery);
+        expect(paused.state).toBe('paused');
+        expect(paused.decisions.map((d) => d.action).slice(0, 3)).toEqual(['deploy', 'step', 'pause']);
+        expect((await getTrafficWeights(env.db, canaryModel)).weights).toMatchObject({ '1': 7_000, '2': 3_000 });
+
+        await abN1.signal(abStopSignal, 'upgrade test done');
+        const abResult = (await abN1.result()) as ABTestResult;
+        expect(abResult.decision.kind).toBe('no-winner');
+        expect(abResult.looks).toBeGreaterThanOrEqual(looksOnN + 3);
+        expect((await abN1.query(abStatusQuery)).state).toBe('stopped');
+
+        await canaryN1.executeUpdate(resumeUpdate, { args: [] });
+        await canaryN1.executeUpdate(promoteUpdate, { args: ['the weekend is over'] });
+        const canaryResult = (await canaryN1.result()) as RolloutResult;
+        expect(canaryResult).toMatchObject({ outcome: 'promoted', stableVersion: '1', candidateVersion: '2' });
+        expect((await getTrafficWeights(env.db, canaryModel)).weights).toMatchObject({ '2': 10_000 });
+        const actions = (await canaryN1.query(rolloutStatusQuery)).decisions.map((d) => d.action);
+        expect(actions.slice(0, 4)).toEqual(['deploy', 'step', 'pause', 'resume']);
+        expect(actions).toContain('promote');
+
+        for (const h of [abN1, canaryN1]) {
+          const history = await h.fetchHistory();
+          expect(workflowTaskFailures(history)).toEqual([]);
+          // What the next worker restart will do: replay the whole of it on N+1.
+          await expect(Worker.runReplayHistory({ workflowsPath: nextBuild }, history, h.workflowId)).resolves.toBeUndefined();
+        }
+      } finally {
+        workerN1.shutdown();
+        await runN1;
+      }
+    } finally {
+      trafficDone = true;
+      await traffic;
+      await gateway.close();
+      for (const id of started) await env.client.workflow.getHandle(id).terminate('upgrade test cleanup').catch(() => undefined);
+      for (const w of activityWorkers) w.shutdown();
+      await Promise.all(activityRuns);
+      await connection.close();
+    }
+  }, 300_000);
 });

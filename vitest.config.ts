@@ -13,6 +13,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Their own database and Temporal namespace; their MLflow models deleted at the end.
+          globalSetup: ['test/integration/helpers/global-setup.ts'],
           // One real stack is shared by every file: run files one after another.
           fileParallelism: false,
           testTimeout: 240_000,

@@ -133,6 +133,11 @@ export class MlflowClient {
     }
   }
 
+  /** Moves the experiment to MLflow's trash (its runs go with it). */
+  async deleteExperiment(experimentId: string): Promise<void> {
+    await this.call('POST', 'experiments/delete', { experiment_id: experimentId });
+  }
+
   // ── runs ───────────────────────────────────────────────────────────────────
   async createRun(experimentId: string, runName: string, tags: MlflowTag[], startTime: number): Promise<MlflowRun> {
     const r = await this.call<{ run: MlflowRun }>('POST', 'runs/create', { experiment_id: experimentId, run_name: runName, tags, start_time: startTime });
@@ -223,6 +228,11 @@ export class MlflowClient {
     } catch (err) {
       if (!(err instanceof MlflowError && err.alreadyExists)) throw err;
     }
+  }
+
+  /** Deletes the registered model and every version of it. */
+  async deleteRegisteredModel(name: string): Promise<void> {
+    await this.call('DELETE', 'registered-models/delete', { name });
   }
 
   async searchRegisteredModels(maxResults = 100): Promise<MlflowRegisteredModel[]> {

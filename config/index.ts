@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   /** When unset, `flywheel up` runs a project-local PostgreSQL cluster on FLYWHEEL_PG_PORT. */
   DATABASE_URL: z.string().url().optional(),
   FLYWHEEL_PG_PORT: port.default(5433),
+  /** The database of the local cluster (the integration tests use their own: test/integration/helpers/global-setup.ts). */
+  FLYWHEEL_PG_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('flywheel'),
   MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
   MLFLOW_PORT: port.default(5000),
   FLYWHEEL_DATA_DIR: z.string().min(1).optional(),
@@ -132,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     throw new ConfigError(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
-  const localUrl = `postgres://flywheel@127.0.0.1:${e.FLYWHEEL_PG_PORT}/flywheel`;
+  const localUrl = `postgres://flywheel@127.0.0.1:${e.FLYWHEEL_PG_PORT}/${e.FLYWHEEL_PG_DATABASE}`;
   const url = e.DATABASE_URL ?? localUrl;
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },

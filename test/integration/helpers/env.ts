@@ -4,6 +4,7 @@
  * tasks, nor the `flywheel up` workers'). Nothing here is a mock.
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -71,6 +72,10 @@ export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { 
   }
 }
 
+/** A model name of this test's own, written down so the run deletes it from MLflow at its end (global-setup.ts). */
 export function uniqueModelName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
+  const name = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const file = process.env.FLYWHEEL_TEST_MODELS_FILE;
+  if (file) appendFileSync(file, `${name}\n`);
+  return name;
 }

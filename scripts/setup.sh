@@ -12,6 +12,23 @@ REQUIREMENTS="$ROOT/scripts/requirements.txt"
 mkdir -p "$STAMPS"
 
 say() { echo "setup: $*"; }
+# Runs a long install in the background and says every 20 s how far it is (the size of the
+# folder it fills), so a first setup is never silent for minutes.
+with_progress() {
+  local dir="$1" t=0 pid rc
+  shift
+  "$@" &
+  pid=$!
+  while kill -0 "$pid" 2> /dev/null; do
+    sleep 1
+    t=$((t + 1))
+    if [ $((t % 20)) -eq 0 ] && kill -0 "$pid" 2> /dev/null; then
+      say "  … ${t} s, $(du -sm "$dir" 2> /dev/null | cut -f1) MB in $(basename "$(dirname "$dir")")/$(basename "$dir")"
+    fi
+  done
+  wait "$pid" && rc=0 || rc=$?
+  return "$rc"
+}
 die() { echo "setup: error: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
 hash_of() { sha256sum | cut -c1-64; }
@@ -108,8 +125,8 @@ gpu_hash="$({ cat "$GPU_LOCK" "$ROOT/gpu-worker/pyproject.toml"; "$GPU_VENV/bin/
 if stamp_matches gpu-worker "$gpu_hash" && "$GPU_VENV/bin/python" -c 'import flywheel_gpu_worker, torch' 2> /dev/null; then
   say "gpu-worker venv up to date"
 else
-  say "pip install gpu-worker (PyTorch; the first time downloads about 3 GB)"
-  "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$GPU_LOCK"
+  say "pip install gpu-worker (PyTorch; the first time downloads about 3 GB: PyPI carries only the CUDA build for Linux)"
+  with_progress "$GPU_VENV" "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$GPU_LOCK"
   "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT/gpu-worker"
   write_stamp gpu-worker "$gpu_hash"
 fi

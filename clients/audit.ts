@@ -1,6 +1,8 @@
 /** The audit trail (table audit_log): who did what to what, when, and how it ended. */
 import os from 'node:os';
 import type pg from 'pg';
+import type { FlywheelConfig } from '../config/index';
+import { readLogin } from '../traffic/credentials';
 
 export interface AuditEntry {
   actor: string;
@@ -44,7 +46,13 @@ export async function listAudit(db: pg.Pool, opts: { limit: number; action?: str
 }
 
 /** Who runs the CLI on this machine: an operator, not a gateway client. */
-export function localActor(): string {
+/**
+ * Who a CLI action is attributed to: the person logged in with `flywheel login` (their name at the
+ * issuer that vouched for it), else the operating-system user on this host.
+ */
+export function localActor(config?: FlywheelConfig): string {
+  const login = config ? readLogin(config) : undefined;
+  if (login) return `oidc:${login.subject}@${new URL(login.issuer).host}`;
   let user = 'unknown';
   try {
     user = os.userInfo().username;

@@ -55,7 +55,7 @@ export async function createKeyCommand(config: FlywheelConfig, opts: CreateOptio
     if (models.length === 0 || bad !== undefined) throw new CliError(`--models: comma-separated model names, got ${JSON.stringify(opts.models)}`, 2);
   }
   const expiresAt = opts.expiresIn === undefined ? null : new Date(Date.now() + parseDuration('--expires-in', opts.expiresIn));
-  const actor = localActor();
+  const actor = localActor(config);
   const { key, record } = await withStore(config, async (db) => {
     const created = await createApiKey(db, { name: opts.name, scopes: scopes.value, models, expiresAt, createdBy: actor });
     await auditQuietly(db, { actor, action: 'keys.create', target: `key:${created.record.id}`, outcome: 'ok', detail: { name: opts.name, scopes: scopes.value, models, expiresAt } });
@@ -94,7 +94,7 @@ export async function revokeKeyCommand(config: FlywheelConfig, idOrKey: string, 
   // The id, or the whole key (its id is the part after fw_).
   const id = /^fw_([0-9a-f]{16})_/.exec(idOrKey)?.[1] ?? idOrKey;
   if (!/^[0-9a-f]{16}$/.test(id)) throw new CliError(`key id: 16 hex digits (as \`flywheel keys list\` shows), got ${JSON.stringify(idOrKey)}`, 2);
-  const actor = localActor();
+  const actor = localActor(config);
   const result = await withStore(config, async (db) => {
     const r = await revokeApiKey(db, id);
     await auditQuietly(db, { actor, action: 'keys.revoke', target: `key:${id}`, outcome: r === 'revoked' ? 'ok' : r });

@@ -8,7 +8,8 @@ import { closePools, getPool } from '../../clients/db';
 import { getTrafficWeights, setFault, setTrafficWeights } from '../../activities/traffic';
 import { loadDataset } from '../../datasets/load';
 import { JsonClient } from '../../traffic/http';
-import { clientApiKey } from '../../traffic/credentials';
+import { clientCredential } from '../../traffic/credentials';
+import { OidcLoginError } from '../../clients/oidc-login';
 import { audited, localActor } from '../../clients/audit';
 import { parseDegrade, replay, type Degrade, type ReplayReport } from '../../traffic/replay';
 import { CliError, printFields, printJson, printTable } from '../output';
@@ -55,7 +56,7 @@ async function setCommand(config: FlywheelConfig, model: string, spec: string, o
   const weights = parseWeights(spec);
   const pool = getPool(config.postgres.url);
   const r = await guarded(config, () =>
-    audited(pool, { actor: localActor(), action: 'traffic.set', target: `model:${model}`, detail: { weights } }, () => setTrafficWeights(pool, { model, weights }), (x) => ({ previous: x.previous, revision: x.revision })),
+    audited(pool, { actor: localActor(config), action: 'traffic.set', target: `model:${model}`, detail: { weights } }, () => setTrafficWeights(pool, { model, weights }), (x) => ({ previous: x.previous, revision: x.revision })),
   );
   if (opts.json) return printJson(r);
   const fmt = (w: Record<string, number>) => Object.entries(w).map(([v, bp]) => `v${v} ${bp / 100}%`).join(', ');
@@ -72,7 +73,7 @@ async function faultCommand(
     ? { model, version }
     : { model, version, errorRate: number('--errors', opts.errors), extraLatencyMs: number('--latency-ms', opts.latencyMs), wrongLabelRate: number('--wrong-labels', opts.wrongLabels) };
   const pool = getPool(config.postgres.url);
-  const r = await guarded(config, () => audited(pool, { actor: localActor(), action: 'traffic.fault', target: `model:${model}/v${version}`, detail: { ...input } }, () => setFault(pool, input)));
+  const r = await guarded(config, () => audited(pool, { actor: localActor(config), action: 'traffic.fault', target: `model:${model}/v${version}`, detail: { ...input } }, () => setFault(pool, input)));
   if (opts.json) return printJson(r);
   const none = !r.errorRate && !r.extraLatencyMs && !r.wrongLabelRate;
   process.stdout.write(none ? `${model} v${version}: no injected faults\n` : `${model} v${version}: errors ${r.errorRate}, +${r.extraLatencyMs} ms, wrong labels ${r.wrongLabelRate}\n`);
@@ -128,7 +129,9 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
   const dataset = loaded.value.dataset;
 
   const url = opts.url ?? config.gateway.url;
-  const apiKey = clientApiKey(config);
+  const apiKey = await clientCredential(config).catch((err: Error) => {
+    throw err instanceof OidcLoginError ? new CliError(err.message, /cannot reach/.test(err.message) ? 3 : 2) : err;
+  });
   const probe = new JsonClient(url, 1, { apiKey });
   if (opts.online && degrade) throw new CliError('--degrade applies to registered versions, not to an online model', 2);
   let served: GatewayModels['models'][number] | undefined;

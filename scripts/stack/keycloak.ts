@@ -9,6 +9,7 @@
  * Fetch the zip once with: mvn dependency:get -Dartifact=org.keycloak:keycloak-quarkus-dist:26.5.6:zip -Dtransitive=false
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -94,7 +95,16 @@ export async function startKeycloak(config: FlywheelConfig, port = KEYCLOAK_PORT
     }
     const imports = path.join(home, 'data', 'import');
     fs.mkdirSync(imports, { recursive: true });
-    fs.copyFileSync(REALM_FILE, path.join(imports, 'flywheel-realm.json'));
+    // --import-realm skips a realm that exists: when the realm file changed, the dev database
+    // (H2, nothing in it but what the file says) starts over so the change takes effect.
+    const realm = fs.readFileSync(REALM_FILE);
+    const stamp = path.join(imports, '.realm-sha256');
+    const digest = createHash('sha256').update(realm).digest('hex');
+    if (fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() !== digest : fs.existsSync(path.join(home, 'data', 'h2'))) {
+      fs.rmSync(path.join(home, 'data', 'h2'), { recursive: true, force: true });
+    }
+    fs.writeFileSync(path.join(imports, 'flywheel-realm.json'), realm);
+    fs.writeFileSync(stamp, `${digest}\n`);
     await launch(
       config,
       {

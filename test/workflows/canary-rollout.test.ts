@@ -96,7 +96,8 @@ describe.skipIf(!hasTestServer)('CanaryRollout with simulated time', () => {
 
       const resumed = await handle.executeUpdate(resumeUpdate);
       expect(resumed.state).toBe('progressing');
-      const resumedAt = await ts.now();
+      // The workflow's own clock: a look in flight at the resume may advance the step before this test reads the server's.
+      const resumedAt = Date.parse(resumed.decisions.find((d) => d.action === 'resume')!.at);
       const result = await handle.result();
 
       expect(result).toMatchObject({ outcome: 'promoted', stableVersion: STABLE, candidateVersion: CANDIDATE });

@@ -4,7 +4,7 @@
  * wins, and each end leaves the traffic where the decision puts it. The real workflow and
  * statistics (mSPRT, sequential SRM) on scripted, deterministic arm counts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ABTestInput } from '../../lib/experiment/spec';
 import { abStatusQuery, stopSignal, type ABTest } from '../../workflows/ab-test';
 import { HEALTHY, scriptedServing, type Behaviour } from './helpers/scripted-serving';
@@ -20,10 +20,11 @@ if (!hasTestServer) console.warn(`skipping the time-skipping A/B tests: ${NO_TES
 
 describe.skipIf(!hasTestServer)('ABTest with simulated time', () => {
   let ts: TimeSkipping;
-  beforeAll(async () => {
+  // A server per test: a failing test leaves nothing behind that could hold the next one's clock.
+  beforeEach(async () => {
     ts = await openTimeSkipping();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await ts?.close();
   });
 

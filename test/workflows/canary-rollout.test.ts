@@ -5,7 +5,7 @@
  * pause for a person and an abort from there, and a cancellation: each in well under a second or
  * a few of wall time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import type { CanaryRolloutInput } from '../../lib/rollout/spec';
 import { abortUpdate, pauseUpdate, resumeUpdate, rolloutStatusQuery, type CanaryRollout } from '../../workflows/canary-rollout';
@@ -22,10 +22,11 @@ if (!hasTestServer) console.warn(`skipping the time-skipping canary tests: ${NO_
 
 describe.skipIf(!hasTestServer)('CanaryRollout with simulated time', () => {
   let ts: TimeSkipping;
-  beforeAll(async () => {
+  // A server per test: a failing test leaves nothing behind that could hold the next one's clock.
+  beforeEach(async () => {
     ts = await openTimeSkipping();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await ts?.close();
   });
 

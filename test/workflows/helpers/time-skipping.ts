@@ -6,6 +6,8 @@
  *
  * The server is the Java one from Maven Central that scripts/setup.sh puts in .flywheel/tools
  * (FLYWHEEL_TEST_SERVER overrides the path); without it (no Java) these tests skip and say why.
+ * Each test gets a server of its own: time skipping is global to a server, and a failed test's
+ * workflow (an in-flight activity, a task no worker will take) would hold every later test's clock.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../../config/search-attributes';
 import { WORKFLOWS_PATH } from '../../../workers/workflow-worker-path';
 
@@ -45,14 +46,17 @@ try {
   // already installed in this test worker
 }
 
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (every Flywheel attribute is a keyword; scripts/stack/temporal.ts has the table). */
+const INDEXED_VALUE_TYPE_KEYWORD = 2;
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 export async function openTimeSkipping(): Promise<TimeSkipping> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER } } });
+  const env = await createTimeSkipping();
   // The workflows upsert Flywheel's search attributes; the stack registers them at start, so here too.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_FLAGS.map((f) => [f.split('=')[0]!, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_FLAGS.map((f) => [f.split('=')[0]!, INDEXED_VALUE_TYPE_KEYWORD])),
   });
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const code = await bundle;
@@ -76,6 +80,21 @@ export async function openTimeSkipping(): Promise<TimeSkipping> {
     now: () => env.currentTimeMs(),
     close: () => env.teardown(),
   };
+}
+
+/**
+ * The SDK gives the server 5 s to answer (sdk-core's ephemeral server start); a JVM on a busy
+ * 2-core machine can miss that, so a start that times out is tried again.
+ */
+async function createTimeSkipping(attempts = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER } } });
+    } catch (err) {
+      if (attempt >= attempts || !/did not start|timeout|timed out/i.test(String((err as Error)?.message))) throw err;
+      console.warn(`time-skipping test server did not answer in time (attempt ${attempt}/${attempts}): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
 }
 
 const quietLogger = {

@@ -4,7 +4,7 @@
  * review before the deadline decides instead. The real workflow; the stages are scripted
  * activities under their real names that return what the stages would decide for this batch.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Context } from '@temporalio/activity';
 import type { ValidationPolicy } from '../../lib/knowledge/policy';
 import type { CandidateRef, Decision, ResolvedFact } from '../../lib/knowledge/types';
@@ -98,10 +98,11 @@ function scriptedStages() {
 
 describe.skipIf(!hasTestServer)('KnowledgeValidation review deadline with simulated time', () => {
   let ts: TimeSkipping;
-  beforeAll(async () => {
+  // A server per test: a failing test leaves nothing behind that could hold the next one's clock.
+  beforeEach(async () => {
     ts = await openTimeSkipping();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await ts?.close();
   });
 

@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           // The real workflows on Temporal's time-skipping test server (Java; no stack needed):
-          // hours of timers in seconds of wall time. One server per file; files one after another.
+          // hours of timers in seconds of wall time. A server per test; files one after another.
           name: 'workflows',
           include: ['test/workflows/**/*.test.ts'],
           fileParallelism: false,

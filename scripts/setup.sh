@@ -177,7 +177,7 @@ command -v unzip > /dev/null || { is_root && apt_install unzip; } || true
 # --- Temporal's time-skipping test server (the workflow tests, test/workflows/) ------------
 # @temporalio/testing's createTimeSkipping() would download a native build from GitHub; the same
 # Java server is on Maven Central. Its jar and every dependency are copied into the tools folder,
-# beside a wrapper that test/workflows/helpers/env.ts hands the SDK as an `existing-path`
+# beside a wrapper that test/workflows/helpers/time-skipping.ts hands the SDK as an `existing-path`
 # executable (the SDK runs it with the port as the only argument). Java 17 is enough.
 TEST_SERVER_VERSION="1.31.0"
 TEST_SERVER_DIR="$ROOT/.flywheel/tools/temporal-test-server"

@@ -11,6 +11,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The real workflows on Temporal's time-skipping test server (Java; no stack needed):
+          // hours of timers in seconds of wall time. A server per test; files one after another.
+          name: 'workflows',
+          include: ['test/workflows/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Their own database and Temporal namespace; their MLflow models deleted at the end.

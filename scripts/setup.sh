@@ -191,4 +191,64 @@ else
 fi
 command -v unzip > /dev/null || { is_root && apt_install unzip; } || true
 
+# --- Temporal's time-skipping test server (the workflow tests, test/workflows/) ------------
+# @temporalio/testing's createTimeSkipping() would download a native build from GitHub; the same
+# Java server is on Maven Central. Its jar and every dependency are copied into the tools folder,
+# beside a wrapper that test/workflows/helpers/time-skipping.ts hands the SDK as an `existing-path`
+# executable (the SDK runs it with the port as the only argument). Java 17 is enough.
+TEST_SERVER_VERSION="1.31.0"
+TEST_SERVER_DIR="$ROOT/.flywheel/tools/temporal-test-server"
+test_server_hash="$(echo "io.temporal:temporal-test-server:$TEST_SERVER_VERSION slf4j-nop:1.7.36" | hash_of)"
+if stamp_matches temporal-test-server "$test_server_hash" && [ -x "$TEST_SERVER_DIR/temporal-test-server" ] &&
+  [ -f "$TEST_SERVER_DIR/lib/temporal-test-server-$TEST_SERVER_VERSION.jar" ]; then
+  say "temporal test server $TEST_SERVER_VERSION present"
+elif ! command -v java > /dev/null; then
+  say "no java: the time-skipping workflow tests will be skipped (install a JDK >= 11)"
+else
+  if ! command -v mvn > /dev/null && is_root; then apt_install maven; fi
+  if ! command -v mvn > /dev/null; then
+    say "no mvn: the time-skipping workflow tests will be skipped (install maven)"
+  else
+    say "fetching temporal-test-server $TEST_SERVER_VERSION and its dependencies from Maven Central (about 35 MB, once)"
+    rm -rf "$TEST_SERVER_DIR"
+    mkdir -p "$TEST_SERVER_DIR/lib"
+    cat > "$TEST_SERVER_DIR/pom.xml" << EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>flywheel.tools</groupId>
+  <artifactId>temporal-test-server-classpath</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>$TEST_SERVER_VERSION</version>
+    </dependency>
+    <!-- Binds its SLF4J 1.7 API to nothing: no "Failed to load class StaticLoggerBinder" on every start. -->
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-nop</artifactId>
+      <version>1.7.36</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+    if mvn -q -B -f "$TEST_SERVER_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$TEST_SERVER_DIR/lib" -DincludeScope=runtime > "$TEST_SERVER_DIR/mvn.log" 2>&1; then
+      # exec: the SDK stops the server by killing the process it started, which must be the JVM itself.
+      cat > "$TEST_SERVER_DIR/temporal-test-server" << 'EOF'
+#!/usr/bin/env bash
+# Temporal's time-skipping test server (Java, from Maven Central; written by scripts/setup.sh).
+# Usage: temporal-test-server PORT [--enable-time-skipping]
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec java -XX:+UseSerialGC -cp "$here/lib/*" io.temporal.testserver.TestServer "$@"
+EOF
+      chmod +x "$TEST_SERVER_DIR/temporal-test-server"
+      write_stamp temporal-test-server "$test_server_hash"
+      say "temporal test server in $TEST_SERVER_DIR"
+    else
+      say "warning: temporal-test-server could not be fetched (see $TEST_SERVER_DIR/mvn.log); the workflow tests will be skipped"
+    fi
+  fi
+fi
+
 say "done"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up (idempotent, fast the second time) and runs the whole test suite:
-# type check, unit tests, then integration tests against the real local stack
+# type check, unit tests, workflow tests on Temporal's time-skipping test server, then integration
+# tests against the real local stack
 # (PostgreSQL, Temporal dev server, MLflow), which it starts if needed and stops afterwards
 # only if it was the one that started it.
 set -euo pipefail
@@ -14,6 +15,9 @@ npx tsc --noEmit
 mkdir -p .flywheel
 echo "==> unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.flywheel/test-unit.json
+
+echo "==> workflow tests (time-skipping test server: hours of timers in seconds, no stack)"
+npx vitest run --project workflows --reporter=default --reporter=json --outputFile.json=.flywheel/test-workflows.json
 
 echo "==> GPU worker tests (pytest; CUDA-only tests skip without a GPU)"
 gpu-worker/.venv/bin/python -m pytest gpu-worker/tests -q -p no:cacheprovider --junitxml=.flywheel/test-gpu-worker.xml
@@ -40,7 +44,7 @@ npx vitest run --project integration --reporter=default --reporter=json --output
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const f of [".flywheel/test-unit.json", ".flywheel/test-integration.json"]) {
+  for (const f of [".flywheel/test-unit.json", ".flywheel/test-workflows.json", ".flywheel/test-integration.json"]) {
     if (!fs.existsSync(f)) continue;
     const r = JSON.parse(fs.readFileSync(f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);

@@ -168,7 +168,8 @@ async function ensure(config: FlywheelConfig, svc: Service, say: (m: string) => 
     owned = undefined;
   }
   if (await svc.healthy(config)) {
-    say(owned ? `already running (pid ${owned.pid})` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
+    const unsupervised = owned && !owned.supervised && findSupervisord() ? ', not under supervisord (started without it): `flywheel down` then `up` puts it there' : '';
+    say(owned ? `already running (pid ${owned.pid})${unsupervised}` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
     return owned ? 'running' : 'external';
   }
   if (!svc.startable(config)) {
@@ -284,7 +285,8 @@ export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
       const between = owned?.supervisorState !== undefined && !['RUNNING', 'STARTING', 'STOPPING'].includes(owned.supervisorState);
       const supervision = owned?.supervisorState
         ? owned.supervisorState === 'FATAL' ? 'supervisord gave up restarting it (flywheel up restarts it); ' : between ? `supervisord: ${owned.supervisorState}, restarting; ` : ''
-        : owned?.supervised && (await isSupervisordRunning(config)) === false ? 'its supervisord is gone: not restarted if it dies; ' : '';
+        : owned?.supervised && (await isSupervisordRunning(config)) === false ? 'its supervisord is gone: not restarted if it dies; '
+        : owned && !owned.supervised && findSupervisord() ? 'not under supervisord: not restarted if it dies; ' : '';
       const detail =
         state === 'external' ? 'not started by Flywheel' : owned ? `${supervision}log: ${owned.logFile}` : undefined;
       return { name: svc.name, state, ...(owned && !between ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };

@@ -34,9 +34,11 @@ export interface ProgramSpec {
   /**
    * A file of `KEY='value'` lines (mode 0600) that becomes the program's whole environment:
    * values never show in `ps` nor in the configuration. Without it the program inherits
-   * supervisord's environment.
+   * supervisord's environment (and `groupFile` is not used).
    */
   envFile?: string;
+  /** Where the wrapper notes the program's process group, to clear what a dead run left behind. */
+  groupFile?: string;
   /** Run as this user (supervisord runs as root then). */
   user?: string;
   /** Signal name without SIG: PostgreSQL's fast shutdown is INT. Default TERM. */
@@ -67,13 +69,27 @@ function lineValue(key: string, value: string): string {
 }
 
 /**
- * The exec'd argv: with an env file, `env -i` clears supervisord's environment, `sh` loads the
- * file and `exec`s the program, so the pid supervisord holds is the program's own.
+ * Runs before each (re)start, in `sh` with no PATH (builtins only). $0 is the env file, $1 the group
+ * file. A program killed alone (SIGKILL, OOM) can leave children in its process group — MLflow's
+ * uvicorn holding the port — and its restart would then fail forever: when the last run's group
+ * leader is gone, SIGKILL what is left of its group. The group's id cannot belong to anyone else
+ * meanwhile: the kernel does not hand out a pid that a living process still has as its group id,
+ * and when no member lives the kill finds nothing. (dash's kill takes `-s KILL -- -g`, not
+ * `-KILL -- -g`.) Then note our own group ($$: supervisord makes each program lead its group, and
+ * `exec` keeps the pid), load the environment and become the program.
  */
-export function programArgv(spec: Pick<ProgramSpec, 'command' | 'args' | 'envFile'>): string[] {
+export const WRAPPER_SCRIPT =
+  'g=; read g 2>/dev/null < "$1"; if [ -n "$g" ] && [ ! -e "/proc/$g" ]; then kill -s KILL -- "-$g" 2>/dev/null; fi; ' +
+  'echo $$ > "$1"; set -a; . "$0"; set +a; shift; exec "$@"';
+
+/**
+ * The exec'd argv: with an env file, `env -i` clears supervisord's environment and `sh` runs
+ * WRAPPER_SCRIPT, which `exec`s the program, so the pid supervisord holds is the program's own.
+ */
+export function programArgv(spec: Pick<ProgramSpec, 'command' | 'args' | 'envFile' | 'groupFile'>): string[] {
   const argv = [spec.command, ...spec.args];
   if (!spec.envFile) return argv;
-  return ['/usr/bin/env', '-i', '/bin/sh', '-c', 'set -a; . "$0"; set +a; exec "$@"', spec.envFile, ...argv];
+  return ['/usr/bin/env', '-i', '/bin/sh', '-c', WRAPPER_SCRIPT, spec.envFile, spec.groupFile ?? '/dev/null', ...argv];
 }
 
 export function renderProgram(spec: ProgramSpec): string {

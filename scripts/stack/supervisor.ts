@@ -254,9 +254,9 @@ export async function programInfo(config: FlywheelConfig, name: string): Promise
   }
 }
 
-export function programFiles(config: FlywheelConfig, name: string): { conf: string; env: string } {
+export function programFiles(config: FlywheelConfig, name: string): { conf: string; env: string; group: string } {
   const dir = supervisorLayout(config).programDir;
-  return { conf: path.join(dir, `${name}.conf`), env: path.join(dir, `${name}.env`) };
+  return { conf: path.join(dir, `${name}.conf`), env: path.join(dir, `${name}.env`), group: path.join(dir, `${name}.pgid`) };
 }
 
 /**
@@ -272,7 +272,7 @@ export async function startProgram(
   const { env, ...rest } = spec;
   if (env) await fsp.writeFile(files.env, renderEnvFile(env), { mode: 0o600 });
   else await fsp.rm(files.env, { force: true });
-  await fsp.writeFile(files.conf, renderProgram({ ...rest, ...(env ? { envFile: files.env } : {}) }), { mode: 0o600 });
+  await fsp.writeFile(files.conf, renderProgram({ ...rest, ...(env ? { envFile: files.env, groupFile: files.group } : {}) }), { mode: 0o600 });
   await rpc(config, 'supervisor.reloadConfig');
   // Like `supervisorctl update <name>`: a changed definition replaces the loaded one.
   if (await programInfo(config, spec.name)) {
@@ -309,6 +309,7 @@ export async function stopProgram(config: FlywheelConfig, name: string): Promise
   const files = programFiles(config, name);
   await fsp.rm(files.conf, { force: true });
   await fsp.rm(files.env, { force: true });
+  await fsp.rm(files.group, { force: true });
   return true;
 }
 

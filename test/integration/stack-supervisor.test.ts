@@ -1,7 +1,7 @@
 /**
  * The local stack under supervisord: a stack of its own (temporary data folder, free ports, so
- * the shared stack is never touched) comes up; PostgreSQL's postmaster, the Temporal server and a
- * worker are SIGKILLed at once; each comes back healthy with no flywheel command, its pidfile
+ * the shared stack is never touched) comes up; PostgreSQL's postmaster, the Temporal server,
+ * MLflow's server process and a worker are SIGKILLed at once; each comes back healthy with no flywheel command, its pidfile
  * following the new pid; `down` then leaves nothing running. Real processes throughout.
  * Skipped where Debian's supervisor package is not installed (scripts/setup.sh installs it).
  */
@@ -14,8 +14,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, type FlywheelConfig } from '../../config/index';
 import { isPortOpen, parseHostPort, waitUntil } from '../../scripts/stack/health';
+import { isMlflowHealthy } from '../../scripts/stack/mlflow';
 import { isPostgresHealthy } from '../../scripts/stack/postgres';
-import { logFile, pidFile, procInfo } from '../../scripts/stack/processes';
+import { livingGroupMembers, logFile, pidFile, procInfo } from '../../scripts/stack/processes';
 import { down, status, up, type ServiceStatus } from '../../scripts/stack/stack';
 import { findSupervisord, isSupervisordRunning, programInfo, supervisorLayout } from '../../scripts/stack/supervisor';
 import { isTemporalHealthy } from '../../scripts/stack/temporal';
@@ -94,7 +95,7 @@ async function canQuery(): Promise<boolean> {
   }
 }
 
-it.skipIf(!findSupervisord())('PostgreSQL, Temporal and a worker killed with SIGKILL come back by themselves; down leaves nothing', async () => {
+it.skipIf(!findSupervisord())('PostgreSQL, Temporal, MLflow and a worker killed with SIGKILL come back by themselves; down leaves nothing', async () => {
   const lines: string[] = [];
   await up(config, { workers: false, onProgress: (line) => lines.push(line) });
   await startWorker(config, WORKER);
@@ -102,7 +103,13 @@ it.skipIf(!findSupervisord())('PostgreSQL, Temporal and a worker killed with SIG
   expect(await isSupervisordRunning(config)).toBe(true);
 
   const before = await running();
-  const victims = { postgres: before.get('postgres')!.pid!, temporal: before.get('temporal')!.pid!, [WORKER]: before.get(WORKER)!.pid! };
+  const victims = {
+    postgres: before.get('postgres')!.pid!,
+    temporal: before.get('temporal')!.pid!,
+    // Killed alone, MLflow leaves its uvicorn child holding the port: the restart must clear it.
+    mlflow: before.get('mlflow')!.pid!,
+    [WORKER]: before.get(WORKER)!.pid!,
+  };
   for (const [name, pid] of Object.entries(victims)) {
     expect(before.get(name as keyof typeof victims)!.state, name).toBe('running');
     expect(pid, name).toBeGreaterThan(0);
@@ -117,8 +124,10 @@ it.skipIf(!findSupervisord())('PostgreSQL, Temporal and a worker killed with SIG
   const back = async () => {
     const now = await Promise.all(Object.keys(victims).map((name) => programInfo(config, name)));
     if (!now.every((p, i) => p?.state === 'RUNNING' && p.pid !== Object.values(victims)[i])) return false;
+    // Nothing of a killed run is left (MLflow's orphaned uvicorn would keep the port and answer).
+    for (const pid of Object.values(victims)) if ((await livingGroupMembers(pid)).length > 0) return false;
     return (await isPostgresHealthy(config)) && (await canQuery()) && (await isTemporalHealthy(config))
-      && (await isWorkerHealthy(config, WORKER)) && (await saidReady(workerLog, logSizeAtKill));
+      && (await isMlflowHealthy(config)) && (await isWorkerHealthy(config, WORKER)) && (await saidReady(workerLog, logSizeAtKill));
   };
   expect(await waitUntil(back, { timeoutMs: 300_000, intervalMs: 1_000 })).toBe('ready');
 

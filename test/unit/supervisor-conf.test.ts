@@ -1,10 +1,10 @@
 /** The local stack's supervisord configuration text, and the XML-RPC answers Flywheel reads back. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { programArgv, quoteWord, renderEnvFile, renderProgram, renderSupervisordConf, type ProgramSpec, type SupervisordPaths } from '../../scripts/stack/supervisor-conf';
+import { programArgv, quoteWord, WRAPPER_SCRIPT, renderEnvFile, renderProgram, renderSupervisordConf, type ProgramSpec, type SupervisordPaths } from '../../scripts/stack/supervisor-conf';
 import { parseXmlRpcResponse, SupervisorFault } from '../../scripts/stack/supervisor';
 
 const paths: SupervisordPaths = {
@@ -23,6 +23,7 @@ const worker: ProgramSpec = {
   cwd: '/repo',
   logFile: '/data/logs/control-worker.log',
   envFile: '/data/run/supervisor/control-worker.env',
+  groupFile: '/data/run/supervisor/control-worker.pgid',
   stopWaitSecs: 50,
   startSecs: 3,
   startRetries: 30,
@@ -70,11 +71,11 @@ it('a program restarts when it dies, is started and stopped by Flywheel, and sto
   });
   expect(p.user).toBeUndefined();
   // The environment comes from the 0600 file, exec'd into: the pid supervisord holds is node's.
-  expect(p.command).toBe(`/usr/bin/env -i /bin/sh -c 'set -a; . "$0"; set +a; exec "$@"' /data/run/supervisor/control-worker.env /usr/bin/node --import tsx workers/control-worker.ts`);
+  expect(p.command).toBe(`/usr/bin/env -i /bin/sh -c ${quoteWord(WRAPPER_SCRIPT)} /data/run/supervisor/control-worker.env /data/run/supervisor/control-worker.pgid /usr/bin/node --import tsx workers/control-worker.ts`);
 });
 
 it('PostgreSQL runs in the foreground as its own user and stops with the fast-shutdown signal', () => {
-  const spec: ProgramSpec = { ...worker, name: 'postgres', command: '/usr/lib/postgresql/15/bin/postgres', args: ['-D', '/data/postgres'], envFile: undefined, user: 'postgres', stopSignal: 'INT', stopWaitSecs: 60 };
+  const spec: ProgramSpec = { ...worker, name: 'postgres', command: '/usr/lib/postgresql/15/bin/postgres', args: ['-D', '/data/postgres'], envFile: undefined, groupFile: undefined, user: 'postgres', stopSignal: 'INT', stopWaitSecs: 60 };
   const p = section(renderProgram(spec), 'program:postgres');
   expect(p).toMatchObject({ command: '/usr/lib/postgresql/15/bin/postgres -D /data/postgres', user: 'postgres', stopsignal: 'INT', stopwaitsecs: '60' });
   expect(programArgv(spec)).toEqual(['/usr/lib/postgresql/15/bin/postgres', '-D', '/data/postgres']);
@@ -103,6 +104,55 @@ it('the env file gives the program exactly its environment, whatever the values 
     delete seen.PWD; // sh sets it
     expect(seen).toEqual({ PATH: env.PATH, DATABASE_URL: env.DATABASE_URL, MULTI: env.MULTI, EMPTY: '' });
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a restart clears what the dead run left in its process group (MLflow\'s uvicorn would hold the port)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-wrapper-'));
+  const started: number[] = [];
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const waitFor = async (check: () => boolean) => {
+    while (!check()) await new Promise((r) => setTimeout(r, 20));
+  };
+  try {
+    const envFile = path.join(dir, 'x.env');
+    const groupFile = path.join(dir, 'x.pgid');
+    const childFile = path.join(dir, 'child.pid');
+    writeFileSync(envFile, renderEnvFile({ PATH: process.env.PATH, CHILD_FILE: childFile }));
+    // Like supervisord: the program leads its own group; it forks a child that outlives it.
+    const run = () => {
+      const child = spawn(...(([c, ...a]) => [c!, a] as const)(programArgv({ command: '/bin/sh', args: ['-c', 'sleep 300 & echo $! > "$CHILD_FILE"; wait'], envFile, groupFile })), { detached: true, stdio: 'ignore' });
+      started.push(child.pid!);
+      return child;
+    };
+    const first = run();
+    await waitFor(() => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
+    const orphan = Number(readFileSync(childFile, 'utf8'));
+    expect(Number(readFileSync(groupFile, 'utf8'))).toBe(first.pid);
+    const exited = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await exited; // reaped, as supervisord does before it restarts a program
+    expect(alive(orphan)).toBe(true);
+
+    rmSync(childFile);
+    const second = run();
+    await waitFor(() => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
+    await waitFor(() => !alive(orphan));
+    expect(Number(readFileSync(groupFile, 'utf8'))).toBe(second.pid);
+    // Its own group is not touched by itself, and a second start with the leader alive kills nothing.
+    const third = run();
+    await new Promise((r) => third.once('spawn', r));
+    await waitFor(() => Number(readFileSync(groupFile, 'utf8')) === third.pid);
+    expect(alive(second.pid!)).toBe(true);
+  } finally {
+    for (const pid of started) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -14,7 +14,7 @@ import { dataPaths, withDatabase, type FlywheelConfig } from '../../config/index
 import { StackError } from './errors';
 import { waitUntil } from './health';
 import { argvMatches, launch, logFile, ownedProcess, procInfo, removeRecord, stopProcess, writeRecord, type ProcessRecord } from './processes';
-import { findSupervisord } from './supervisor';
+import { findSupervisord, programInfo } from './supervisor';
 
 const execFileP = promisify(execFile);
 export const POSTGRES = 'postgres';
@@ -194,6 +194,8 @@ export async function ownedPostgres(config: FlywheelConfig): Promise<ProcessReco
   const info = pidText ? await procInfo(Number(pidText.split('\n')[0])) : undefined;
   const args = ['-D', layout.dataDir];
   if (!info || info.state === 'Z' || !argvMatches({ command: path.join(layout.binDir, 'postgres'), args }, info.argv)) return undefined;
+  // The stack's supervisord may be the one running it: then stopping it must go through supervisord.
+  const supervised = (await programInfo(config, POSTGRES))?.pid === Number(pidText.split('\n')[0]);
   const adopted: ProcessRecord = {
     name: POSTGRES,
     pid: Number(pidText.split('\n')[0]),
@@ -203,9 +205,11 @@ export async function ownedPostgres(config: FlywheelConfig): Promise<ProcessReco
     startTicks: info.startTicks,
     startedAt: new Date().toISOString(),
     logFile: layout.logFile,
+    ...(supervised ? { supervised } : {}),
   };
   await writeRecord(config, adopted);
-  return adopted;
+  // Read back through ownedProcess, which asks supervisord for its state.
+  return supervised ? ownedProcess(config, POSTGRES) : adopted;
 }
 
 /** Starts the project-local cluster (creating it on first use) and waits until it accepts queries. */

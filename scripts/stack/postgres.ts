@@ -224,7 +224,7 @@ export async function startPostgres(config: FlywheelConfig, onNote?: (line: stri
   await fsp.mkdir(path.dirname(layout.logFile), { recursive: true });
   await fsp.appendFile(layout.logFile, '');
   await chownTo(layout, layout.logFile);
-  if (findSupervisord()) {
+  if (findSupervisord(config)) {
     // supervisord needs the server in the foreground (the postmaster is the program it watches):
     // `postgres -D`, not `pg_ctl start`. SIGINT is PostgreSQL's fast shutdown. A restarted
     // postmaster waits (BACKOFF, retried) until the backends of a killed one have gone.

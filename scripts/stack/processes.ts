@@ -181,7 +181,7 @@ export async function startProcess(config: FlywheelConfig, spec: ProcessSpec): P
   const log = spec.logFile ?? logFile(config, spec.name);
   await fsp.mkdir(path.dirname(log), { recursive: true });
   const cwd = spec.cwd ?? process.cwd();
-  if (findSupervisord()) {
+  if (findSupervisord(config)) {
     await fsp.appendFile(log, `\n=== ${new Date().toISOString()} flywheel starts under supervisord: ${[spec.command, ...spec.args].join(' ')}\n`);
     const info = await startProgram(config, {
       name: spec.name,

@@ -161,14 +161,14 @@ type Outcome = 'started' | 'running' | 'external';
 
 async function ensure(config: FlywheelConfig, svc: Service, say: (m: string) => void): Promise<Outcome> {
   let owned = await svc.owned(config);
-  if (owned?.supervised && !owned.supervisorState && findSupervisord()) {
+  if (owned?.supervised && !owned.supervisorState && findSupervisord(config)) {
     // Left running by a supervisord that died: nothing would bring it back, so hand it to the new one.
     say(`pid ${owned.pid} runs without its supervisor (supervisord was gone): restarting it under supervisord`);
     await svc.stop(config);
     owned = undefined;
   }
   if (await svc.healthy(config)) {
-    const unsupervised = owned && !owned.supervised && findSupervisord() ? ', not under supervisord (started without it): `flywheel down` then `up` puts it there' : '';
+    const unsupervised = owned && !owned.supervised && findSupervisord(config) ? ', not under supervisord (started without it): `flywheel down` then `up` puts it there' : '';
     say(owned ? `already running (pid ${owned.pid})${unsupervised}` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
     return owned ? 'running' : 'external';
   }
@@ -211,7 +211,7 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
     async () => {
       const startedNow: ServiceName[] = [];
       let migrationsApplied: string[] = [];
-      if (!findSupervisord()) progress('stack', noSupervisorWarning());
+      if (!findSupervisord(config)) progress('stack', noSupervisorWarning(config));
       for (const svc of servicesFor(opts).filter((s) => opts.workers !== false || !isWorker(s))) {
         const outcome = await ensure(config, svc, (m) => progress(svc.name, m));
         if (outcome === 'started') startedNow.push(svc.name);
@@ -286,7 +286,7 @@ export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
       const supervision = owned?.supervisorState
         ? owned.supervisorState === 'FATAL' ? 'supervisord gave up restarting it (flywheel up restarts it); ' : between ? `supervisord: ${owned.supervisorState}, restarting; ` : ''
         : owned?.supervised && (await isSupervisordRunning(config)) === false ? 'its supervisord is gone: not restarted if it dies; '
-        : owned && !owned.supervised && findSupervisord() ? 'not under supervisord: not restarted if it dies; ' : '';
+        : owned && !owned.supervised && findSupervisord(config) ? 'not under supervisord: not restarted if it dies; ' : '';
       const detail =
         state === 'external' ? 'not started by Flywheel' : owned ? `${supervision}log: ${owned.logFile}` : undefined;
       return { name: svc.name, state, ...(owned && !between ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };

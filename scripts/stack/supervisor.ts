@@ -48,8 +48,8 @@ export function supervisorLayout(config: FlywheelConfig): SupervisorLayout {
 let supervisordBin: string | null | undefined;
 
 /** The supervisord executable, or undefined when the package is not installed (or FLYWHEEL_SUPERVISOR=off). */
-export function findSupervisord(): string | undefined {
-  if (process.env.FLYWHEEL_SUPERVISOR === 'off') return undefined;
+export function findSupervisord(config: FlywheelConfig): string | undefined {
+  if (config.supervisor === 'off') return undefined;
   if (supervisordBin === undefined) {
     supervisordBin = null;
     for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin']) {
@@ -64,8 +64,8 @@ export function findSupervisord(): string | undefined {
 }
 
 /** The one line `flywheel up` prints when it runs services without supervisord. */
-export function noSupervisorWarning(): string {
-  const why = process.env.FLYWHEEL_SUPERVISOR === 'off' ? 'FLYWHEEL_SUPERVISOR=off' : 'supervisord not found (Debian package `supervisor`; scripts/setup.sh installs it)';
+export function noSupervisorWarning(config: FlywheelConfig): string {
+  const why = config.supervisor === 'off' ? 'FLYWHEEL_SUPERVISOR=off' : 'supervisord not found (Debian package `supervisor`; scripts/setup.sh installs it)';
   return `warning: ${why}: services run detached and a part that dies stays down until the next \`flywheel up\``;
 }
 
@@ -201,8 +201,8 @@ export async function isSupervisordRunning(config: FlywheelConfig): Promise<bool
 /** Writes the main configuration and starts supervisord unless it already runs. */
 export async function ensureSupervisord(config: FlywheelConfig): Promise<void> {
   if (await isSupervisordRunning(config)) return;
-  const bin = findSupervisord();
-  if (!bin) throw new StackError(noSupervisorWarning());
+  const bin = findSupervisord(config);
+  if (!bin) throw new StackError(noSupervisorWarning(config));
   const layout = supervisorLayout(config);
   await fsp.mkdir(layout.programDir, { recursive: true });
   await fsp.mkdir(path.dirname(layout.logFile), { recursive: true });

@@ -40,8 +40,10 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+const supervisorInstalled = findSupervisord(loadConfig()) !== undefined;
+
 beforeAll(async () => {
-  if (!findSupervisord()) return;
+  if (!supervisorInstalled) return;
   dataDir = await mkdtemp(path.join(tmpdir(), 'flywheel-supervised-'));
   // The cluster runs as the postgres user when we are root: it must reach the data folder.
   await chmod(dataDir, 0o755);
@@ -61,6 +63,7 @@ beforeAll(async () => {
     FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(control),
     // A quick `down`: the worker has nothing in flight to drain.
     FLYWHEEL_SHUTDOWN_GRACE_SECONDS: '2',
+    FLYWHEEL_SUPERVISOR: 'auto',
   });
   delete process.env.DATABASE_URL;
   config = loadConfig();
@@ -95,7 +98,7 @@ async function canQuery(): Promise<boolean> {
   }
 }
 
-it.skipIf(!findSupervisord())('PostgreSQL, Temporal, MLflow and a worker killed with SIGKILL come back by themselves; down leaves nothing', async () => {
+it.skipIf(!supervisorInstalled)('PostgreSQL, Temporal, MLflow and a worker killed with SIGKILL come back by themselves; down leaves nothing', async () => {
   const lines: string[] = [];
   await up(config, { workers: false, onProgress: (line) => lines.push(line) });
   await startWorker(config, WORKER);

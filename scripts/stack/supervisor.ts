@@ -167,7 +167,9 @@ export function parseXmlRpcResponse(xml: string): XmlValue {
   return value();
 }
 
+/** One XML-RPC call; `timeoutMs` bounds a supervisord that stopped answering (a stop may wait stopwaitsecs). */
 export async function rpc(config: FlywheelConfig, method: string, ...params: Array<string | number | boolean>): Promise<XmlValue> {
+  const timeoutMs = method === 'supervisor.stopProcess' ? 3_700_000 : 30_000;
   const body = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params.map((p) => `<param>${encodeValue(p)}</param>`).join('')}</params></methodCall>`;
   const text = await new Promise<string>((resolve, reject) => {
     const req = http.request(
@@ -179,6 +181,7 @@ export async function rpc(config: FlywheelConfig, method: string, ...params: Arr
         res.on('error', reject);
       },
     );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`supervisord did not answer ${method} within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(body);
   });

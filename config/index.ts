@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(256).default(16),
   /** After SIGTERM/SIGINT a worker stops polling and gives in-flight activities this long before cancelling them. */
   FLYWHEEL_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** `flywheel up` runs the local stack under supervisord when installed (auto), or detached (off). */
+  FLYWHEEL_SUPERVISOR: z.enum(['auto', 'off']).default('auto'),
   /** Read by the Python worker (gpu-worker/): default one training per visible GPU, one on a CPU. */
   FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).optional(),
   FLYWHEEL_GPU_WORKER_METRICS_PORT: port.default(9466),
@@ -98,6 +100,8 @@ export interface FlywheelConfig {
   controlWorker: { maxConcurrentActivities: number };
   /** Seconds a stopping worker lets in-flight activities finish before cancelling them. */
   shutdownGraceSeconds: number;
+  /** Whether the local stack may run its services under supervisord (scripts/stack/supervisor.ts). */
+  supervisor: 'auto' | 'off';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   gateway: {
@@ -152,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
     controlWorker: { maxConcurrentActivities: e.FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES },
     shutdownGraceSeconds: e.FLYWHEEL_SHUTDOWN_GRACE_SECONDS,
+    supervisor: e.FLYWHEEL_SUPERVISOR,
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,
     gateway: {

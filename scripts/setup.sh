@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
-# MLflow), the GPU worker's venv (PyTorch) and the PostgreSQL server binaries. Safe to rerun: a step whose inputs hash to the
+# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries and supervisor. Safe to rerun: a step whose inputs hash to the
 # value in its stamp file is skipped, so the second run takes a second or two.
 set -euo pipefail
 
@@ -169,6 +169,17 @@ fi
 if [ -z "${DATABASE_URL:-}" ] && is_root && ! id postgres > /dev/null 2>&1; then
   say "creating system user postgres"
   useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
+fi
+
+# --- supervisor: restarts a part of the local stack that dies (scripts/stack/supervisor.ts) ---
+# `flywheel up` runs one supervisord of its own per data folder; the package's system service is
+# not used. Without it the stack still runs, detached, and says that nothing restarts a dead part.
+if command -v supervisord > /dev/null; then
+  say "supervisord present"
+elif is_root; then
+  apt_install supervisor
+else
+  say "warning: supervisord not found and not root: install Debian's supervisor package, or dead services stay down"
 fi
 
 # --- Keycloak (the identity provider of the local stack and of the auth tests) -----------

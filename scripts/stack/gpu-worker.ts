@@ -10,7 +10,7 @@ import { PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
 import { isHttpOk } from './health';
 import { launch, logFile, ownedProcess, stopProcess, type ProcessRecord, type ProcessSpec } from './processes';
-import { saidReady } from './workers';
+import { saidReady, workerStopWaitSecs } from './workers';
 
 export const GPU_WORKER = 'gpu-worker' as const;
 export const GPU_WORKER_PYTHON = path.join(PROJECT_ROOT, 'gpu-worker', '.venv', 'bin', 'python');
@@ -21,9 +21,17 @@ export function gpuWorkerMetricsUrl(config: FlywheelConfig): string {
   return `http://127.0.0.1:${config.metrics.gpuWorkerPort}/metrics`;
 }
 
-export function gpuWorkerSpec(device: GpuWorkerDevice): ProcessSpec {
+export function gpuWorkerSpec(config: FlywheelConfig, device: GpuWorkerDevice): ProcessSpec {
   // -u: unbuffered, so the `gpu worker ready` line reaches the log as soon as it is printed.
-  return { name: GPU_WORKER, command: GPU_WORKER_PYTHON, args: ['-u', '-m', 'flywheel_gpu_worker', '--device', device], cwd: PROJECT_ROOT, env: process.env };
+  return {
+    name: GPU_WORKER,
+    command: GPU_WORKER_PYTHON,
+    args: ['-u', '-m', 'flywheel_gpu_worker', '--device', device],
+    cwd: PROJECT_ROOT,
+    env: process.env,
+    // Under supervisord: it drains on SIGTERM like the TypeScript workers.
+    stopWaitSecs: workerStopWaitSecs(config),
+  };
 }
 
 export async function isGpuWorkerHealthy(config: FlywheelConfig): Promise<boolean> {
@@ -36,7 +44,7 @@ export async function startGpuWorker(config: FlywheelConfig, device: GpuWorkerDe
   }
   const log = logFile(config, GPU_WORKER);
   const from = fs.existsSync(log) ? fs.statSync(log).size : 0;
-  return launch(config, gpuWorkerSpec(device), {
+  return launch(config, gpuWorkerSpec(config, device), {
     what: `GPU worker (--device ${device})`,
     healthy: async () => (await isGpuWorkerHealthy(config)) && (await saidReady(log, from, 'gpu worker ready')),
     // Importing torch takes a few seconds on a cold disk.
@@ -53,7 +61,7 @@ export function gpuWorkerService(device: GpuWorkerDevice) {
     healthy: isGpuWorkerHealthy,
     owned: (config: FlywheelConfig) => ownedProcess(config, GPU_WORKER),
     start: (config: FlywheelConfig) => startGpuWorker(config, device),
-    stop: (config: FlywheelConfig) => stopProcess(config, GPU_WORKER),
+    stop: (config: FlywheelConfig) => stopProcess(config, GPU_WORKER, workerStopWaitSecs(config) * 1000),
     url: gpuWorkerMetricsUrl,
     logFile: async (config: FlywheelConfig) => logFile(config, GPU_WORKER),
     ports: (config: FlywheelConfig) => [{ port: config.metrics.gpuWorkerPort, env: 'FLYWHEEL_GPU_WORKER_METRICS_PORT' }],

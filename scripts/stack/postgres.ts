@@ -13,7 +13,8 @@ import pg from 'pg';
 import { dataPaths, withDatabase, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
 import { waitUntil } from './health';
-import { argvMatches, logFile, ownedProcess, procInfo, removeRecord, writeRecord, type ProcessRecord } from './processes';
+import { argvMatches, launch, logFile, ownedProcess, procInfo, removeRecord, stopProcess, writeRecord, type ProcessRecord } from './processes';
+import { findSupervisord, programInfo } from './supervisor';
 
 const execFileP = promisify(execFile);
 export const POSTGRES = 'postgres';
@@ -193,6 +194,8 @@ export async function ownedPostgres(config: FlywheelConfig): Promise<ProcessReco
   const info = pidText ? await procInfo(Number(pidText.split('\n')[0])) : undefined;
   const args = ['-D', layout.dataDir];
   if (!info || info.state === 'Z' || !argvMatches({ command: path.join(layout.binDir, 'postgres'), args }, info.argv)) return undefined;
+  // The stack's supervisord may be the one running it: then stopping it must go through supervisord.
+  const supervised = (await programInfo(config, POSTGRES))?.pid === Number(pidText.split('\n')[0]);
   const adopted: ProcessRecord = {
     name: POSTGRES,
     pid: Number(pidText.split('\n')[0]),
@@ -202,9 +205,11 @@ export async function ownedPostgres(config: FlywheelConfig): Promise<ProcessReco
     startTicks: info.startTicks,
     startedAt: new Date().toISOString(),
     logFile: layout.logFile,
+    ...(supervised ? { supervised } : {}),
   };
   await writeRecord(config, adopted);
-  return adopted;
+  // Read back through ownedProcess, which asks supervisord for its state.
+  return supervised ? ownedProcess(config, POSTGRES) : adopted;
 }
 
 /** Starts the project-local cluster (creating it on first use) and waits until it accepts queries. */
@@ -219,6 +224,25 @@ export async function startPostgres(config: FlywheelConfig, onNote?: (line: stri
   await fsp.mkdir(path.dirname(layout.logFile), { recursive: true });
   await fsp.appendFile(layout.logFile, '');
   await chownTo(layout, layout.logFile);
+  if (findSupervisord(config)) {
+    // supervisord needs the server in the foreground (the postmaster is the program it watches):
+    // `postgres -D`, not `pg_ctl start`. SIGINT is PostgreSQL's fast shutdown. A restarted
+    // postmaster waits (BACKOFF, retried) until the backends of a killed one have gone.
+    return launch(
+      config,
+      {
+        name: POSTGRES,
+        command: path.join(layout.binDir, 'postgres'),
+        args: ['-D', layout.dataDir],
+        cwd: layout.dataDir,
+        logFile: layout.logFile,
+        ...(layout.runAs ? { user: layout.runAs.user } : {}),
+        stopSignal: 'INT',
+        stopWaitSecs: 60,
+      },
+      { what: 'PostgreSQL', healthy: () => isPostgresHealthy(config), timeoutMs: 60_000 },
+    );
+  }
   await runPg(layout, 'pg_ctl', ['--pgdata', layout.dataDir, '--log', layout.logFile, '--wait', '--timeout', '60', '--silent', 'start']);
   const pid = Number((await fsp.readFile(path.join(layout.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   const info = await procInfo(pid);
@@ -240,10 +264,12 @@ export async function startPostgres(config: FlywheelConfig, onNote?: (line: stri
   return record;
 }
 
-/** Stops the cluster only when Flywheel started it; `pg_ctl stop -m fast` ends sessions cleanly. */
+/** Stops the cluster only when Flywheel started it; a fast shutdown ends sessions cleanly. */
 export async function stopPostgres(config: FlywheelConfig): Promise<boolean> {
   const record = await ownedPostgres(config);
   if (!record) return false;
+  // Under supervisord: through it (SIGINT, the fast shutdown), or it would start the server again.
+  if (record.supervisorState) return stopProcess(config, POSTGRES);
   const layout = { ...(await postgresLayout(config)), dataDir: record.args[1]!, logFile: record.logFile };
   await runPg(layout, 'pg_ctl', ['--pgdata', layout.dataDir, '--mode', 'fast', '--wait', '--timeout', '60', '--silent', 'stop']);
   await removeRecord(config, POSTGRES);

@@ -1,9 +1,14 @@
 /**
- * Background services that Flywheel starts itself: each runs detached in its own process group,
+ * Background services that Flywheel starts itself: each runs in its own process group,
  * logs to `.flywheel/logs/<name>.log` and is remembered by `.flywheel/run/<name>.pid` (the pid
  * alone, one line, so `kill $(cat x.pid)` works) and `.flywheel/run/<name>.json` (the record: the
  * command and the kernel's start time of the process, so a pid that was reused by some other
  * program after a crash or reboot is never signalled).
+ *
+ * Where Debian's supervisord is installed, each service is a program of the stack's supervisord
+ * (supervisor.ts), which restarts it when it dies; the record says `supervised`, and its pid is
+ * refreshed from supervisord whenever it is read, so it follows the restarts. Without
+ * supervisord, services run detached and stay down when they die.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +18,7 @@ import { once } from 'node:events';
 import { dataPaths, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
 import { waitUntil } from './health';
+import { findSupervisord, programInfo, startProgram, stopProgram, type ProgramState } from './supervisor';
 
 export interface ProcessSpec {
   name: string;
@@ -20,6 +26,14 @@ export interface ProcessSpec {
   args: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Default `.flywheel/logs/<name>.log`. */
+  logFile?: string;
+  /** Under supervisord: run as this user (PostgreSQL's, when we are root). */
+  user?: string;
+  /** Under supervisord: the signal that stops it (default TERM; PostgreSQL's fast shutdown is INT). */
+  stopSignal?: 'TERM' | 'INT';
+  /** Seconds from the stop signal to SIGKILL of the group (default 15). */
+  stopWaitSecs?: number;
 }
 
 export interface ProcessRecord {
@@ -32,6 +46,10 @@ export interface ProcessRecord {
   startTicks: string;
   startedAt: string;
   logFile: string;
+  /** Started as a program of the stack's supervisord, which restarts it when it dies. */
+  supervised?: boolean;
+  /** Not stored: supervisord's word on the program when the record was read (RUNNING, BACKOFF, …). */
+  supervisorState?: ProgramState;
 }
 
 export function logFile(config: FlywheelConfig, name: string): string {
@@ -117,6 +135,8 @@ export async function writeRecord(config: FlywheelConfig, record: ProcessRecord)
     await fsp.writeFile(tmp, text);
     await fsp.rename(tmp, file);
   };
+  const { supervisorState: _transient, ...stored } = record;
+  record = stored;
   // The record first: a pidfile is never there without the record that proves whose pid it is.
   await write(recordFile(config, record.name), `${JSON.stringify(record)}\n`);
   await write(pidFile(config, record.name), `${record.pid}\n`);
@@ -132,8 +152,23 @@ export async function removeRecord(config: FlywheelConfig, name: string): Promis
  * its group); a pidfile that no longer describes a live process is deleted.
  */
 export async function ownedProcess(config: FlywheelConfig, name: string): Promise<ProcessRecord | undefined> {
-  const record = await readRecord(config, name);
+  let record = await readRecord(config, name);
   if (!record) return undefined;
+  if (record.supervised) {
+    const info = await programInfo(config, name);
+    // STOPPED: stopped by hand (`supervisorctl stop`), or loaded by a supervisord started after the
+    // one that ran it died; either way supervisord runs nothing of it, so look at the pid below.
+    if (info && info.state !== 'STOPPED') {
+      if (info.pid > 0 && info.pid !== record.pid) {
+        // supervisord restarted it: the pidfile follows.
+        const proc = await procInfo(info.pid);
+        record = { ...record, pid: info.pid, startTicks: proc?.startTicks ?? '', startedAt: new Date().toISOString() };
+        await writeRecord(config, record);
+      }
+      return { ...record, supervisorState: info.state };
+    }
+    // supervisord is gone (or does not run it): what was left running is checked like a detached process.
+  }
   if (await isOurs(record)) return record;
   // While any member of the group lives, the kernel does not hand its id out as a new pid, so
   // members left behind by a dead leader are still ours.
@@ -143,9 +178,41 @@ export async function ownedProcess(config: FlywheelConfig, name: string): Promis
 }
 
 export async function startProcess(config: FlywheelConfig, spec: ProcessSpec): Promise<ProcessRecord> {
-  const log = logFile(config, spec.name);
+  const log = spec.logFile ?? logFile(config, spec.name);
   await fsp.mkdir(path.dirname(log), { recursive: true });
   const cwd = spec.cwd ?? process.cwd();
+  if (findSupervisord(config)) {
+    await fsp.appendFile(log, `\n=== ${new Date().toISOString()} flywheel starts under supervisord: ${[spec.command, ...spec.args].join(' ')}\n`);
+    const info = await startProgram(config, {
+      name: spec.name,
+      command: spec.command,
+      args: spec.args,
+      cwd,
+      logFile: log,
+      ...(spec.user ? { user: spec.user } : {}),
+      // The environment goes to a 0600 file the program loads, not into the configuration.
+      ...(spec.env !== undefined || !spec.user ? { env: spec.env ?? process.env } : {}),
+      stopSignal: spec.stopSignal ?? 'TERM',
+      stopWaitSecs: spec.stopWaitSecs ?? 15,
+      startSecs: 3,
+      // Linear back-off (1 s, 2 s, …): 30 tries wait about 8 minutes for what it needs (say, PostgreSQL).
+      startRetries: 30,
+    });
+    const proc = await procInfo(info.pid);
+    const record: ProcessRecord = {
+      name: spec.name,
+      pid: info.pid,
+      command: spec.command,
+      args: spec.args,
+      cwd,
+      startTicks: proc?.startTicks ?? '',
+      startedAt: new Date().toISOString(),
+      logFile: log,
+      supervised: true,
+    };
+    await writeRecord(config, record);
+    return record;
+  }
   const fd = fs.openSync(log, 'a');
   let child;
   try {
@@ -189,6 +256,13 @@ function signal(target: number, sig: NodeJS.Signals): void {
 export async function stopProcess(config: FlywheelConfig, name: string, graceMs = 15_000): Promise<boolean> {
   const record = await ownedProcess(config, name);
   if (!record) return false;
+  if (record.supervisorState) {
+    // Through supervisord, or it would start the service again: the stop signal to the group,
+    // SIGKILL after the program's stopwaitsecs.
+    await stopProgram(config, name);
+    await removeRecord(config, name);
+    return true;
+  }
   const leader = await procInfo(record.pid);
   // A group id is only ours to signal when the process still leads it (or its leader is gone).
   const target = !leader || leader.pgrp === record.pid ? -record.pid : record.pid;
@@ -232,7 +306,10 @@ export async function launch(config: FlywheelConfig, spec: ProcessSpec, opts: La
   const result = await waitUntil(opts.healthy, {
     timeoutMs: opts.timeoutMs,
     intervalMs: 300,
-    stillWorthWaiting: () => isOurs(record),
+    // Under supervisord a first start that exits is BACKOFF (then retried): fail now, as without it.
+    stillWorthWaiting: record.supervised
+      ? async () => ['STARTING', 'RUNNING'].includes((await programInfo(config, spec.name))?.state ?? '')
+      : () => isOurs(record),
   });
   if (result === 'ready') return record;
   await stopProcess(config, spec.name).catch(() => undefined);

@@ -11,6 +11,7 @@ import { withStackLock } from './lock';
 import { isMlflowHealthy, isMlflowLocal, ownedMlflow, startMlflow, stopMlflow, MLFLOW } from './mlflow';
 import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
 import { logFile, stopProcess, type ProcessRecord } from './processes';
+import { findSupervisord, isSupervisordRunning, noSupervisorWarning, shutdownSupervisord, supervisorLayout } from './supervisor';
 import { ensureCliKey } from './cli-key';
 import { startKeycloak } from './keycloak';
 import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTemporal, startTemporal, stopTemporal, temporalUiUrl, TEMPORAL } from './temporal';
@@ -30,7 +31,7 @@ export interface ServiceStatus {
 }
 
 export interface ProgressEvent {
-  service: ServiceName | 'migrations' | 'stack' | 'credentials' | 'keycloak';
+  service: ServiceName | 'migrations' | 'stack' | 'credentials' | 'keycloak' | 'supervisord';
   message: string;
 }
 
@@ -159,9 +160,16 @@ function reporter(listener: ProgressListener | undefined) {
 type Outcome = 'started' | 'running' | 'external';
 
 async function ensure(config: FlywheelConfig, svc: Service, say: (m: string) => void): Promise<Outcome> {
-  const owned = await svc.owned(config);
+  let owned = await svc.owned(config);
+  if (owned?.supervised && !owned.supervisorState && findSupervisord(config)) {
+    // Left running by a supervisord that died: nothing would bring it back, so hand it to the new one.
+    say(`pid ${owned.pid} runs without its supervisor (supervisord was gone): restarting it under supervisord`);
+    await svc.stop(config);
+    owned = undefined;
+  }
   if (await svc.healthy(config)) {
-    say(owned ? `already running (pid ${owned.pid})` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
+    const unsupervised = owned && !owned.supervised && findSupervisord(config) ? ', not under supervisord (started without it): `flywheel down` then `up` puts it there' : '';
+    say(owned ? `already running (pid ${owned.pid})${unsupervised}` : `already running at ${svc.url(config)}, not started by Flywheel: left alone`);
     return owned ? 'running' : 'external';
   }
   if (!svc.startable(config)) {
@@ -203,6 +211,7 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
     async () => {
       const startedNow: ServiceName[] = [];
       let migrationsApplied: string[] = [];
+      if (!findSupervisord(config)) progress('stack', noSupervisorWarning(config));
       for (const svc of servicesFor(opts).filter((s) => opts.workers !== false || !isWorker(s))) {
         const outcome = await ensure(config, svc, (m) => progress(svc.name, m));
         if (outcome === 'started') startedNow.push(svc.name);
@@ -260,6 +269,7 @@ export async function down(config: FlywheelConfig, opts: { onProgress?: Progress
       }
       // Keycloak runs only when `flywheel up --auth-idp` started it.
       if (await stopProcess(config, 'keycloak').catch(() => false)) progress('keycloak', 'stopped');
+      if (await shutdownSupervisord(config)) progress('supervisord', `stopped (${supervisorLayout(config).conf})`);
       return stopped;
     },
     { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },
@@ -271,9 +281,15 @@ export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
     SERVICES.map(async (svc): Promise<ServiceStatus> => {
       const [owned, healthy] = await Promise.all([svc.owned(config), svc.healthy(config)]);
       const state: ServiceState = healthy ? (owned ? 'running' : 'external') : owned ? 'unhealthy' : 'stopped';
+      // Between a death and supervisord's restart, no process runs: no pid to show.
+      const between = owned?.supervisorState !== undefined && !['RUNNING', 'STARTING', 'STOPPING'].includes(owned.supervisorState);
+      const supervision = owned?.supervisorState
+        ? owned.supervisorState === 'FATAL' ? 'supervisord gave up restarting it (flywheel up restarts it); ' : between ? `supervisord: ${owned.supervisorState}, restarting; ` : ''
+        : owned?.supervised && (await isSupervisordRunning(config)) === false ? 'its supervisord is gone: not restarted if it dies; '
+        : owned && !owned.supervised && findSupervisord(config) ? 'not under supervisord: not restarted if it dies; ' : '';
       const detail =
-        state === 'external' ? 'not started by Flywheel' : owned ? `log: ${owned.logFile}` : undefined;
-      return { name: svc.name, state, ...(owned ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };
+        state === 'external' ? 'not started by Flywheel' : owned ? `${supervision}log: ${owned.logFile}` : undefined;
+      return { name: svc.name, state, ...(owned && !between ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };
     }),
   );
 }

@@ -35,9 +35,14 @@ export function workerMetricsUrl(config: FlywheelConfig, name: WorkerName): stri
   return `http://127.0.0.1:${workerMetricsPort(config, name).port}/metrics`;
 }
 
-export function workerSpec(name: WorkerName): ProcessSpec {
+/** A worker drains on SIGTERM (in-flight activities get the grace time): SIGKILL only after it could have. */
+export function workerStopWaitSecs(config: FlywheelConfig): number {
+  return config.shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS + 5;
+}
+
+export function workerSpec(config: FlywheelConfig, name: WorkerName): ProcessSpec {
   // Workers read the same environment as this process, so they load the same configuration.
-  return { name, command: process.execPath, args: ['--import', 'tsx', ENTRY[name]], cwd: PROJECT_ROOT, env: process.env };
+  return { name, command: process.execPath, args: ['--import', 'tsx', ENTRY[name]], cwd: PROJECT_ROOT, env: process.env, stopWaitSecs: workerStopWaitSecs(config) };
 }
 
 export async function isWorkerHealthy(config: FlywheelConfig, name: WorkerName): Promise<boolean> {
@@ -72,7 +77,7 @@ export async function startWorker(config: FlywheelConfig, name: WorkerName): Pro
   if (!fs.existsSync(entry)) throw new StackError(`${ENTRY[name]} does not exist yet: start the stack with --no-workers`);
   const log = logFile(config, name);
   const from = fs.existsSync(log) ? fs.statSync(log).size : 0;
-  return launch(config, workerSpec(name), {
+  return launch(config, workerSpec(config, name), {
     what: name,
     healthy: async () => (await isWorkerHealthy(config, name)) && (await saidReady(log, from)),
     timeoutMs: 90_000,
@@ -81,5 +86,5 @@ export async function startWorker(config: FlywheelConfig, name: WorkerName): Pro
 
 /** A worker drains on SIGTERM (in-flight activities get the grace time): SIGKILL only after it could have. */
 export async function stopWorker(config: FlywheelConfig, name: WorkerName): Promise<boolean> {
-  return stopProcess(config, name, (config.shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS + 5) * 1000);
+  return stopProcess(config, name, workerStopWaitSecs(config) * 1000);
 }

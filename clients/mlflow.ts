@@ -137,6 +137,11 @@ export class MlflowClient {
     }
   }
 
+  /** Marks an experiment and its runs deleted (MLflow keeps them until garbage-collected). */
+  async deleteExperiment(experimentId: string): Promise<void> {
+    await this.call('POST', 'experiments/delete', { experiment_id: experimentId });
+  }
+
   // ── runs ───────────────────────────────────────────────────────────────────
   async createRun(experimentId: string, runName: string, tags: MlflowTag[], startTime: number): Promise<MlflowRun> {
     const r = await this.call<{ run: MlflowRun }>('POST', 'runs/create', { experiment_id: experimentId, run_name: runName, tags, start_time: startTime });
@@ -149,7 +154,7 @@ export class MlflowClient {
   }
 
   /** Every matching run (or the first `limit`), following `next_page_token` page by page. */
-  async searchRuns(experimentIds: string[], filter: string, limit = Infinity, pageSize = SEARCH_PAGE_SIZE.runs): Promise<MlflowRun[]> {
+  async searchRuns(experimentIds: string[], filter: string, limit = Infinity, pageSize: number = SEARCH_PAGE_SIZE.runs): Promise<MlflowRun[]> {
     return this.paged(limit, pageSize, async (max_results, page_token) => {
       const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>('POST', 'runs/search', { experiment_ids: experimentIds, filter, max_results, page_token });
       return [r.runs ?? [], r.next_page_token];
@@ -245,6 +250,15 @@ export class MlflowClient {
     });
   }
 
+  /** Deletes a registered model with its versions (their run artifacts stay with the runs). */
+  async deleteRegisteredModel(name: string): Promise<void> {
+    try {
+      await this.call('DELETE', 'registered-models/delete', { name });
+    } catch (err) {
+      if (!(err instanceof MlflowError && err.notFound)) throw err;
+    }
+  }
+
   async createModelVersion(name: string, source: string, runId: string, tags: MlflowTag[], description?: string): Promise<MlflowModelVersion> {
     const r = await this.call<{ model_version: MlflowModelVersion }>('POST', 'model-versions/create', { name, source, run_id: runId, tags, description });
     return r.model_version;
@@ -261,7 +275,7 @@ export class MlflowClient {
   }
 
   /** Every model version matching `filter` (or the first `limit`), following `next_page_token`. */
-  async searchModelVersions(filter: string, limit = Infinity, pageSize = SEARCH_PAGE_SIZE.modelVersions): Promise<MlflowModelVersion[]> {
+  async searchModelVersions(filter: string, limit = Infinity, pageSize: number = SEARCH_PAGE_SIZE.modelVersions): Promise<MlflowModelVersion[]> {
     return this.paged(limit, pageSize, async (max_results, page_token) => {
       const r = await this.call<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>('GET', 'model-versions/search', { filter, max_results, page_token });
       return [r.model_versions ?? [], r.next_page_token];

@@ -6,23 +6,21 @@
  * that the ONNX gives in TypeScript (onnxruntime-node, the gateway's engine). The run and the
  * version carry the build's commit under MLflow's standard tag.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { createCanaryActivities } from '../../activities/canary';
 import { ONNX_ARTIFACT_PATH } from '../../activities/registry';
 import { tagsToRecord } from '../../clients/mlflow';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { VENV_BIN, pyfuncPredict } from './helpers/mlflow-python';
 
-const VENV_BIN = path.join(PROJECT_ROOT, '.venv/bin');
 /** Iris rows: one of each species and one between two. */
 const ROWS = [
   [5.1, 3.5, 1.4, 0.2],
@@ -116,19 +114,7 @@ describe('Flywheel versions are MLflow models', () => {
   });
 
   it('mlflow.pyfunc.load_model("models:/<model>@champion") predicts what the ONNX predicts in TypeScript', async () => {
-    const script = [
-      'import json, sys, numpy as np, mlflow',
-      `m = mlflow.pyfunc.load_model(${JSON.stringify(`models:/${model}@champion`)})`,
-      `out = m.predict(np.array(${JSON.stringify(ROWS)}, dtype=np.float32))`,
-      'print("RESULT " + json.dumps({k: v.tolist() for k, v in out.items()}))',
-    ].join('\n');
-    const { stdout } = await promisify(execFile)(path.join(VENV_BIN, 'python'), ['-c', script], {
-      env: { ...process.env, MLFLOW_TRACKING_URI: env.config.mlflow.trackingUri },
-      maxBuffer: 16 << 20,
-    });
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    expect(line, stdout).toBeDefined();
-    expectSameOutputs(JSON.parse(line!.slice('RESULT '.length)) as Outputs);
+    expectSameOutputs((await pyfuncPredict(env.config.mlflow.trackingUri, `models:/${model}@champion`, ROWS)) as unknown as Outputs);
   }, 180_000);
 
   it('mlflow models serve -m models:/<model>@champion answers /invocations with the same outputs', async () => {

@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { dataPaths, type FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { MlflowClient, mlflowQuote, type MlflowMetric, type MlflowTag } from '../clients/mlflow';
+import { gitCommitTags } from './mlflow-model';
 import type { ClassificationMetrics } from '../lib/metrics/classification';
 import type { SoftmaxRegressionHyperparameters } from '../lib/models/softmax-regression';
 import { currentWorkflow } from './artifacts';
@@ -62,13 +63,15 @@ export interface TrialRecord {
   error?: string;
 }
 
-export function createHpoActivities(config: FlywheelConfig) {
+/** `gitCommit`: the build's commit, recorded on study and trial runs (omitted: not recorded). */
+export function createHpoActivities(config: FlywheelConfig, gitCommit?: string) {
   const mlflow = new MlflowClient(config.mlflow.trackingUri);
   const db = () => getPool(config.postgres.url);
 
   async function findOrCreateRun(experimentId: string, key: string, name: string, tags: MlflowTag[]) {
     const found = await mlflow.searchRuns([experimentId], `tags.\`${IDEMPOTENCY_TAG}\` = ${mlflowQuote(key)}`, 1);
-    return found[0] ?? (await mlflow.createRun(experimentId, name, [{ key: IDEMPOTENCY_TAG, value: key }, ...tags], Date.now()));
+    const commit = gitCommit === undefined ? [] : gitCommitTags(gitCommit);
+    return found[0] ?? (await mlflow.createRun(experimentId, name, [{ key: IDEMPOTENCY_TAG, value: key }, ...commit, ...tags], Date.now()));
   }
 
   return {

@@ -24,7 +24,7 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createEvaluationActivities(config),
     ...createRegistryActivities(config, gitCommit),
     ...createPipelineRecordActivities(config),
-    ...createHpoActivities(config),
+    ...createHpoActivities(config, gitCommit),
     ...createServingActivities(config),
     ...createCanaryActivities(config),
     ...createExperimentActivities(config),

@@ -21,6 +21,7 @@ import type { OnlineModelRow } from '../serving/online-models';
 import { softmaxParamsFromOnnx } from './online-params';
 import { INVALID_INPUT } from '../lib/failure-types';
 import { IDEMPOTENCY_TAG, ONNX_ARTIFACT_PATH } from './registry';
+import { MODEL_ARTIFACT_DIR, gitCommitTags, uploadOnnxModel } from './mlflow-model';
 
 export const PARAMS_ARTIFACT_PATH = 'model/model-params.json';
 
@@ -196,7 +197,7 @@ export async function snapshotOnlineModel(pool: pg.Pool, mlflow: MlflowClient, i
       if (found) for (const t of tags.slice(1)) await mlflow.setRunTag(runId, t.key, t.value);
       const params = OnlineSoftmaxRegression.fromJSON(row.state).toParams();
       onnx = softmaxRegressionToOnnx(params, { 'flywheel.online_model': name });
-      await mlflow.uploadArtifact(run.info.artifact_uri, ONNX_ARTIFACT_PATH, onnx);
+      await uploadOnnxModel(mlflow, { runId, artifactUri: run.info.artifact_uri }, onnx);
       await mlflow.uploadArtifact(run.info.artifact_uri, PARAMS_ARTIFACT_PATH, new TextEncoder().encode(JSON.stringify(params)), 'application/json');
       await mlflow.finishRun(runId, 'FINISHED', Date.now());
     }
@@ -208,7 +209,7 @@ export async function snapshotOnlineModel(pool: pg.Pool, mlflow: MlflowClient, i
     if (version === undefined) {
       const mv = await mlflow.createModelVersion(
         row.base_model,
-        `${run.info.artifact_uri}/model`,
+        `${run.info.artifact_uri}/${MODEL_ARTIFACT_DIR}`,
         runId,
         [...tags, { key: 'flywheel.family', value: 'softmax-regression' }, { key: 'flywheel.onnx_sha256', value: sha }],
         `Online model ${name} (from v${row.base_version}) after ${captured.learned} labels, feedback ids ${captured.feedbackFrom ?? '-'}…${captured.feedbackThrough}`,
@@ -236,7 +237,7 @@ export function createOnlineActivities(config: FlywheelConfig, gitCommit: string
       return snapshotOnlineModel(pool(), mlflow, input, [
         { key: 'flywheel.workflow_id', value: workflowId },
         { key: 'flywheel.workflow_run_id', value: runId },
-        { key: 'flywheel.git_commit', value: gitCommit },
+        ...gitCommitTags(gitCommit),
       ]);
     },
   };

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { FlywheelConfig } from '../config/index';
 import { currentWorkflow } from './artifacts';
+import { MODEL_ARTIFACT_DIR, gitCommitTags, uploadOnnxModel } from './mlflow-model';
 import { getPool, withAdvisoryLock } from '../clients/db';
 import { MlflowClient, mlflowQuote, type MlflowMetric, type MlflowModelVersion, type MlflowTag } from '../clients/mlflow';
 import type { DatasetRef, SplitRef } from './data';
@@ -15,7 +16,7 @@ import type { ExportResult } from './export';
 import type { EpochRecord } from './training';
 
 export const IDEMPOTENCY_TAG = 'flywheel.idempotency_key';
-export const ONNX_ARTIFACT_PATH = 'model/model.onnx';
+export const ONNX_ARTIFACT_PATH = `${MODEL_ARTIFACT_DIR}/model.onnx`;
 
 export interface LogRunInput {
   model: string;
@@ -97,7 +98,7 @@ export function createRegistryActivities(config: FlywheelConfig, gitCommit: stri
             context: 'training',
           },
         ]);
-        await mlflow.uploadArtifact(run.info.artifact_uri, ONNX_ARTIFACT_PATH, await readFile(input.onnx.onnxUri));
+        await uploadOnnxModel(mlflow, { runId: mlflowRunId, artifactUri: run.info.artifact_uri }, await readFile(input.onnx.onnxUri));
         await mlflow.finishRun(mlflowRunId, 'FINISHED', Date.now());
         return { mlflowRunId, experimentId, artifactUri: run.info.artifact_uri };
       });
@@ -106,7 +107,7 @@ export function createRegistryActivities(config: FlywheelConfig, gitCommit: stri
     async registerModelVersion(input: RegisterInput): Promise<RegisteredVersion> {
       return withAdvisoryLock(pool(), `mlflow-version:${input.model}:${input.mlflowRunId}`, async () => {
         await mlflow.ensureRegisteredModel(input.model, `Flywheel model ${input.model} (${input.family})`, [{ key: 'flywheel.family', value: input.family }]);
-        const source = `${input.artifactUri}/model`;
+        const source = `${input.artifactUri}/${MODEL_ARTIFACT_DIR}`;
         const existing = await mlflow.searchModelVersions(`name=${mlflowQuote(input.model)} and run_id=${mlflowQuote(input.mlflowRunId)}`, 10);
         if (existing[0]) return { model: input.model, version: existing[0].version, source, created: false };
         const { workflowId, runId } = currentWorkflow();
@@ -130,7 +131,7 @@ function lineageTags(key: string, workflowId: string, runId: string, gitCommit: 
     { key: IDEMPOTENCY_TAG, value: key },
     { key: 'flywheel.workflow_id', value: workflowId },
     { key: 'flywheel.workflow_run_id', value: runId },
-    { key: 'flywheel.git_commit', value: gitCommit },
+    ...gitCommitTags(gitCommit),
     { key: 'flywheel.dataset_digest', value: dataset.digest },
     { key: 'flywheel.dataset_source', value: dataset.source },
   ];

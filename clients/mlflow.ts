@@ -61,6 +61,10 @@ export class MlflowError extends Error {
   }
 }
 
+/** Page sizes for searches: each at most what MLflow's server accepts per request (1000 for
+ * registered models; runs and versions allow more, but a page this size stays well under a MB). */
+export const SEARCH_PAGE_SIZE = { runs: 1000, registeredModels: 1000, modelVersions: 1000 } as const;
+
 /** MLflow accepts at most this many items per `runs/log-batch` request. */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, items: 1000 } as const;
 
@@ -133,7 +137,7 @@ export class MlflowClient {
     }
   }
 
-  /** Moves the experiment to MLflow's trash (its runs go with it). */
+  /** Marks an experiment and its runs deleted (MLflow keeps them until garbage-collected). */
   async deleteExperiment(experimentId: string): Promise<void> {
     await this.call('POST', 'experiments/delete', { experiment_id: experimentId });
   }
@@ -149,9 +153,12 @@ export class MlflowClient {
     return r.run;
   }
 
-  async searchRuns(experimentIds: string[], filter: string, maxResults = 100): Promise<MlflowRun[]> {
-    const r = await this.call<{ runs?: MlflowRun[] }>('POST', 'runs/search', { experiment_ids: experimentIds, filter, max_results: maxResults });
-    return r.runs ?? [];
+  /** Every matching run (or the first `limit`), following `next_page_token` page by page. */
+  async searchRuns(experimentIds: string[], filter: string, limit = Infinity, pageSize: number = SEARCH_PAGE_SIZE.runs): Promise<MlflowRun[]> {
+    return this.paged(limit, pageSize, async (max_results, page_token) => {
+      const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>('POST', 'runs/search', { experiment_ids: experimentIds, filter, max_results, page_token });
+      return [r.runs ?? [], r.next_page_token];
+    });
   }
 
   /** Splits into requests that respect MLflow's per-request limits. */
@@ -230,14 +237,26 @@ export class MlflowClient {
     }
   }
 
-  /** Deletes the registered model and every version of it. */
-  async deleteRegisteredModel(name: string): Promise<void> {
-    await this.call('DELETE', 'registered-models/delete', { name });
+  /** Every registered model matching `filter` (all when omitted), or the first `limit`, page by page. */
+  async searchRegisteredModels(opts: { filter?: string; limit?: number; pageSize?: number } = {}): Promise<MlflowRegisteredModel[]> {
+    return this.paged(opts.limit ?? Infinity, opts.pageSize ?? SEARCH_PAGE_SIZE.registeredModels, async (max_results, page_token) => {
+      const r = await this.call<{ registered_models?: MlflowRegisteredModel[]; next_page_token?: string }>('GET', 'registered-models/search', {
+        filter: opts.filter,
+        max_results,
+        page_token,
+        order_by: 'name ASC',
+      });
+      return [r.registered_models ?? [], r.next_page_token];
+    });
   }
 
-  async searchRegisteredModels(maxResults = 100): Promise<MlflowRegisteredModel[]> {
-    const r = await this.call<{ registered_models?: MlflowRegisteredModel[] }>('GET', 'registered-models/search', { max_results: maxResults });
-    return r.registered_models ?? [];
+  /** Deletes a registered model with its versions (their run artifacts stay with the runs). */
+  async deleteRegisteredModel(name: string): Promise<void> {
+    try {
+      await this.call('DELETE', 'registered-models/delete', { name });
+    } catch (err) {
+      if (!(err instanceof MlflowError && err.notFound)) throw err;
+    }
   }
 
   async createModelVersion(name: string, source: string, runId: string, tags: MlflowTag[], description?: string): Promise<MlflowModelVersion> {
@@ -255,9 +274,28 @@ export class MlflowClient {
     }
   }
 
-  async searchModelVersions(filter: string, maxResults = 1000): Promise<MlflowModelVersion[]> {
-    const r = await this.call<{ model_versions?: MlflowModelVersion[] }>('GET', 'model-versions/search', { filter, max_results: maxResults });
-    return r.model_versions ?? [];
+  /** Every model version matching `filter` (or the first `limit`), following `next_page_token`. */
+  async searchModelVersions(filter: string, limit = Infinity, pageSize: number = SEARCH_PAGE_SIZE.modelVersions): Promise<MlflowModelVersion[]> {
+    return this.paged(limit, pageSize, async (max_results, page_token) => {
+      const r = await this.call<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>('GET', 'model-versions/search', { filter, max_results, page_token });
+      return [r.model_versions ?? [], r.next_page_token];
+    });
+  }
+
+  /** Asks for pages of at most `pageSize` (never more than `limit` still wanted) until MLflow
+   * returns no `next_page_token` or `limit` items are in hand. */
+  private async paged<T>(limit: number, pageSize: number, page: (maxResults: number, pageToken: string | undefined) => Promise<[T[], string | undefined]>): Promise<T[]> {
+    if (!(limit > 0)) return [];
+    if (!(Number.isInteger(pageSize) && pageSize > 0)) throw new Error(`MLflow search page size must be a positive integer, got ${pageSize}`);
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const [items, next] = await page(Math.min(pageSize, limit - out.length), token);
+      out.push(...items.slice(0, limit - out.length));
+      if (next && next === token) throw new Error('MLflow returned the same next_page_token twice');
+      token = next || undefined;
+    } while (token && out.length < limit);
+    return out;
   }
 
   async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {

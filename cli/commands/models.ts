@@ -19,7 +19,7 @@ async function guard<T>(config: FlywheelConfig, fn: () => Promise<T>): Promise<T
 }
 
 export async function listModels(config: FlywheelConfig, opts: { json?: boolean }): Promise<void> {
-  const models = await guard(config, () => client(config).searchRegisteredModels(200));
+  const models = await guard(config, () => client(config).searchRegisteredModels());
   const rows = models.map((m) => ({
     name: m.name,
     latestVersion: m.latest_versions?.map((v) => Number(v.version)).sort((a, b) => b - a)[0],

@@ -333,3 +333,66 @@ export function readModelMetadata(model: Uint8Array): Record<string, string> {
   }
   return out;
 }
+
+/** A graph input or output as read back from model bytes: the element type is ONNX's
+ * TensorProto.DataType number, a dimension is its size, its symbolic name, or undefined when unset. */
+export interface GraphValue {
+  name: string;
+  dataType: number;
+  /** undefined when the value declares no shape at all (rank unknown). */
+  shape: Array<number | string | undefined> | undefined;
+}
+
+/**
+ * Reads the graph's declared inputs (less those fed by initializers, which older IR versions list
+ * as inputs) and outputs from model bytes, so callers can describe a model they did not build.
+ */
+export function readGraphIo(model: Uint8Array): { inputs: GraphValue[]; outputs: GraphValue[] } {
+  const inputs: GraphValue[] = [];
+  const outputs: GraphValue[] = [];
+  const initializers = new Set<string>();
+  let sawGraph = false;
+  for (const f of readFields(model)) {
+    if (f.field !== Model.graph || f.wireType !== WireType.LEN) continue;
+    sawGraph = true;
+    for (const g of readFields(f.value)) {
+      if (g.wireType !== WireType.LEN) continue;
+      if (g.field === Graph.input) inputs.push(readValueInfo(g.value));
+      else if (g.field === Graph.output) outputs.push(readValueInfo(g.value));
+      else if (g.field === Graph.initializer) {
+        for (const t of readFields(g.value)) if (t.field === Tensor.name && t.wireType === WireType.LEN) initializers.add(decodeUtf8(t.value));
+      }
+    }
+  }
+  if (!sawGraph) throw new Error('not an ONNX model: no graph');
+  return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs };
+}
+
+function readValueInfo(bytes: Uint8Array): GraphValue {
+  const out: GraphValue = { name: '', dataType: 0, shape: undefined };
+  for (const v of readFields(bytes)) {
+    if (v.wireType !== WireType.LEN) continue;
+    if (v.field === ValueInfoF.name) out.name = decodeUtf8(v.value);
+    else if (v.field === ValueInfoF.type) {
+      for (const t of readFields(v.value)) {
+        if (t.field !== TypeF.tensorType || t.wireType !== WireType.LEN) continue;
+        for (const tt of readFields(t.value)) {
+          if (tt.field === TypeTensor.elemType && tt.wireType === WireType.VARINT) out.dataType = Number(tt.value);
+          else if (tt.field === TypeTensor.shape && tt.wireType === WireType.LEN) {
+            out.shape = [];
+            for (const d of readFields(tt.value)) {
+              if (d.field !== Shape.dim || d.wireType !== WireType.LEN) continue;
+              let dim: number | string | undefined;
+              for (const dv of readFields(d.value)) {
+                if (dv.field === Dimension.dimValue && dv.wireType === WireType.VARINT) dim = Number(BigInt.asIntN(64, dv.value));
+                else if (dv.field === Dimension.dimParam && dv.wireType === WireType.LEN) dim = decodeUtf8(dv.value);
+              }
+              out.shape.push(dim);
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

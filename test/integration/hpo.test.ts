@@ -89,6 +89,9 @@ describe('HyperparameterSearch', () => {
     const experiment = await env.mlflow.getExperimentByName(model);
     const children = await env.mlflow.searchRuns([experiment!.experiment_id], `tags.\`mlflow.parentRunId\` = ${mlflowQuote(result.mlflowRunId)}`, 100);
     expect(children).toHaveLength(16);
+    // The build's commit where MLflow's UI shows it, on the study run and every trial.
+    expect(tagsToRecord((await env.mlflow.getRun(result.mlflowRunId)).data.tags)['mlflow.source.git.commit']).toBe('test-commit');
+    expect(children.map((c) => tagsToRecord(c.data.tags)['mlflow.source.git.commit'])).toEqual(Array(16).fill('test-commit'));
     const pruned = children.filter((c) => tagsToRecord(c.data.tags)['flywheel.trial_state'] === 'pruned');
     expect(pruned).toHaveLength(result.trials.pruned);
     const study = await env.db.query('select status, best_trial from hpo_studies where workflow_id = $1', [workflowId]);

@@ -18,6 +18,7 @@ import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '.
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
 import { spawnTorchWorker, type SpawnedTorchWorker } from './helpers/torch-worker';
+import { pyfuncPredict } from './helpers/mlflow-python';
 
 let env: TestEnv;
 let torchWorker: SpawnedTorchWorker;
@@ -88,6 +89,12 @@ it('trains an mlp on the Python worker after no GPU worker came, registers its O
   const p = out.probabilities!.data as Float32Array;
   rows.forEach((_, r) => ds.classes.forEach((c, j) => expect(body.probabilities[r]![c]).toBeCloseTo(p[r * ds.classes.length + j]!, 6)));
   await session.release();
+
+  // MLflow's own client loads the version the Python worker exported (its MLmodel and signature
+  // written by the TypeScript registry) and predicts what the gateway served.
+  const viaMlflow = (await pyfuncPredict(env.config.mlflow.trackingUri, `models:/${model}/${result.version}`, rows)) as { probabilities: number[][]; label: number[] };
+  rows.forEach((_, r) => ds.classes.forEach((c, j) => expect(viaMlflow.probabilities[r]![j]).toBeCloseTo(body.probabilities[r]![c]!, 6)));
+  expect(viaMlflow.label.map((i) => ds.classes[i])).toEqual(body.labels);
 }, 240_000);
 
 it('fails clearly, without hanging, when pool gpu finds no GPU worker', async () => {

@@ -1,0 +1,109 @@
+/**
+ * The counts `clientBurstContradiction` (lib/feedback/quality.ts) judges a batch of labels by, read
+ * in one bounded query per batch, and the verdict per item.
+ *
+ * For each label in the batch: its prediction's model, version and predicted label; the sending
+ * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
+ * the other clients' labels in the window (newest `maxRows` of all labels, index
+ * feedback_label_created), each joined to the prediction it labels and counted per model, version
+ * and unit key. An item's unit is its unit key when it has one, else the whole model. The batch's
+ * own labels count with the client's: a burst sent in one request is judged as a whole.
+ *
+ * Only labels from an authenticated client are checked (with authentication off there is no
+ * client to attribute a burst to). A failed read skips the check (the item is stored unflagged):
+ * the check may down-weight, never refuse.
+ */
+import type pg from 'pg';
+import type { FeedbackItem } from '../lib/feedback/channels';
+import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
+
+interface Row {
+  part: number;
+  i: number | null;
+  model: string;
+  version: string;
+  unit_key: string | null;
+  predicted_label: string | null;
+  labels: string | null;
+  contradicting: string | null;
+}
+
+const SQL = `
+with batch as (
+  select b.i, p.model, p.version, p.predicted_label
+  from unnest($2::uuid[], $3::int[]) as b(pid, i) join predictions p on p.id = b.pid
+),
+versions as (select distinct model, version from batch),
+mine as (
+  select f.unit_key, f.label, p.model, p.version, p.predicted_label
+  from (select prediction_id, unit_key, label from feedback
+        where kind = 'label' and client_id = $1 and created_at >= now() - make_interval(secs => $4)
+        order by created_at desc limit $5) f
+  join predictions p on p.id = f.prediction_id
+  where (p.model, p.version) in (select model, version from versions)
+),
+others as (
+  select f.unit_key, f.label, p.model, p.version, p.predicted_label
+  from (select prediction_id, unit_key, label, client_id from feedback
+        where kind = 'label' and created_at >= now() - make_interval(secs => $4)
+        order by created_at desc limit $5) f
+  join predictions p on p.id = f.prediction_id
+  where f.client_id is distinct from $1 and (p.model, p.version) in (select model, version from versions)
+)
+select 0 as part, i, model, version, null::text as unit_key, predicted_label, null::bigint as labels, null::bigint as contradicting from batch
+union all
+select 1, null, model, version, unit_key, null, count(*), count(*) filter (where label is distinct from predicted_label) from mine group by model, version, unit_key
+union all
+select 2, null, model, version, unit_key, null, count(*), count(*) filter (where label is distinct from predicted_label) from others group by model, version, unit_key`;
+
+/** Per item: true when it belongs to a contradicting burst (only labels can be). */
+export async function clientContradictionFlags(
+  db: Pick<pg.Pool, 'query'>,
+  clientId: string | null,
+  items: readonly FeedbackItem[],
+  opts: ClientContradictionOptions = DEFAULT_CLIENT_CONTRADICTION,
+): Promise<boolean[]> {
+  const out = items.map(() => false);
+  const labels = items.map((it, i) => ({ it, i })).filter(({ it }) => it.kind === 'label');
+  if (clientId === null || labels.length === 0) return out;
+  const { rows } = await db.query<Row>(SQL, [clientId, labels.map((l) => l.it.predictionId), labels.map((l) => l.i), opts.windowMs / 1000, opts.maxRows]);
+
+  const key = (model: string, version: string, unit: string | null) => JSON.stringify([model, version, unit]);
+  const mine = new Map<string, LabelCounts>();
+  const others = new Map<string, LabelCounts>();
+  const add = (m: Map<string, LabelCounts>, k: string, labels: number, contradicting: number) => {
+    const c = m.get(k) ?? { labels: 0, contradicting: 0 };
+    c.labels += labels;
+    c.contradicting += contradicting;
+    m.set(k, c);
+  };
+  const served = new Map<number, { model: string; version: string; predicted: string | null }>();
+  for (const r of rows) {
+    if (r.part === 0) {
+      served.set(Number(r.i), { model: r.model, version: r.version, predicted: r.predicted_label });
+      continue;
+    }
+    const m = r.part === 1 ? mine : others;
+    const n = Number(r.labels);
+    const c = Number(r.contradicting);
+    // Counted for its unit key, and for the model as a whole (the unit of items without a key).
+    if (r.unit_key !== null) add(m, key(r.model, r.version, r.unit_key), n, c);
+    add(m, key(r.model, r.version, null), n, c);
+  }
+  // The batch's own labels join the client's counts before anything is judged.
+  for (const { it, i } of labels) {
+    const s = served.get(i);
+    if (!s) continue;
+    const wrong = it.label !== s.predicted ? 1 : 0;
+    if (it.unitKey !== null) add(mine, key(s.model, s.version, it.unitKey), 1, wrong);
+    add(mine, key(s.model, s.version, null), 1, wrong);
+  }
+  const none: LabelCounts = { labels: 0, contradicting: 0 };
+  for (const { it, i } of labels) {
+    const s = served.get(i);
+    if (!s) continue;
+    const k = key(s.model, s.version, it.unitKey);
+    out[i] = clientBurstContradiction(mine.get(k) ?? none, others.get(k) ?? none, opts);
+  }
+  return out;
+}

@@ -4,9 +4,9 @@
  *
  * For each label in the batch: its prediction's model, version and predicted label; the sending
  * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
- * the other clients' labels in the window (newest `maxRows` of all labels, index
- * feedback_label_created), each joined to the prediction it labels and counted per model, version
- * and unit key. An item's unit is its unit key when it has one, else the whole model. The batch's
+ * the other clients' labels for the newest `maxRows` predictions of each model version in the
+ * batch made in the window (index predictions_model_version_created, then feedback_prediction), each
+ * joined to the prediction it labels and counted per model, version and unit key. An item's unit is its unit key when it has one, else the whole model. The batch's
  * own labels count with the client's: a burst sent in one request is judged as a whole.
  *
  * Only labels from an authenticated client are checked (with authentication off there is no
@@ -44,11 +44,12 @@ mine as (
 ),
 others as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
-  from (select prediction_id, unit_key, label, client_id from feedback
-        where kind = 'label' and created_at >= now() - make_interval(secs => $4)
-        order by created_at desc limit $5) f
-  join predictions p on p.id = f.prediction_id
-  where f.client_id is distinct from $1 and (p.model, p.version) in (select model, version from versions)
+  from versions v
+  cross join lateral (select id, model, version, predicted_label from predictions
+                      where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
+                      order by created_at desc limit $5) p
+  join feedback f on f.prediction_id = p.id and f.kind = 'label'
+  where f.client_id is distinct from $1
 )
 select 0 as part, i, model, version, null::text as unit_key, predicted_label, null::bigint as labels, null::bigint as contradicting from batch
 union all

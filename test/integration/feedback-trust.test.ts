@@ -1,0 +1,139 @@
+/**
+ * Who may move a decision, on the real stack: a real gateway (authentication on, feedback checks on)
+ * in front of the real PostgreSQL, and the canary's real collectRolloutWindow activity reading what
+ * it stored.
+ *
+ *  - an unauthenticated client changes no decision input: its forged labels are refused and the
+ *    rollout window's counts stay what they were;
+ *  - an authenticated client's burst of labels contradicting what other clients say about the same
+ *    version is stored, flagged `client_burst_contradiction` with its quality cut, and left out of
+ *    the window;
+ *  - a model's allow-list (decision_feedback_clients) restricts the window to the clients it names.
+ *
+ * The predictions are rows in the real predictions table (as another replica's recorder would have
+ * written them); the gateway's guard finds them there.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCanaryActivities } from '../../activities/canary';
+import { createGateway, type Gateway } from '../../serving/app';
+import { uuidv7 } from '../../serving/uuid';
+import { bearer, ensureMigrated, testApiKey } from './helpers/auth';
+import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
+
+let env: TestEnv;
+let gateway: Gateway;
+let base: string;
+const model = uniqueModelName('trust');
+const t0 = Date.now();
+const keys: Record<string, string> = {};
+const ids = { stable: [] as string[], candidate: [] as string[] };
+let next = { stable: 0, candidate: 0 };
+
+const clientIdOf = (key: string) => `key:${key.split('_')[1]}`;
+
+/** Predictions as the recorder writes them: every one predicted 'a'. */
+async function predict(version: 'stable' | 'candidate', n: number): Promise<void> {
+  const rows = Array.from({ length: n }, () => uuidv7());
+  await env.db.query(
+    `insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, $3, 5, 'ok', 'a'`,
+    [rows, model, version === 'stable' ? '1' : '2'],
+  );
+  ids[version].push(...rows);
+}
+
+/** Labels for the next `n` unlabelled predictions of a version, `wrong` of them 'b' (contradicting). */
+async function label(key: string | null, version: 'stable' | 'candidate', n: number, wrong: number): Promise<Response> {
+  const items = ids[version].slice(next[version], next[version] + n).map((predictionId, i) => ({ predictionId, kind: 'label', label: i < wrong ? 'b' : 'a' }));
+  const res = await fetch(`${base}/v1/feedback/batch`, { method: 'POST', headers: key ? bearer(key) : { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+  if (res.status === 200) next[version] += n;
+  return res;
+}
+
+async function windowCounts() {
+  const canary = createCanaryActivities(env.config);
+  const w = await canary.collectRolloutWindow({
+    model,
+    versions: [{ version: '1', thresholds: {} }, { version: '2', thresholds: {} }],
+    fromMs: t0 - 60_000,
+    toMs: Date.now() + 1_000,
+    predictionsSinceMs: t0 - 60_000,
+  });
+  return { stable: { labelled: w['1']!.labelled, incorrect: w['1']!.incorrect }, candidate: { labelled: w['2']!.labelled, incorrect: w['2']!.incorrect } };
+}
+
+beforeAll(async () => {
+  env = await openTestEnv('feedback-trust');
+  await ensureMigrated(env);
+  for (const name of ['honest-a', 'honest-b', 'forger']) keys[name] = await testApiKey(env, `${name}-${model}`);
+  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false });
+  base = await gateway.listen();
+  await predict('stable', 200);
+  await predict('candidate', 200);
+  // The unit's history: two honest clients, 10 % of their labels contradicting the prediction.
+  for (const k of ['honest-a', 'honest-b']) {
+    for (const v of ['stable', 'candidate'] as const) expect((await label(keys[k]!, v, 20, 2)).status).toBe(200);
+  }
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await env?.db.query('delete from feedback where prediction_id = any($1::uuid[])', [[...ids.stable, ...ids.candidate]]);
+  await env?.db.query('delete from predictions where model = $1', [model]);
+  await env?.db.query('delete from decision_feedback_clients where model = $1', [model]);
+  await env?.close();
+});
+
+describe('feedback from clients that may not move a decision', () => {
+  it('forged anonymous feedback is refused and the rollout window does not move', async () => {
+    const before = await windowCounts();
+    expect(before).toEqual({ stable: { labelled: 40, incorrect: 4 }, candidate: { labelled: 40, incorrect: 4 } });
+    const stored = await env.db.query<{ n: string }>('select count(*) as n from feedback where prediction_id = any($1::uuid[])', [ids.candidate]);
+
+    expect((await label(null, 'candidate', 30, 30)).status).toBe(401);
+    const forgedKey = `fw_${'0'.repeat(16)}_${'A'.repeat(43)}`;
+    expect((await label(forgedKey, 'candidate', 30, 30)).status).toBe(401);
+    const single = await fetch(`${base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ predictionId: ids.candidate[next.candidate], kind: 'label', label: 'b' }) });
+    expect(single.status).toBe(401);
+
+    expect(await windowCounts()).toEqual(before);
+    const after = await env.db.query<{ n: string }>('select count(*) as n from feedback where prediction_id = any($1::uuid[])', [ids.candidate]);
+    expect(after.rows[0]!.n).toBe(stored.rows[0]!.n);
+  });
+
+  it("an authenticated client's burst of contradicting labels is stored, flagged and left out of the window", async () => {
+    const before = await windowCounts();
+    const res = await label(keys.forger!, 'candidate', 30, 30);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { stored: number; items: Array<{ status: number; quality: number; qualityFlags?: string[] }> };
+    expect(body.stored).toBe(30);
+    for (const it of body.items) {
+      expect(it.qualityFlags).toContain('client_burst_contradiction');
+      expect(it.quality).toBeLessThanOrEqual(0.1);
+    }
+    const { rows } = await env.db.query<{ n: string }>(
+      `select count(*) as n from feedback where client_id = $1 and 'client_burst_contradiction' = any(quality_flags)`,
+      [clientIdOf(keys.forger!)],
+    );
+    expect(Number(rows[0]!.n)).toBe(30);
+    expect(await windowCounts()).toEqual(before);
+  });
+
+  it('a client agreeing with the history is not flagged, and counts', async () => {
+    const before = await windowCounts();
+    const res = await label(keys['honest-a']!, 'candidate', 20, 2);
+    const body = (await res.json()) as { items: Array<{ qualityFlags?: string[] }> };
+    expect(body.items.every((it) => !it.qualityFlags?.includes('client_burst_contradiction'))).toBe(true);
+    expect(await windowCounts()).toEqual({ ...before, candidate: { labelled: before.candidate.labelled + 20, incorrect: before.candidate.incorrect + 2 } });
+  });
+
+  it("a model's allow-list restricts the window to the clients it names (by key name or client id)", async () => {
+    const all = await windowCounts();
+    await env.db.query(`insert into decision_feedback_clients (model, clients, updated_by) values ($1, $2, 'integration-test')`, [model, [`test:honest-a-${model}`]]);
+    // honest-a: 20 + 20 + 20 labels (2 + 2 + 2 wrong); honest-b's are left out.
+    expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 40, incorrect: 4 } });
+    await env.db.query(`update decision_feedback_clients set clients = $2 where model = $1`, [model, [clientIdOf(keys['honest-b']!)]]);
+    expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 20, incorrect: 2 } });
+    await env.db.query('delete from decision_feedback_clients where model = $1', [model]);
+    expect(await windowCounts()).toEqual(all);
+  });
+});

@@ -6,7 +6,9 @@
  * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
  * the other clients' labels for the newest `maxRows` predictions of each model version in the
  * batch made in the window (index predictions_model_version_created, then feedback_prediction), each
- * joined to the prediction it labels and counted per model, version and unit key. An item's unit is its unit key when it has one, else the whole model. The batch's
+ * joined to the prediction it labels and counted per model, version and unit key. A version with
+ * fewer than `minOtherLabels` such labels is judged against the model's other served versions
+ * (`unitHistory`; the versions are the batch's and the model's active deployments). An item's unit is its unit key when it has one, else the whole model. The batch's
  * own labels count with the client's: a burst sent in one request is judged as a whole.
  *
  * Only labels from an authenticated client are checked (with authentication off there is no
@@ -15,7 +17,7 @@
  */
 import type pg from 'pg';
 import type { FeedbackItem } from '../lib/feedback/channels';
-import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
+import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
 
 interface Row {
   part: number;
@@ -33,7 +35,11 @@ with batch as (
   select b.i, p.model, p.version, p.predicted_label
   from unnest($2::uuid[], $3::int[]) as b(pid, i) join predictions p on p.id = b.pid
 ),
-versions as (select distinct model, version from batch),
+versions as (
+  select distinct model, version from batch
+  union
+  select d.model, d.version from deployments d where d.model in (select model from batch) and d.state = 'active'
+),
 mine as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
   from (select prediction_id, unit_key, label from feedback
@@ -90,6 +96,11 @@ export async function clientContradictionFlags(
     // Counted for its unit key, and for the model as a whole (the unit of items without a key).
     if (r.unit_key !== null) add(m, key(r.model, r.version, r.unit_key), n, c);
     add(m, key(r.model, r.version, null), n, c);
+    // And for the model across its served versions (the history of a version that has too little).
+    if (r.part === 2) {
+      if (r.unit_key !== null) add(m, key(r.model, '*', r.unit_key), n, c);
+      add(m, key(r.model, '*', null), n, c);
+    }
   }
   // The batch's own labels join the client's counts before anything is judged.
   for (const { it, i } of labels) {
@@ -104,7 +115,8 @@ export async function clientContradictionFlags(
     const s = served.get(i);
     if (!s) continue;
     const k = key(s.model, s.version, it.unitKey);
-    out[i] = clientBurstContradiction(mine.get(k) ?? none, others.get(k) ?? none, opts);
+    const history = unitHistory(others.get(k) ?? none, others.get(key(s.model, '*', it.unitKey)) ?? none, opts);
+    out[i] = clientBurstContradiction(mine.get(k) ?? none, history, opts);
   }
   return out;
 }

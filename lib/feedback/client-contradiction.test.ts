@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, QualityTracker, scoreSignals } from './quality';
+import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, QualityTracker, scoreSignals, unitHistory } from './quality';
 
 const history = { labels: 200, contradicting: 20 }; // other clients: 10 % of their labels contradict the predictions
 
@@ -47,5 +47,17 @@ describe('client burst contradiction', () => {
     const item = { predictionId: '0190a1b2-0000-7000-8000-000000000001', kind: 'label' as const, value: null, label: 'a', event: null, comment: null, source: null, unitKey: null, idempotencyKey: null };
     expect(t.score(item, 0, { clientContradiction: true }).flags).toContain('client_burst_contradiction');
     expect(t.score({ ...item, predictionId: '0190a1b2-0000-7000-8000-000000000002' }, 1, {}).flags).not.toContain('client_burst_contradiction');
+  });
+});
+
+describe('unit history', () => {
+  it("is the version's own while it has enough labels, else the model's over its served versions", () => {
+    const thin = { labels: 5, contradicting: 0 };
+    const model = { labels: 400, contradicting: 40 };
+    expect(unitHistory(history, model)).toBe(history);
+    expect(unitHistory(thin, model)).toBe(model);
+    // A forged burst at a canary's start, before the candidate has a history of its own, is still judged.
+    expect(clientBurstContradiction({ labels: 30, contradicting: 30 }, unitHistory(thin, model))).toBe(true);
+    expect(clientBurstContradiction({ labels: 30, contradicting: 30 }, thin)).toBe(false);
   });
 });

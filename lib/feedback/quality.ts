@@ -146,6 +146,15 @@ export const DEFAULT_CLIENT_CONTRADICTION: ClientContradictionOptions = {
   maxRows: 5000,
 };
 
+/**
+ * The history a client's labels for one version are judged against: the other clients' labels for
+ * that version, or, while it has fewer than `minOtherLabels` (a canary candidate's first minutes,
+ * exactly when a forged burst would weigh most), theirs for every version of the model being served.
+ */
+export function unitHistory(version: LabelCounts, model: LabelCounts, opts: Pick<ClientContradictionOptions, 'minOtherLabels'> = DEFAULT_CLIENT_CONTRADICTION): LabelCounts {
+  return version.labels >= opts.minOtherLabels ? version : model;
+}
+
 /** Bernoulli KL divergence KL(a ‖ b), with 0·ln 0 = 0. */
 function bernoulliKl(a: number, b: number): number {
   const t = (x: number, y: number) => (x === 0 ? 0 : x * Math.log(x / y));

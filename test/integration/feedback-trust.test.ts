@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCanaryActivities } from '../../activities/canary';
 import { createGateway, type Gateway } from '../../serving/app';
+import { clientContradictionFlags } from '../../serving/feedback-trust';
 import { uuidv7 } from '../../serving/uuid';
 import { bearer, ensureMigrated, testApiKey } from './helpers/auth';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
@@ -76,10 +77,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway?.close();
+  await gateway?.close().catch(() => undefined);
   await env?.db.query('delete from feedback where prediction_id = any($1::uuid[])', [[...ids.stable, ...ids.candidate]]);
   await env?.db.query('delete from predictions where model = $1', [model]);
   await env?.db.query('delete from decision_feedback_clients where model = $1', [model]);
+  await env?.db.query('delete from deployments where model = $1', [model]);
   await env?.close();
 });
 
@@ -135,5 +137,27 @@ describe('feedback from clients that may not move a decision', () => {
     expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 20, incorrect: 2 } });
     await env.db.query('delete from decision_feedback_clients where model = $1', [model]);
     expect(await windowCounts()).toEqual(all);
+  });
+
+  it("a burst on a version with no history yet (a canary's start) is judged against the model's served versions", async () => {
+    // The gateway is done; this reads the same query it runs, against the same tables.
+    await gateway.close();
+    const fresh = Array.from({ length: 15 }, () => uuidv7());
+    await env.db.query(
+      `insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '3', 5, 'ok', 'a'`,
+      [fresh, model],
+    );
+    const items = fresh.map((predictionId) => ({ predictionId, kind: 'label' as const, value: null, label: 'b', event: null, comment: null, source: null, unitKey: null, idempotencyKey: null }));
+    const forger = 'key:early-forger';
+    // Version 3 has no labels from anyone else, and nothing says which versions are served: no history.
+    expect(await clientContradictionFlags(env.db, forger, items)).toEqual(items.map(() => false));
+    // Versions 1 and 2 are served (active deployments): their labels are the history.
+    await env.db.query(
+      `insert into deployments (model, version, onnx_uri, onnx_sha256, n_features, classes, state) values ($1, '1', 'file:///none', 'x', 4, '["a","b"]', 'active'), ($1, '2', 'file:///none', 'x', 4, '["a","b"]', 'active')`,
+      [model],
+    );
+    expect(await clientContradictionFlags(env.db, forger, items)).toEqual(items.map(() => true));
+    // Agreeing labels are not a contradiction, whatever the history.
+    expect(await clientContradictionFlags(env.db, forger, items.map((it) => ({ ...it, label: 'a' })))).toEqual(items.map(() => false));
   });
 });

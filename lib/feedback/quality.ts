@@ -139,7 +139,7 @@ export interface ClientContradictionOptions {
 
 export const DEFAULT_CLIENT_CONTRADICTION: ClientContradictionOptions = {
   windowMs: 60 * 60_000,
-  minLabels: 10,
+  minLabels: 5,
   minOtherLabels: 20,
   minExcess: 0.2,
   minLogEvidence: Math.log(1e4),

@@ -13,7 +13,9 @@
  * The predictions are rows in the real predictions table (as another replica's recorder would have
  * written them); the gateway's guard finds them there.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../config/index';
 import { createCanaryActivities } from '../../activities/canary';
 import { createGateway, type Gateway } from '../../serving/app';
 import { clientContradictionFlags } from '../../serving/feedback-trust';
@@ -48,6 +50,17 @@ async function label(key: string | null, version: 'stable' | 'candidate', n: num
   const res = await fetch(`${base}/v1/feedback/batch`, { method: 'POST', headers: key ? bearer(key) : { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
   if (res.status === 200) next[version] += n;
   return res;
+}
+
+function flywheel(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 async function windowCounts() {
@@ -130,12 +143,16 @@ describe('feedback from clients that may not move a decision', () => {
 
   it("a model's allow-list restricts the window to the clients it names (by key name or client id)", async () => {
     const all = await windowCounts();
-    await env.db.query(`insert into decision_feedback_clients (model, clients, updated_by) values ($1, $2, 'integration-test')`, [model, [`test:honest-a-${model}`]]);
+    const set = await flywheel(['feedback-clients', 'set', model, `test:honest-a-${model}`, '--json']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({ model, clients: [`test:honest-a-${model}`] });
+    const audit = await env.db.query(`select actor, outcome, detail from audit_log where action = 'feedback-clients.set' and target = $1`, [`model:${model}`]);
+    expect(audit.rows).toHaveLength(1);
     // honest-a: 20 + 20 + 20 labels (2 + 2 + 2 wrong); honest-b's are left out.
     expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 40, incorrect: 4 } });
     await env.db.query(`update decision_feedback_clients set clients = $2 where model = $1`, [model, [clientIdOf(keys['honest-b']!)]]);
     expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 20, incorrect: 2 } });
-    await env.db.query('delete from decision_feedback_clients where model = $1', [model]);
+    expect((await flywheel(['feedback-clients', 'clear', model, '--json'])).code).toBe(0);
     expect(await windowCounts()).toEqual(all);
   });
 

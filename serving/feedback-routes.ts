@@ -19,7 +19,7 @@ import { DEFAULT_CLIENT_CONTRADICTION, QualityTracker, type ClientContradictionO
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
 import type { FeedbackGuard } from './feedback-guard';
-import { clientContradictionFlags } from './feedback-trust';
+import { clientContradictionFlags, OthersCache } from './feedback-trust';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
@@ -35,6 +35,8 @@ export interface FeedbackRoutesOptions {
   quality?: Partial<QualityOptions>;
   /** The per-batch client-contradiction check (serving/feedback-trust.ts); false turns it off. */
   clientContradiction?: Partial<ClientContradictionOptions> | false;
+  /** How long the other clients' counts of a model are reused (default 2 s). */
+  othersCacheMs?: number;
   /** Told of each committed group before its requests are answered (the online learner). */
   onCommitted?: (items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]) => void;
   /** Classes of the model behind a prediction, when the gateway knows them (impossible labels). */
@@ -68,6 +70,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     connectionTimeoutMillis: 2_000,
     statement_timeout: 10_000,
     query_timeout: 15_000,
+    // Short, indexed statements: JIT compilation (seconds, when a plan's estimate is high) never pays here.
+    options: '-c jit=off',
   });
   db.on('error', () => undefined);
   const fm = createFeedbackMetrics(opts.metrics.registry);
@@ -91,12 +95,14 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   }, new WriterMonitor('feedback', opts.metrics));
 
   const contradiction = opts.clientContradiction === false ? null : { ...DEFAULT_CLIENT_CONTRADICTION, ...opts.clientContradiction };
+  // 0: read them with every batch (one query), no cache.
+  const othersCache = opts.othersCacheMs === 0 ? undefined : new OthersCache(opts.othersCacheMs);
 
   /** One bounded query per batch; a failed read flags nothing (the check down-weights, never refuses). */
   async function contradictions(items: FeedbackItem[], clientId: string | null): Promise<boolean[]> {
     if (contradiction === null || clientId === null || !items.some((it) => it.kind === 'label')) return [];
     try {
-      return await clientContradictionFlags(db, clientId, items, contradiction);
+      return await clientContradictionFlags(db, clientId, items, contradiction, othersCache);
     } catch (err) {
       opts.log.warn({ err: (err as Error).message }, 'client-contradiction check failed; items stored unflagged');
       return [];

@@ -11,11 +11,17 @@
  * (`unitHistory`; the versions are the batch's and the model's active deployments). An item's unit is its unit key when it has one, else the whole model. The batch's
  * own labels count with the client's: a burst sent in one request is judged as a whole.
  *
+ * The other clients' counts change slowly and cost the most to read: with an `OthersCache` they are
+ * read once per model every `ttlMs` (the query runs without them, and once more with them only
+ * when the batch names a model version the cache does not hold fresh), so a steady stream of
+ * requests pays for the batch's predictions and the client's own labels.
+ *
  * Only labels from an authenticated client are checked (with authentication off there is no
  * client to attribute a burst to). A failed read skips the check (the item is stored unflagged):
  * the check may down-weight, never refuse.
  */
 import type pg from 'pg';
+import { BoundedMap } from '../lib/feedback/bounded-map';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
 
@@ -50,7 +56,7 @@ mine as (
 ),
 others as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
-  from versions v
+  from (select * from versions where $6::boolean) v
   cross join lateral (select id, model, version, predicted_label from predictions
                       where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
                       order by created_at desc limit $5) p
@@ -63,17 +69,49 @@ select 1, null, model, version, unit_key, null, count(*), count(*) filter (where
 union all
 select 2, null, model, version, unit_key, null, count(*), count(*) filter (where label is distinct from predicted_label) from others group by model, version, unit_key`;
 
+/** The other clients' counts per model (the versions read with them), kept `ttlMs`. */
+export class OthersCache {
+  private readonly byModel = new BoundedMap<string, { at: number; versions: Set<string>; rows: Row[] }>(10_000);
+  constructor(readonly ttlMs = 2_000) {}
+  /** The cached rows for these models' versions, or undefined when any is missing or stale. */
+  get(wanted: Map<string, Set<string>>, now: number): Row[] | undefined {
+    const out: Row[] = [];
+    for (const [model, versions] of wanted) {
+      const e = this.byModel.get(model);
+      if (!e || now - e.at > this.ttlMs || [...versions].some((v) => !e.versions.has(v))) return undefined;
+      out.push(...e.rows);
+    }
+    return out;
+  }
+  set(wanted: Map<string, Set<string>>, rows: Row[], now: number): void {
+    for (const [model, versions] of wanted) this.byModel.set(model, { at: now, versions, rows: rows.filter((r) => r.model === model) });
+  }
+}
+
 /** Per item: true when it belongs to a contradicting burst (only labels can be). */
 export async function clientContradictionFlags(
   db: Pick<pg.Pool, 'query'>,
   clientId: string | null,
   items: readonly FeedbackItem[],
   opts: ClientContradictionOptions = DEFAULT_CLIENT_CONTRADICTION,
+  cache?: OthersCache,
 ): Promise<boolean[]> {
   const out = items.map(() => false);
   const labels = items.map((it, i) => ({ it, i })).filter(({ it }) => it.kind === 'label');
   if (clientId === null || labels.length === 0) return out;
-  const { rows } = await db.query<Row>(SQL, [clientId, labels.map((l) => l.it.predictionId), labels.map((l) => l.i), opts.windowMs / 1000, opts.maxRows]);
+  const args = (withOthers: boolean) => [clientId, labels.map((l) => l.it.predictionId), labels.map((l) => l.i), opts.windowMs / 1000, opts.maxRows, withOthers];
+  let { rows } = await db.query<Row>(SQL, args(cache === undefined));
+  if (cache) {
+    const now = Date.now();
+    const wanted = new Map<string, Set<string>>();
+    for (const r of rows) if (r.part === 0) (wanted.get(r.model) ?? wanted.set(r.model, new Set()).get(r.model)!).add(r.version);
+    const cached = cache.get(wanted, now);
+    if (cached) rows = [...rows, ...cached];
+    else {
+      rows = (await db.query<Row>(SQL, args(true))).rows;
+      cache.set(wanted, rows.filter((r) => r.part === 2), now);
+    }
+  }
 
   const key = (model: string, version: string, unit: string | null) => JSON.stringify([model, version, unit]);
   const mine = new Map<string, LabelCounts>();

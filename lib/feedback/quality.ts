@@ -143,7 +143,7 @@ export const DEFAULT_CLIENT_CONTRADICTION: ClientContradictionOptions = {
   minOtherLabels: 20,
   minExcess: 0.2,
   minLogEvidence: Math.log(1e4),
-  maxRows: 5000,
+  maxRows: 1000,
 };
 
 /**

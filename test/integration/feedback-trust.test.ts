@@ -79,7 +79,7 @@ beforeAll(async () => {
   env = await openTestEnv('feedback-trust');
   await ensureMigrated(env);
   for (const name of ['honest-a', 'honest-b', 'forger']) keys[name] = await testApiKey(env, `${name}-${model}`);
-  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false });
+  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false, contradictionCacheMs: 0 });
   base = await gateway.listen();
   await predict('stable', 200);
   await predict('candidate', 200);

@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/index';
 import { createCanaryActivities } from '../../activities/canary';
+import { createExperimentActivities } from '../../activities/experiment';
 import { createGateway, type Gateway } from '../../serving/app';
 import { clientContradictionFlags } from '../../serving/feedback-trust';
 import { uuidv7 } from '../../serving/uuid';
@@ -75,6 +76,12 @@ async function windowCounts() {
   return { stable: { labelled: w['1']!.labelled, incorrect: w['1']!.incorrect }, candidate: { labelled: w['2']!.labelled, incorrect: w['2']!.incorrect } };
 }
 
+/** What an A/B test's look would count: accuracy observations per version. */
+async function abCounts() {
+  const arms = await createExperimentActivities(env.config).collectExperimentMetrics({ model, versions: ['1', '2'], sinceMs: t0 - 60_000, primaryMetric: 'accuracy' });
+  return arms.map((a) => ({ version: a.version, n: a.n, correct: a.sum }));
+}
+
 beforeAll(async () => {
   env = await openTestEnv('feedback-trust');
   await ensureMigrated(env);
@@ -115,8 +122,10 @@ describe('feedback from clients that may not move a decision', () => {
     expect(after.rows[0]!.n).toBe(stored.rows[0]!.n);
   });
 
-  it("an authenticated client's burst of contradicting labels is stored, flagged and left out of the window", async () => {
+  it("an authenticated client's burst of contradicting labels is stored, flagged and left out of the window (and of an A/B look)", async () => {
     const before = await windowCounts();
+    const abBefore = await abCounts();
+    expect(abBefore).toEqual([{ version: '1', n: 40, correct: 36 }, { version: '2', n: 40, correct: 36 }]);
     const res = await label(keys.forger!, 'candidate', 30, 30);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { stored: number; items: Array<{ status: number; quality: number; qualityFlags?: string[] }> };
@@ -131,6 +140,7 @@ describe('feedback from clients that may not move a decision', () => {
     );
     expect(Number(rows[0]!.n)).toBe(30);
     expect(await windowCounts()).toEqual(before);
+    expect(await abCounts()).toEqual(abBefore);
   });
 
   it('a client agreeing with the history is not flagged, and counts', async () => {

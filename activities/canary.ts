@@ -7,6 +7,7 @@ import { getPool } from '../clients/db';
 import { MlflowClient } from '../clients/mlflow';
 import type { VersionSample } from '../lib/rollout/analyse';
 import type { VersionWindow } from '../lib/rollout/sequential-judge';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { createTrafficActivities } from './traffic';
 
 export interface CollectRolloutMetricsInput {
@@ -61,14 +62,15 @@ export function createCanaryActivities(config: FlywheelConfig) {
         out[version]!.latenciesMs = lat.rows.map((r) => Number(r.latency_ms));
       }
 
-      // One label per prediction (the latest), joined to what was served.
+      // One label per prediction (the latest that may count: activities/decision-feedback.ts), joined to what was served.
+      const clients = await decisionClients(pool(), input.model);
       const labels = await pool().query<{ version: string; labelled: string; correct: string }>(
         `select p.version, count(*) as labelled, count(*) filter (where f.label = p.predicted_label) as correct
-         from (select distinct on (prediction_id) prediction_id, label from feedback where kind = 'label' and created_at >= $3 order by prediction_id, id desc) f
+         from (select distinct on (prediction_id) prediction_id, label from feedback fb where kind = 'label' and created_at >= $3 and ${decisionFeedbackSql('fb', '$4')} order by prediction_id, id desc) f
          join predictions p on p.id = f.prediction_id
          where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok'
          group by p.version`,
-        [input.model, versions, since],
+        [input.model, versions, since, clients],
       );
       for (const r of labels.rows) Object.assign(out[r.version]!, { labelled: Number(r.labelled), correct: Number(r.correct) });
       return { stable: out[input.stableVersion]!, candidate: out[input.candidateVersion]! };
@@ -113,14 +115,18 @@ export function createCanaryActivities(config: FlywheelConfig) {
         };
       }
       // A prediction's first label is its label: a later one never replaces it (nor counts twice).
+      // Only a label that may count in decisions counts (activities/decision-feedback.ts): a first
+      // label that may not leaves its prediction unlabelled here.
+      const clients = await decisionClients(pool(), input.model);
       const labels = await pool().query<{ version: string; labelled: string; incorrect: string }>(
         `select p.version, count(*) as labelled, count(*) filter (where f.label is distinct from p.predicted_label) as incorrect
          from feedback f join predictions p on p.id = f.prediction_id
          where f.kind = 'label' and f.created_at >= $3 and f.created_at < $4
            and p.model = $1 and p.version = any($2) and p.created_at >= $5 and p.outcome = 'ok'
            and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+           and ${decisionFeedbackSql('f', '$6')}
          group by p.version`,
-        [input.model, input.versions.map((v) => v.version), from, to, new Date(input.predictionsSinceMs)],
+        [input.model, input.versions.map((v) => v.version), from, to, new Date(input.predictionsSinceMs), clients],
       );
       for (const row of labels.rows) Object.assign(out[row.version]!, { labelled: Number(row.labelled), incorrect: Number(row.incorrect) });
       return out;

@@ -8,6 +8,7 @@
  */
 import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { ErrorChange } from '../lib/retraining/error-monitor';
 
 export interface ReadOutcomesInput {
@@ -81,14 +82,16 @@ export function createDriftActivities(config: FlywheelConfig) {
         more = false;
         if (upto === input.cursor) return { cursor: input.cursor, errors: [], more };
       }
-      // A prediction's first label only: a later correction is not a second observation.
+      // A prediction's first label only: a later correction is not a second observation. A label that
+      // may not count in decisions (activities/decision-feedback.ts) is skipped; the cursor still passes it.
       const { rows } = await pool().query<{ wrong: boolean; served: Date }>(
         `select p.predicted_label is distinct from f.label as wrong, p.created_at as served
          from feedback f join predictions p on p.id = f.prediction_id
          where f.kind = 'label' and f.id > $2 and f.id <= $3 and p.model = $1 and p.outcome = 'ok'
            and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+           and ${decisionFeedbackSql('f', '$4')}
          order by p.created_at, p.id`,
-        [input.model, input.cursor, upto],
+        [input.model, input.cursor, upto, await decisionClients(pool(), input.model)],
       );
       return {
         cursor: upto,

@@ -6,6 +6,7 @@
 import type { FlywheelConfig } from '../config/index';
 import type { Pool } from 'pg';
 import { getPool } from '../clients/db';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { PrimaryMetric } from '../lib/experiment/spec';
 
 export interface ArmCounts {
@@ -26,7 +27,9 @@ export interface ArmCounts {
  * made since `since`, among those `versionFilter` (SQL over p.version) keeps. Also the age in
  * seconds of the oldest one counted, so a caller can turn a count into a rate.
  */
-function primarySql(metric: PrimaryMetric, versionFilter: string, since: string): string {
+function primarySql(metric: PrimaryMetric, versionFilter: string, since: string, clients: string): string {
+  // Only feedback that may count in decisions (activities/decision-feedback.ts).
+  const counts = decisionFeedbackSql('fb', clients);
   const sql: Record<PrimaryMetric, string> = {
     // One label per prediction (the latest): correct = 1, wrong = 0. Driven from the test's
     // predictions (index on model, version, time), each one's latest label looked up by prediction
@@ -34,19 +37,19 @@ function primarySql(metric: PrimaryMetric, versionFilter: string, since: string)
     accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
                       extract(epoch from now() - min(p.created_at)) as span_seconds
                from predictions p
-               cross join lateral (select label from feedback where prediction_id = p.id and kind = 'label' order by id desc limit 1) f
+               cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and ${counts} order by id desc limit 1) f
                where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
     // Clicked predictions among served ones (each one's clicks looked up by prediction id, as above).
     // (The sum is named once and repeated outside: each mention of the lateral would probe again.)
     'click-rate': `select version, n, sum, sum as sum_squares, span_seconds from (
                      select p.version, count(*) as n, count(*) filter (where c.clicked) as sum, extract(epoch from now() - min(p.created_at)) as span_seconds
                      from predictions p
-                     cross join lateral (select exists (select 1 from feedback where prediction_id = p.id and kind = 'click') as clicked) c
+                     cross join lateral (select exists (select 1 from feedback fb where prediction_id = p.id and kind = 'click' and ${counts}) as clicked) c
                      where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version) t`,
-    rating: `select p.version, count(*) as n, coalesce(sum(f.value), 0) as sum, coalesce(sum(f.value * f.value), 0) as sum_squares,
+    rating: `select p.version, count(*) as n, coalesce(sum(fb.value), 0) as sum, coalesce(sum(fb.value * fb.value), 0) as sum_squares,
                     extract(epoch from now() - min(p.created_at)) as span_seconds
-             from feedback f join predictions p on p.id = f.prediction_id
-             where f.kind = 'rating' and p.model = $1 and ${versionFilter} and p.created_at >= ${since} group by p.version`,
+             from feedback fb join predictions p on p.id = fb.prediction_id
+             where fb.kind = 'rating' and ${counts} and p.model = $1 and ${versionFilter} and p.created_at >= ${since} group by p.version`,
   };
   return sql[metric];
 }
@@ -68,8 +71,8 @@ export interface RecentObservations {
  */
 export async function readRecentObservations(db: Pool, input: { model: string; primaryMetric: PrimaryMetric; windowSeconds: number }): Promise<RecentObservations[]> {
   const r = await db.query<{ version: string; n: string; sum: string; sum_squares: string; span_seconds: string | null }>(
-    primarySql(input.primaryMetric, 'true', `now() - make_interval(secs => $2)`),
-    [input.model, input.windowSeconds],
+    primarySql(input.primaryMetric, 'true', `now() - make_interval(secs => $2)`, '$3'),
+    [input.model, input.windowSeconds, await decisionClients(db, input.model)],
   );
   return r.rows.map((row) => ({ version: row.version, n: Number(row.n), sum: Number(row.sum), sumSquares: Number(row.sum_squares), spanSeconds: Math.min(input.windowSeconds, Number(row.span_seconds ?? 0)) }));
 }
@@ -87,7 +90,10 @@ export function createExperimentActivities(config: FlywheelConfig) {
          from predictions where model = $1 and version = any($2) and created_at >= $3 group by version`,
         args,
       );
-      const primary = await pool().query<{ version: string; n: string; sum: string; sum_squares: string }>(primarySql(input.primaryMetric, 'p.version = any($2)', '$3'), args);
+      const primary = await pool().query<{ version: string; n: string; sum: string; sum_squares: string }>(
+        primarySql(input.primaryMetric, 'p.version = any($2)', '$3', '$4'),
+        [...args, await decisionClients(pool(), input.model)],
+      );
       return input.versions.map((version) => {
         const t = traffic.rows.find((r) => r.version === version);
         const p = primary.rows.find((r) => r.version === version);

@@ -11,6 +11,7 @@ import { MODEL_NAME } from '../config/search-attributes';
 import { getPool } from '../clients/db';
 import { MlflowClient } from '../clients/mlflow';
 import { connectTemporal } from '../clients/temporal';
+import { workerIdentity } from '../clients/identity';
 import { findOrphans, repairTarget, TRAFFIC_OWNER_TYPES, type ModelWeights, type OrphanFinding, type RunningWorkflow } from '../lib/reconcile/orphans';
 import { setTrafficWeights } from './traffic';
 
@@ -96,7 +97,7 @@ export function createReconcileActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
   const mlflow = new MlflowClient(config.mlflow.trackingUri);
   let temporal: Promise<Client> | undefined;
-  const client = () => (temporal ??= connectTemporal(config).then((c) => c.client));
+  const client = () => (temporal ??= connectTemporal(config, workerIdentity('reconciler')).then((c) => c.client));
   return {
     checkTrafficOwners: async (input: CheckTrafficInput) => checkTraffic({ pool: pool(), temporal: await client(), mlflow }, input),
     repairOrphanedTraffic: (input: RepairInput) => repairOrphan(pool(), input),

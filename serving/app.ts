@@ -59,6 +59,12 @@ export interface GatewayOptions {
    * post feedback for synthetic prediction ids, turn it off.
    */
   verifyFeedback?: boolean;
+  /**
+   * How long the client-contradiction check reuses the other clients' counts of a model
+   * (serving/feedback-trust.ts). Default 2 s; tests that need each request to see the labels
+   * committed just before it set 0.
+   */
+  contradictionCacheMs?: number;
 }
 
 function fail(reply: FastifyReply, status: number, error: string, extra: object = {}) {
@@ -204,6 +210,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     log: app.log,
     onCommitted: (items, outcomes) => online.models.learn(items, outcomes),
     classesOf: (id) => online.models.classesOf(id),
+    othersCacheMs: opts.contradictionCacheMs,
     guard:
       opts.verifyFeedback === false
         ? undefined

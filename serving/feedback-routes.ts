@@ -15,10 +15,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { checkFeedbackBatch, type FeedbackItem } from '../lib/feedback/channels';
-import { QualityTracker, type QualityOptions } from '../lib/feedback/quality';
+import { DEFAULT_CLIENT_CONTRADICTION, QualityTracker, type ClientContradictionOptions, type QualityOptions } from '../lib/feedback/quality';
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
 import type { FeedbackGuard } from './feedback-guard';
+import { clientContradictionFlags, OthersCache } from './feedback-trust';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
@@ -32,6 +33,10 @@ export interface FeedbackRoutesOptions {
   /** Items per INSERT. */
   maxGroupItems?: number;
   quality?: Partial<QualityOptions>;
+  /** The per-batch client-contradiction check (serving/feedback-trust.ts); false turns it off. */
+  clientContradiction?: Partial<ClientContradictionOptions> | false;
+  /** How long the other clients' counts of a model are reused (default 2 s). */
+  othersCacheMs?: number;
   /** Told of each committed group before its requests are answered (the online learner). */
   onCommitted?: (items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]) => void;
   /** Classes of the model behind a prediction, when the gateway knows them (impossible labels). */
@@ -65,6 +70,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     connectionTimeoutMillis: 2_000,
     statement_timeout: 10_000,
     query_timeout: 15_000,
+    // Short, indexed statements: JIT compilation (seconds, when a plan's estimate is high) never pays here.
+    options: '-c jit=off',
   });
   db.on('error', () => undefined);
   const fm = createFeedbackMetrics(opts.metrics.registry);
@@ -87,10 +94,25 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     },
   }, new WriterMonitor('feedback', opts.metrics));
 
-  function score(items: FeedbackItem[]): ScoredItem[] {
+  const contradiction = opts.clientContradiction === false ? null : { ...DEFAULT_CLIENT_CONTRADICTION, ...opts.clientContradiction };
+  // 0: read them with every batch (one query), no cache.
+  const othersCache = opts.othersCacheMs === 0 ? undefined : new OthersCache(opts.othersCacheMs);
+
+  /** One bounded query per batch; a failed read flags nothing (the check down-weights, never refuses). */
+  async function contradictions(items: FeedbackItem[], clientId: string | null): Promise<boolean[]> {
+    if (contradiction === null || clientId === null || !items.some((it) => it.kind === 'label')) return [];
+    try {
+      return await clientContradictionFlags(db, clientId, items, contradiction, othersCache);
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message }, 'client-contradiction check failed; items stored unflagged');
+      return [];
+    }
+  }
+
+  function score(items: FeedbackItem[], contradicting: readonly boolean[]): ScoredItem[] {
     const now = Date.now();
-    return items.map((it) => {
-      const q = tracker.score(it, now, { classes: opts.classesOf?.(it.predictionId) });
+    return items.map((it, i) => {
+      const q = tracker.score(it, now, { classes: opts.classesOf?.(it.predictionId), clientContradiction: contradicting[i] === true });
       let sentiment: number | null = null;
       let sentimentLabel: string | null = null;
       if (it.comment !== null) {
@@ -124,7 +146,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
       return all.map((_, i) => refusals[i] ?? stored[j++]!);
     };
     if (items.length === 0) return merge([]);
-    const scored = score(items).map((it) => ({ ...it, clientId }));
+    const scored = score(items, await contradictions(items, clientId)).map((it) => ({ ...it, clientId }));
     try {
       const outcomes = await committer.submit(scored);
       // Not stored (refused, or to retry): not remembered either, as below.

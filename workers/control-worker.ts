@@ -14,6 +14,7 @@ import { loadConfig } from '../config/index';
 import { createActivities } from '../activities/index';
 import { closePools } from '../clients/db';
 import { resolveGitCommit } from './git-commit';
+import { workerIdentity } from '../clients/identity';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    identity: workerIdentity('control-worker'),
     taskQueue: config.taskQueues.control,
     activities: createActivities(config, resolveGitCommit(config)),
     maxConcurrentActivityTaskExecutions: config.controlWorker.maxConcurrentActivities,

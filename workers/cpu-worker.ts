@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index';
 import { createActivities } from '../activities/index';
 import { closePools } from '../clients/db';
 import { resolveGitCommit } from './git-commit';
+import { workerIdentity } from '../clients/identity';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    identity: workerIdentity('cpu-worker'),
     taskQueue: config.taskQueues.cpu,
     activities: createActivities(config, resolveGitCommit(config)),
     maxConcurrentActivityTaskExecutions: config.cpuWorker.maxConcurrentActivities,

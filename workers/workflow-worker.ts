@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, type FlywheelConfig } from '../config/index';
+import { workerIdentity } from '../clients/identity';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    identity: workerIdentity('workflow-worker'),
     taskQueue: config.taskQueues.workflows,
     workflowBundle: { codePath },
     ...shutdownOptions(config),

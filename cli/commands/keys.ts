@@ -113,7 +113,46 @@ export async function auditCommand(config: FlywheelConfig, opts: { limit: string
   printTable(rows.map((r) => ({ at: r.at, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome, detail: Object.keys(r.detail).length > 0 ? r.detail : undefined })));
 }
 
+/**
+ * `flywheel feedback-clients set|clear|show <model>`: the only clients whose feedback that model's
+ * decisions count (activities/decision-feedback.ts). Entries are client ids (`key:<id>`,
+ * `oidc:<subject>`) or API key names. Changes are written to the audit log.
+ */
+export async function feedbackClientsCommand(config: FlywheelConfig, what: 'set' | 'clear' | 'show', model: string, clients: string[], opts: { json?: boolean }): Promise<void> {
+  if (!MODEL.test(model)) throw new CliError(`<model>: a model name, got ${JSON.stringify(model)}`, 2);
+  const bad = clients.find((c) => !NAME.test(c));
+  if (bad !== undefined) throw new CliError(`<clients>: client ids (key:<id>, oidc:<subject>) or key names, got ${JSON.stringify(bad)}`, 2);
+  if (what === 'set' && clients.length === 0) throw new CliError('set: name at least one client (clear removes the list)', 2);
+  const actor = localActor();
+  const now = await withStore(config, async (db) => {
+    if (what === 'set') {
+      await db.query(
+        `insert into decision_feedback_clients (model, clients, updated_by) values ($1, $2, $3)
+         on conflict (model) do update set clients = excluded.clients, updated_by = excluded.updated_by, updated_at = now()`,
+        [model, clients, actor],
+      );
+      await auditQuietly(db, { actor, action: 'feedback-clients.set', target: `model:${model}`, outcome: 'ok', detail: { clients } });
+    } else if (what === 'clear') {
+      await db.query('delete from decision_feedback_clients where model = $1', [model]);
+      await auditQuietly(db, { actor, action: 'feedback-clients.clear', target: `model:${model}`, outcome: 'ok' });
+    }
+    const { rows } = await db.query<{ clients: string[] }>('select clients from decision_feedback_clients where model = $1', [model]);
+    return rows[0]?.clients ?? null;
+  });
+  if (opts.json) return printJson({ model, clients: now });
+  printFields({ model, 'decisions count feedback from': now ? now.join(', ') : 'every authenticated client (no list)' });
+}
+
 export function registerKeysCommands(program: Command, withConfig: WithConfig): void {
+  const fc = program.command('feedback-clients').description("the only clients whose feedback a model's canary, A/B and drift decisions count");
+  json(fc.command('set <model> <clients...>').description('count only these clients (client ids key:<id> / oidc:<subject>, or key names)')).action(
+    withConfig((config, model: string, clients: string[], opts: { json?: boolean }) => feedbackClientsCommand(config, 'set', model, clients, opts)),
+  );
+  json(fc.command('clear <model>').description("count every client's feedback again")).action(
+    withConfig((config, model: string, opts: { json?: boolean }) => feedbackClientsCommand(config, 'clear', model, [], opts)),
+  );
+  json(fc.command('show <model>').description('the list, if any')).action(withConfig((config, model: string, opts: { json?: boolean }) => feedbackClientsCommand(config, 'show', model, [], opts)));
+
   const keys = program.command('keys').description("the serving gateway's API keys (scopes: predict, feedback, metrics, admin)");
   json(
     keys

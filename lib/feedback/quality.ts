@@ -9,6 +9,11 @@
  *   burst         one source sending faster than a person could: penalty grows with the excess
  *   disagreement  at odds with the unit's history: a rating far from the unit's mean, a second
  *                 different label for one prediction, a click on what the unit dismissed
+ *   client_burst_contradiction
+ *                 a burst of labels from ONE authenticated client that contradict the predictions
+ *                 far more often than other clients' labels for the same unit and model version
+ *                 do (`clientBurstContradiction`; its counts are read by the gateway, one bounded
+ *                 query per batch). Decisions (canary, A/B, drift) leave such items out by default.
  *
  * `scoreSignals` is the pure combination; `QualityTracker` keeps the bounded, in-memory history
  * the signals are measured against (no I/O; the clock is passed in, so tests replay time).
@@ -16,7 +21,7 @@
 import { BoundedMap } from './bounded-map';
 import type { FeedbackItem } from './channels';
 
-export type QualityFlag = 'duplicate' | 'impossible' | 'burst' | 'disagreement';
+export type QualityFlag = 'duplicate' | 'impossible' | 'burst' | 'disagreement' | 'client_burst_contradiction';
 
 export interface QualitySignals {
   duplicate: boolean;
@@ -26,6 +31,8 @@ export interface QualitySignals {
   burstExcess: number;
   /** 0 (consistent) … 1 (contradicts the unit's history outright). */
   disagreement: number;
+  /** The item belongs to a client's burst of contradicting labels (`clientBurstContradiction`). */
+  clientContradiction?: boolean;
 }
 
 export interface QualityResult {
@@ -35,7 +42,7 @@ export interface QualityResult {
   reason?: string;
 }
 
-export const QUALITY_WEIGHTS = { duplicate: 0.1, impossible: 0.02, minBurst: 0.1, disagreement: 0.7 } as const;
+export const QUALITY_WEIGHTS = { duplicate: 0.1, impossible: 0.02, minBurst: 0.1, disagreement: 0.7, clientContradiction: 0.1 } as const;
 
 /** Rounded to 1e-3 so the stored real and the reported number agree. */
 export function scoreSignals(s: QualitySignals): QualityResult {
@@ -57,6 +64,10 @@ export function scoreSignals(s: QualitySignals): QualityResult {
   if (s.disagreement > 0) {
     q *= 1 - QUALITY_WEIGHTS.disagreement * Math.min(1, s.disagreement);
     flags.push('disagreement');
+  }
+  if (s.clientContradiction) {
+    q *= QUALITY_WEIGHTS.clientContradiction;
+    flags.push('client_burst_contradiction');
   }
   const out: QualityResult = { quality: Math.round(q * 1000) / 1000, flags };
   if (s.impossible) out.reason = s.impossible;
@@ -98,6 +109,73 @@ interface PredictionHistory {
 export interface ItemContext {
   /** The classes of the model that made the prediction, when known. */
   classes?: readonly string[];
+  /** Flagged by the gateway's client-contradiction check (`clientBurstContradiction`). */
+  clientContradiction?: boolean;
+}
+
+/** Labels and, among them, those that contradict the prediction they label. */
+export interface LabelCounts {
+  labels: number;
+  contradicting: number;
+}
+
+export interface ClientContradictionOptions {
+  /** How far back a client's labels and the unit's history are counted. */
+  windowMs: number;
+  /** Labels from the client (in the window, this batch included) before it can be judged a burst. */
+  minLabels: number;
+  /** Labels from other clients for the unit before there is a history to contradict. */
+  minOtherLabels: number;
+  /** The client's contradiction rate must exceed the others' by at least this much… */
+  minExcess: number;
+  /**
+   * …and be this improbable under the others' rate: flagged when n · KL(k/n ‖ p₀) ≥ this
+   * (Chernoff: P(X ≥ k | n, p₀) ≤ e^(−n·KL)); ln(10⁴) ≈ 9.2, about one honest client in 10⁴ per look.
+   */
+  minLogEvidence: number;
+  /** Rows each side of the gateway's query reads at most (the query stays bounded under any load). */
+  maxRows: number;
+}
+
+export const DEFAULT_CLIENT_CONTRADICTION: ClientContradictionOptions = {
+  windowMs: 60 * 60_000,
+  minLabels: 5,
+  minOtherLabels: 20,
+  minExcess: 0.2,
+  minLogEvidence: Math.log(1e4),
+  maxRows: 1000,
+};
+
+/**
+ * The history a client's labels for one version are judged against: the other clients' labels for
+ * that version, or, while it has fewer than `minOtherLabels` (a canary candidate's first minutes,
+ * exactly when a forged burst would weigh most), theirs for every version of the model being served.
+ */
+export function unitHistory(version: LabelCounts, model: LabelCounts, opts: Pick<ClientContradictionOptions, 'minOtherLabels'> = DEFAULT_CLIENT_CONTRADICTION): LabelCounts {
+  return version.labels >= opts.minOtherLabels ? version : model;
+}
+
+/** Bernoulli KL divergence KL(a ‖ b), with 0·ln 0 = 0. */
+function bernoulliKl(a: number, b: number): number {
+  const t = (x: number, y: number) => (x === 0 ? 0 : x * Math.log(x / y));
+  return t(a, b) + t(1 - a, 1 - b);
+}
+
+/**
+ * Whether a client's labels for one unit (a unit key, else the whole model) and model version are a
+ * burst that contradicts the unit's history: enough of them, and contradicting the predictions far
+ * more often than the other clients' labels for the same unit and version do. Per version, so a
+ * forger cannot hide wrong labels for a canary candidate among agreeing labels for the stable version.
+ * Without a history from others (a single labelling client) nothing is flagged: there is nothing
+ * to contradict. Pure; the counts come from the gateway (serving/feedback-trust.ts).
+ */
+export function clientBurstContradiction(mine: LabelCounts, others: LabelCounts, opts: ClientContradictionOptions = DEFAULT_CLIENT_CONTRADICTION): boolean {
+  if (mine.labels < opts.minLabels || others.labels < opts.minOtherLabels) return false;
+  // The others' rate, smoothed (one of each) so a perfect history is not a rate of exactly 0.
+  const p0 = (others.contradicting + 1) / (others.labels + 2);
+  const r = mine.contradicting / mine.labels;
+  if (r < p0 + opts.minExcess) return false;
+  return mine.labels * bernoulliKl(r, p0) >= opts.minLogEvidence;
 }
 
 export class QualityTracker {
@@ -122,6 +200,7 @@ export class QualityTracker {
       impossible: this.impossible(item, ctx),
       burstExcess: this.burst(item, nowMs),
       disagreement: this.disagreement(item),
+      clientContradiction: ctx.clientContradiction === true,
     };
     this.remember(item);
     return scoreSignals(signals);

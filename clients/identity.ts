@@ -3,7 +3,8 @@
  * workflow history (who started, signalled, updated or terminated a workflow; which worker ran a
  * task). Temporal's default is `<pid>@<host>`, which names no person.
  *
- *   CLI      flywheel-cli:<OS user>@<host>, plus ` key:<id>` when the CLI holds an API key
+ *   CLI      flywheel-cli:<OS user>@<host>, plus ` oidc:<user>@<issuer host>` when a person
+ *            logged in with `flywheel login`, else ` key:<id>` when the CLI holds an API key
  *            (FLYWHEEL_API_KEY or the local admin key): the key id, never the secret
  *   workers  flywheel-<role>:<pid>@<host>  (workflow-worker, cpu-worker, control-worker)
  *
@@ -12,7 +13,7 @@
  */
 import os from 'node:os';
 import type { FlywheelConfig } from '../config/index';
-import { clientApiKey } from '../traffic/credentials';
+import { clientApiKey, readLogin } from '../traffic/credentials';
 
 function osUser(): string {
   try {
@@ -29,8 +30,11 @@ export function apiKeyId(key: string | undefined): string | undefined {
 }
 
 export function cliIdentity(config: FlywheelConfig): string {
+  const base = `flywheel-cli:${osUser()}@${os.hostname()}`;
+  const login = config.apiKey ? undefined : readLogin(config);
+  if (login) return `${base} oidc:${login.subject}@${new URL(login.issuer).host}`;
   const id = apiKeyId(clientApiKey(config));
-  return `flywheel-cli:${osUser()}@${os.hostname()}${id ? ` key:${id}` : ''}`;
+  return `${base}${id ? ` key:${id}` : ''}`;
 }
 
 export function workerIdentity(role: string): string {

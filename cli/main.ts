@@ -17,6 +17,7 @@ import { registerScheduleCommands } from './commands/schedule';
 import { registerDriftCommands } from './commands/drift';
 import { registerDoctorCommand } from './commands/doctor';
 import { registerKeysCommands } from './commands/keys';
+import { registerReportCommand } from './commands/report';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -113,6 +114,7 @@ registerKnowledgeCommands(program);
 registerOnlineCommands(program);
 registerDoctorCommand(program);
 registerKeysCommands(program, withConfig);
+registerReportCommand(program);
 
 oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

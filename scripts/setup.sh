@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
-# MLflow), the GPU worker's venv (PyTorch) and the PostgreSQL server binaries. Safe to rerun: a step whose inputs hash to the
+# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries and headless Chromium. Safe to rerun: a step whose inputs hash to the
 # value in its stamp file is skipped, so the second run takes a second or two.
 set -euo pipefail
 
@@ -173,5 +173,19 @@ else
   say "no JDK >= 21 for keycloak: its tests will be skipped (set KEYCLOAK_JAVA_HOME)"
 fi
 command -v unzip > /dev/null || { is_root && apt_install unzip; } || true
+
+# --- Headless Chromium (the model report's browser test) -----------------------------------
+# `flywheel report` writes one self-contained HTML page; test/integration/report.test.ts renders it
+# in headless Chromium, the Debian package. Present: nothing to do. Missing and not root: that test
+# is skipped and says why; nothing else needs a browser.
+if chromium_bin="$(command -v chromium || command -v chromium-browser)"; then
+  say "chromium at $chromium_bin"
+elif is_root; then
+  apt_install chromium
+  command -v chromium > /dev/null || die "chromium installed but not on PATH"
+  say "chromium at $(command -v chromium)"
+else
+  say "no chromium: the report's browser test will be skipped (Debian: sudo apt-get install chromium)"
+fi
 
 say "done"

@@ -82,7 +82,8 @@ export async function reportCommand(config: FlywheelConfig, model: string, opts:
     ]);
     const aliases = (registered.aliases ?? []).map((a) => ({ alias: a.alias, version: a.version }));
     const champion = aliases.find((a) => a.alias === 'champion')?.version;
-    const versions = mlVersions.map((v) => versionOf(v, serving, lineage));
+    // Version search answers without aliases: the registered model's list says which version holds which.
+    const versions = mlVersions.map((v) => versionOf({ ...v, aliases: [...new Set([...(v.aliases ?? []), ...aliases.filter((a) => a.version === v.version).map((a) => a.alias)])] }, serving, lineage));
     const report: ModelReport = {
       model,
       description: registered.description,

@@ -12,7 +12,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
@@ -25,7 +25,7 @@ import type { ABTestResult, ABTestStatus } from '../../workflows/ab-test';
 import type { RolloutResult, RolloutStatus } from '../../workflows/canary-rollout';
 import { json, withConfig } from '../command-kit';
 import { badInput, CliError, EXIT, printJson } from '../output';
-import { failureReason, isClosedBadly, tryQuery } from '../workflow-state';
+import { failureReason, isClosedBadly } from '../workflow-state';
 
 /** Workflows of each kind read per report (newest first): each closed one may cost a query replay. */
 const MAX_WORKFLOWS = 25;
@@ -299,7 +299,7 @@ async function readWorkflows(client: Client, model: string, since: Date): Promis
   const read = executions.map(async (wf) => {
     const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
     const base = { workflowId: wf.workflowId, runId: wf.runId, execution: wf.status.name, started: wf.startTime.toISOString(), closed: wf.closeTime?.toISOString() };
-    const status = await tryQuery<unknown>(client, handle, 'status');
+    const status = await queryStatus(client, handle);
     const result = wf.status.name === 'COMPLETED' ? await handle.result().catch(() => undefined) : undefined;
     const failure = isClosedBadly(wf.status.name) ? await failureReason(handle, wf.status.name) : undefined;
     const unanswered = status === undefined ? 'no worker answered its status query, so its looks are not shown (is the workflow worker running? flywheel up)' : undefined;
@@ -310,6 +310,21 @@ async function readWorkflows(client: Client, model: string, since: Date): Promis
     else abTests.push(abOf({ ...base, failure }, status as ABTestStatus | undefined, result as ABTestResult | undefined, unanswered));
   }
   return { canaries, abTests, notes };
+}
+
+/**
+ * A closed workflow's status query is answered by a worker replaying its history: a worker that has
+ * not yet loaded the workflow bundle (or a long history) needs longer than a live status command
+ * waits. The queries run side by side, so this deadline is paid once at most.
+ */
+const REPORT_QUERY_DEADLINE_MS = 20_000;
+
+async function queryStatus(client: Client, handle: WorkflowHandle): Promise<unknown> {
+  try {
+    return await client.withDeadline(Date.now() + REPORT_QUERY_DEADLINE_MS, () => handle.query<unknown>('status'));
+  } catch {
+    return undefined;
+  }
 }
 
 type Base = Pick<ReportCanary, 'workflowId' | 'runId' | 'execution' | 'started' | 'closed'> & { failure?: string };

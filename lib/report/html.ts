@@ -157,7 +157,7 @@ export function evidenceCharts(c: ReportCanary): string[] {
 
 function canarySection(c: ReportCanary): string {
   const outcome = c.outcome ?? c.state ?? c.execution.toLowerCase();
-  const head = `<h3>v${esc(c.candidateVersion ?? '?')}${c.stableVersion ? ` against v${esc(c.stableVersion)}` : ''}: ${badge(outcome)}</h3>`;
+  const head = `<h3>${c.candidateVersion ? `v${esc(c.candidateVersion)}` : 'candidate unknown'}${c.stableVersion ? ` against v${esc(c.stableVersion)}` : ''}: ${badge(outcome)}</h3>`;
   const facts = `<p class="sub"><code>${esc(c.workflowId)}</code> · ${esc(c.execution)} · started ${esc(fmtTime(c.started))}${c.closed ? ` · closed ${esc(fmtTime(c.closed))}` : ''}${c.judge ? ` · judge: ${esc(c.judge)}` : ''} · ${c.looks.length} look${c.looks.length === 1 ? '' : 's'}</p>`;
   const reason = c.reason ? `<p class="reason">${esc(c.reason)}</p>` : '';
   const note = c.note ? `<p class="note">${esc(c.note)}</p>` : '';

@@ -65,7 +65,7 @@ export interface LineChartOptions {
   height?: number;
 }
 
-const M = { top: 28, right: 150, bottom: 42, left: 58 };
+const M = { top: 28, right: 190, bottom: 42, left: 58 };
 
 /** A line chart with optional horizontal threshold lines and a legend on the right. */
 export function lineChart(o: LineChartOptions): string {

@@ -255,7 +255,7 @@ function versionOf(v: MlflowModelVersion, serving: Serving, lineage: Map<string,
  * Who was champion when: every promoted canary of the window (with its time), versions the registry
  * marks as promoted by a rollout outside the window, and the alias now when nothing above explains it.
  */
-function championHistory(versions: MlflowModelVersion[], canaries: ReportCanary[], champion: string | undefined): ChampionEvent[] {
+export function championHistory(versions: MlflowModelVersion[], canaries: ReportCanary[], champion: string | undefined): ChampionEvent[] {
   const events: ChampionEvent[] = [];
   const seen = new Set<string>();
   for (const c of [...canaries].reverse()) {
@@ -329,7 +329,7 @@ async function queryStatus(client: Client, handle: WorkflowHandle): Promise<unkn
 
 type Base = Pick<ReportCanary, 'workflowId' | 'runId' | 'execution' | 'started' | 'closed'> & { failure?: string };
 
-function canaryOf(base: Base, s: RolloutStatus | undefined, r: RolloutResult | undefined, note: string | undefined): ReportCanary {
+export function canaryOf(base: Base, s: RolloutStatus | undefined, r: RolloutResult | undefined, note: string | undefined): ReportCanary {
   const lastDecision = s?.decisions[s.decisions.length - 1];
   const { failure, ...facts } = base;
   return {

@@ -5,7 +5,7 @@
  * Chromium (the Debian package) renders it. `--dump-dom` returns the document after the browser
  * has parsed and laid it out, so what is checked is what a browser shows: the model, both versions
  * and what they learned from, the canary's outcome, and its evidence plot with one point per look
- * and the threshold line.
+ * and the threshold line, and an A/B test's interval as the workflow computed it.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -23,6 +23,8 @@ import type { CanaryRolloutInput } from '../../lib/rollout/spec';
 import { createGateway, type Gateway } from '../../serving/app';
 import { replay } from '../../traffic/replay';
 import type { RolloutResult } from '../../workflows/canary-rollout';
+import type { ABTestResult } from '../../workflows/ab-test';
+import type { ABTestInput } from '../../lib/experiment/spec';
 import { testApiKey } from './helpers/auth';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 
@@ -74,6 +76,14 @@ const text = (html: string) =>
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ');
 
+/** Replays iris with true labels through the gateway until `until` settles. */
+async function underTraffic<T>(until: Promise<T>, seed: number): Promise<T> {
+  let done = false;
+  const value = until.finally(() => (done = true));
+  while (!done) await replay({ url, apiKey, model, dataset: iris, rate: 120, durationMs: 2000, labelDelayMs: 50, units: 400, seed: seed++ });
+  return value;
+}
+
 beforeAll(async () => {
   env = await openTestEnv('report');
   dir = await mkdtemp(path.join(tmpdir(), 'flywheel-report-'));
@@ -99,7 +109,7 @@ describe.skipIf(!CHROMIUM)('flywheel report, rendered by headless Chromium', () 
 
   it("shows both versions, the canary's outcome and its evidence per look against the threshold", async () => {
     const out = path.join(dir, `${model}.html`);
-    const { result, cli } = await runWorkers(env, async () => {
+    const { result, abResult, cli } = await runWorkers(env, async () => {
       for (const [i, epochs] of [[1, 200], [2, 300]] as const) {
         const h = await env.client.workflow.start('TrainingPipeline', {
           taskQueue: env.taskQueues.workflows,
@@ -125,20 +135,30 @@ describe.skipIf(!CHROMIUM)('flywheel report, rendered by headless Chromium', () 
         taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control },
       };
       const handle = await env.client.workflow.start('CanaryRollout', { taskQueue: env.taskQueues.workflows, workflowId: `canary-${model}`, args: [input] });
-      let done = false;
-      const outcome = (handle.result() as Promise<RolloutResult>).finally(() => (done = true));
-      for (let seed = 1; !done; seed++) await replay({ url, apiKey, model, dataset: iris, rate: 120, durationMs: 2000, labelDelayMs: 50, units: 400, seed });
-      const result = await outcome;
+      const result = await underTraffic(handle.result() as Promise<RolloutResult>, 1);
+      // Then a short A/B test of the new champion against v1: its intervals are on the page too.
+      const abInput: ABTestInput = {
+        model,
+        versions: ['2', '1'],
+        primaryMetric: 'accuracy',
+        tau2: 0.01,
+        minSamplePerArm: 100,
+        maxDurationSeconds: 10,
+        checkIntervalSeconds: 1,
+        taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control },
+      };
+      const ab = await env.client.workflow.start('ABTest', { taskQueue: env.taskQueues.workflows, workflowId: `ab-${model}`, args: [abInput] });
+      const abResult = await underTraffic(ab.result() as Promise<ABTestResult>, 100);
 
       // The report finds workflows through visibility, which follows the close by a moment.
       for (let i = 0; i < 100; i++) {
-        const { count } = await env.client.workflow.count(`${MODEL_NAME.name} = "${model}" AND WorkflowType = 'CanaryRollout' AND ExecutionStatus = 'Completed'`);
-        if (count > 0) break;
+        const { count } = await env.client.workflow.count(`${MODEL_NAME.name} = "${model}" AND (WorkflowType = 'CanaryRollout' OR WorkflowType = 'ABTest') AND ExecutionStatus = 'Completed'`);
+        if (count >= 2) break;
         await new Promise((r) => setTimeout(r, 200));
       }
       // The workers still run: the closed rollout's status query is answered by replaying its history.
       const cli = await flywheel(['report', model, '--out', out, '--since', '1h', '--json']);
-      return { result, cli };
+      return { result, abResult, cli };
     });
 
     expect(result.outcome, result.reason).toBe('promoted');
@@ -188,6 +208,16 @@ describe.skipIf(!CHROMIUM)('flywheel report, rendered by headless Chromium', () 
       for (const p of harm) expect(Number(attr(p, 'data-value'))).toBeLessThan(Number(attr(threshold!, 'data-value')));
       for (const p of harm) expect(Number(attr(p, 'cy'))).toBeGreaterThan(Number(attr(threshold!, 'y1')));
     }
+
+    // The A/B test: its decision, and each comparison's interval as the workflow computed it.
+    const abArticle = new RegExp(`<article class="abtest" data-workflow-id="ab-${model}">([\\s\\S]*?)</article>`).exec(dom)!;
+    expect(abArticle, 'the A/B test is on the page').not.toBeNull();
+    expect(text(abArticle[1]!)).toContain(abResult.decision.reason);
+    const comparison = abResult.latest.comparisons[0]!;
+    expect(comparison.ci).not.toBeNull();
+    const bars = openingTags(abArticle[1]!, 'line', 'interval');
+    expect(bars.map((b) => [attr(b, 'data-series'), Number(attr(b, 'data-low')), Number(attr(b, 'data-high'))])).toEqual([['v1 − v2', comparison.ci![0], comparison.ci![1]]]);
+    expect(openingTags(abArticle[1]!, 'line', 'threshold').map((l) => attr(l, 'data-series'))).toEqual(['zero']);
 
     // Served accuracy: the labelled traffic of both versions during the rollout.
     const accuracy = /<section id="accuracy">[\s\S]*?<\/section>/.exec(dom)![0];

@@ -18,6 +18,7 @@ import { registerDriftCommands } from './commands/drift';
 import { registerDoctorCommand } from './commands/doctor';
 import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommands } from './commands/login';
+import { registerReportCommand } from './commands/report';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -115,6 +116,7 @@ registerOnlineCommands(program);
 registerDoctorCommand(program);
 registerKeysCommands(program, withConfig);
 registerLoginCommands(program, withConfig);
+registerReportCommand(program);
 
 oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
-# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries and supervisor. Safe to rerun: a step whose inputs hash to the
+# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries, supervisor and headless Chromium. Safe to rerun: a step whose inputs hash to the
 # value in its stamp file is skipped, so the second run takes a second or two.
 set -euo pipefail
 
@@ -260,6 +260,20 @@ EOF
       say "warning: temporal-test-server could not be fetched (see $TEST_SERVER_DIR/mvn.log); the workflow tests will be skipped"
     fi
   fi
+fi
+
+# --- Headless Chromium (the model report's browser test) -----------------------------------
+# `flywheel report` writes one self-contained HTML page; test/integration/report.test.ts renders it
+# in headless Chromium, the Debian package. Present: nothing to do. Missing and not root: that test
+# is skipped and says why; nothing else needs a browser.
+if chromium_bin="$(command -v chromium || command -v chromium-browser)"; then
+  say "chromium at $chromium_bin"
+elif is_root; then
+  apt_install chromium
+  command -v chromium > /dev/null || die "chromium installed but not on PATH"
+  say "chromium at $(command -v chromium)"
+else
+  say "no chromium: the report's browser test will be skipped (Debian: sudo apt-get install chromium)"
 fi
 
 say "done"

@@ -2,6 +2,7 @@
 import type { FlywheelConfig } from '../../config/index';
 import { MlflowClient, MlflowError, mlflowQuote, tagsToRecord, type MlflowModelVersion } from '../../clients/mlflow';
 import { CliError, printFields, printJson, printTable } from '../output';
+import { reportPointer } from './report';
 
 function client(config: FlywheelConfig): MlflowClient {
   return new MlflowClient(config.mlflow.trackingUri);
@@ -74,14 +75,20 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
       return;
     }
     const versions = (await mlflow.searchModelVersions(`name=${mlflowQuote(name)}`)).sort((a, b) => Number(b.version) - Number(a.version)).map(versionView);
+    const report = await reportPointer(config, name);
     if (opts.json) {
-      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions });
+      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions, report });
       return;
     }
     printFields({ model: model.name, description: model.description, aliases: (model.aliases ?? []).map((a) => `${a.alias}=v${a.version}`) });
     process.stdout.write('\n');
     printTable(
       versions.map((v) => ({ version: v.version, created: v.created, accuracy: v.metrics.accuracy, f1: v.metrics.f1, dataset: v.lineage.datasetDigest?.slice(0, 12), workflow: v.lineage.workflowId })),
+    );
+    process.stdout.write(
+      report.writtenAt
+        ? `\nreport: ${report.path} (written ${report.writtenAt}; refresh with \`${report.command}\`)\n`
+        : `\nreport: \`${report.command}\` writes the model's story on one page to ${report.path}\n`,
     );
   });
 }

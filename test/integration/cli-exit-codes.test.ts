@@ -98,6 +98,9 @@ const cases = (): Case[] => [
   [['online', 'start', model, '--from', 'x'], 2, /^flywheel: --from must be a registered version number/],
   [['online', 'start', `${model}-nope`, '--from', '1'], 2, /^flywheel: model .*-nope version 1 is not in the MLflow registry/],
   [['drift', 'start', `${model}-nope`, '--dataset', 'iris'], 2, /^flywheel: no registered model named .*-nope/],
+  [['report'], 2, /^flywheel: missing required argument 'model' \(see `flywheel report --help`\)$/],
+  [['report', model, '--since', '3x'], 2, /^flywheel: --since: a duration such as 30d, 12h, 90m or 600s \(got "3x"\)$/],
+  [['report', `${model}-nope`], 2, /^flywheel: no registered model named .*-nope \(see flywheel models list\)$/],
   // a malformed environment is bad input too
   [['models', 'list'], 2, /^flywheel: invalid environment variable MLFLOW_TRACKING_URI/, { MLFLOW_TRACKING_URI: 'not a url' }],
   // the stack is down
@@ -106,6 +109,9 @@ const cases = (): Case[] => [
   [['models', 'list'], 3, /^flywheel: MLflow is not reachable at http:\/\/127\.0\.0\.1:1/, NO_MLFLOW],
   [['deploy', model, '1'], 3, /^flywheel: MLflow is not reachable/, NO_MLFLOW],
   [['knowledge', 'fact', 'f-000000000000'], 3, /^flywheel: .*(PostgreSQL|ECONNREFUSED|flywheel up)/, NO_POSTGRES],
+  [['report', model, '--out', '/nonexistent/never-written.html'], 3, /^flywheel: MLflow is not reachable/, NO_MLFLOW],
+  [['report', model, '--out', '/nonexistent/never-written.html'], 3, /^flywheel: Temporal is not reachable/, NO_TEMPORAL],
+  [['report', model, '--out', '/nonexistent/never-written.html'], 3, /^flywheel: .*(PostgreSQL|ECONNREFUSED|flywheel up)/, NO_POSTGRES],
 ];
 
 // Each case is a process of its own (a second or more of start-up): a few at a time.

@@ -18,7 +18,7 @@ afterAll(async () => {
   await g?.close();
 });
 
-async function send(method: string, route: string, init: { body?: BodyInit; type?: string; key?: string | null } = {}) {
+async function send(method: string, route: string, init: { body?: string | Uint8Array; type?: string; key?: string | null } = {}) {
   const headers: Record<string, string> = {};
   if (init.key !== null) headers['authorization'] = `Bearer ${init.key ?? g.apiKey}`;
   if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/json';

@@ -109,7 +109,13 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   let feed: ChangeFeed | undefined;
 
   // Route schemas, validation, the one error body, and the routes' document (serving/contract.ts).
-  const declared = installContract(app, app.log);
+  const BAD_REQUEST_LABEL: Record<string, string> = {
+    '/v1/models/:model/predict': 'predict',
+    '/v1/online/:name/predict': 'online-predict',
+    '/v1/feedback': 'feedback',
+    '/v1/feedback/batch': 'feedback-batch',
+  };
+  const declared = installContract(app, app.log, (url) => metrics.badRequests.inc({ route: BAD_REQUEST_LABEL[url] ?? 'other' }));
 
   // Before any route: authentication and rate limits apply to every route declared after it.
   await installAuth(app, { config: config.gateway.auth, db, registry: metrics.registry, log: app.log });

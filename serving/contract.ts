@@ -59,7 +59,12 @@ const OPERATION_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
  * Installs validation, the error handlers and the route collector; call before any route is
  * declared. Returns the routes declared so far (filled in as routes are added).
  */
-export function installContract(app: FastifyInstance, log: { error(obj: object, msg: string): void }): DeclaredRoute[] {
+export function installContract(
+  app: FastifyInstance,
+  log: { error(obj: object, msg: string): void },
+  /** Told of each request its route's schema refused (the bad-request counter). */
+  onInvalid: (route: string) => void = () => undefined,
+): DeclaredRoute[] {
   const routes: DeclaredRoute[] = [];
   app.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) {
@@ -88,8 +93,11 @@ export function installContract(app: FastifyInstance, log: { error(obj: object, 
   // Responses are documented, not checked per request (see above).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  app.setErrorHandler((err: { statusCode?: number; message: string; field?: string }, _req, reply) => {
-    if (err instanceof ValidationError) return sendInvalid(reply, err.message, err.field);
+  app.setErrorHandler((err: { statusCode?: number; message: string; field?: string }, req, reply) => {
+    if (err instanceof ValidationError) {
+      onInvalid(req.routeOptions.url ?? '');
+      return sendInvalid(reply, err.message, err.field);
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) log.error({ err: err.message }, 'request failed');
     // 429 comes from the rate limiter (serving/auth.ts), with its own message.

@@ -57,9 +57,9 @@ export const predictResponse = z.union([onePrediction, batchPrediction]).meta({ 
 const online = { generation: z.number(), learned: z.number() };
 export const onlinePredictResponse = z.union([onePrediction.extend(online), batchPrediction.extend(online)]).meta({ title: 'OnlinePredictResponse' });
 
-/** A failed inference: the ids were recorded (as errors) and are returned with the error. */
+/** A failed inference: the ids were recorded (as errors) and are returned with the error (any other 500: the error alone). */
 export const inferenceError = errorBody
-  .extend({ predictionId: uuid.optional(), predictionIds: z.array(uuid).optional(), model: z.string(), version: z.string() })
+  .extend({ predictionId: uuid.optional(), predictionIds: z.array(uuid).optional(), model: z.string().optional(), version: z.string().optional() })
   .meta({ title: 'InferenceError' });
 
 export const modelParams = z.strictObject({ model: z.string() });

@@ -85,6 +85,15 @@ describe('the OpenAPI document', () => {
     expect(res.body).toContain("fetch('openapi.json')");
     // No asset from elsewhere: the gateway may have no outside network.
     expect(res.body).not.toMatch(/(src|href)="https?:/);
+    // Its script renders every operation of the document (run here with the document it would fetch).
+    const doc = (await send('GET', '/openapi.json', { key: null })).body as { paths: Record<string, Record<string, unknown>> };
+    const script = /<script>([\s\S]*?)<\/script>/.exec(res.body as string)![1]!;
+    const el = { innerHTML: '', textContent: '' };
+    const fakeFetch = async () => ({ json: async () => doc });
+    new Function('fetch', 'document', script)(fakeFetch, { getElementById: () => el });
+    for (let i = 0; i < 10 && el.innerHTML === ''; i++) await new Promise((r) => setImmediate(r));
+    expect(el.textContent).toBe('');
+    for (const [p, ops] of Object.entries(doc.paths)) for (const m of Object.keys(ops)) expect(el.innerHTML).toContain(`${m.toUpperCase()}</span> <code>${p}</code>`);
   });
 });
 
@@ -118,6 +127,9 @@ describe('one error body everywhere', () => {
       expect([name, (res.body as { field?: string }).field]).toEqual([name, field]);
       if (field && field !== 'url') expect((res.body as { error: string }).error.startsWith(`${field}: `), name).toBe(true);
     }
+    // Refusals are still counted per route: by its schema (features, NUL, lone surrogate), by the route (row length, unknown model).
+    const metrics = (await send('GET', '/metrics')).body as string;
+    expect(metrics).toContain('flywheel_gateway_bad_requests_total{route="predict"} 5');
   });
 });
 

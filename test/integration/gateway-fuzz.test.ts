@@ -120,9 +120,10 @@ function steer(doc: Json): Json {
   return doc;
 }
 
+/** Run in the test's own folder: schemathesis keeps a cache (.schemathesis/) in its working directory. */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: workDir, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       resolve({ code: typeof code === 'number' ? code : 1, out: `${stdout}\n${stderr}` });
     });

@@ -10,10 +10,11 @@
  *   GET  /healthz                    200 once the deployment tables have been read, 503 with the reason
  *                                    while a batched writer is stuck, failing or dropping rows
  *   GET  /metrics                    Prometheus
+ *   GET  /openapi.json, /docs        the HTTP contract (OpenAPI 3.0, generated from serving/schemas.ts) and a page rendering it
  *
- * Every route but /healthz needs a credential with the scope declared next to it (serving/auth.ts).
+ * Every route but /healthz, /openapi.json and /docs needs a credential with the scope declared next to it (serving/auth.ts).
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { FlywheelConfig } from '../config/index';
 import { MlflowClient } from '../clients/mlflow';
@@ -29,7 +30,9 @@ import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
-import { featureMatrix, predictEnvelope } from './validate';
+import { envelopeOf, featureMatrix } from './validate';
+import { frameworkErrors, installContract, registerContractRoutes, sendError, sendInvalid, type ZodTypeProvider } from './contract';
+import { errors, healthResponse, inferenceError, metricsText, modelParams, modelsResponse, predictBody, predictResponse } from './schemas';
 import { WriterMonitor, writerProblems, type MonitoredWriter } from './writer-health';
 import { FeedbackGuard } from './feedback-guard';
 import { BoundedMap } from '../lib/feedback/bounded-map';
@@ -67,9 +70,7 @@ export interface GatewayOptions {
   contradictionCacheMs?: number;
 }
 
-function fail(reply: FastifyReply, status: number, error: string, extra: object = {}) {
-  return reply.code(status).send({ error, ...extra });
-}
+const fail = sendError;
 
 function probabilityMap(classes: string[], probabilities: Float32Array, row: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -84,6 +85,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     // A line per request at a thousand requests a second would cost more than the request.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    frameworkErrors,
   });
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
@@ -112,18 +114,31 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   const recent = new BoundedMap<string, readonly string[]>(200_000);
   let feed: ChangeFeed | undefined;
 
-  // Malformed JSON and the like: the same one-line shape as our own 400s.
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) app.log.error({ err: err.message }, 'request failed');
-    // 429 comes from the rate limiter (serving/auth.ts), with its own message.
-    return fail(reply, status, status === 429 ? err.message : status < 500 ? `body: ${err.message}` : 'internal error');
-  });
+  // Route schemas, validation, the one error body, and the routes' document (serving/contract.ts).
+  const BAD_REQUEST_LABEL: Record<string, string> = {
+    '/v1/models/:model/predict': 'predict',
+    '/v1/online/:name/predict': 'online-predict',
+    '/v1/feedback': 'feedback',
+    '/v1/feedback/batch': 'feedback-batch',
+  };
+  const declared = installContract(app, app.log, (url) => metrics.badRequests.inc({ route: BAD_REQUEST_LABEL[url] ?? 'other' }));
 
   // Before any route: authentication and rate limits apply to every route declared after it.
   await installAuth(app, { config: config.gateway.auth, db, registry: metrics.registry, log: app.log });
 
-  app.post<{ Params: { model: string } }>('/v1/models/:model/predict', { config: { auth: { scope: 'predict', modelParam: 'model' } } }, async (req, reply) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post(
+    '/v1/models/:model/predict',
+    {
+      config: { auth: { scope: 'predict', modelParam: 'model' } },
+      schema: {
+        summary: 'Predict with the model’s routed version (one row or a batch); each prediction is recorded',
+        params: modelParams,
+        body: predictBody,
+        response: { 200: predictResponse, ...errors([400, 404, 500, 503], { body: true }), 500: inferenceError },
+      },
+    },
+    async (req, reply) => {
     const t0 = performance.now();
     const { model } = req.params;
     const route = catalog.route(model);
@@ -131,19 +146,15 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       metrics.badRequests.inc({ route: 'predict' });
       return fail(reply, 404, `model ${model} is not deployed`);
     }
-    const envelope = predictEnvelope(req.body);
-    if (!envelope.ok) {
-      metrics.badRequests.inc({ route: 'predict' });
-      return fail(reply, 400, envelope.message);
-    }
     if (!route.table) return fail(reply, 503, route.unavailable ?? `model ${model} has no traffic to serve`);
-    const { unitKey, rows: rawRows, batch } = envelope.value;
+    const envelope = envelopeOf(req.body);
+    const { unitKey, rows: rawRows, batch } = envelope;
     const bucket = unitKey !== undefined ? bucketOf(unitKey) : Math.floor(Math.random() * BUCKETS);
     const sv = route.versions[route.table[bucket]!]!;
-    const matrix = featureMatrix(envelope.value, sv.nFeatures);
+    const matrix = featureMatrix(envelope, sv.nFeatures);
     if (!matrix.ok) {
       metrics.badRequests.inc({ route: 'predict' });
-      return fail(reply, 400, matrix.message);
+      return sendInvalid(reply, matrix.message);
     }
     const rows = rawRows.length;
     const createdAt = new Date();
@@ -180,7 +191,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       labels: Array.from(out.labels, (l) => sv.classes[l]),
       probabilities: ids.map((_, r) => probabilityMap(sv.classes, out.probabilities, r)),
     };
-  });
+  },
+  );
 
   /** Runs the model, then applies the version's injected faults; never throws. */
   async function infer(sv: ServedVersion, data: Float32Array, rows: number) {
@@ -223,7 +235,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
           }),
   });
 
-  app.get('/v1/models', { config: { auth: { scope: 'predict' } } }, async () => ({
+  app.get('/v1/models', { config: { auth: { scope: 'predict' } }, schema: { summary: 'Loaded versions, weights and faults', response: { 200: modelsResponse, ...errors([]) } } }, async () => ({
     models: catalog.models().map((m) => ({
       model: m.model,
       revision: m.revision,
@@ -245,7 +257,10 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   const monitored: MonitoredWriter[] = Object.values(writers);
 
   // Public: load balancers and `flywheel up` probe it without credentials; it reveals no data.
-  app.get('/healthz', { config: { auth: { scope: 'public' } } }, async (_req, reply) => {
+  app.get(
+    '/healthz',
+    { config: { auth: { scope: 'public' } }, schema: { summary: 'Ready and healthy (200), or starting / a writer failing (503, with the reason)', response: { 200: healthResponse, 503: healthResponse } } },
+    async (_req, reply) => {
     // A writer that cannot store what it acknowledged is a gateway to restart or page about, even
     // while predictions are still answered 200.
     const problems = writerProblems(monitored);
@@ -259,13 +274,17 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       ...(catalog.lastReloadError ? { lastReloadError: catalog.lastReloadError } : {}),
     };
     return reply.code(healthy ? 200 : 503).send(body);
-  });
+  },
+  );
 
-  app.get('/metrics', { config: { auth: { scope: 'metrics' } } }, async (_req, reply) => {
+  app.get('/metrics', { config: { auth: { scope: 'metrics' } }, schema: { summary: 'Prometheus metrics', response: { 200: metricsText, ...errors([]) } } }, async (_req, reply) => {
     metrics.bufferRows.set(recorder.size);
     writerProblems(monitored); // refreshes the oldest-pending gauges
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  // Last: the document lists every route declared above.
+  registerContractRoutes(app, declared, { title: 'Flywheel serving gateway', version: '1' });
 
   return {
     app,

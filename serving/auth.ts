@@ -1,8 +1,9 @@
 /**
  * Who is calling the gateway. Every route declares the scope it needs next to itself
  * (`{ config: { auth: { scope: 'predict', modelParam: 'model' } } }`); a route that declares none
- * needs `admin`, so a route added without thought is closed, not open. `public` (only /healthz)
- * needs nothing.
+ * needs `admin`, so a route added without thought is closed, not open. `public` (/healthz,
+ * /openapi.json, /docs) needs nothing. A path no route matches answers 401 without a valid
+ * credential and 404 with one.
  *
  * Credentials, in `Authorization: Bearer <credential>` or `x-api-key: <key>`:
  *  - API keys (`fw_<id>_<secret>`, clients/api-keys.ts): looked up by id, compared by SHA-256 in
@@ -269,6 +270,11 @@ export async function installAuth(app: FastifyInstance, opts: AuthOptions): Prom
       if (err instanceof AuthError) return deny(reply, err);
       opts.log.warn({ err: (err as Error).message }, 'authentication failed unexpectedly');
       return deny(reply, new AuthError(503, 'authentication is unavailable; retry', 'error'));
+    }
+    // No such route: any valid credential may learn that (404); scopes guard routes that exist.
+    if (req.is404) {
+      req.principal = principal;
+      return;
     }
     if (!grants(principal.scopes, route.scope)) return deny(reply, new AuthError(403, `${principal.clientId} lacks the '${route.scope}' scope this route needs`, 'scope'));
     if (route.modelParam && principal.models) {

@@ -1,12 +1,12 @@
 /**
  * The gateway's feedback routes, both acknowledged only once their items are committed:
  *
- *   POST /v1/feedback        { predictionId, kind, value?, label?, idempotencyKey? }     201 | 200 (repeat) | 409
- *   POST /v1/feedback/batch  { items: [{ predictionId, kind, value?, label?, event?, comment?,
- *                                        source?, unitKey?, idempotencyKey? }, …] }       200, a status per item
+ *   POST /v1/feedback        { predictionId, kind, value?, label?, event?, comment?, source?,
+ *                              unitKey?, idempotencyKey? }                                  201 | 200 (repeat) | 404 | 409 | 422
+ *   POST /v1/feedback/batch  { items: [<the same item>, …] }                               200, a status per item
  *
- * The single route keeps its first contract (five kinds, the same messages); every channel goes
- * through the batch route, one item or many. Each item is scored for quality and a comment for
+ * Both routes take the same item (lib/feedback/channels.ts feedbackItemSchema, every channel), as
+ * declared in their schemas (serving/schemas.ts). Each item is scored for quality and a comment for
  * sentiment before it is stored, and both are stored with it. PostgreSQL unreachable → 503, and
  * the client retries (with its idempotency key, so a retry never stores twice). A string the
  * database could not store is a 400 at the edge; an item the database still refuses is answered
@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
-import { checkFeedbackBatch, type FeedbackItem } from '../lib/feedback/channels';
+import type { FeedbackItem } from '../lib/feedback/channels';
 import { DEFAULT_CLIENT_CONTRADICTION, QualityTracker, type ClientContradictionOptions, type QualityOptions } from '../lib/feedback/quality';
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
@@ -23,7 +23,8 @@ import { clientContradictionFlags, OthersCache } from './feedback-trust';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
-import { feedbackInput } from './validate';
+import { type ZodTypeProvider } from './contract';
+import { errors, feedbackBatchResponse, feedbackBatchSchema, feedbackItemSchema, storedFeedback } from './schemas';
 import { WriterMonitor } from './writer-health';
 
 export interface FeedbackRoutesOptions {
@@ -165,28 +166,42 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
 
   const clientOf = (req: FastifyRequest) => (req.principal && req.principal.kind !== 'anonymous' ? req.principal.clientId : null);
 
-  // Labels and signals drive decisions: only clients holding the feedback scope may send them.
-  app.post('/v1/feedback', { config: { auth: { scope: 'feedback' } } }, async (req, reply) => {
-    const input = feedbackInput(req.body);
-    if (!input.ok) {
-      opts.metrics.badRequests.inc({ route: 'feedback' });
-      return reply.code(400).send({ error: input.message });
-    }
-    const item: FeedbackItem = { ...input.value, event: null, comment: null, source: null, unitKey: null };
-    const outcomes = await store([item], reply, clientOf(req));
-    if (!outcomes) return reply;
-    const o = outcomes[0]!;
-    if (!('row' in o)) return reply.code(o.status).send({ error: o.status === 422 ? `feedback ${o.message}` : o.message });
-    return reply.code(o.status).send(v1Body(o.row));
-  });
+  const api = app.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/v1/feedback/batch', { config: { auth: { scope: 'feedback' } } }, async (req, reply) => {
-    const batch = checkFeedbackBatch(req.body);
-    if (!batch.ok) {
-      opts.metrics.badRequests.inc({ route: 'feedback-batch' });
-      return reply.code(400).send({ error: batch.message });
-    }
-    const outcomes = await store(batch.value, reply, clientOf(req));
+  // Labels and signals drive decisions: only clients holding the feedback scope may send them.
+  // One item, the same schema as an item of a batch (every channel: copy, event, comment, …).
+  api.post(
+    '/v1/feedback',
+    {
+      config: { auth: { scope: 'feedback' } },
+      schema: {
+        summary: 'One feedback item, acknowledged once committed: 201 stored, 200 a repeat (same idempotency key and content)',
+        body: feedbackItemSchema,
+        response: { 200: storedFeedback, 201: storedFeedback, ...errors([400, 404, 409, 422, 503], { body: true }) },
+      },
+    },
+    async (req, reply) => {
+      const outcomes = await store([req.body], reply, clientOf(req));
+      if (!outcomes) return reply;
+      const o = outcomes[0]!;
+      // (The error statuses are declared through errors(), which the type provider cannot see.)
+      if (!('row' in o)) return (reply as FastifyReply).code(o.status).send({ error: o.status === 422 ? `feedback ${o.message}` : o.message });
+      return reply.code(o.status).send(v1Body(o.row));
+    },
+  );
+
+  api.post(
+    '/v1/feedback/batch',
+    {
+      config: { auth: { scope: 'feedback' } },
+      schema: {
+        summary: 'Up to 5000 feedback items, all valid or none stored; a status per item',
+        body: feedbackBatchSchema,
+        response: { 200: feedbackBatchResponse, ...errors([400, 503], { body: true }) },
+      },
+    },
+    async (req, reply) => {
+    const outcomes = await store(req.body.items, reply, clientOf(req));
     if (!outcomes) return reply;
     let stored = 0;
     let repeated = 0;
@@ -217,7 +232,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     // they happened, so the common answer keeps its first shape.
     // unknown: items about predictions never made (404).
     return { stored, repeated, conflicts, ...(rejected > 0 ? { rejected } : {}), ...(unknown > 0 ? { unknown } : {}), ...(notStored > 0 ? { notStored } : {}), items };
-  });
+  },
+  );
 
   return {
     committer,
@@ -229,7 +245,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   };
 }
 
-/** The first route's response shape, plus the quality the item was stored with. */
+/** The stored item, as it was stored (quality and sentiment included). */
 function v1Body(r: import('./feedback').StoredFeedback) {
   return {
     id: r.id,
@@ -237,9 +253,15 @@ function v1Body(r: import('./feedback').StoredFeedback) {
     kind: r.kind,
     value: r.value,
     label: r.label,
+    event: r.event,
+    comment: r.comment,
+    source: r.source,
+    unitKey: r.unitKey,
     idempotencyKey: r.idempotencyKey,
     quality: r.quality,
     qualityFlags: r.qualityFlags,
+    sentiment: r.sentiment,
+    sentimentLabel: r.sentimentLabel,
     createdAt: r.createdAt,
   };
 }

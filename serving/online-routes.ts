@@ -8,7 +8,7 @@
  * Predictions are recorded like any other (model = the online name, version "online"), and their
  * features kept in online_predictions for a label that comes after a restart.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import pg from 'pg';
 import type { GatewayMetrics } from './metrics';
 import { OnlineModels } from './online-models';
@@ -16,7 +16,9 @@ import { OnlinePredictionWriter } from './online-writer';
 import { WriterMonitor } from './writer-health';
 import type { PredictionRecorder } from './recorder';
 import { uuidv7 } from './uuid';
-import { featureMatrix, predictEnvelope } from './validate';
+import { envelopeOf, featureMatrix } from './validate';
+import { sendInvalid, type ZodTypeProvider } from './contract';
+import { errors, onlineModelsResponse, onlineParams, onlinePredictResponse, predictBody } from './schemas';
 
 export const ONLINE_VERSION = 'online';
 
@@ -49,20 +51,31 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
   );
   const timers: NodeJS.Timeout[] = [];
 
-  app.post<{ Params: { name: string } }>('/v1/online/:name/predict', { config: { auth: { scope: 'predict', modelParam: 'name' } } }, async (req, reply) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post(
+    '/v1/online/:name/predict',
+    {
+      config: { auth: { scope: 'predict', modelParam: 'name' } },
+      schema: {
+        summary: 'Predict with an online model (learning from label feedback); recorded like any prediction',
+        params: onlineParams,
+        body: predictBody,
+        response: { 200: onlinePredictResponse, ...errors([400, 404], { body: true }) },
+      },
+    },
+    async (req, reply) => {
     const t0 = performance.now();
     const e = models.get(req.params.name);
     if (!e) {
       opts.metrics.badRequests.inc({ route: 'online-predict' });
-      return reply.code(404).send({ error: `online model ${req.params.name} is not running (flywheel online start)` });
+      return (reply as FastifyReply).code(404).send({ error: `online model ${req.params.name} is not running (flywheel online start)` });
     }
-    const envelope = predictEnvelope(req.body);
-    if (!envelope.ok) return reply.code(400).send({ error: envelope.message });
-    const matrix = featureMatrix(envelope.value, e.learner.nFeatures);
-    if (!matrix.ok) return reply.code(400).send({ error: matrix.message });
+    const envelope = envelopeOf(req.body);
+    const matrix = featureMatrix(envelope, e.learner.nFeatures);
+    if (!matrix.ok) return sendInvalid(reply, matrix.message);
     const d = e.learner.nFeatures;
     const createdAt = new Date();
-    const out = envelope.value.rows.map((_, r) => {
+    const out = envelope.rows.map((_, r) => {
       const x = Float64Array.from(matrix.value.subarray(r * d, (r + 1) * d));
       const p = e.learner.predictProbaOne(x);
       let best = 0;
@@ -76,14 +89,15 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
     });
     const latencyMs = performance.now() - t0;
     for (const o of out) {
-      opts.recorder.record({ id: o.id, model: e.name, version: ONLINE_VERSION, unitKey: envelope.value.unitKey ?? null, latencyMs, outcome: 'ok', predictedLabel: o.label, createdAt });
+      opts.recorder.record({ id: o.id, model: e.name, version: ONLINE_VERSION, unitKey: envelope.unitKey ?? null, latencyMs, outcome: 'ok', predictedLabel: o.label, createdAt });
     }
     const base = { model: e.name, version: ONLINE_VERSION, generation: e.generation, learned: e.learned };
-    if (!envelope.value.batch) return { predictionId: out[0]!.id, ...base, label: out[0]!.label, probabilities: out[0]!.probabilities };
+    if (!envelope.batch) return { predictionId: out[0]!.id, ...base, label: out[0]!.label, probabilities: out[0]!.probabilities };
     return { predictionIds: out.map((o) => o.id), ...base, labels: out.map((o) => o.label), probabilities: out.map((o) => o.probabilities) };
-  });
+  },
+  );
 
-  app.get('/v1/online', { config: { auth: { scope: 'predict' } } }, async () => ({
+  app.get('/v1/online', { config: { auth: { scope: 'predict' } }, schema: { summary: 'Each online model: base version, generation, labels learnt', response: { 200: onlineModelsResponse, ...errors([]) } } }, async () => ({
     models: models.list().map((e) => ({
       name: e.name,
       baseModel: e.baseModel,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { injectError, injectWrongLabels } from './faults';
 import { uuidv7, uuidv7Time } from './uuid';
-import { featureMatrix, feedbackInput, isUuid, predictEnvelope } from './validate';
+import { checkFeedbackItem } from '../lib/feedback/channels';
+import { featureMatrix, isUuid, predictEnvelope } from './validate';
 
 describe('predictEnvelope + featureMatrix', () => {
   it('turns one row or a batch into a float32 matrix', () => {
@@ -34,23 +35,34 @@ describe('predictEnvelope + featureMatrix', () => {
   });
 });
 
-describe('feedbackInput', () => {
+describe('the single feedback item (the schema both feedback routes use)', () => {
   const id = uuidv7();
-  it('accepts each kind with its value rules', () => {
-    expect(feedbackInput({ predictionId: id, kind: 'rating', value: 5 }).ok).toBe(true);
-    expect(feedbackInput({ predictionId: id, kind: 'dwell', value: 0 }).ok).toBe(true);
-    expect(feedbackInput({ predictionId: id, kind: 'click' })).toEqual({ ok: true, value: { predictionId: id, kind: 'click', value: null, label: null, idempotencyKey: null } });
-    expect(feedbackInput({ predictionId: id.toUpperCase(), kind: 'label', label: 'cat', idempotencyKey: 'k' })).toEqual({
+  it('accepts every channel the batch accepts, with the same value rules', () => {
+    expect(checkFeedbackItem({ predictionId: id, kind: 'rating', value: 5 }).ok).toBe(true);
+    expect(checkFeedbackItem({ predictionId: id, kind: 'dwell', value: 0 }).ok).toBe(true);
+    expect(checkFeedbackItem({ predictionId: id, kind: 'copy' }).ok).toBe(true);
+    expect(checkFeedbackItem({ predictionId: id, kind: 'event', event: 'add_to_cart' }).ok).toBe(true);
+    expect(checkFeedbackItem({ predictionId: id, kind: 'comment', comment: 'spot on', source: 'web', unitKey: 'u1' }).ok).toBe(true);
+    expect(checkFeedbackItem({ predictionId: id, kind: 'click' })).toEqual({
+      ok: true,
+      value: { predictionId: id, kind: 'click', value: null, label: null, event: null, comment: null, source: null, unitKey: null, idempotencyKey: null },
+    });
+    expect(checkFeedbackItem({ predictionId: id.toUpperCase(), kind: 'label', label: 'cat', idempotencyKey: 'k' })).toMatchObject({
       ok: true,
       value: { predictionId: id, kind: 'label', value: null, label: 'cat', idempotencyKey: 'k' },
     });
   });
   it('refuses out-of-range values with the field named', () => {
-    expect(feedbackInput({ predictionId: id, kind: 'rating', value: 0.5 })).toEqual({ ok: false, message: 'value: a rating must be a number from 1 to 5' });
-    expect(feedbackInput({ predictionId: id, kind: 'dwell', value: -0.1 })).toEqual({ ok: false, message: 'value: dwell must be a number of seconds ≥ 0' });
-    expect(feedbackInput({ predictionId: id, kind: 'label', label: 'a\u0000' })).toEqual({ ok: false, message: 'label: contains a NUL byte' });
-    expect(feedbackInput({ predictionId: id, kind: 'click', idempotencyKey: 'k\u0000' })).toEqual({ ok: false, message: 'idempotencyKey: contains a NUL byte' });
-    expect(feedbackInput({ predictionId: id, kind: 'click', idempotencyKey: 7 })).toEqual({ ok: false, message: 'idempotencyKey: must be a non-empty string of at most 256 characters' });
+    const no = (body: unknown) => {
+      const r = checkFeedbackItem(body);
+      return r.ok ? 'accepted' : [r.field, r.message];
+    };
+    expect(no({ predictionId: id, kind: 'rating', value: 0.5 })).toEqual(['value', 'value: a rating must be a number from 1 to 5']);
+    expect(no({ predictionId: id, kind: 'dwell', value: -0.1 })).toEqual(['value', 'value: dwell must be a number of seconds ≥ 0']);
+    expect(no({ predictionId: id, kind: 'label', label: 'a\u0000' })).toEqual(['label', 'label: contains a NUL byte']);
+    expect(no({ predictionId: id, kind: 'click', idempotencyKey: 'k\u0000' })).toEqual(['idempotencyKey', 'idempotencyKey: contains a NUL byte']);
+    expect(no({ predictionId: id, kind: 'click', idempotencyKey: 7 })).toEqual(['idempotencyKey', 'idempotencyKey: must be a non-empty string of at most 256 characters']);
+    expect(no({ predictionId: id, kind: 'event', event: 'x', comment: 'y' })).toEqual(['comment', 'comment: only allowed with kind comment']);
   });
 });
 

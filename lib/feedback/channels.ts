@@ -3,7 +3,8 @@
  * names the field (with its item index in a batch), so a client can fix the one thing wrong.
  */
 
-import { checkText } from '../text/storable';
+import { z } from 'zod';
+import { check, finiteNumber, storableString, type Checked } from '../schema/issues';
 
 export const FEEDBACK_KINDS = ['rating', 'click', 'dismiss', 'dwell', 'copy', 'event', 'label', 'comment'] as const;
 export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
@@ -39,110 +40,96 @@ export interface FeedbackItem {
   idempotencyKey: string | null;
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+export type { Checked } from '../schema/issues';
 
 const FIELDS = ['predictionId', 'kind', 'value', 'label', 'event', 'comment', 'source', 'unitKey', 'idempotencyKey'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // Event names are identifiers a dashboard groups by, not prose.
 const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
 
-const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+/** Absent and null are the same thing: null. */
+const orNull = <S extends z.ZodType>(s: S) => s.nullish().transform((v) => (v ?? null) as z.output<S> | null);
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function optionalString(at: string, v: unknown, max: number): Checked<string | null> {
-  if (v === undefined || v === null) return { ok: true, value: null };
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) return fail(`${at}: must be a non-empty string of at most ${max} characters`);
-  const bad = checkText(at, v);
-  return bad ? fail(bad) : { ok: true, value: v };
-}
-
-/** One feedback item; `at` prefixes field names (`items[3].` in a batch). */
-export function checkFeedbackItem(body: unknown, at = ''): Checked<FeedbackItem> {
-  if (!isObject(body)) return fail(`${at ? at.slice(0, -1) : 'body'}: expected a JSON object with predictionId and kind`);
-  for (const key of Object.keys(body)) {
-    if (!(FIELDS as readonly string[]).includes(key)) return fail(`${at}${key}: unknown field (expected ${FIELDS.join(', ')})`);
-  }
-  if (typeof body.predictionId !== 'string' || !UUID.test(body.predictionId)) return fail(`${at}predictionId: must be the UUID a predict response returned`);
-  const kind = body.kind as FeedbackKind;
-  if (!FEEDBACK_KINDS.includes(kind)) return fail(`${at}kind: must be one of ${FEEDBACK_KINDS.join(', ')}`);
-
-  let value: number | null = null;
-  if (body.value !== undefined && body.value !== null) {
-    if (typeof body.value !== 'number' || !Number.isFinite(body.value)) return fail(`${at}value: must be a finite number`);
-    value = body.value;
-  }
-  if (kind === 'rating' && (value === null || value < 1 || value > 5)) return fail(`${at}value: a rating must be a number from 1 to 5`);
-  if (kind === 'dwell' && (value === null || value < 0)) return fail(`${at}value: dwell must be a number of seconds ≥ 0`);
-
-  const label = optionalString(`${at}label`, body.label, MAX_LABEL_LENGTH);
-  if (!label.ok) return label;
-  if (kind === 'label' && label.value === null) return fail(`${at}label: required with kind label (the true class)`);
-  if (kind !== 'label' && label.value !== null) return fail(`${at}label: only allowed with kind label`);
-
-  const event = optionalString(`${at}event`, body.event, MAX_EVENT_LENGTH);
-  if (!event.ok) return event;
-  if (kind === 'event' && event.value === null) return fail(`${at}event: required with kind event (the action's name, e.g. add_to_cart)`);
-  if (kind !== 'event' && event.value !== null) return fail(`${at}event: only allowed with kind event`);
-  if (event.value !== null && !EVENT_NAME.test(event.value)) return fail(`${at}event: must start with a letter and hold only letters, digits, _ . : -`);
-
-  let comment: string | null = null;
-  if (body.comment !== undefined && body.comment !== null) {
-    if (kind !== 'comment') return fail(`${at}comment: only allowed with kind comment`);
-    if (typeof body.comment !== 'string' || body.comment.trim().length === 0 || body.comment.length > MAX_COMMENT_LENGTH) {
-      return fail(`${at}comment: must be non-blank text of at most ${MAX_COMMENT_LENGTH} characters`);
-    }
-    const bad = checkText(`${at}comment`, body.comment);
-    if (bad) return fail(bad);
-    comment = body.comment;
-  } else if (kind === 'comment') return fail(`${at}comment: required with kind comment (the text)`);
-
-  const source = optionalString(`${at}source`, body.source, MAX_KEY_LENGTH);
-  if (!source.ok) return source;
-  const unitKey = optionalString(`${at}unitKey`, body.unitKey, MAX_KEY_LENGTH);
-  if (!unitKey.ok) return unitKey;
-  const idempotencyKey = optionalString(`${at}idempotencyKey`, body.idempotencyKey, MAX_KEY_LENGTH);
-  if (!idempotencyKey.ok) return idempotencyKey;
-
-  return {
-    ok: true,
-    value: {
-      predictionId: body.predictionId.toLowerCase(),
-      kind,
-      value,
-      label: label.value,
-      event: event.value,
-      comment,
-      source: source.value,
-      unitKey: unitKey.value,
-      idempotencyKey: idempotencyKey.value,
+/**
+ * One feedback item, as both feedback routes take it (the single route is a batch of one). The
+ * schema is the contract: the gateway validates with it and its OpenAPI document is generated
+ * from it (serving/openapi.ts). Every message names the field.
+ */
+export const feedbackItemSchema = z
+  .strictObject(
+    {
+      predictionId: z
+        .string({ error: 'must be the UUID a predict response returned' })
+        .regex(UUID, { error: 'must be the UUID a predict response returned' })
+        .transform((s) => s.toLowerCase())
+        .meta({ description: 'The id a predict response returned (predictionId or one of predictionIds).' }),
+      kind: z.enum(FEEDBACK_KINDS, { error: `must be one of ${FEEDBACK_KINDS.join(', ')}` }),
+      value: orNull(finiteNumber()).meta({ description: 'rating: 1–5 (required); dwell: seconds ≥ 0 (required); otherwise optional.' }),
+      label: orNull(storableString(MAX_LABEL_LENGTH)).meta({ description: 'The true class; required with kind label, refused otherwise.' }),
+      event: orNull(storableString(MAX_EVENT_LENGTH)).meta({ description: 'The action (e.g. add_to_cart); required with kind event, refused otherwise.' }),
+      comment: orNull(storableString(MAX_COMMENT_LENGTH, `must be non-blank text of at most ${MAX_COMMENT_LENGTH} characters`)).meta({
+        description: 'Free text; required with kind comment, refused otherwise. Scored for sentiment.',
+      }),
+      source: orNull(storableString(MAX_KEY_LENGTH)),
+      unitKey: orNull(storableString(MAX_KEY_LENGTH)),
+      idempotencyKey: orNull(storableString(MAX_KEY_LENGTH)).meta({ description: 'A retry with the same key and content is answered 200, not stored twice.' }),
     },
-  };
-}
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (expected ${FIELDS.join(', ')})` : 'expected a JSON object with predictionId and kind') },
+  )
+  .superRefine((it, ctx) => {
+    const bad = (field: (typeof FIELDS)[number], message: string) => ctx.addIssue({ code: 'custom', path: [field], message, input: it[field] });
+    const { kind, value } = it;
+    if (kind === 'rating' && (value === null || value < 1 || value > 5)) return bad('value', 'a rating must be a number from 1 to 5');
+    if (kind === 'dwell' && (value === null || value < 0)) return bad('value', 'dwell must be a number of seconds ≥ 0');
+    if (kind === 'label' && it.label === null) return bad('label', 'required with kind label (the true class)');
+    if (kind !== 'label' && it.label !== null) return bad('label', 'only allowed with kind label');
+    if (kind === 'event' && it.event === null) return bad('event', "required with kind event (the action's name, e.g. add_to_cart)");
+    if (kind !== 'event' && it.event !== null) return bad('event', 'only allowed with kind event');
+    if (it.event !== null && !EVENT_NAME.test(it.event)) return bad('event', 'must start with a letter and hold only letters, digits, _ . : -');
+    if (kind !== 'comment' && it.comment !== null) return bad('comment', 'only allowed with kind comment');
+    if (it.comment !== null && it.comment.trim().length === 0) return bad('comment', `must be non-blank text of at most ${MAX_COMMENT_LENGTH} characters`);
+    if (kind === 'comment' && it.comment === null) return bad('comment', 'required with kind comment (the text)');
+  });
 
 /** `{ items: [...] }`: all valid or none stored, so a client never has to work out which half landed. */
-export function checkFeedbackBatch(body: unknown): Checked<FeedbackItem[]> {
-  if (!isObject(body)) return fail('body: expected a JSON object with items');
-  for (const key of Object.keys(body)) if (key !== 'items') return fail(`${key}: unknown field (expected items)`);
-  if (!Array.isArray(body.items) || body.items.length === 0) return fail('items: expected a non-empty array of feedback items');
-  if (body.items.length > MAX_BATCH_ITEMS) return fail(`items: at most ${MAX_BATCH_ITEMS} per request, got ${body.items.length}`);
-  const out: FeedbackItem[] = [];
-  const keys = new Map<string, number>();
-  for (let i = 0; i < body.items.length; i++) {
-    const item = checkFeedbackItem(body.items[i], `items[${i}].`);
-    if (!item.ok) return item;
-    const key = item.value.idempotencyKey;
-    if (key !== null) {
+export const feedbackBatchSchema = z
+  .strictObject(
+    {
+      items: z
+        .array(feedbackItemSchema, { error: 'expected a non-empty array of feedback items' })
+        .min(1, { error: 'expected a non-empty array of feedback items' })
+        .max(MAX_BATCH_ITEMS, { error: (iss) => `at most ${MAX_BATCH_ITEMS} per request, got ${(iss.input as unknown[]).length}` }),
+    },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown field (expected items)' : 'expected a JSON object with items') },
+  )
+  .superRefine(({ items }, ctx) => {
+    const keys = new Map<string, number>();
+    for (let i = 0; i < items.length; i++) {
+      const key = items[i]!.idempotencyKey;
+      if (key === null) continue;
       // Two different items under one key in one request is a client bug, not a retry.
       const first = keys.get(key);
-      if (first !== undefined && !sameContent(out[first]!, item.value)) return fail(`items[${i}].idempotencyKey: already used by items[${first}] for different feedback`);
+      if (first !== undefined && !sameContent(items[first]!, items[i]!)) {
+        ctx.addIssue({ code: 'custom', path: ['items', i, 'idempotencyKey'], message: `already used by items[${first}] for different feedback`, input: key });
+        return;
+      }
       keys.set(key, i);
     }
-    out.push(item.value);
-  }
-  return { ok: true, value: out };
+  });
+
+// The schema's output is the item every consumer already takes.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameItem: Same<z.output<typeof feedbackItemSchema>, FeedbackItem> = true;
+void _sameItem;
+
+/** One feedback item (messages name the field: `label: contains a NUL byte`). */
+export function checkFeedbackItem(body: unknown): Checked<FeedbackItem> {
+  return check(feedbackItemSchema, body);
+}
+
+export function checkFeedbackBatch(body: unknown): Checked<FeedbackItem[]> {
+  const r = check(feedbackBatchSchema, body);
+  return r.ok ? { ok: true, value: r.value.items } : r;
 }
 
 /** Equal in everything a client chose (the idempotency contract compares these). */

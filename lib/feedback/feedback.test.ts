@@ -46,18 +46,24 @@ describe('feedback channels', () => {
       [{ predictionId: id, kind: 'click', source: '\uDC00' }, 'source: contains a lone UTF-16 surrogate (not valid Unicode)'],
       [{ predictionId: id, kind: 'click', when: 1 }, 'when: unknown field (expected predictionId, kind, value, label, event, comment, source, unitKey, idempotencyKey)'],
     ];
-    for (const [body, message] of cases) expect(checkFeedbackItem(body)).toEqual({ ok: false, message });
-    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: 'x', kind: 'click' }] })).toEqual({
+    for (const [body, message] of cases) expect(checkFeedbackItem(body)).toMatchObject({ ok: false, message });
+    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: 'x', kind: 'click' }] })).toMatchObject({
       ok: false,
       message: 'items[1].predictionId: must be the UUID a predict response returned',
     });
-    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: id, kind: 'label', label: '\u0000' }] })).toEqual({
+    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click' }, { predictionId: id, kind: 'label', label: '\u0000' }] })).toMatchObject({
       ok: false,
       message: 'items[1].label: contains a NUL byte',
     });
-    expect(checkFeedbackBatch({ items: [1] })).toEqual({ ok: false, message: 'items[0]: expected a JSON object with predictionId and kind' });
-    expect(checkFeedbackBatch({ items: [] })).toEqual({ ok: false, message: 'items: expected a non-empty array of feedback items' });
-    expect(checkFeedbackBatch({ items: Array.from({ length: 5001 }, () => ({})) })).toEqual({ ok: false, message: 'items: at most 5000 per request, got 5001' });
+    // The field travels with the message (the gateway's error body carries it).
+    expect(checkFeedbackBatch({ items: [{ predictionId: id, kind: 'click', unitKey: '\uD800' }] })).toEqual({
+      ok: false,
+      field: 'items[0].unitKey',
+      message: 'items[0].unitKey: contains a lone UTF-16 surrogate (not valid Unicode)',
+    });
+    expect(checkFeedbackBatch({ items: [1] })).toMatchObject({ ok: false, message: 'items[0]: expected a JSON object with predictionId and kind' });
+    expect(checkFeedbackBatch({ items: [] })).toMatchObject({ ok: false, message: 'items: expected a non-empty array of feedback items' });
+    expect(checkFeedbackBatch({ items: Array.from({ length: 5001 }, () => ({})) })).toMatchObject({ ok: false, message: 'items: at most 5000 per request, got 5001' });
     expect(
       checkFeedbackBatch({
         items: [
@@ -65,7 +71,7 @@ describe('feedback channels', () => {
           { predictionId: id, kind: 'rating', value: 3, idempotencyKey: 'k' },
         ],
       }),
-    ).toEqual({ ok: false, message: 'items[1].idempotencyKey: already used by items[0] for different feedback' });
+    ).toMatchObject({ ok: false, message: 'items[1].idempotencyKey: already used by items[0] for different feedback' });
   });
 });
 

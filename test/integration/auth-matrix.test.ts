@@ -55,6 +55,9 @@ const ROUTES: Route[] = [
   { method: 'POST', path: () => '/v1/feedback/batch', body: () => ({ items: [{ predictionId, kind: 'dwell', value: 3 }] }), scope: 'feedback', ok: 200 },
   { method: 'GET', path: () => '/metrics', scope: 'metrics', ok: 200 },
   { method: 'GET', path: () => '/healthz', scope: 'public', ok: 200 },
+  // The HTTP contract (serving/contract.ts): public, like /healthz.
+  { method: 'GET', path: () => '/openapi.json', scope: 'public', ok: 200 },
+  { method: 'GET', path: () => '/docs', scope: 'public', ok: 200 },
 ];
 
 /** A key/token holding a scope other than the one the route needs. */

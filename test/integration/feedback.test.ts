@@ -85,7 +85,7 @@ describe('feedback ingestion on the real stack', () => {
         { predictionId: p, kind: 'rating', value: 9 },
       ],
     });
-    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { error: 'items[1].value: a rating must be a number from 1 to 5' } });
+    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { error: 'items[1].value: a rating must be a number from 1 to 5', field: 'items[1].value' } });
     expect((await env.db.query('SELECT 1 FROM feedback WHERE prediction_id = $1', [p])).rowCount).toBe(0);
   });
 

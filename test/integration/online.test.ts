@@ -122,7 +122,7 @@ describe('online learning on the real stack', () => {
     }
     await session.release();
     const bad = await client.post(`/v1/online/${name}/predict`, { features: [1, 2, 3] });
-    expect({ status: bad.status, body: bad.body }).toEqual({ status: 400, body: { error: 'features: expected 4 numbers, got 3' } });
+    expect({ status: bad.status, body: bad.body }).toEqual({ status: 400, body: { error: 'features: expected 4 numbers, got 3', field: 'features' } });
     expect((await client.post('/v1/online/nope/predict', { features: row(0) })).status).toBe(404);
   });
 

@@ -158,13 +158,13 @@ describe('poison never stalls a writer', () => {
     const first = Array.from({ length: 100 }, (_, i) => honest(i));
     const answers = await Promise.all(poisoned);
     expect(answers.map((a) => [a.status, a.body])).toEqual([
-      [400, { error: 'unitKey: contains a NUL byte' }],
-      [400, { error: 'unitKey: contains a NUL byte' }],
-      [400, { error: 'unitKey: contains a lone UTF-16 surrogate (not valid Unicode)' }],
+      [400, { error: 'unitKey: contains a NUL byte', field: 'unitKey' }],
+      [400, { error: 'unitKey: contains a NUL byte', field: 'unitKey' }],
+      [400, { error: 'unitKey: contains a lone UTF-16 surrogate (not valid Unicode)', field: 'unitKey' }],
     ]);
     expect(await postRaw(route, Uint8Array.from([...Buffer.from('{"unitKey":"'), 0xff, 0xfe, ...Buffer.from(`","features":[1,2,3,4]}`)]))).toEqual({
       status: 400,
-      body: { error: 'body: not valid UTF-8' },
+      body: { error: 'body: not valid UTF-8', field: 'body' },
     });
     await Promise.all(first);
 
@@ -216,9 +216,9 @@ describe('poison never stalls a writer', () => {
       client.post('/v1/feedback/batch', { items: [{ predictionId: pid, kind: 'click', idempotencyKey: `${run}-p3` }, { predictionId: pid, kind: 'comment', comment: 'x \uDC00 y' }] }),
     ]);
     expect(poisoned.map((a) => [a.status, a.body])).toEqual([
-      [400, { error: 'label: contains a NUL byte' }],
-      [400, { error: 'idempotencyKey: contains a NUL byte' }],
-      [400, { error: 'items[1].comment: contains a lone UTF-16 surrogate (not valid Unicode)' }],
+      [400, { error: 'label: contains a NUL byte', field: 'label' }],
+      [400, { error: 'idempotencyKey: contains a NUL byte', field: 'idempotencyKey' }],
+      [400, { error: 'items[1].comment: contains a lone UTF-16 surrogate (not valid Unicode)', field: 'items[1].comment' }],
     ]);
     await Promise.all(load);
     expect(await count('SELECT count(*)::int AS n FROM feedback WHERE idempotency_key LIKE $1', [`${run}-p%`])).toBe(0);
@@ -266,7 +266,7 @@ describe('poison never stalls a writer', () => {
     };
     const load = Array.from({ length: 100 }, (_, i) => honest(i));
     const bad = await client.post(route, { unitKey: '\u0000', features });
-    expect([bad.status, bad.body]).toEqual([400, { error: 'unitKey: contains a NUL byte' }]);
+    expect([bad.status, bad.body]).toEqual([400, { error: 'unitKey: contains a NUL byte', field: 'unitKey' }]);
     await Promise.all(load);
 
     const poisonId = uuidv7();

@@ -1,0 +1,108 @@
+/**
+ * A real gateway on a throwaway database of the running PostgreSQL: one deployed model (a softmax
+ * regression built in-process, served from a local ONNX file) and one online model, so no
+ * Temporal or MLflow is needed. Authentication is on, with a key in that database's key store.
+ */
+import { randomUUID } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { setTrafficWeights } from '../../../activities/traffic';
+import { loadConfig, withDatabase } from '../../../config/index';
+import { migrate } from '../../../db/migrate';
+import { softmaxRegressionToOnnx } from '../../../lib/onnx/softmax-regression-graph';
+import { fromSoftmaxRegressionParams } from '../../../lib/online/softmax-regression';
+import { createGateway, type Gateway, type GatewayOptions } from '../../../serving/app';
+import { sha256 } from '../../../serving/onnx-source';
+import { testApiKey } from './auth';
+
+export const FEATURES = [5.1, 3.5, 1.4, 0.2];
+const params = {
+  family: 'softmax-regression' as const,
+  nFeatures: 4,
+  classes: ['a', 'b', 'c'],
+  mean: [0, 0, 0, 0],
+  scale: [1, 1, 1, 1],
+  weights: [0.5, -0.2, 0.1, 0.3, -0.4, 0.2, 0.6, -0.1, 0.1, 0.3, -0.5, 0.2],
+  bias: [0, 0.1, -0.1],
+};
+
+export interface LocalGateway {
+  gateway: Gateway;
+  baseUrl: string;
+  apiKey: string;
+  /** The throwaway database. */
+  db: pg.Pool;
+  model: string;
+  online: string;
+  classes: readonly string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `beforeListen` runs on the fastify instance before it starts (hooks must be added before then).
+ */
+export async function startLocalGateway(
+  name: string,
+  opts: GatewayOptions & { beforeListen?: (g: Gateway) => void } = {},
+): Promise<LocalGateway> {
+  const config = loadConfig();
+  const dbName = `flywheel_${name}_${randomUUID().slice(0, 8)}`;
+  const url = withDatabase(config.postgres.url, dbName);
+  const admin = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await migrate(url);
+  const db = new pg.Pool({ connectionString: url, max: 2 });
+  db.on('error', () => undefined);
+  const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), `flywheel-${name}-`));
+  const model = `${name}-iris`;
+  const online = `${name}-online`;
+  const onnx = softmaxRegressionToOnnx(params);
+  const onnxPath = path.join(workDir, 'model.onnx');
+  await fsp.writeFile(onnxPath, onnx);
+  await db.query(`INSERT INTO deployments (model, version, onnx_uri, onnx_sha256, n_features, classes, state) VALUES ($1, '1', $2, $3, 4, $4, 'active')`, [
+    model,
+    onnxPath,
+    sha256(onnx),
+    JSON.stringify(params.classes),
+  ]);
+  await setTrafficWeights(db, { model, weights: { '1': 10_000 } });
+  const learner = fromSoftmaxRegressionParams(params, { learningRate: 0.05 });
+  await db.query('INSERT INTO online_models (name, base_model, base_version, state) VALUES ($1, $2, $3, $4)', [online, model, '1', JSON.stringify(learner.toJSON())]);
+
+  const cfg = { ...config, postgres: { ...config.postgres, url }, gateway: { ...config.gateway, threads: 1, pollMs: 200, flushMs: 50 } };
+  const { beforeListen, ...gatewayOpts } = opts;
+  const gateway = await createGateway(cfg, { port: 0, logger: false, ...gatewayOpts });
+  beforeListen?.(gateway);
+  const baseUrl = await gateway.listen();
+  const apiKey = await testApiKey({ config: cfg, db }, name);
+  // The online model is read by a poll: wait until it is served.
+  const deadline = Date.now() + 15_000;
+  while (!gateway.app.hasRoute({ method: 'GET', url: '/v1/online' }) || !(await onlineServed())) {
+    if (Date.now() > deadline) throw new Error(`online model ${online} not served within 15 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  async function onlineServed(): Promise<boolean> {
+    const res = await fetch(`${baseUrl}/v1/online`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const body = (await res.json()) as { models?: Array<{ name: string }> };
+    return body.models?.some((m) => m.name === online) ?? false;
+  }
+
+  return {
+    gateway,
+    baseUrl,
+    apiKey,
+    db,
+    model,
+    online,
+    classes: params.classes,
+    async close() {
+      await gateway.close();
+      await db.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+      await fsp.rm(workDir, { recursive: true, force: true });
+    },
+  };
+}

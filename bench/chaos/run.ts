@@ -13,7 +13,8 @@
  *   a search       TPE, 6 trials × 2 parallel, best configuration trained and registered
  *   canaries       one after another on one model: a good candidate must be promoted, a faulted one
  *                  (60 % wrong labels) rolled back
- *   an A/B test    control vs a faulted arm (40 % wrong labels): control must win (or no winner)
+ *   A/B tests      one after another, control vs a faulted arm (40 % wrong labels): control must
+ *                  win (or no winner); each test sets its own split
  *   a drift monitor on a stationary model, stopped at the end
  *   knowledge      a transcript batch every 2 minutes; facts committed must equal facts accepted
  *   traffic        predictions on three models, each labelled; every label retried with its
@@ -197,7 +198,8 @@ await flywheel(['deploy', abModel, abV2.version]);
 await flywheel(['traffic', 'fault', abModel, abV2.version, '--wrong-labels', '0.4']);
 await train(driftModel, 1);
 await flywheel(['deploy', driftModel, '1']);
-const traffic = startTraffic({ url: config.gateway.url, apiKey, models: [canaryModel, abModel, driftModel], dataset: penguins, ratePerModel: Number(values.rate), runTag: prefix });
+// The canary model twice over: a candidate at 20 % needs its share of labelled requests to decide.
+const traffic = startTraffic({ url: config.gateway.url, apiKey, models: [canaryModel, canaryModel, abModel, driftModel], dataset: penguins, ratePerModel: Number(values.rate), runTag: prefix });
 t0 = Date.now();
 endAt = t0 + minutes * 60_000;
 const drift = await flywheelJson<{ workflowId: string }>(['drift', 'start', driftModel, '--dataset', 'penguins', '--poll', '5s']);
@@ -259,17 +261,19 @@ lane(async () => {
   }
 });
 
-// One A/B test: control against an arm that answers 40 % of its labelled rows wrongly.
+// A/B tests, one after another: control against an arm that answers 40 % of its labelled rows wrongly.
 lane(async () => {
   await sleep(20_000);
-  const maxDuration = Math.max(120, Math.floor(timeLeft() / 1000) - 120);
-  const { workflowId } = await flywheelJson<{ workflowId: string }>(['ab', 'start', abModel, abV1.version, abV2.version, '--mde', '0.1', '--min-sample', '60', '--interval', '3', '--max-duration', String(maxDuration)]);
-  settling.push(
-    track('A/B test', workflowId, (r) => {
-      const d = (r as { decision: { kind: string; version?: string } }).decision;
-      return d.kind === 'winner' && d.version !== abV1.version ? `winner ${d.version}, the faulted arm` : d.kind === 'srm' || d.kind === 'guardrail' ? `halted: ${d.kind}` : undefined;
-    }).then(settle),
-  );
+  while (timeLeft() > 180_000) {
+    const maxDuration = Math.max(120, Math.floor(timeLeft() / 1000) - 120);
+    const { workflowId } = await flywheelJson<{ workflowId: string }>(['ab', 'start', abModel, abV1.version, abV2.version, '--mde', '0.1', '--min-sample', '60', '--interval', '3', '--max-duration', String(maxDuration)]);
+    await settle(
+      await track('A/B test', workflowId, (r) => {
+        const d = (r as { decision: { kind: string; version?: string } }).decision;
+        return d.kind === 'winner' && d.version !== abV1.version ? `winner ${d.version}, the faulted arm` : d.kind === 'srm' || d.kind === 'guardrail' ? `halted: ${d.kind}` : undefined;
+      }),
+    );
+  }
 });
 
 // Knowledge batches: the sample conversations, renamed per batch so each is new content.
@@ -327,11 +331,12 @@ const killer = (async () => {
 await sleep(Math.max(0, timeLeft()));
 say('chaos window over: waiting for the lanes and the workflows in flight');
 await killer;
-await Promise.all(lanes);
+const deadline = Date.now() + Number(values['settle-minutes']) * 60_000;
+// A lane waits for its last workflow; the settle deadline bounds that wait too.
+await Promise.race([Promise.all(lanes), sleep(Math.max(0, deadline - Date.now()))]);
 await traffic.stop();
 await flywheel(['drift', 'stop', driftModel]);
 settling.push(settle(driftTracked));
-const deadline = Date.now() + Number(values['settle-minutes']) * 60_000;
 await Promise.race([Promise.all(settling), sleep(Math.max(0, deadline - Date.now()))]);
 for (const t of tracked) t.outcome ??= 'still-running';
 
@@ -344,10 +349,6 @@ for (const v of versions) {
 }
 const duplicateVersions = [...runsOfVersions.values()].reduce((a, n) => a + n - 1, 0);
 const deployRows = await db.query<{ model: string; n: string }>('SELECT model, count(*) AS n FROM deployments WHERE model LIKE $1 GROUP BY model', [`${prefix}%`]);
-const revisions = await db.query<{ n: string }>(
-  `SELECT count(*) AS n FROM (SELECT model, weights, count(*) FROM traffic_revisions WHERE model LIKE $1 GROUP BY 1, 2, created_at HAVING count(*) > 1) d`,
-  [`${prefix}%`],
-).catch(() => ({ rows: [{ n: 'n/a' }] }));
 const acked = traffic.acknowledged;
 const stored = await db.query<{ n: string }>('SELECT count(DISTINCT idempotency_key) AS n FROM feedback WHERE idempotency_key = ANY($1)', [acked]);
 const lost = acked.length - Number(stored.rows[0]!.n);
@@ -365,7 +366,7 @@ const report = {
   minutes,
   killEverySeconds: values['no-kill'] ? null : killEverySeconds,
   workflows: { started: tracked.length, asExpected: tracked.filter((t) => t.outcome === 'as-expected').length, byKind: Object.fromEntries(byKind), notAsExpected: tracked.filter((t) => t.outcome !== 'as-expected').map((t) => ({ kind: t.kind, workflowId: t.workflowId, outcome: t.outcome, detail: t.detail })) },
-  duplicates: { versions: duplicateVersions, versionsRegistered: versions.length, deploymentsByModel: Object.fromEntries(deployRows.rows.map((r) => [r.model, Number(r.n)])), identicalTrafficRevisions: revisions.rows[0]!.n },
+  duplicates: { versions: duplicateVersions, versionsRegistered: versions.length, deploymentsByModel: Object.fromEntries(deployRows.rows.map((r) => [r.model, Number(r.n)])) },
   feedback: { acknowledged: acked.length, lost, gaveUp: traffic.tally.feedback.gaveUp, retries: traffic.tally.feedback.retries },
   predictions: traffic.tally.predictions,
   cli: cliRetries,

@@ -20,6 +20,8 @@ import { makePki, NGINX, startGrpcMtlsProxy, type GrpcProxy, type Pki } from './
 
 const FIXTURE_WORKFLOWS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/tls/workflows.ts');
 const hasNginx = fs.existsSync(NGINX);
+const GPU_WORKER_DIR = path.join(PROJECT_ROOT, 'gpu-worker');
+const GPU_WORKER_PYTHON = path.join(GPU_WORKER_DIR, '.venv/bin/python');
 if (!hasNginx) console.warn(`temporal-tls: skipped, no ${NGINX} (scripts/setup.sh installs Debian's nginx-light as root)`);
 
 let dir: string;
@@ -156,6 +158,38 @@ describe.skipIf(!hasNginx)('Temporal through an mTLS proxy (nginx ssl_verify_cli
     expect(cli.stdout + cli.stderr).toMatch(/Temporal is not reachable.*TLS settings/);
   });
 
+  it.skipIf(!fs.existsSync(GPU_WORKER_PYTHON))('the Python worker connects with the same variables and polls through the proxy; without a certificate it exits', async () => {
+    const taskQueue = `tls-torch-${process.pid}`;
+    const good = await runPythonWorker(tlsEnv(), taskQueue, (line) => line === 'gpu worker ready');
+    try {
+      expect(good.matched, good.output).toBe(true);
+      // The server itself sees its poller on the queue (read through the proxy).
+      const connection = await Connection.connect(temporalConnectionOptions(configFrom(tlsEnv())));
+      try {
+        let pollers = 0;
+        while (pollers === 0) {
+          const r = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2 /* ACTIVITY */ });
+          pollers = r.pollers?.length ?? 0;
+          if (pollers === 0) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(pollers).toBeGreaterThan(0);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await good.stop();
+    }
+
+    const env = tlsEnv();
+    delete (env as Partial<typeof env>).TEMPORAL_TLS_CERT;
+    delete (env as Partial<typeof env>).TEMPORAL_TLS_KEY;
+    const bad = await runPythonWorker(env, taskQueue, (line) => line === 'gpu worker ready');
+    const code = await bad.exited;
+    expect(bad.matched).toBe(false);
+    expect(code).toBe(1);
+    expect(bad.output).toMatch(/cannot reach Temporal at 127\.0\.0\.1:\d+/);
+  });
+
   it('a certificate without its key is one clear configuration error', () => {
     const env = tlsEnv();
     delete (env as Partial<typeof env>).TEMPORAL_TLS_KEY;
@@ -163,6 +197,38 @@ describe.skipIf(!hasNginx)('Temporal through an mTLS proxy (nginx ssl_verify_cli
     expect(() => configFrom(env)).toThrow(/TEMPORAL_TLS_CERT\/TEMPORAL_TLS_KEY/);
   });
 });
+
+/** Starts `python -m flywheel_gpu_worker --device cpu` from this checkout; resolves once `until` matches a line or it exits. */
+function runPythonWorker(env: Record<string, string>, taskQueue: string, until: (line: string) => boolean) {
+  const child = spawn(GPU_WORKER_PYTHON, ['-u', '-m', 'flywheel_gpu_worker', '--device', 'cpu', '--task-queue', taskQueue], {
+    cwd: GPU_WORKER_DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), PYTHONPATH: GPU_WORKER_DIR, FLYWHEEL_DATA_DIR: path.join(dir, 'data'), FLYWHEEL_GPU_WORKER_METRICS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const state = { output: '', matched: false };
+  return new Promise<{ output: string; matched: boolean; exited: Promise<number | null>; stop(): Promise<void> }>((resolve) => {
+    const result = {
+      get output() { return state.output; },
+      get matched() { return state.matched; },
+      exited,
+      stop: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+      },
+    };
+    const onData = (b: Buffer) => {
+      state.output += b.toString();
+      if (!state.matched && state.output.split('\n').some(until)) {
+        state.matched = true;
+        resolve(result);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => resolve(result));
+  });
+}
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Only what the CLI needs plus these variables: nothing of the test process's own Temporal settings.

@@ -81,8 +81,11 @@ def _temporal_tls(env: Mapping[str, str]) -> tuple[TemporalTls | None, str | Non
         raise ConfigError("TEMPORAL_TLS: off, but TEMPORAL_TLS_* or TEMPORAL_API_KEY is set (an API key is never sent in clear text)")
     if switch != "on" and not configured:
         return None, None
-    path = lambda v: Path(v).expanduser().resolve() if v is not None else None  # noqa: E731
-    return TemporalTls(ca=path(ca), cert=path(cert), key=path(key), server_name=server_name), api_key
+    return TemporalTls(ca=_path(ca), cert=_path(cert), key=_path(key), server_name=server_name), api_key
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser().resolve() if value is not None else None
 
 
 def _read_pem(path: Path, variable: str) -> bytes:

@@ -9,11 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { temporalConnectionOptions } from '../../clients/temporal';
+import { connectTemporal, temporalConnectionOptions } from '../../clients/temporal';
+import { connectWorker } from '../../workers/runtime';
 import { ConfigError, loadConfig, PROJECT_ROOT } from '../../config/index';
 import { DATASET_DIGEST, MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { makePki, NGINX, startGrpcMtlsProxy, type GrpcProxy, type Pki } from './helpers/tls';
@@ -85,8 +86,9 @@ describe.skipIf(!hasNginx)('Temporal through an mTLS proxy (nginx ssl_verify_cli
     const options = temporalConnectionOptions(config);
     expect(options.tls?.clientCertPair?.crt).toBeDefined();
 
-    const nativeConnection = await NativeConnection.connect(options);
-    const connection = await Connection.connect(options);
+    // The production entry points: the workers' connectWorker and the CLI's connectTemporal.
+    const nativeConnection = await connectWorker(config);
+    const { client, connection } = await connectTemporal(config, 'flywheel-tls-test');
     try {
       const taskQueue = `tls-${process.pid}`;
       const worker = await Worker.create({
@@ -96,7 +98,6 @@ describe.skipIf(!hasNginx)('Temporal through an mTLS proxy (nginx ssl_verify_cli
         workflowsPath: FIXTURE_WORKFLOWS,
         activities: { echo: async (text: string) => text.toUpperCase() },
       });
-      const client = new Client({ connection, namespace: 'default' });
       const workflowId = `tls-echo-${process.pid}-${Date.now()}`;
       const result = await worker.runUntil(
         client.workflow.execute('tlsEcho', {

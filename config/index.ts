@@ -14,6 +14,17 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** TLS to the Temporal frontend (`on` also when any TEMPORAL_TLS_* file or TEMPORAL_API_KEY is set). */
+  TEMPORAL_TLS: z.enum(['on', 'off']).optional(),
+  /** PEM file of the CA that signed the frontend's certificate (else the system's roots). */
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  /** PEM client certificate and key for mTLS: both or neither. */
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  /** The name the frontend's certificate is checked against, when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** Temporal Cloud API key (sent as a bearer token; implies TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   FLYWHEEL_TASK_QUEUE_WORKFLOWS: z.string().min(1).default('flywheel-workflows'),
   FLYWHEEL_TASK_QUEUE_CPU: z.string().min(1).default('flywheel-cpu'),
   /** Quick control-plane activities (traffic weights, registry tags, analysis reads, bookkeeping): never behind training. */
@@ -48,6 +59,11 @@ const EnvSchema = z.object({
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
   FLYWHEEL_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   FLYWHEEL_GATEWAY_PORT: port.default(8088),
+  /** PEM certificate and key: both set, the gateway serves HTTPS only. */
+  FLYWHEEL_GATEWAY_TLS_CERT: z.string().min(1).optional(),
+  FLYWHEEL_GATEWAY_TLS_KEY: z.string().min(1).optional(),
+  /** PEM CA the CLI and the load generator trust for an https gateway (beside the system's roots). */
+  FLYWHEEL_GATEWAY_CA: z.string().min(1).optional(),
   /** Worker threads holding ONNX sessions: inference never runs on the gateway's event loop. */
   FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(1).max(32).default(2),
   /** Fallback for missed NOTIFYs (a dropped listener connection). */
@@ -80,7 +96,7 @@ export const SHUTDOWN_FORCE_MARGIN_SECONDS = 15;
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof typeof EnvSchema.shape>;
 
 export interface FlywheelConfig {
-  temporal: { address: string; namespace: string; uiPort: number };
+  temporal: { address: string; namespace: string; uiPort: number; tls?: TemporalTlsConfig; apiKey?: string };
   taskQueues: { workflows: string; cpu: string; control: string; gpu: string; cpuTorch: string };
   /** Seconds torch training waits for a GPU worker to pick it up. */
   gpuWaitSeconds: number;
@@ -115,9 +131,21 @@ export interface FlywheelConfig {
     flushRows: number;
     maxBufferRows: number;
     auth: GatewayAuthConfig;
+    /** PEM files the gateway serves HTTPS with (FLYWHEEL_GATEWAY_TLS_CERT/KEY). */
+    tls?: { certPath: string; keyPath: string };
+    /** PEM CA file clients trust for the gateway (FLYWHEEL_GATEWAY_CA). */
+    caPath?: string;
   };
   /** The API key clients (CLI, traffic replay) send, when given by FLYWHEEL_API_KEY. */
   apiKey?: string;
+}
+
+/** Paths, not contents: clients/temporal.ts reads the files when it connects. */
+export interface TemporalTlsConfig {
+  caPath?: string;
+  certPath?: string;
+  keyPath?: string;
+  serverName?: string;
 }
 
 export interface GatewayAuthConfig {
@@ -138,10 +166,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     throw new ConfigError(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    throw new ConfigError('invalid environment variables TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: a client certificate needs its key (set both or neither)');
+  }
+  if ((e.FLYWHEEL_GATEWAY_TLS_CERT === undefined) !== (e.FLYWHEEL_GATEWAY_TLS_KEY === undefined)) {
+    throw new ConfigError('invalid environment variables FLYWHEEL_GATEWAY_TLS_CERT/FLYWHEEL_GATEWAY_TLS_KEY: HTTPS needs both the certificate and its key');
+  }
+  const tlsFiles = e.TEMPORAL_TLS_CA ?? e.TEMPORAL_TLS_CERT ?? e.TEMPORAL_TLS_SERVER_NAME;
+  if (e.TEMPORAL_TLS === 'off' && (tlsFiles !== undefined || e.TEMPORAL_API_KEY !== undefined)) {
+    throw new ConfigError('invalid environment variable TEMPORAL_TLS: off, but TEMPORAL_TLS_* or TEMPORAL_API_KEY is set (an API key is never sent in clear text)');
+  }
+  const temporalTls = e.TEMPORAL_TLS === 'on' || tlsFiles !== undefined || e.TEMPORAL_API_KEY !== undefined;
+  const gatewayTls = e.FLYWHEEL_GATEWAY_TLS_CERT !== undefined && e.FLYWHEEL_GATEWAY_TLS_KEY !== undefined;
   const localUrl = `postgres://flywheel@127.0.0.1:${e.FLYWHEEL_PG_PORT}/${e.FLYWHEEL_PG_DATABASE}`;
   const url = e.DATABASE_URL ?? localUrl;
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      ...(temporalTls
+        ? {
+            tls: {
+              ...(e.TEMPORAL_TLS_CA ? { caPath: path.resolve(e.TEMPORAL_TLS_CA) } : {}),
+              ...(e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { certPath: path.resolve(e.TEMPORAL_TLS_CERT), keyPath: path.resolve(e.TEMPORAL_TLS_KEY) } : {}),
+              ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+            },
+          }
+        : {}),
+      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+    },
     taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, control: e.FLYWHEEL_TASK_QUEUE_CONTROL, gpu: e.FLYWHEEL_TASK_QUEUE_GPU, cpuTorch: e.FLYWHEEL_TASK_QUEUE_CPU_TORCH },
     gpuWaitSeconds: e.FLYWHEEL_GPU_WAIT_SECONDS,
     postgres: {
@@ -162,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     gateway: {
       host: e.FLYWHEEL_GATEWAY_HOST,
       port: e.FLYWHEEL_GATEWAY_PORT,
-      url: `http://${gatewayClientHost(e.FLYWHEEL_GATEWAY_HOST)}:${e.FLYWHEEL_GATEWAY_PORT}`,
+      url: `${gatewayTls ? 'https' : 'http'}://${gatewayClientHost(e.FLYWHEEL_GATEWAY_HOST)}:${e.FLYWHEEL_GATEWAY_PORT}`,
       threads: e.FLYWHEEL_GATEWAY_THREADS,
       pollMs: e.FLYWHEEL_GATEWAY_POLL_MS,
       flushMs: e.FLYWHEEL_GATEWAY_FLUSH_MS,
@@ -176,6 +230,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
           ? { oidc: { issuer: e.FLYWHEEL_OIDC_ISSUER, audience: e.FLYWHEEL_OIDC_AUDIENCE, clockToleranceS: e.FLYWHEEL_OIDC_CLOCK_SKEW_S } }
           : {}),
       },
+      ...(gatewayTls ? { tls: { certPath: path.resolve(e.FLYWHEEL_GATEWAY_TLS_CERT!), keyPath: path.resolve(e.FLYWHEEL_GATEWAY_TLS_KEY!) } } : {}),
+      ...(e.FLYWHEEL_GATEWAY_CA ? { caPath: path.resolve(e.FLYWHEEL_GATEWAY_CA) } : {}),
     },
     ...(e.FLYWHEEL_API_KEY ? { apiKey: e.FLYWHEEL_API_KEY } : {}),
   };

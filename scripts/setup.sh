@@ -262,6 +262,20 @@ EOF
   fi
 fi
 
+# --- nginx (the TLS-terminating gRPC proxy of the mTLS test) -------------------------------
+# The Temporal dev server has no TLS; test/integration/temporal-tls.test.ts puts Debian's nginx
+# (grpc_pass, ssl_verify_client on) in front of its own dev server, run in the foreground with a
+# config of its own in a temporary folder. Missing and not root: that test is skipped and says why.
+if [ -x /usr/sbin/nginx ]; then
+  say "nginx present"
+elif is_root; then
+  apt_install nginx-light
+  # Only the test's own foreground nginx is used: stop the system service the package may start.
+  if [ -d /run/systemd/system ]; then systemctl disable --now nginx > /dev/null 2>&1 || true; fi
+else
+  say "no nginx: the Temporal mTLS test will be skipped (Debian: sudo apt-get install nginx-light)"
+fi
+
 # --- Headless Chromium (the model report's browser test) -----------------------------------
 # `flywheel report` writes one self-contained HTML page; test/integration/report.test.ts renders it
 # in headless Chromium, the Debian package. Present: nothing to do. Missing and not root: that test

@@ -14,9 +14,10 @@
  *
  * Every route but /healthz, /openapi.json and /docs needs a credential with the scope declared next to it (serving/auth.ts).
  */
+import fs from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pg from 'pg';
-import type { FlywheelConfig } from '../config/index';
+import { ConfigError, type FlywheelConfig } from '../config/index';
 import { MlflowClient } from '../clients/mlflow';
 import { Catalog, type ServedVersion } from './catalog';
 import { installAuth } from './auth';
@@ -72,6 +73,20 @@ export interface GatewayOptions {
 
 const fail = sendError;
 
+/** The certificate and key files of FLYWHEEL_GATEWAY_TLS_CERT/KEY, read at start (a restart picks up a renewal). */
+function httpsOptions(config: FlywheelConfig): { cert: Buffer; key: Buffer } | undefined {
+  const tls = config.gateway.tls;
+  if (!tls) return undefined;
+  const read = (file: string, variable: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  return { cert: read(tls.certPath, 'FLYWHEEL_GATEWAY_TLS_CERT'), key: read(tls.keyPath, 'FLYWHEEL_GATEWAY_TLS_KEY') };
+}
+
 function probabilityMap(classes: string[], probabilities: Float32Array, row: number): Record<string, number> {
   const out: Record<string, number> = {};
   const k = classes.length;
@@ -80,13 +95,16 @@ function probabilityMap(classes: string[], probabilities: Float32Array, row: num
 }
 
 export async function createGateway(config: FlywheelConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const https = httpsOptions(config);
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     // A line per request at a thousand requests a second would cost more than the request.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
-  });
+    // HTTPS only when FLYWHEEL_GATEWAY_TLS_CERT/KEY are set: the same port then refuses plain HTTP.
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);

@@ -37,6 +37,8 @@ export interface ReplayOptions {
   online?: boolean;
   /** The credential sent with every request (API key with predict + feedback, or an OIDC token). */
   apiKey?: string;
+  /** For an https gateway: the certificates its certificate is checked against (traffic/http.ts gatewayCa). */
+  ca?: string[];
 }
 
 export interface VersionTally {
@@ -100,7 +102,7 @@ interface PredictBody {
 
 export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const { dataset } = opts;
-  const client = new JsonClient(opts.url, opts.connections ?? 64, { apiKey: opts.apiKey });
+  const client = new JsonClient(opts.url, opts.connections ?? 64, { apiKey: opts.apiKey, ca: opts.ca });
   const rng = createRng(opts.seed);
   const order = rng.shuffle(Uint32Array.from({ length: dataset.nRows }, (_, i) => i));
   // Units draw rows independently of which unit they are: tying rows to units would give each

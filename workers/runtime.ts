@@ -3,6 +3,7 @@
  * SDK's core, and the connection to Temporal. Runtime.install must run before any connection.
  */
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
+import { temporalConnectionOptions } from '../clients/temporal';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../config/index';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -24,7 +25,8 @@ export function installRuntime(config: FlywheelConfig, component: string, metric
 }
 
 export async function connectWorker(config: FlywheelConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.temporal.address });
+  // The same address, TLS/mTLS and API key as every client connection (clients/temporal.ts).
+  return NativeConnection.connect(temporalConnectionOptions(config));
 }
 
 export function logReady(component: string, taskQueue: string): void {

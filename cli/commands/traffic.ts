@@ -7,7 +7,7 @@ import type { FlywheelConfig } from '../../config/index';
 import { closePools, getPool } from '../../clients/db';
 import { getTrafficWeights, setFault, setTrafficWeights } from '../../activities/traffic';
 import { loadDataset } from '../../datasets/load';
-import { JsonClient } from '../../traffic/http';
+import { gatewayCa, JsonClient } from '../../traffic/http';
 import { clientCredential } from '../../traffic/credentials';
 import { OidcLoginError } from '../../clients/oidc-login';
 import { audited, localActor } from '../../clients/audit';
@@ -132,7 +132,8 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
   const apiKey = await clientCredential(config).catch((err: Error) => {
     throw err instanceof OidcLoginError ? new CliError(err.message, /cannot reach/.test(err.message) ? 3 : 2) : err;
   });
-  const probe = new JsonClient(url, 1, { apiKey });
+  const ca = gatewayCa(config);
+  const probe = new JsonClient(url, 1, { apiKey, ca });
   if (opts.online && degrade) throw new CliError('--degrade applies to registered versions, not to an online model', 2);
   let served: GatewayModels['models'][number] | undefined;
   let online: { name: string; nFeatures: number } | undefined;
@@ -173,7 +174,7 @@ async function replayCommand(config: FlywheelConfig, opts: ReplayCliOptions): Pr
       await waitForFault(probe, opts.model, degrade, true);
     }
     try {
-      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed, online: opts.online, apiKey });
+      report = await replay({ url, model: opts.model, dataset, rate, durationMs: durationS * 1000, labelDelayMs, units, seed, online: opts.online, apiKey, ca });
     } finally {
       // The degradation lasts for this replay only.
       if (degrade) await setFault(pool, { model: opts.model, version: degrade.version }).catch(() => undefined);

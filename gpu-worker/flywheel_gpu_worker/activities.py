@@ -24,7 +24,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from .config import Config
+from .config import Config, temporal_connect_options
 from .datasets import DatasetError
 from .devices import DevicePool
 from .errors import ExportError, ParityError, TrainingDiverged
@@ -179,7 +179,9 @@ class TrainActivities:
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="signals", daemon=True).start()
         try:
-            connect = Client.connect(self.config.temporal_address, namespace=self.config.temporal_namespace)
+            connect = Client.connect(
+                self.config.temporal_address, namespace=self.config.temporal_namespace, **temporal_connect_options(self.config)
+            )
             self.client = asyncio.run_coroutine_threadsafe(connect, loop).result(10)
             self.loop = loop
         except Exception as err:  # noqa: BLE001 - progress is best effort

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LOG_LEVELS = ("debug", "info", "warn", "error")
 
@@ -36,11 +37,83 @@ class Config:
     # After SIGTERM/SIGINT: how long in-flight activities get before the SDK cancels them. Shared
     # with the TypeScript workers (FLYWHEEL_SHUTDOWN_GRACE_SECONDS), so one setting drains every pool.
     shutdown_grace_seconds: int = 30
+    # TLS to the Temporal frontend: the same variables as the TypeScript side (config/index.ts).
+    # None: plain text; otherwise the PEM paths (each may be None: system roots, no client cert).
+    temporal_tls: TemporalTls | None = None
+    # Temporal Cloud API key (TEMPORAL_API_KEY); implies TLS.
+    temporal_api_key: str | None = None
 
     def task_queue(self, device_type: str) -> str:
         # A worker without a GPU polls its own queue and never takes GPU-queue work: falling back to
         # the CPU is the workflow's decision, not the worker's.
         return self.task_queue_gpu if device_type == "cuda" else self.task_queue_cpu_torch
+
+
+@dataclass(frozen=True)
+class TemporalTls:
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    server_name: str | None = None
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{name} must not be empty")
+    return value
+
+
+def _temporal_tls(env: Mapping[str, str]) -> tuple[TemporalTls | None, str | None]:
+    switch = _optional(env, "TEMPORAL_TLS")
+    if switch is not None and switch not in ("on", "off"):
+        raise ConfigError(f"TEMPORAL_TLS must be one of on|off (got {switch!r})")
+    ca, cert, key = (_optional(env, f"TEMPORAL_TLS_{n}") for n in ("CA", "CERT", "KEY"))
+    server_name = _optional(env, "TEMPORAL_TLS_SERVER_NAME")
+    api_key = _optional(env, "TEMPORAL_API_KEY")
+    if (cert is None) != (key is None):
+        raise ConfigError("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: a client certificate needs its key (set both or neither)")
+    configured = ca is not None or cert is not None or server_name is not None or api_key is not None
+    if switch == "off" and configured:
+        raise ConfigError("TEMPORAL_TLS: off, but TEMPORAL_TLS_* or TEMPORAL_API_KEY is set (an API key is never sent in clear text)")
+    if switch != "on" and not configured:
+        return None, None
+    return TemporalTls(ca=_path(ca), cert=_path(cert), key=_path(key), server_name=server_name), api_key
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser().resolve() if value is not None else None
+
+
+def _read_pem(path: Path, variable: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"{variable}: cannot read {path} ({err.strerror})") from None
+
+
+def temporal_connect_options(config: Config) -> dict[str, Any]:
+    """The `tls` and `api_key` keyword arguments of `Client.connect`, with the PEM files read now
+    (a rotated certificate is picked up by the next connection)."""
+    from temporalio.service import TLSConfig
+
+    tls = config.temporal_tls
+    if tls is None:
+        return {}
+    options: dict[str, Any] = {
+        "tls": TLSConfig(
+            server_root_ca_cert=_read_pem(tls.ca, "TEMPORAL_TLS_CA") if tls.ca else None,
+            client_cert=_read_pem(tls.cert, "TEMPORAL_TLS_CERT") if tls.cert else None,
+            client_private_key=_read_pem(tls.key, "TEMPORAL_TLS_KEY") if tls.key else None,
+            domain=tls.server_name,
+        )
+    }
+    if config.temporal_api_key is not None:
+        options["api_key"] = config.temporal_api_key
+    return options
 
 
 def _string(env: Mapping[str, str], name: str, default: str) -> str:
@@ -86,6 +159,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
 
     metrics_port = _int(env, "FLYWHEEL_GPU_WORKER_METRICS_PORT", Config.metrics_port, 0, 65535)
     assert metrics_port is not None
+    temporal_tls, temporal_api_key = _temporal_tls(env)
     return Config(
         temporal_address=address,
         temporal_namespace=_string(env, "TEMPORAL_NAMESPACE", Config.temporal_namespace),
@@ -97,4 +171,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         metrics_host=_string(env, "FLYWHEEL_GPU_WORKER_METRICS_HOST", Config.metrics_host),
         log_level=level,
         shutdown_grace_seconds=_int(env, "FLYWHEEL_SHUTDOWN_GRACE_SECONDS", Config.shutdown_grace_seconds, 0, 3600) or 0,
+        temporal_tls=temporal_tls,
+        temporal_api_key=temporal_api_key,
     )

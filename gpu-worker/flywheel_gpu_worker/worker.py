@@ -23,7 +23,7 @@ from temporalio.worker import SharedStateManager, Worker
 
 from . import __version__
 from .activities import TrainActivities
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, temporal_connect_options
 from .devices import CudaProbe, DeviceError, DevicePool, default_concurrency, probe_cuda, resolve_device
 from .training_processes import ProcessPerTaskExecutor, start_manager
 
@@ -96,7 +96,9 @@ async def run(config: Config, kind: str, task_queue: str, concurrency: int, gpu_
         print(f"flywheel-gpu-worker: {message}", file=sys.stderr, flush=True)
         return 1
     try:
-        client = await Client.connect(config.temporal_address, namespace=config.temporal_namespace, runtime=runtime)
+        client = await Client.connect(
+            config.temporal_address, namespace=config.temporal_namespace, runtime=runtime, **temporal_connect_options(config)
+        )
     except Exception as err:  # noqa: BLE001 - any connect failure ends the process with one message
         message = f"cannot reach Temporal at {config.temporal_address} (namespace {config.temporal_namespace}): {err}"
         log.error("worker failed", extra={"fields": {"error": message}})

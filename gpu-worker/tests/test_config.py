@@ -57,3 +57,70 @@ def test_errors_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config({name: value})
     assert message in str(err.value)
+
+
+def test_temporal_plain_text_by_default() -> None:
+    from flywheel_gpu_worker.config import temporal_connect_options
+
+    c = load_config({})
+    assert c.temporal_tls is None and c.temporal_api_key is None
+    assert temporal_connect_options(c) == {}
+
+
+def test_temporal_tls_files_become_the_sdk_tls_config(tmp_path: Path) -> None:
+    from temporalio.service import TLSConfig
+
+    from flywheel_gpu_worker.config import temporal_connect_options
+
+    for name in ("ca.pem", "c.pem", "c.key"):
+        (tmp_path / name).write_bytes(f"contents of {name}".encode())
+    c = load_config(
+        {
+            "TEMPORAL_TLS_CA": str(tmp_path / "ca.pem"),
+            "TEMPORAL_TLS_CERT": str(tmp_path / "c.pem"),
+            "TEMPORAL_TLS_KEY": str(tmp_path / "c.key"),
+            "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+        }
+    )
+    options = temporal_connect_options(c)
+    assert set(options) == {"tls"}
+    tls = options["tls"]
+    assert isinstance(tls, TLSConfig)
+    assert tls.server_root_ca_cert == b"contents of ca.pem"
+    assert tls.client_cert == b"contents of c.pem"
+    assert tls.client_private_key == b"contents of c.key"
+    assert tls.domain == "temporal.internal"
+
+
+def test_temporal_api_key_implies_tls() -> None:
+    from temporalio.service import TLSConfig
+
+    from flywheel_gpu_worker.config import temporal_connect_options
+
+    options = temporal_connect_options(load_config({"TEMPORAL_API_KEY": "secret"}))
+    assert options["api_key"] == "secret"
+    assert options["tls"] == TLSConfig()
+    assert temporal_connect_options(load_config({"TEMPORAL_TLS": "on"})) == {"tls": TLSConfig()}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TEMPORAL_TLS_CERT": "c.pem"}, "TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: a client certificate needs its key"),
+        ({"TEMPORAL_TLS_KEY": "c.key"}, "TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: a client certificate needs its key"),
+        ({"TEMPORAL_TLS": "off", "TEMPORAL_API_KEY": "k"}, "TEMPORAL_TLS: off, but"),
+        ({"TEMPORAL_TLS": "yes"}, "TEMPORAL_TLS must be one of on|off"),
+        ({"TEMPORAL_TLS_CA": " "}, "TEMPORAL_TLS_CA must not be empty"),
+    ],
+)
+def test_temporal_tls_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("|", r"\|")):
+        load_config(env)
+
+
+def test_temporal_tls_unreadable_file_names_the_variable(tmp_path: Path) -> None:
+    from flywheel_gpu_worker.config import temporal_connect_options
+
+    c = load_config({"TEMPORAL_TLS_CA": str(tmp_path / "missing.pem")})
+    with pytest.raises(ConfigError, match="TEMPORAL_TLS_CA: cannot read"):
+        temporal_connect_options(c)

@@ -4,6 +4,7 @@
  * they name).
  */
 import { PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
+import { gatewayCa, JsonClient } from '../../traffic/http';
 import { isHttpOk } from './health';
 import { launch, logFile, ownedProcess, stopProcess, type ProcessRecord, type ProcessSpec } from './processes';
 
@@ -20,7 +21,16 @@ export function gatewaySpec(): ProcessSpec {
 }
 
 export async function isGatewayHealthy(config: FlywheelConfig): Promise<boolean> {
-  return isHttpOk(gatewayHealthUrl(config));
+  if (!config.gateway.tls) return isHttpOk(gatewayHealthUrl(config));
+  // HTTPS: the certificate is checked against FLYWHEEL_GATEWAY_CA (fetch would need NODE_EXTRA_CA_CERTS).
+  const client = new JsonClient(config.gateway.url, 1, { ca: gatewayCa(config) });
+  try {
+    return (await client.request('GET', '/healthz', undefined, 3000)).status === 200;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
 }
 
 export async function ownedGateway(config: FlywheelConfig): Promise<ProcessRecord | undefined> {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../../clients/temporal';
 import { dataPaths, PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../config/search-attributes';
 import { StackError } from './errors';
@@ -47,7 +48,8 @@ export function temporalSpec(config: FlywheelConfig): ProcessSpec {
 }
 
 async function withConnection<T>(config: FlywheelConfig, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const conn = await Connection.connect({ address: config.temporal.address, connectTimeout: '2s' });
+  // A server someone else runs may want TLS, mTLS or an API key: the same options as every client.
+  const conn = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '2s' });
   try {
     return await conn.withDeadline(Date.now() + 5_000, () => fn(conn));
   } finally {

@@ -15,6 +15,7 @@ import { softmaxRegressionToOnnx } from '../../../lib/onnx/softmax-regression-gr
 import { fromSoftmaxRegressionParams } from '../../../lib/online/softmax-regression';
 import { createGateway, type Gateway, type GatewayOptions } from '../../../serving/app';
 import { sha256 } from '../../../serving/onnx-source';
+import { gatewayCa, JsonClient } from '../../../traffic/http';
 import { testApiKey } from './auth';
 
 export const FEATURES = [5.1, 3.5, 1.4, 0.2];
@@ -78,14 +79,17 @@ export async function startLocalGateway(
   const baseUrl = await gateway.listen();
   const apiKey = await testApiKey({ config: cfg, db }, name);
   // The online model is read by a poll: wait until it is served.
+  const probe = new JsonClient(baseUrl, 1, { apiKey, ca: gatewayCa(config) });
   const deadline = Date.now() + 15_000;
   while (!gateway.app.hasRoute({ method: 'GET', url: '/v1/online' }) || !(await onlineServed())) {
     if (Date.now() > deadline) throw new Error(`online model ${online} not served within 15 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  probe.close();
   async function onlineServed(): Promise<boolean> {
-    const res = await fetch(`${baseUrl}/v1/online`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const body = (await res.json()) as { models?: Array<{ name: string }> };
+    // JsonClient rather than fetch: an https gateway (FLYWHEEL_GATEWAY_TLS_*) is checked against FLYWHEEL_GATEWAY_CA.
+    const res = await probe.request('GET', '/v1/online');
+    const body = res.body as { models?: Array<{ name: string }> };
     return body.models?.some((m) => m.name === online) ?? false;
   }
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { loadConfig, type FlywheelConfig } from '../../../config/index';
 import { createActivities } from '../../../activities/index';
 import { MlflowClient } from '../../../clients/mlflow';
+import { temporalConnectionOptions } from '../../../clients/temporal';
 import { WORKFLOWS_PATH } from '../../../workers/workflow-worker-path';
 
 export interface TestEnv {
@@ -29,7 +30,7 @@ export async function openTestEnv(name: string): Promise<TestEnv> {
   const config: FlywheelConfig = { ...base, taskQueues: { ...base.taskQueues, ...taskQueues } };
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '3s' });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '3s' });
   } catch {
     throw new Error(`integration tests need the real stack: run \`npx flywheel up --no-workers\` (Temporal not reachable at ${config.temporal.address})`);
   }
@@ -52,7 +53,7 @@ export async function openTestEnv(name: string): Promise<TestEnv> {
 /** Runs a workflow worker (and, unless told otherwise, a CPU and a control activity worker) in this
  * process. Inputs that name only `cpu` run all their activities on the CPU worker, as before. */
 export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { activities?: boolean } = {}): Promise<T> {
-  const connection = await NativeConnection.connect({ address: env.config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(env.config));
   const workers: Worker[] = [
     await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }),
   ];

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { loadConfig, withDatabase } from '../../../config/index';
+import { loadConfig, withDatabase, type FlywheelConfig } from '../../../config/index';
+import { temporalConnectionOptions } from '../../../clients/temporal';
 import { MlflowClient, MlflowError } from '../../../clients/mlflow';
 import { migrate } from '../../../db/migrate';
 import { ensureDatabases } from '../../../scripts/stack/postgres';
@@ -31,8 +32,9 @@ function useTestPlaces(): void {
   process.env.TEMPORAL_NAMESPACE = process.env.FLYWHEEL_TEST_NAMESPACE ?? TEST_NAMESPACE;
 }
 
-async function ensureNamespace(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: '3s' }).catch(() => {
+async function ensureNamespace(config: FlywheelConfig): Promise<void> {
+  const { address, namespace } = config.temporal;
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '3s' }).catch(() => {
     throw new Error(`integration tests need the real stack: run \`npx flywheel up --no-workers\` (Temporal not reachable at ${address})`);
   });
   try {
@@ -82,7 +84,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.FLYWHEEL_TEST_MODELS_FILE = runFile;
   await ensureDatabases(config);
   await migrate(config.postgres.url);
-  await ensureNamespace(config.temporal.address, config.temporal.namespace);
+  await ensureNamespace(config);
   // A namespace registered just now reaches the server's namespace cache some seconds later.
   for (let attempt = 0; ; attempt++) {
     try {

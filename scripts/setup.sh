@@ -121,13 +121,14 @@ if [ ! -x "$GPU_VENV/bin/python" ]; then
   say "creating $GPU_VENV"
   "$python" -m venv "$GPU_VENV"
 fi
-gpu_hash="$({ cat "$GPU_LOCK" "$ROOT/gpu-worker/pyproject.toml"; "$GPU_VENV/bin/python" --version; } | hash_of)"
+gpu_hash="$({ cat "$GPU_LOCK" "$ROOT/gpu-worker/requirements-dev.txt" "$ROOT/gpu-worker/pyproject.toml"; "$GPU_VENV/bin/python" --version; } | hash_of)"
 if stamp_matches gpu-worker "$gpu_hash" && "$GPU_VENV/bin/python" -c 'import flywheel_gpu_worker, torch' 2> /dev/null; then
   say "gpu-worker venv up to date"
 else
   say "pip install gpu-worker (PyTorch; the first time downloads about 3 GB: PyPI carries only the CUDA build for Linux)"
   with_progress "$GPU_VENV" "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$GPU_LOCK"
   "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT/gpu-worker"
+  "$GPU_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/gpu-worker/requirements-dev.txt"
   write_stamp gpu-worker "$gpu_hash"
 fi
 

@@ -12,6 +12,10 @@ bash scripts/setup.sh
 echo "==> type check"
 npx tsc --noEmit
 
+echo "==> static checks (ESLint: floating promises, workflow imports; ruff and mypy on gpu-worker/)"
+npx eslint .
+(cd gpu-worker && .venv/bin/ruff check . && .venv/bin/mypy)
+
 mkdir -p .flywheel
 echo "==> unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.flywheel/test-unit.json

@@ -32,8 +32,8 @@ from flywheel_gpu_worker.config import Config
 from flywheel_gpu_worker.devices import DevicePool
 from flywheel_gpu_worker.hyperparameters import Hyperparameters
 from flywheel_gpu_worker.model import MLP
-from flywheel_gpu_worker.training_processes import ProcessPerTaskExecutor
 from flywheel_gpu_worker.trainer import EpochRecord, bf16_supported, describe_devices, train
+from flywheel_gpu_worker.training_processes import ProcessPerTaskExecutor
 
 FEATURES = 32
 HIDDEN_UNITS = 256

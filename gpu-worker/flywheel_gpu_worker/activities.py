@@ -22,7 +22,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.exceptions import ApplicationError
 
 from .config import Config, temporal_connect_options
 from .datasets import DatasetError

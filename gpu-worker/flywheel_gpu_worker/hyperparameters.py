@@ -96,4 +96,5 @@ def parse_hyperparameters(raw: Mapping[str, Any] | None) -> Hyperparameters:
         if key not in _SPECS:
             raise HyperparameterError(f"unknown hyperparameter {key!r} for family mlp (known: {', '.join(_SPECS)})")
     values = {spec.attr: _coerce(name, spec, raw[name]) for name, spec in _SPECS.items() if name in raw}
-    return Hyperparameters(**values)
+    # Each value was coerced to its field's type by _coerce; the dict's type cannot say which is which.
+    return Hyperparameters(**values)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ exported ONNX graph, so the trained model, the checkpoint and the served model a
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -11,6 +12,10 @@ from torch import nn
 
 
 class MLP(nn.Module):
+    # Declared for type checkers: register_buffer and ModuleList hide these types.
+    mean: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(
         self,
         n_features: int,
@@ -38,7 +43,7 @@ class MLP(nn.Module):
         """Seeded from a private generator: worker threads share torch's global RNG, so drawing from it
         would make one training's initial weights depend on what another was doing."""
         g = torch.Generator(device="cpu").manual_seed(seed)
-        for layer in self.hidden:
+        for layer in self.linear_layers():
             # He-uniform for ReLU layers, zero bias.
             bound = math.sqrt(6.0 / layer.in_features)
             layer.weight.copy_(torch.empty_like(layer.weight, device="cpu").uniform_(-bound, bound, generator=g))
@@ -46,6 +51,10 @@ class MLP(nn.Module):
         bound = 1.0 / math.sqrt(self.out.in_features)
         self.out.weight.copy_(torch.empty_like(self.out.weight, device="cpu").uniform_(-bound, bound, generator=g))
         self.out.bias.zero_()
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """The hidden layers, typed: a ModuleList yields plain Modules to a type checker."""
+        return [cast(nn.Linear, m) for m in self.hidden]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Division rather than multiplying by 1/scale: the ONNX graph uses Div, and parity is checked.

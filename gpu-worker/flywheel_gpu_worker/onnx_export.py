@@ -24,7 +24,6 @@ from . import __version__
 from .errors import ExportError, ParityError
 from .model import MLP
 
-
 IR_VERSION = 8
 OPSET = 17
 INPUT = "features"
@@ -99,7 +98,7 @@ def build_onnx(model: MLP, classes: list[str], metadata: Mapping[str, str] | Non
         helper.make_node("Div", ["centered", "scale"], ["standardized"], name="standardize"),
     ]
     prev = "standardized"
-    for i, layer in enumerate(model.hidden):
+    for i, layer in enumerate(model.linear_layers()):
         # torch keeps Linear weights as [out, in]; MatMul wants [in, out].
         inits += [_f32(f"W{i}", layer.weight.t()), _f32(f"b{i}", layer.bias)]
         nodes += [

@@ -457,7 +457,8 @@ def train(
 
         t0 = time.perf_counter()
         epochs_run = 0
-        src = step_fn = loss_sum = xv = yv = None  # the device-side working set, released below
+        step_fn: _EagerStep | _GraphStep | None = None
+        src = loss_sum = xv = yv = None  # the device-side working set, released below
         if start_epoch < hp.epochs:
             batch = min(hp.batch_size, n)
             src = _Source(x_t, y_t, device, batch, hp.seed, placement, chunk_rows)

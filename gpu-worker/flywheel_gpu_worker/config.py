@@ -94,7 +94,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         data_dir=data_dir,
         max_concurrent_activities=_int(env, "FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES", None, 1, 64),
         metrics_port=metrics_port,
-        metrics_host=_string(env, "FLYWHEEL_GPU_WORKER_METRICS_HOST", Config.metrics_host),
+        metrics_host=_string(env, "FLYWHEEL_GPU_WORKER_METRICS_HOST", env.get("FLYWHEEL_METRICS_HOST") or Config.metrics_host),
         log_level=level,
         shutdown_grace_seconds=_int(env, "FLYWHEEL_SHUTDOWN_GRACE_SECONDS", Config.shutdown_grace_seconds, 0, 3600) or 0,
     )

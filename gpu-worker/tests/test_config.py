@@ -57,3 +57,9 @@ def test_errors_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config({name: value})
     assert message in str(err.value)
+
+
+def test_metrics_host_follows_the_stack_wide_variable_unless_its_own_is_set() -> None:
+    assert load_config({}).metrics_host == "127.0.0.1"
+    assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0"}).metrics_host == "0.0.0.0"
+    assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0", "FLYWHEEL_GPU_WORKER_METRICS_HOST": "10.0.0.5"}).metrics_host == "10.0.0.5"

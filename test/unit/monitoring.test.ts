@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig, PROJECT_ROOT } from '../../config/index';
 import { renderAlertmanagerConfig, renderPrometheusConfig, RULES_DIR } from '../../scripts/stack/monitoring';
+import { stackUrls } from '../../scripts/stack/stack';
+import { metricsBindHost } from '../../workers/runtime';
 
 const execFileP = promisify(execFile);
 const has = (bin: string) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, bin)));
@@ -37,6 +39,24 @@ interface Rule { alert?: string; record?: string; expr: string; annotations?: Re
 const ruleFiles = fs.readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml'));
 const rules: Rule[] = ruleFiles.flatMap((f) => (YAML.parse(fs.readFileSync(path.join(RULES_DIR, f), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules));
 const alerts = rules.filter((r) => r.alert).map((r) => r.alert!);
+
+describe('monitoring configuration', () => {
+  it('is on by default at 9090/9093, off with FLYWHEEL_MONITORING=off, and up prints its addresses only when on', () => {
+    const on = loadConfig({});
+    expect(on.monitoring).toMatchObject({ enabled: true, prometheusPort: 9090, alertmanagerPort: 9093 });
+    expect(stackUrls(on)).toMatchObject({ prometheus: 'http://127.0.0.1:9090', alertmanager: 'http://127.0.0.1:9093' });
+    const off = loadConfig({ FLYWHEEL_MONITORING: 'off' });
+    expect(off.monitoring.enabled).toBe(false);
+    expect(stackUrls(off)).not.toHaveProperty('prometheus');
+    expect(() => loadConfig({ FLYWHEEL_MONITORING: 'no' })).toThrow(/FLYWHEEL_MONITORING/);
+  });
+
+  it('binds the workers\' metrics where FLYWHEEL_METRICS_HOST says (loopback by default)', () => {
+    expect(loadConfig({}).metrics.host).toBe('127.0.0.1');
+    expect(metricsBindHost(loadConfig({ FLYWHEEL_METRICS_HOST: '0.0.0.0' }).metrics.host)).toBe('0.0.0.0');
+    expect(metricsBindHost('::')).toBe('[::]');
+  });
+});
 
 describe('generated prometheus.yml', () => {
   const text = renderPrometheusConfig(config, { credentialsFile: path.join(tmp, 'prometheus.key') });

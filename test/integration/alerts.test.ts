@@ -176,4 +176,20 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
     const held = (await (await fetch(`${alertmanager}/api/v2/alerts?filter=${encodeURIComponent(`model="${model}"`)}`)).json()) as Array<{ labels: Record<string, string> }>;
     expect(held.map((a) => a.labels.alertname)).toContain('FlywheelCanaryRolledBack');
   });
+
+  it('the Temporal metrics the rules read exist under those names (SDK on the worker, server on the dev server)', async () => {
+    const series = async (selector: string) =>
+      ((await (await fetch(`${prometheus}/api/v1/series?match[]=${encodeURIComponent(selector)}`)).json()) as { data: Array<Record<string, string>> }).data;
+    const queue = env.taskQueues.control;
+    // Scraped once the rollout's activities ran on the spawned worker.
+    expect(await eventually(async () => ((await series(`temporal_activity_schedule_to_start_latency_bucket{task_queue="${queue}"}`)).length > 0 ? true : undefined), 60)).toBe(true);
+    expect((await series(`temporal_num_pollers{task_queue="${queue}",poller_type="activity_task"}`)).length).toBeGreaterThan(0);
+    const temporal = await eventually(() => targetHealth('temporal'), 20);
+    if (temporal !== 'up') {
+      // A dev server started before `flywheel up` passed --metrics-port has no endpoint: say so, do not fail.
+      console.warn(`the stack's Temporal serves no metrics (${temporal ?? 'no target'}): restart it with \`flywheel down && flywheel up\` to check history_count/history_size`);
+      return;
+    }
+    expect(await eventually(async () => ((await series('history_count_bucket')).length > 0 && (await series('history_size_bucket')).length > 0 ? true : undefined), 20)).toBe(true);
+  });
 });

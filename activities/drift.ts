@@ -10,6 +10,7 @@ import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { ErrorChange } from '../lib/retraining/error-monitor';
+import { domainMetrics } from './domain-metrics';
 
 export interface ReadOutcomesInput {
   model: string;
@@ -47,6 +48,30 @@ const RUNNING_RETRAINING_HORIZON = '6 hours';
 
 export function createDriftActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
+
+  /**
+   * Live accuracy for the alert rules: labelled outcomes per version, and beside them each version's
+   * holdout accuracy from its training run (the baseline). Counted as the monitor reads them, once
+   * per label: the cursor moves past what was counted.
+   */
+  async function emitAccuracy(model: string, rows: Array<{ wrong: boolean; version: string }>): Promise<void> {
+    const byVersion = new Map<string, { correct: number; wrong: number }>();
+    for (const r of rows) {
+      const v = byVersion.get(r.version) ?? { correct: 0, wrong: 0 };
+      if (r.wrong) v.wrong++;
+      else v.correct++;
+      byVersion.set(r.version, v);
+    }
+    if (byVersion.size === 0) return;
+    for (const [version, n] of byVersion) domainMetrics.labelledOutcomes(model, version, n.correct, n.wrong);
+    const { rows: baselines } = await pool().query<{ version: string; accuracy: number }>(
+      `select distinct on (model_version) model_version as version, (metrics->>'accuracy')::float8 as accuracy
+       from pipeline_runs where model = $1 and model_version = any($2) and status = 'completed' and metrics ? 'accuracy'
+       order by model_version, finished_at desc nulls last`,
+      [model, [...byVersion.keys()]],
+    );
+    for (const b of baselines) domainMetrics.baselineAccuracy(model, b.version, Number(b.accuracy));
+  }
   return {
     /** Where a new monitor starts: after every label already given, numbering after the last event. */
     async openDriftMonitor(input: { model: string }): Promise<{ cursor: string; lastEvent: number }> {
@@ -84,8 +109,8 @@ export function createDriftActivities(config: FlywheelConfig) {
       }
       // A prediction's first label only: a later correction is not a second observation. A label that
       // may not count in decisions (activities/decision-feedback.ts) is skipped; the cursor still passes it.
-      const { rows } = await pool().query<{ wrong: boolean; served: Date }>(
-        `select p.predicted_label is distinct from f.label as wrong, p.created_at as served
+      const { rows } = await pool().query<{ wrong: boolean; served: Date; version: string }>(
+        `select p.predicted_label is distinct from f.label as wrong, p.created_at as served, p.version
          from feedback f join predictions p on p.id = f.prediction_id
          where f.kind = 'label' and f.id > $2 and f.id <= $3 and p.model = $1 and p.outcome = 'ok'
            and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
@@ -93,6 +118,7 @@ export function createDriftActivities(config: FlywheelConfig) {
          order by p.created_at, p.id`,
         [input.model, input.cursor, upto, await decisionClients(pool(), input.model)],
       );
+      await emitAccuracy(input.model, rows);
       return {
         cursor: upto,
         errors: rows.map((r) => (r.wrong ? 1 : 0)),
@@ -116,11 +142,13 @@ export function createDriftActivities(config: FlywheelConfig) {
     async recordDriftEvent(r: DriftEventRecord): Promise<void> {
       const c = r.change;
       const finite = (x: number) => (Number.isFinite(x) ? x : null);
-      await pool().query(
+      const inserted = await pool().query(
         `insert into drift_events (model, event, monitor_workflow_id, direction, sample, error_before, error_after, width_before, width_after, retraining_workflow_id, note)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (model, event) do nothing`,
         [r.model, r.event, r.monitorWorkflowId, c.direction, c.sample, finite(c.before), finite(c.after), c.widthBefore, c.widthAfter, r.retrainingWorkflowId ?? null, r.note ?? null],
       );
+      // Once per event: a retry finds the row and inserts nothing.
+      if (inserted.rowCount === 1) domainMetrics.driftEvent(r.model);
     },
   };
 }

@@ -18,6 +18,7 @@ import { createDataActivities } from './data';
 import { ONNX_ARTIFACT_PATH } from './registry';
 import { getTrafficWeights } from './traffic';
 import { invalidInput } from './errors';
+import { domainMetrics } from './domain-metrics';
 
 export interface ChampionRef {
   version: string;
@@ -105,8 +106,11 @@ export function createRetrainingActivities(config: FlywheelConfig) {
 
     /** Upserted by workflow id: each stage of one run rewrites its row, retries included. */
     async recordRetraining(r: RetrainingRecord): Promise<void> {
-      await pool().query(
-        `insert into retraining_runs (workflow_id, model, trigger, trigger_detail, dataset, status, challenger_version, champion_version, champion_source,
+      // The row's status before this write (the CTE reads the snapshot before the upsert): a run that
+      // finishes is counted once, not again when a retry writes the same status.
+      const { rows: written } = await pool().query<{ prev: string | null }>(
+        `with prev as (select status from retraining_runs where workflow_id = $1)
+         insert into retraining_runs (workflow_id, model, trigger, trigger_detail, dataset, status, challenger_version, champion_version, champion_source,
            metric, margin, challenger_metrics, champion_metrics, decision, reason, canary_workflow_id, canary_outcome, finished_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, case when $6 = 'running' then null else now() end)
          on conflict (workflow_id) do update set status = excluded.status,
@@ -119,13 +123,15 @@ export function createRetrainingActivities(config: FlywheelConfig) {
            reason = coalesce(excluded.reason, retraining_runs.reason),
            canary_workflow_id = coalesce(excluded.canary_workflow_id, retraining_runs.canary_workflow_id),
            canary_outcome = coalesce(excluded.canary_outcome, retraining_runs.canary_outcome),
-           finished_at = excluded.finished_at`,
+           finished_at = excluded.finished_at
+         returning (select status from prev) as prev`,
         [
           r.workflowId, r.model, r.trigger, r.triggerDetail ?? null, r.dataset, r.status, r.challengerVersion ?? null, r.championVersion ?? null,
           r.championSource ?? null, r.metric, r.margin, r.challengerMetrics ? JSON.stringify(r.challengerMetrics) : null,
           r.championMetrics ? JSON.stringify(r.championMetrics) : null, r.decision ?? null, r.reason ?? null, r.canaryWorkflowId ?? null, r.canaryOutcome ?? null,
         ],
       );
+      if (r.status !== 'running' && written[0]?.prev !== r.status) domainMetrics.retrainingFinished(r.model, r.status);
     },
 
     /** The registry says what became of the challenger and why, next to its lineage tags. */

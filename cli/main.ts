@@ -29,7 +29,8 @@ json(program.command('up').description('start the local stack and workers (only 
   .option('--no-workers', 'start PostgreSQL, Temporal and MLflow only')
   .option('--gpu', 'run the PyTorch worker on CUDA (fails without a GPU); default: CUDA when present, else the CPU')
   .option('--auth-idp', 'also start a local Keycloak (OIDC issuer, realm flywheel) for gateway tokens')
-  .action(withConfig((config, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; json?: boolean }) => upCommand(config, opts)));
+  .option('--no-monitoring', 'leave out Prometheus, Alertmanager and the exporters (also FLYWHEEL_MONITORING=off)')
+  .action(withConfig((config, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; monitoring?: boolean; json?: boolean }) => upCommand(config, opts)));
 
 json(program.command('down').description('stop what `flywheel up` started'))
   .action(withConfig((config, opts: { json?: boolean }) => downCommand(config, opts)));

@@ -55,6 +55,17 @@ const EnvSchema = z.object({
   /** Read by the Python worker (gpu-worker/): default one training per visible GPU, one on a CPU. */
   FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).optional(),
   FLYWHEEL_GPU_WORKER_METRICS_PORT: port.default(9466),
+  /** Where the workers' Prometheus endpoints listen (0.0.0.0 lets a scraper on another host or container reach them). */
+  FLYWHEEL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** `flywheel up` also runs Prometheus, Alertmanager and the PostgreSQL exporter (on), or not (off). */
+  FLYWHEEL_MONITORING: z.enum(['on', 'off']).default('on'),
+  FLYWHEEL_PROMETHEUS_PORT: port.default(9090),
+  FLYWHEEL_ALERTMANAGER_PORT: port.default(9093),
+  FLYWHEEL_POSTGRES_EXPORTER_PORT: port.default(9187),
+  /** prometheus-node-exporter (filesystems for the disk alert, load, memory). */
+  FLYWHEEL_NODE_EXPORTER_PORT: port.default(9100),
+  /** The local Temporal dev server's own Prometheus endpoint (`temporal server start-dev --metrics-port`). */
+  FLYWHEEL_TEMPORAL_METRICS_PORT: port.default(9468),
   FLYWHEEL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
   FLYWHEEL_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -111,7 +122,8 @@ export interface FlywheelConfig {
   };
   mlflow: { trackingUri: string; port: number };
   dataDir: string;
-  metrics: { workflowWorkerPort: number; cpuWorkerPort: number; controlWorkerPort: number; gpuWorkerPort: number };
+  metrics: { host: string; workflowWorkerPort: number; cpuWorkerPort: number; controlWorkerPort: number; gpuWorkerPort: number; temporalPort: number };
+  monitoring: { enabled: boolean; prometheusPort: number; alertmanagerPort: number; postgresExporterPort: number; nodeExporterPort: number };
   cpuWorker: { maxConcurrentActivities: number };
   controlWorker: { maxConcurrentActivities: number };
   /** Seconds a stopping worker lets in-flight activities finish before cancelling them. */
@@ -206,7 +218,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     },
     mlflow: { trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''), port: e.MLFLOW_PORT },
     dataDir: path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel')),
-    metrics: { workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT, cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT, controlWorkerPort: e.FLYWHEEL_CONTROL_WORKER_METRICS_PORT, gpuWorkerPort: e.FLYWHEEL_GPU_WORKER_METRICS_PORT },
+    metrics: {
+      host: e.FLYWHEEL_METRICS_HOST,
+      workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT,
+      cpuWorkerPort: e.FLYWHEEL_CPU_WORKER_METRICS_PORT,
+      controlWorkerPort: e.FLYWHEEL_CONTROL_WORKER_METRICS_PORT,
+      gpuWorkerPort: e.FLYWHEEL_GPU_WORKER_METRICS_PORT,
+      temporalPort: e.FLYWHEEL_TEMPORAL_METRICS_PORT,
+    },
+    monitoring: {
+      enabled: e.FLYWHEEL_MONITORING === 'on',
+      prometheusPort: e.FLYWHEEL_PROMETHEUS_PORT,
+      alertmanagerPort: e.FLYWHEEL_ALERTMANAGER_PORT,
+      postgresExporterPort: e.FLYWHEEL_POSTGRES_EXPORTER_PORT,
+      nodeExporterPort: e.FLYWHEEL_NODE_EXPORTER_PORT,
+    },
     cpuWorker: { maxConcurrentActivities: e.FLYWHEEL_CPU_MAX_CONCURRENT_ACTIVITIES },
     controlWorker: { maxConcurrentActivities: e.FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES },
     shutdownGraceSeconds: e.FLYWHEEL_SHUTDOWN_GRACE_SECONDS,
@@ -264,5 +290,7 @@ export function dataPaths(config: FlywheelConfig) {
     mlflowArtifacts: path.join(d, 'mlflow-artifacts'),
     /** 0700: the local admin key `flywheel up` creates (cli.key, 0600). */
     credentials: path.join(d, 'credentials'),
+    /** Generated prometheus.yml / alertmanager.yml, Prometheus' TSDB and Alertmanager's state. */
+    monitoring: path.join(d, 'monitoring'),
   };
 }

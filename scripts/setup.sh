@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Flywheel needs on this machine: node_modules, the Python venv (Temporal CLI,
-# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries, supervisor and headless Chromium. Safe to rerun: a step whose inputs hash to the
+# MLflow), the GPU worker's venv (PyTorch), the PostgreSQL server binaries, supervisor, Prometheus with Alertmanager and exporters, and headless Chromium. Safe to rerun: a step whose inputs hash to the
 # value in its stamp file is skipped, so the second run takes a second or two.
 set -euo pipefail
 
@@ -181,6 +181,28 @@ elif is_root; then
   apt_install supervisor
 else
   say "warning: supervisord not found and not root: install Debian's supervisor package, or dead services stay down"
+fi
+
+# --- monitoring: Prometheus (with promtool), Alertmanager, PostgreSQL and node exporters ----
+# `flywheel up` runs its own of each under the stack's supervisord (scripts/stack/monitoring.ts),
+# bound to loopback; promtool tests the alert rules (config/prometheus/tests). Installed here, the
+# packages' own system services would hold the default ports (9090, 9093, 9100, 9187): where
+# systemd runs, those this step installed are stopped and disabled (ones already there are left alone).
+monitoring_missing=()
+for pair in prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager \
+            prometheus-postgres-exporter:prometheus-postgres-exporter prometheus-node-exporter:prometheus-node-exporter; do
+  command -v "${pair%%:*}" > /dev/null || monitoring_missing+=("${pair#*:}")
+done
+if [ "${#monitoring_missing[@]}" = 0 ]; then
+  say "prometheus, alertmanager and exporters present"
+elif is_root; then
+  mapfile -t monitoring_missing < <(printf '%s\n' "${monitoring_missing[@]}" | sort -u)
+  apt_install "${monitoring_missing[@]}"
+  if command -v systemctl > /dev/null && [ -d /run/systemd/system ]; then
+    for unit in "${monitoring_missing[@]}"; do systemctl disable --now "$unit" > /dev/null 2>&1 || true; done
+  fi
+else
+  say "warning: ${monitoring_missing[*]} not installed and not root: flywheel up runs without them and the alert-rule tests are skipped"
 fi
 
 # --- Keycloak (the identity provider of the local stack and of the auth tests) -----------

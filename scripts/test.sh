@@ -20,6 +20,13 @@ mkdir -p .flywheel
 echo "==> unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.flywheel/test-unit.json
 
+echo "==> alert rules (promtool test rules config/prometheus/tests/*.yml)"
+if command -v promtool >/dev/null; then
+  promtool test rules config/prometheus/tests/*.yml
+else
+  echo "SKIPPED: promtool not found (Debian package prometheus; scripts/setup.sh installs it): the alert rules were not tested"
+fi
+
 echo "==> workflow tests (time-skipping test server: hours of timers in seconds, no stack)"
 npx vitest run --project workflows --reporter=default --reporter=json --outputFile.json=.flywheel/test-workflows.json
 

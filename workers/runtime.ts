@@ -18,10 +18,15 @@ export function installRuntime(config: FlywheelConfig, component: string, metric
       );
     }),
     telemetryOptions: {
-      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } },
+      metrics: { prometheus: { bindAddress: `${metricsBindHost(config.metrics.host)}:${metricsPort}` } },
       logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } },
     },
   });
+}
+
+/** An IPv6 literal is bracketed in a bind address. */
+export function metricsBindHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 export async function connectWorker(config: FlywheelConfig): Promise<NativeConnection> {

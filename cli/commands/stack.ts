@@ -3,13 +3,16 @@ import type { FlywheelConfig } from '../../config/index';
 import { down, status, up } from '../../scripts/stack/stack';
 import { printJson, printTable } from '../output';
 
-export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; json?: boolean }): Promise<void> {
-  const result = await up(config, { workers: opts.workers, gpu: opts.gpu, authIdp: opts.authIdp, onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
+export async function upCommand(config: FlywheelConfig, opts: { workers: boolean; gpu?: boolean; authIdp?: boolean; monitoring?: boolean; json?: boolean }): Promise<void> {
+  // `--no-monitoring` turns it off; without the flag FLYWHEEL_MONITORING decides.
+  const result = await up(config, { workers: opts.workers, gpu: opts.gpu, authIdp: opts.authIdp, ...(opts.monitoring === false ? { monitoring: false } : {}), onProgress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
   if (opts.json) {
     printJson(result);
     return;
   }
-  process.stdout.write(`\nFlywheel is up.\n  Temporal UI  ${result.urls.temporalUi}\n  MLflow UI    ${result.urls.mlflowUi}\n`);
+  const u = result.urls;
+  const monitoring = u.prometheus ? `  Prometheus   ${u.prometheus}\n  Alertmanager ${u.alertmanager}\n` : '';
+  process.stdout.write(`\nFlywheel is up.\n  Temporal UI  ${u.temporalUi}\n  MLflow UI    ${u.mlflowUi}\n${monitoring}`);
 }
 
 export async function downCommand(config: FlywheelConfig, opts: { json?: boolean }): Promise<void> {

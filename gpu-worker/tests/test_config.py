@@ -124,3 +124,9 @@ def test_temporal_tls_unreadable_file_names_the_variable(tmp_path: Path) -> None
     c = load_config({"TEMPORAL_TLS_CA": str(tmp_path / "missing.pem")})
     with pytest.raises(ConfigError, match="TEMPORAL_TLS_CA: cannot read"):
         temporal_connect_options(c)
+
+
+def test_metrics_host_follows_the_stack_wide_variable_unless_its_own_is_set() -> None:
+    assert load_config({}).metrics_host == "127.0.0.1"
+    assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0"}).metrics_host == "0.0.0.0"
+    assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0", "FLYWHEEL_GPU_WORKER_METRICS_HOST": "10.0.0.5"}).metrics_host == "10.0.0.5"

@@ -20,11 +20,12 @@ async function main(argv: string[]): Promise<number> {
   const onProgress = json ? undefined : (line: string) => console.log(line);
   switch (command) {
     case 'up': {
-      const result = await up(config, { workers: !argv.includes('--no-workers'), gpu: argv.includes('--gpu'), onProgress });
+      const result = await up(config, { workers: !argv.includes('--no-workers'), gpu: argv.includes('--gpu'), ...(argv.includes('--no-monitoring') ? { monitoring: false } : {}), onProgress });
       if (json) return console.log(JSON.stringify(result, null, 2)), 0;
       console.log(`stack up in ${(result.elapsedMs / 1000).toFixed(1)} s`);
       printTable(result.services);
       console.log(`Temporal UI  ${result.urls.temporalUi}\nMLflow UI    ${result.urls.mlflowUi}`);
+      if (result.urls.prometheus) console.log(`Prometheus   ${result.urls.prometheus}\nAlertmanager ${result.urls.alertmanager}`);
       return 0;
     }
     case 'down': {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
-import { isHttpOk } from './health';
+import { clientHost, isHttpOk } from './health';
 import { launch, logFile, ownedProcess, stopProcess, type ProcessRecord, type ProcessSpec } from './processes';
 import { saidReady, workerStopWaitSecs } from './workers';
 
@@ -18,7 +18,7 @@ export const GPU_WORKER_PYTHON = path.join(PROJECT_ROOT, 'gpu-worker', '.venv', 
 export type GpuWorkerDevice = 'auto' | 'cuda';
 
 export function gpuWorkerMetricsUrl(config: FlywheelConfig): string {
-  return `http://127.0.0.1:${config.metrics.gpuWorkerPort}/metrics`;
+  return `http://${clientHost(config.metrics.host)}:${config.metrics.gpuWorkerPort}/metrics`;
 }
 
 export function gpuWorkerSpec(config: FlywheelConfig, device: GpuWorkerDevice): ProcessSpec {

@@ -55,3 +55,9 @@ export function parseHostPort(address: string): { host: string; port: number } {
 export function isLocalHost(host: string): boolean {
   return ['127.0.0.1', 'localhost', '::1', '0.0.0.0', ''].includes(host.toLowerCase());
 }
+
+/** Where a client on this machine reaches something bound to `host` (every interface: loopback). */
+export function clientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -18,8 +18,9 @@ import { ensureSearchAttributes, isTemporalHealthy, isTemporalLocal, ownedTempor
 import { isWorkerHealthy, ownedWorker, startWorker, stopWorker, workerMetricsPort, workerMetricsUrl, WORKER_NAMES, type WorkerName } from './workers';
 import { gatewayService, GATEWAY } from './gateway';
 import { gpuWorkerService, GPU_WORKER } from './gpu-worker';
+import { alertmanagerUrl, ensureMetricsKey, monitoringService, prometheusUrl, reloadPrometheus, writeMonitoringConfig, MONITORING_NAMES, PROMETHEUS, type MonitoringName } from './monitoring';
 
-export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName | typeof GPU_WORKER | typeof GATEWAY;
+export type ServiceName = typeof POSTGRES | typeof TEMPORAL | typeof MLFLOW | WorkerName | typeof GPU_WORKER | typeof GATEWAY | MonitoringName;
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unhealthy';
 
 export interface ServiceStatus {
@@ -31,7 +32,7 @@ export interface ServiceStatus {
 }
 
 export interface ProgressEvent {
-  service: ServiceName | 'migrations' | 'stack' | 'credentials' | 'keycloak' | 'supervisord';
+  service: ServiceName | 'migrations' | 'stack' | 'credentials' | 'keycloak' | 'supervisord' | 'monitoring';
   message: string;
 }
 
@@ -45,6 +46,8 @@ export interface UpOptions {
   gpu?: boolean;
   /** Also start a local Keycloak (OIDC issuer) with the flywheel realm (scripts/stack/keycloak.ts). */
   authIdp?: boolean;
+  /** Also start Prometheus, Alertmanager and the exporters (default: FLYWHEEL_MONITORING, on). */
+  monitoring?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -53,6 +56,9 @@ export interface StackUrls {
   temporal: string;
   mlflowUi: string;
   database: string;
+  /** Present when monitoring is part of the stack. */
+  prometheus?: string;
+  alertmanager?: string;
 }
 
 export interface UpResult {
@@ -76,6 +82,10 @@ interface Service {
   logFile(config: FlywheelConfig): Promise<string>;
   /** Ports we bind, with the variable that moves each, to explain a clash before starting. */
   ports(config: FlywheelConfig): Array<{ port: number; env: string }>;
+  /** Part of the optional monitoring (FLYWHEEL_MONITORING, `up --no-monitoring`). */
+  monitoring?: true;
+  /** Why it cannot run on this machine (a package is missing): `up` says so and goes on without it. */
+  unavailable?(): string | undefined;
 }
 
 function worker(name: WorkerName): Service {
@@ -95,7 +105,7 @@ function worker(name: WorkerName): Service {
 
 /** In start order; down and status use the same list (the GPU worker's device matters only to start). */
 function servicesFor(opts: { gpu?: boolean } = {}): readonly Service[] {
-  return [...BACKING_SERVICES, ...WORKER_NAMES.map(worker), gpuWorkerService(opts.gpu ? 'cuda' : 'auto'), gatewayService];
+  return [...BACKING_SERVICES, ...WORKER_NAMES.map(worker), gpuWorkerService(opts.gpu ? 'cuda' : 'auto'), gatewayService, ...MONITORING_NAMES.map(monitoringService)];
 }
 
 const BACKING_SERVICES: readonly Service[] = [
@@ -192,12 +202,13 @@ async function ensure(config: FlywheelConfig, svc: Service, say: (m: string) => 
   return 'started';
 }
 
-export function stackUrls(config: FlywheelConfig): StackUrls {
+export function stackUrls(config: FlywheelConfig, monitoring = config.monitoring.enabled): StackUrls {
   return {
     temporalUi: temporalUiUrl(config),
     temporal: config.temporal.address,
     mlflowUi: config.mlflow.trackingUri,
     database: redact(config.postgres.url),
+    ...(monitoring ? { prometheus: prometheusUrl(config), alertmanager: alertmanagerUrl(config) } : {}),
   };
 }
 
@@ -212,8 +223,25 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
       const startedNow: ServiceName[] = [];
       let migrationsApplied: string[] = [];
       if (!findSupervisord(config)) progress('stack', noSupervisorWarning(config));
-      for (const svc of servicesFor(opts).filter((s) => opts.workers !== false || !isWorker(s))) {
+      const monitoring = opts.monitoring ?? config.monitoring.enabled;
+      let monitoringReady = false;
+      for (const svc of servicesFor(opts).filter((s) => (opts.workers !== false || !isWorker(s)) && (monitoring || !s.monitoring))) {
+        const missing = svc.unavailable?.();
+        if (missing) {
+          progress(svc.name, `skipped: ${missing}`);
+          continue;
+        }
+        if (svc.monitoring && !monitoringReady) {
+          // Rewritten at every up (ports may have moved); a running Prometheus is told to read it again.
+          const key = await ensureMetricsKey(config);
+          if (key.state === 'created') progress('credentials', `created the metrics-scope API key Prometheus sends, in ${key.file} (0600)`);
+          writeMonitoringConfig(config);
+          monitoringReady = true;
+        }
         const outcome = await ensure(config, svc, (m) => progress(svc.name, m));
+        if (svc.name === PROMETHEUS && outcome !== 'started' && outcome !== 'external' && !(await reloadPrometheus(config))) {
+          progress(PROMETHEUS, 'warning: could not reload its configuration (POST /-/reload)');
+        }
         if (outcome === 'started') startedNow.push(svc.name);
         if (svc.name === POSTGRES) {
           const created = await ensureDatabases(config);
@@ -241,7 +269,7 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
         const kc = await startKeycloak(config);
         progress('keycloak', `OIDC issuer ${kc.issuer}: gateways accept its tokens with FLYWHEEL_OIDC_ISSUER=${kc.issuer}`);
       }
-      return { services: await status(config), urls: stackUrls(config), startedNow, migrationsApplied, elapsedMs: Date.now() - t0 };
+      return { services: await status(config), urls: stackUrls(config, monitoring), startedNow, migrationsApplied, elapsedMs: Date.now() - t0 };
     },
     { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },
   );
@@ -277,9 +305,11 @@ export async function down(config: FlywheelConfig, opts: { onProgress?: Progress
 }
 
 export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
-  return Promise.all(
-    SERVICES.map(async (svc): Promise<ServiceStatus> => {
+  const rows = await Promise.all(
+    SERVICES.map(async (svc): Promise<ServiceStatus | undefined> => {
       const [owned, healthy] = await Promise.all([svc.owned(config), svc.healthy(config)]);
+      // Monitoring that is off (or not installed) and not running is not part of this stack.
+      if (svc.monitoring && !owned && !healthy && (!config.monitoring.enabled || svc.unavailable?.())) return undefined;
       const state: ServiceState = healthy ? (owned ? 'running' : 'external') : owned ? 'unhealthy' : 'stopped';
       // Between a death and supervisord's restart, no process runs: no pid to show.
       const between = owned?.supervisorState !== undefined && !['RUNNING', 'STARTING', 'STOPPING'].includes(owned.supervisorState);
@@ -292,4 +322,5 @@ export async function status(config: FlywheelConfig): Promise<ServiceStatus[]> {
       return { name: svc.name, state, ...(owned && !between ? { pid: owned.pid } : {}), url: svc.url(config), ...(detail ? { detail } : {}) };
     }),
   );
+  return rows.filter((r): r is ServiceStatus => r !== undefined);
 }

@@ -35,6 +35,8 @@ export function temporalSpec(config: FlywheelConfig): ProcessSpec {
       '--ip', '127.0.0.1',
       '--port', String(port),
       '--ui-port', String(config.temporal.uiPort),
+      // The server's own Prometheus endpoint (task queues, persistence, history sizes): scraped by the stack's Prometheus.
+      '--metrics-port', String(config.metrics.temporalPort),
       '--db-filename', dataPaths(config).temporalDb,
       // No outside network here, and the news feed is the UI's only reason to want it.
       '--ui-disable-news-fetch',

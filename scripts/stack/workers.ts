@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT, SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
-import { isHttpOk } from './health';
+import { clientHost, isHttpOk } from './health';
 import { launch, logFile, ownedProcess, stopProcess, type ProcessRecord, type ProcessSpec } from './processes';
 
 export type WorkerName = 'workflow-worker' | 'cpu-worker' | 'control-worker';
@@ -32,7 +32,7 @@ export function workerMetricsPort(config: FlywheelConfig, name: WorkerName): { p
 }
 
 export function workerMetricsUrl(config: FlywheelConfig, name: WorkerName): string {
-  return `http://127.0.0.1:${workerMetricsPort(config, name).port}/metrics`;
+  return `http://${clientHost(config.metrics.host)}:${workerMetricsPort(config, name).port}/metrics`;
 }
 
 /** A worker drains on SIGTERM (in-flight activities get the grace time): SIGKILL only after it could have. */

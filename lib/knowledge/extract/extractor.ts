@@ -67,7 +67,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   const relStart = (x: number) => x - sentence.start;
   const emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near = false) => {
     const cues = [...sentenceCues];
-    if (PAST.test(cueText) || PAST.test(lower.slice(sentence.start, Math.min(subject.start, object.start)).slice(-40))) cues.push('past');
+    // The clause before the claim ("She used to work for X; she now lives in Y": not Y's clause).
+    const clause = lower.slice(sentence.start, Math.min(subject.start, object.start)).split(/;|\bbut\b/).pop()!;
+    if (PAST.test(cueText) || PAST.test(clause.slice(-40))) cues.push('past');
     // "my cousin insists X", "the pub quiz said X": someone else's claim, reported.
     if (REPORTED.test(sentenceLower.slice(0, relStart(Math.min(subject.start, object.start))))) cues.push('reported');
     // "lived in Osaka until 2020", "replaced Yangon as …", "succeeding X": true once, not now.
@@ -78,7 +80,12 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     if (subject.coreference || object.coreference) cues.push('coreference');
     // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
     if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !/\s/.test(m.name))) cues.push('partial-name');
-    const words = lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)).split(/\s+/).filter(Boolean).length;
+    // Distance costs confidence when another name between the two could have been the subject; with
+    // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
+    const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
+    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date');
+    const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
     for (const m of [subject, object]) if (!m.type) confidence *= /\s/.test(m.name) ? FACTOR['untyped-multiword'] : FACTOR.untyped;

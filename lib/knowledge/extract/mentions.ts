@@ -116,7 +116,8 @@ const PLACE_HEAD = /\s(?:City|Town|County|Island|Province|Region|Valley|Bay)$/;
 function mergeFragments(typed: RawMention[], untyped: Array<RawMention & { titled?: boolean }>, text: string): RawMention[] {
   const out = [...typed];
   for (const u of untyped) {
-    const i = u.titled ? -1 : out.findIndex((t) => t.type !== 'date' && (text.slice(u.end, t.start) === ' ' || text.slice(t.end, u.start) === ' '));
+    const joins = (from: number, to: number) => to === from || (to === from + 1 && text[from] === ' ');
+    const i = u.titled ? -1 : out.findIndex((t) => t.type !== 'date' && (joins(u.end, t.start) || joins(t.end, u.start)));
     if (i < 0) {
       out.push({ text: u.text, start: u.start, end: u.end });
       continue;
@@ -125,7 +126,9 @@ function mergeFragments(typed: RawMention[], untyped: Array<RawMention & { title
     const start = Math.min(t.start, u.start);
     const end = Math.max(t.end, u.end);
     const merged = text.slice(start, end);
-    out[i] = { text: merged, start, end, type: PLACE_HEAD.test(merged) ? 'place' : t.type };
+    // "Stoke-on-" + "Trent" (tagged a person): a hyphenated name is one word, its type the pattern's to give.
+    const hyphenated = text[Math.min(t.end, u.end) - 1] === '-';
+    out[i] = { text: merged, start, end, type: PLACE_HEAD.test(merged) ? 'place' : hyphenated ? undefined : t.type };
   }
   return out.sort((a, b) => a.start - b.start);
 }

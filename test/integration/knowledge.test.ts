@@ -89,9 +89,10 @@ it('decides borderline facts through the review update, and the deadline gives t
       env.config,
       env.taskQueues,
       transcript([
-        // Place names the tagger does not know are typed by the pattern alone: borderline confidence.
+        // Borderline confidence: a residence in a place the tagger does not know (typed by the pattern
+        // alone, 0.88 × 0.95), and a hedged birthplace ("I think": × 0.6, above the 0.5 floor).
         { conversation: `r-${person}`, text: `${person} lives in ${p1}.` },
-        { conversation: `r-${person}`, text: `${person} was born in ${p2}.` },
+        { conversation: `r-${person}`, text: `I think ${person} was born in ${p2}.` },
       ]),
       { reviewTimeoutSeconds: 8, reviewDefault: 'reject' },
     );

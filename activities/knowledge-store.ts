@@ -74,11 +74,13 @@ export interface StoredCandidate {
   confidence: number;
   source: string;
   conversation: string;
+  /** Why the extractor set the confidence it did (hedged, reported, superseded, …). */
+  cues: string[];
 }
 
 export async function loadCandidates(db: Db, batchId: string, ids?: string[]): Promise<StoredCandidate[]> {
   const { rows } = await db.query(
-    `select id, subject, subject_type, predicate, object, object_type, confidence, source, conversation
+    `select id, subject, subject_type, predicate, object, object_type, confidence, source, conversation, cues
        from knowledge_candidates where batch_id = $1 and ($2::text[] is null or id = any($2)) order by id`,
     [batchId, ids ?? null],
   );
@@ -90,6 +92,7 @@ export async function loadCandidates(db: Db, batchId: string, ids?: string[]): P
     confidence: r.confidence,
     source: r.source,
     conversation: r.conversation,
+    cues: r.cues ?? [],
   }));
 }
 

@@ -127,7 +127,10 @@ export function createKnowledgeActivities(config: FlywheelConfig) {
 
     async checkKnowledgeContradictions(input: { facts: ResolvedFact[]; policy: ValidationPolicy }): Promise<FactVerdict[]> {
       const ids = [...new Set(input.facts.flatMap((f) => [f.subject.id, f.object.id]))];
-      const graph = await factsAbout(pool(), ids);
+      const about = await factsAbout(pool(), ids);
+      // How many independent sources back each graph fact: a conflict is weighed, not decided by who came first.
+      const backing = await factSources(pool(), about.map((g) => g.factId));
+      const graph = about.map((g) => ({ ...g, sources: backing.get(g.factId)?.length ?? 1 }));
       return input.facts.map((f) => {
         const g = checkAgainstGraph(f, graph);
         if (g.outcome === 'reject') return { factId: f.factId, outcome: 'reject', reason: g.reason };

@@ -6,10 +6,27 @@
 import type { CandidateRef, Decision } from './types';
 import type { ValidationPolicy } from './policy';
 
-export function checkConfidence(c: CandidateRef, policy: Pick<ValidationPolicy, 'minConfidence'>): Decision {
+/** What the text says about a claim, beyond the claim: most telling first. */
+const STANDING: Array<[cue: string, says: string]> = [
+  ['negated', 'negated: the text says it does not hold'],
+  ['superseded', 'superseded: the text says it held until a change ("until", "replaced", "succeeding")'],
+  ['past', 'past: the text says it held once ("former", "used to", "previously")'],
+  ['reported', "reported: someone else's claim, passed on (hearsay), not the speaker's own"],
+  ['question', 'a question, not a statement'],
+  ['hedged', 'hedged: the speaker is not sure ("I think", "rumour has it", "apparently")'],
+];
+
+/** The claim's standing in words, from the extractor's cues; undefined for a plain statement. */
+export function standingOf(cues: ReadonlyArray<string> | undefined): string | undefined {
+  const says = STANDING.filter(([cue]) => cues?.includes(cue)).map(([, s]) => s);
+  return says.length ? says.join('; ') : undefined;
+}
+
+export function checkConfidence(c: CandidateRef & { cues?: ReadonlyArray<string> }, policy: Pick<ValidationPolicy, 'minConfidence'>): Decision {
   const base = { candidateId: c.candidateId, stage: 'confidence' as const };
   if (!(c.confidence >= policy.minConfidence)) {
-    return { ...base, outcome: 'reject', reason: `confidence ${c.confidence.toFixed(2)} is below ${policy.minConfidence.toFixed(2)}` };
+    const standing = standingOf(c.cues);
+    return { ...base, outcome: 'reject', reason: `${standing ? `${standing}: ` : ''}confidence ${c.confidence.toFixed(2)} is below ${policy.minConfidence.toFixed(2)}` };
   }
   return { ...base, outcome: 'pass', reason: `confidence ${c.confidence.toFixed(2)} ≥ ${policy.minConfidence.toFixed(2)}` };
 }

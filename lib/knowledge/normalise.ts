@@ -33,6 +33,25 @@ export function normaliseName(text: string, type: EntityType | string): string {
   return tokens.join(' ');
 }
 
+/** Words that, after a company's name, describe it rather than name it: "Toyota Motor", "Tata Industries". */
+const ORG_GENERIC = new Set(['motor', 'motors', 'industries', 'industrial', 'manufacturing', 'enterprises', 'worldwide', 'international', 'global']);
+
+/**
+ * An organisation's short form: its key without legal suffixes and descriptive words ("Toyota
+ * Motor Corporation" → "toyota"); undefined when that leaves nothing shorter.
+ */
+export function orgShortForm(text: string): string | undefined {
+  let tokens = normaliseName(text, 'organisation').split(' ');
+  while (tokens.length > 1 && (ORG_GENERIC.has(tokens[tokens.length - 1]!) || ORG_SUFFIXES.has(tokens[tokens.length - 1]!))) tokens = tokens.slice(0, -1);
+  const short = tokens.join(' ');
+  return short !== normaliseName(text, 'organisation') ? short : undefined;
+}
+
+/** A place without the region after its comma: "Milan, Ohio" → "milan". */
+export function placeHead(text: string): string {
+  return normaliseName(text.split(',')[0]!, 'place');
+}
+
 /** Initials of the significant words: "International Business Machines" → "ibm". */
 export function acronym(text: string): string | undefined {
   const words = simplify(text).split(' ').filter((w) => w && !ACRONYM_SKIP.has(w));
@@ -110,7 +129,10 @@ export function matchKeys(text: string, type: EntityType | string): string[] {
   if (type === 'organisation') {
     const a = acronym(text);
     if (a) keys.add(`${type}:${a}`);
+    const short = orgShortForm(text);
+    if (short) keys.add(`${type}:${short}`);
   }
+  if (type === 'place' && text.includes(',')) keys.add(`${type}:${placeHead(text)}`);
   if (type === 'person') {
     const parts = key.split(' ');
     keys.add(`person~${parts[parts.length - 1]}`);

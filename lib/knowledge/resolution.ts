@@ -5,7 +5,7 @@
  * one match is ambiguous and goes to a reviewer rather than being guessed.
  */
 import { entityId } from './ids';
-import { acronym, firstNamesCompatible, normaliseName } from './normalise';
+import { acronym, firstNamesCompatible, normaliseName, orgShortForm, placeHead } from './normalise';
 import type { EntityRef, EntityType } from './types';
 
 export interface KnownEntity {
@@ -75,11 +75,25 @@ export class EntityResolver {
   }
 }
 
+function simplifyRegion(n: string): string {
+  return normaliseName(n.slice(n.indexOf(',') + 1), 'place');
+}
+
 function fuzzyMatch(text: string, key: string, type: EntityType, e: KnownEntity): boolean {
   const names = [e.name, ...e.aliases];
   if (type === 'organisation') {
     const mine = acronym(text);
-    return names.some((n) => acronym(n) === key || (mine !== undefined && normaliseName(n, type) === mine));
+    // "IBM" / "International Business Machines" by initials; "Toyota" / "Toyota Motor Corporation" by short form.
+    const short = orgShortForm(text) ?? key;
+    return names.some((n) => acronym(n) === key || (mine !== undefined && normaliseName(n, type) === mine) || (orgShortForm(n) ?? normaliseName(n, type)) === short);
+  }
+  if (type === 'place') {
+    // "Milan, Ohio" and "Milan": one place with and without its region (two regions are two places).
+    const region = (n: string) => (n.includes(',') ? simplifyRegion(n) : undefined);
+    const known = names.map(region).find((r) => r !== undefined);
+    const mine = region(text);
+    if (known !== undefined && mine !== undefined && known !== mine) return false;
+    return names.some((n) => placeHead(n) === placeHead(text));
   }
   if (type === 'person') {
     const parts = key.split(' ');

@@ -90,19 +90,20 @@ it('ingests sample conversations: every fact with provenance and a trail, border
     const list = await flywheel(['knowledge', 'review', 'list', '--workflow', s.workflowId, '--json']);
     const waiting = JSON.parse(list.stdout) as Array<{ factId: string; subject: string; predicate: string; object: string }>;
     const claims = waiting.map((w) => `${w.subject} ${w.predicate} ${w.object}`);
-    expect(claims).toEqual(expect.arrayContaining(['Globex Corporation acquired Initech', 'Sarah Chen born_in Leeds']));
+    // Borderline: claims about names the tagger does not know ("Globex", "Cupertino"), typed by the pattern alone.
+    expect(claims).toEqual(expect.arrayContaining(['Globex Corporation acquired Initech', 'Apple headquartered_in Cupertino']));
     expect(claims).not.toContain('Ada Lovelace born_in Paris');
 
     const bad = await flywheel(['knowledge', 'review', 'accept', s.workflowId, 'f-000000000000']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^flywheel: review refused: fact f-000000000000 is not waiting for review in this batch \(waiting: f-/);
 
-    const leeds = waiting.find((w) => w.object === 'Leeds')!;
-    const ok = await flywheel(['knowledge', 'review', 'accept', s.workflowId, leeds.factId, '--reason', 'confirmed by the account team', '--reviewer', 'ana']);
-    expect(ok.stdout.trim()).toBe(`${leeds.factId} (Sarah Chen born_in Leeds): accepted`);
+    const cupertino = waiting.find((w) => w.object === 'Cupertino')!;
+    const ok = await flywheel(['knowledge', 'review', 'accept', s.workflowId, cupertino.factId, '--reason', 'confirmed by the account team', '--reviewer', 'ana']);
+    expect(ok.stdout.trim()).toBe(`${cupertino.factId} (Apple headquartered_in Cupertino): accepted`);
     const initech = waiting.find((w) => w.object === 'Initech')!;
     expect((await flywheel(['knowledge', 'review', 'accept', s.workflowId, initech.factId])).code).toBe(0);
-    for (const w of waiting.filter((x) => x !== leeds && x !== initech)) {
+    for (const w of waiting.filter((x) => x !== cupertino && x !== initech)) {
       expect((await flywheel(['knowledge', 'review', 'reject', s.workflowId, w.factId, '--reason', 'not verified'])).code).toBe(0);
     }
     await env.client.workflow.getHandle(s.workflowId).result();

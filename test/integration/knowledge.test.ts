@@ -89,9 +89,10 @@ it('decides borderline facts through the review update, and the deadline gives t
       env.config,
       env.taskQueues,
       transcript([
-        // Place names the tagger does not know are typed by the pattern alone: borderline confidence.
+        // Borderline confidence: a residence in a place the tagger does not know (typed by the pattern
+        // alone, 0.88 × 0.95), and a hedged birthplace ("I think": × 0.6, above the 0.5 floor).
         { conversation: `r-${person}`, text: `${person} lives in ${p1}.` },
-        { conversation: `r-${person}`, text: `${person} was born in ${p2}.` },
+        { conversation: `r-${person}`, text: `I think ${person} was born in ${p2}.` },
       ]),
       { reviewTimeoutSeconds: 8, reviewDefault: 'reject' },
     );
@@ -135,5 +136,36 @@ it('decides borderline facts through the review update, and the deadline gives t
       [lives.factId],
     );
     expect(trail.rows.map((r) => r.stage)).toEqual(['extract', 'ontology', 'confidence', 'resolution', 'contradiction', 'corroboration', 'review', 'commit']);
+  });
+});
+
+it('rejects hearsay and a superseded residence with their reasons, and keeps the current one', async () => {
+  const person = `Marie ${uniqueSurname()}`;
+  await runKnowledgeWorkers(env.config, env.taskQueues, async () => {
+    const handle = await startBatch(
+      env.client,
+      env.config,
+      env.taskQueues,
+      transcript([
+        { conversation: `h-${person}`, text: `My cousin insists ${person} was born in Paris.` },
+        { conversation: `h-${person}`, text: `${person} lived in Lisbon until 2020 but now lives in Porto.` },
+      ]),
+      { reviewTimeoutSeconds: 1 },
+    );
+    await handle.result();
+    const s = await handle.query(knowledgeStatusQuery);
+
+    const hearsay = claim(s, `${person} born_in Paris`)!;
+    expect(hearsay.state).toBe('rejected');
+    expect(hearsay.reason).toMatch(/^reported: someone else's claim, passed on \(hearsay\), not the speaker's own: confidence 0\.\d\d is below 0\.50$/);
+    expect(hearsay.decisions.map((d) => `${d.stage}:${d.outcome}`)).toEqual(['extract:pass', 'ontology:pass', 'confidence:reject']);
+
+    const lisbon = claim(s, `${person} lives_in Lisbon`)!;
+    expect(lisbon.state).toBe('rejected');
+    expect(lisbon.reason).toMatch(/^superseded: the text says it held until a change/);
+    expect(claim(s, `${person} lives_in Porto`)!.state).toBe('committed');
+
+    const stored = await env.db.query(`select state, reason from knowledge_candidates where id = $1`, [hearsay.candidateId]);
+    expect(stored.rows[0]).toEqual({ state: 'rejected', reason: hearsay.reason });
   });
 });

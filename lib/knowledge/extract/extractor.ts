@@ -5,14 +5,20 @@
  */
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
-import { leadingPronoun, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { HEDGE, LIFESPAN, NEGATION, PAST, RELATIVE, RULES, type RelationRule } from './rules';
+import { pronounsOf, sentencesOf, type RawMention, type Sentence } from './mentions';
+import { COORDINATION, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/1+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/2+compromise/14.17.0';
 
-const FACTOR = { untyped: 0.85, coreference: 0.85, hedged: 0.6, negated: 0.15, question: 0.3, past: 0.3, 'partial-name': 0.75 };
+/**
+ * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
+ * when the pattern types it (multi-word names nothing: "Solvane Energy" after "headquartered" is an
+ * organisation); hearsay, hedges, negation and superseded claims sink below the acceptance level,
+ * so the default policy never accepts them alone.
+ */
+const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75 };
 
 interface Slot extends RawMention {
   /** The type a pattern gave an untyped name earlier in the sentence. */
@@ -31,13 +37,21 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
       for (const sentence of sentencesOf(turn.text)) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
-        const pronoun = leadingPronoun(sentence);
-        const antecedent = pronoun && last.get(pronoun.type);
-        if (pronoun && antecedent && !slots.some((s) => s.start < pronoun.end && pronoun.start < s.end)) {
-          slots.unshift({ ...pronoun, type: antecedent.type, name: antecedent.name, value: antecedent.value, coreference: true });
+        for (const p of pronounsOf(sentence)) {
+          if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
+          // The last entity of the fitting type: earlier in this sentence, else earlier in the conversation.
+          const before = slots.filter((s) => s.end <= p.start && (s.type ?? s.inferred) === p.type && !s.coreference);
+          const antecedent = before[before.length - 1] ?? last.get(p.type);
+          if (!antecedent) continue;
+          slots.push({ ...p, type: antecedent.type, name: antecedent.name, value: antecedent.value, coreference: true });
+          slots.sort((a, b) => a.start - b.start);
         }
         out.push(...fromSentence(turn, sentence, slots, batchDigest));
-        for (const s of slots) if (s.type && s.type !== 'date') last.set(s.type, s);
+        for (const s of slots) {
+          // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
+          const t = s.type ?? s.inferred;
+          if (t && t !== 'date' && !s.coreference) last.set(t, s);
+        }
       }
     }
   }
@@ -46,27 +60,41 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
 
 function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest: string): CandidateFact[] {
   const found = new Map<string, CandidateFact>();
+  const emitted: Array<{ rule: RelationRule; subject: Slot; object: Slot }> = [];
   const lower = turn.text.toLowerCase();
   const sentenceLower = sentence.text.toLowerCase();
   const sentenceCues = [...(HEDGE.test(sentenceLower) ? ['hedged'] : []), ...(sentence.text.trim().endsWith('?') ? ['question'] : [])];
+  const relStart = (x: number) => x - sentence.start;
   const emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near = false) => {
     const cues = [...sentenceCues];
-    if (PAST.test(cueText)) cues.push('past');
+    // The clause before the claim ("She used to work for X; she now lives in Y": not Y's clause).
+    const clause = lower.slice(sentence.start, Math.min(subject.start, object.start)).split(/;|\bbut\b/).pop()!;
+    if (PAST.test(cueText) || PAST.test(clause.slice(-40))) cues.push('past');
+    // "my cousin insists X", "the pub quiz said X": someone else's claim, reported.
+    if (REPORTED.test(sentenceLower.slice(0, relStart(Math.min(subject.start, object.start))))) cues.push('reported');
+    // "lived in Osaka until 2020", "replaced Yangon as …", "succeeding X": true once, not now.
+    const later = Math.max(subject.end, object.end);
+    if (SUPERSEDED_AFTER.test(lower.slice(later, sentence.end)) || SUPERSEDED_BEFORE.test(lower.slice(sentence.start, Math.min(subject.start, object.start)))) cues.push('superseded');
     if (NEGATION.test(cueText) || NEGATION.test(lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)))) cues.push('negated');
     if (!subject.type || !object.type) cues.push('typed-by-pattern');
     if (subject.coreference || object.coreference) cues.push('coreference');
     // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
     if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !/\s/.test(m.name))) cues.push('partial-name');
-    const words = lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)).split(/\s+/).filter(Boolean).length;
+    // Distance costs confidence when another name between the two could have been the subject; with
+    // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
+    const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
+    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date');
+    const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
-    if (!subject.type) confidence *= FACTOR.untyped;
-    if (!object.type) confidence *= FACTOR.untyped;
-    for (const c of cues) if (c in FACTOR && c !== 'untyped') confidence *= FACTOR[c as keyof typeof FACTOR];
+    for (const m of [subject, object]) if (!m.type) confidence *= /\s/.test(m.name) ? FACTOR['untyped-multiword'] : FACTOR.untyped;
+    for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
     if (!subject.type) subject.inferred ??= s.type;
     if (!object.type) object.inferred ??= o.type;
+    emitted.push({ rule, subject, object });
     const id = candidateId(batchDigest, turn.conversation, turn.turn, sentence.start, sentence.end, rule.predicate, s.text, o.text);
     const prev = found.get(id);
     if (prev && prev.confidence >= confidence) return;
@@ -95,11 +123,27 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
         const subject = pickSubject(slots.slice(0, j), rule, clause);
         if (subject) emit(rule, subject, b, cueText);
       } else if (prev) {
+        // "was founded in 2011 by X": the date between the two names is the founding date's, not the object.
+        const prev2 = slots[j - 2];
+        if (prev.type === 'date' && prev2 && fits(b, rule.subject) && fits(prev2, rule.object)) {
+          const skipped = trimCue(lower.slice(prev2.end, prev.start).replace(/\s*\b(?:in|on)\s*$/, '') + ' ' + lower.slice(prev.end, b.start));
+          if (rule.between.test(skipped)) emit(rule, b, prev2, skipped);
+        }
         if (!fits(b, rule.subject) || !fits(prev, rule.object) || !rule.between.test(cueText)) continue;
         if (rule.before && !rule.before.test(trimCue(lower.slice(sentence.start, prev.start)))) continue;
         if (!rule.before && /\bcapital(?: city)? of(?: the)?$/.test(trimCue(lower.slice(sentence.start, prev.start))) && rule.predicate === 'capital_of') continue;
         emit(rule, b, prev, cueText);
       }
+    }
+  }
+  extendByCoordination(emitted, slots, lower, emit);
+  continueEvents(emitted, slots, lower, emit);
+  for (let j = 1; j < slots.length; j++) {
+    const a = slots[j - 1]!;
+    const b = slots[j]!;
+    // "Aarhus, Denmark", "Smiljan, in present-day Croatia": a place and its region.
+    if ((a.type ?? a.inferred) === 'place' && fits(b, ['place']) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
+      emit(REGION_RULE, a, b, '', true);
     }
   }
   for (const m of sentence.text.matchAll(LIFESPAN)) {
@@ -115,6 +159,95 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     years.slice(0, 2).forEach((y, i) => emit(rules[i]!, person, y, '', true));
   }
   return [...found.values()];
+}
+
+const REGION_RULE: RelationRule = { predicate: 'located_in', subject: ['place'], object: ['place'], order: 'forward', between: /$/, base: 0.9 };
+
+type Emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near?: boolean) => void;
+
+/**
+ * "founded by A, B and C", "A and B both work for X": a claim about one name holds for each name
+ * coordinated with it. A comma alone links names only in a list that ends with "and" (otherwise
+ * "Milan, Ohio" would make Ohio a birthplace).
+ */
+function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
+  for (const { rule, subject, object } of [...emitted]) {
+    const later = subject.start > object.start ? subject : object;
+    const earlier = later === subject ? object : subject;
+    const role = (s: Slot) => (later === subject ? { subject: s, object } : { subject, object: s });
+    const roleE = (s: Slot) => (earlier === subject ? { subject: s, object } : { subject, object: s });
+    const typesL = later === subject ? rule.subject : rule.object;
+    const typesE = earlier === subject ? rule.subject : rule.object;
+    const chain = (from: Slot, dir: 1 | -1, types: EntityType[]) => {
+      const out: Slot[] = [];
+      let links: string[] = [];
+      let i = slots.indexOf(from);
+      for (;;) {
+        const k = i + dir;
+        const next = slots[k];
+        if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
+        const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
+        if (!COORDINATION.test(link)) break;
+        links.push(link);
+        out.push(next);
+        i = k;
+      }
+      // Keep a comma-linked name only when an "and" closes the list.
+      const lastAnd = links.map((l) => /\band\b|&/.test(l)).lastIndexOf(true);
+      links = links.slice(0, lastAnd + 1);
+      return out.slice(0, lastAnd + 1);
+    };
+    for (const s of chain(later, 1, typesL)) {
+      const r = role(s);
+      emit(rule, r.subject, r.object, '', true);
+    }
+    for (const s of chain(earlier, -1, typesE)) {
+      const r = roleE(s);
+      emit(rule, r.subject, r.object, '', true);
+    }
+  }
+}
+
+const EVENT: Record<string, { date?: string; place?: string; owner: 'subject' | 'object' }> = {
+  born_in: { date: 'born_on', owner: 'subject' },
+  born_on: { place: 'born_in', owner: 'subject' },
+  died_in: { date: 'died_on', owner: 'subject' },
+  died_on: { place: 'died_in', owner: 'subject' },
+  founded: { date: 'founded_on', owner: 'object' },
+};
+
+/**
+ * "born in Zanzibar on 5 September 1946", "born on 9 December 1906 in New York City", "founded by
+ * William Boeing in Seattle in 1916": a date or place that follows an event's last name, joined by
+ * "in"/"on" (through a region or coordinated names), belongs to the same event.
+ */
+function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
+  for (const { rule, subject, object } of [...emitted]) {
+    const ev = EVENT[rule.predicate];
+    if (!ev) continue;
+    const owner = ev.owner === 'subject' ? subject : object;
+    let i = slots.indexOf(subject.start > object.start ? subject : object);
+    for (;;) {
+      const next = slots[i + 1];
+      if (!next) break;
+      const link = lower.slice(slots[i]!.end, next.start);
+      const t = next.type ?? next.inferred;
+      if (t === 'date' && EVENT_DATE.test(link)) {
+        if (ev.date) emit({ ...rule, predicate: ev.date, subject: [owner.type ?? 'person'], object: ['date'], base: 0.9 }, owner, next, '', true);
+        break;
+      }
+      if (fits(next, ['place']) && (EVENT_DATE.test(link) || REGION_LINK.test(link))) {
+        if (ev.place && EVENT_DATE.test(link)) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
+        i++;
+        continue;
+      }
+      if (COORDINATION.test(link.trim()) && next.type === slots[i]!.type) {
+        i++;
+        continue;
+      }
+      break;
+    }
+  }
 }
 
 /** An untyped name can fill any slot but a date's; a typed one only its own. */

@@ -40,19 +40,24 @@ const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:
 /** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
 const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
-const NOT_A_NAME = new Set(['I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
+const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
+
+/** "Deal news: Solvane Energy", "Breaking: …": a short label and a colon opening a sentence are not part of a name. */
+const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
+/** "brother Johan Lindqvist": a lower-case word before a name is not part of it. */
+const LOWER_LEAD = /^[a-z][\p{L}-]*\s+(?=\p{Lu})/u;
 
 /** Trims punctuation and leading function words, keeping offsets true to the original text. */
 function clean(text: string, start: number): { text: string; start: number; end: number } | undefined {
   let s = start;
   let t = text;
   for (;;) {
-    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0];
+    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0] ?? HEADLINE.exec(t)?.[0] ?? LOWER_LEAD.exec(t)?.[0];
     if (!lead) break;
     s += lead.length;
     t = t.slice(lead.length);
   }
-  t = t.replace(/(?:['’]s)?[\s).,;:!?"'”’\]]+$/, '').replace(/['’]s$/, '');
+  t = t.replace(/(?:['’]s)?[\s).,;:!?"'”’\]]+$/, '').replace(/['’]s$/, '').replace(/\s+(?:region|area)$/, '');
   return t ? { text: t, start: s, end: s + t.length } : undefined;
 }
 
@@ -85,15 +90,75 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   }
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
-  const untyped: RawMention[] = [];
-  for (const m of text.matchAll(/(?:[A-Z][\p{L}'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|la|von|van|der|and|&)\s+)?(?:[A-Z][\p{L}'’.-]*|\d+))*/gu)) {
+  const untyped: Array<RawMention & { titled?: boolean }> = [];
+  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|la|von|van|der|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
     for (const piece of splitAtFullStops(m[0], m.index!).flatMap((p) => outside(p.text, p.start, typed))) {
       const lead = LEADING_TITLE.exec(piece.text)?.[0].length ?? 0;
-      const c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
-      if (c && !NOT_A_NAME.has(c.text.split(/\s+/)[0]!) && !TITLE_ONLY.test(c.text)) untyped.push(c);
+      let c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
+      // "Apparently Drammen Foods": a sentence adverb or a possessive opening the run is not part of the name.
+      while (c && NOT_A_NAME.has(c.text.split(/\s+/)[0]!) && /\s/.test(c.text)) {
+        const skip = /^\S+\s+/.exec(c.text)![0].length;
+        c = clean(c.text.slice(skip), c.start + skip);
+      }
+      if (c && /^[\p{Lu}\d]/u.test(c.text) && !/^(?:\s+[a-z]+)?:\s/.test(text.slice(c.end)) && !NOT_A_NAME.has(c.text) && !TITLE_ONLY.test(c.text)) untyped.push({ ...c, titled: piece.text.slice(lead) !== piece.text.slice(lead).replace(TITLE_WORDS, '') || lead > 0 });
     }
   }
-  return [...typed, ...untyped].sort((a, b) => a.start - b.start);
+  return splitRegions(mergeFragments(typed, untyped, text), text);
+}
+
+const PLACE_HEAD = /\s(?:City|Town|County|Island|Province|Region|Valley|Bay)$/;
+
+/**
+ * "Hamid" (person) + "Karimi", "Lee" + "Byung-chul", "Nationalist" + "China": the tagger typed part
+ * of a name and left its neighbour untyped; one space between them makes them one name, of the
+ * typed part's type (a place when it ends in City, County …).
+ */
+function mergeFragments(typed: RawMention[], untyped: Array<RawMention & { titled?: boolean }>, text: string): RawMention[] {
+  const out = [...typed];
+  for (const u of untyped) {
+    const joins = (from: number, to: number) => to === from || (to === from + 1 && text[from] === ' ');
+    const i = u.titled ? -1 : out.findIndex((t) => t.type !== 'date' && (joins(u.end, t.start) || joins(t.end, u.start)));
+    if (i < 0) {
+      out.push({ text: u.text, start: u.start, end: u.end });
+      continue;
+    }
+    const t = out[i]!;
+    const start = Math.min(t.start, u.start);
+    const end = Math.max(t.end, u.end);
+    const merged = text.slice(start, end);
+    // "Stoke-on-" + "Trent" (tagged a person): a hyphenated name is one word, its type the pattern's to give.
+    const hyphenated = text[Math.min(t.end, u.end) - 1] === '-';
+    out[i] = { text: merged, start, end, type: PLACE_HEAD.test(merged) ? 'place' : hyphenated ? undefined : t.type };
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * "Aarhus, Denmark", "New Zealand; Auckland": one span from the tagger that is two names. Split at a
+ * comma or semicolon when both sides are capitalised names (not "Tesla, Inc.").
+ */
+function splitRegions(ms: RawMention[], text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of ms) {
+    if (m.type === 'date' || !/[,;]\s/.test(m.text)) {
+      out.push(m);
+      continue;
+    }
+    let at = 0;
+    for (const part of m.text.split(/(?<=[,;])\s+/)) {
+      const idx = m.text.indexOf(part, at);
+      at = idx + part.length;
+      const c = clean(part, m.start + idx);
+      if (!c) continue;
+      if (out.length && /^(?:Inc|Ltd|LLC|Co|Corp|plc|AG|SA|GmbH|Jr|Sr)\b/.test(c.text) && out[out.length - 1]!.start >= m.start) {
+        const prev = out[out.length - 1]!;
+        out[out.length - 1] = { ...prev, text: text.slice(prev.start, c.end), end: c.end };
+        continue;
+      }
+      if (/^\p{Lu}/u.test(c.text)) out.push({ ...m, ...c });
+    }
+  }
+  return out;
 }
 
 const TITLE_WORDS = /(?:\s+(?:CEO|CTO|CFO|Chief|Executive|Officer|President|Founder|Chairman|Director))+\s*$/;
@@ -141,6 +206,39 @@ function dedupe(ms: RawMention[]): RawMention[] {
     if (!overlaps) kept.push(m);
   }
   return kept.sort((a, b) => a.start - b.start);
+}
+
+const PRONOUN = /\b(?:he|she|it|its|they|the company(?:['’]s)?|the firm(?:['’]s)?|the city|the town)\b/gi;
+/** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
+const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while)\s+|,\s+)$/i;
+
+export interface PronounMention {
+  text: string;
+  start: number;
+  end: number;
+  type: EntityType;
+}
+
+const pronounType = (w: string): EntityType => (/^(?:he|she)$/.test(w) ? 'person' : /^the (?:city|town)$/.test(w) ? 'place' : 'organisation');
+
+/**
+ * Pronouns and "the company" that refer back: he/she/it/its/they where a clause starts ("…; he
+ * lives in Vancouver", "Its chief executive is …"), "the company"/"the firm" anywhere ("still
+ * works for the company"). "It is not: …" before a claim refers to no organisation: the caller
+ * only uses one when an entity of the fitting type came earlier.
+ */
+export function pronounsOf(sentence: Sentence): PronounMention[] {
+  const out: PronounMention[] = [];
+  for (const m of sentence.text.matchAll(PRONOUN)) {
+    const w = m[0].toLowerCase().replace(/['’]s$/, '');
+    const anywhere = w.startsWith('the ');
+    if (!anywhere && !CLAUSE_BEFORE.test(sentence.text.slice(0, m.index!))) continue;
+    // "it is" opening a sentence is as often a dummy subject as a reference: only "its" and "it" before a verb of a pattern count.
+    const start = sentence.start + m.index!;
+    const text = m[0].replace(/['’]s$/, '');
+    out.push({ text, start, end: start + text.length, type: pronounType(w === 'its' ? 'it' : w) });
+  }
+  return out;
 }
 
 /** "She was born in…": a pronoun opening a sentence, and the entity type it can refer to. */

@@ -26,23 +26,24 @@ export const RULES: RelationRule[] = [
   { predicate: 'born_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bborn (?:on|in)$/, base: 0.92 },
   { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied in(?: the)?$/, base: 0.9 },
   { predicate: 'died_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bdied (?:on|in)$/, base: 0.9 },
-  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /\b(?:works|worked|working|is employed|was employed) (?:for|at)$/, base: 0.85 },
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /\b(?:(?:both|still|now|also) )?(?:works|worked|working|work|is employed|was employed) (?:for|at)(?: the)?$/, base: 0.88 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )?(?:engineer|developer|scientist|manager|designer|researcher|analyst|employee|director|vp|head of \w+)(?: \w+)? (?:at|of|for)$/, base: 0.85 },
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^,?\s*(?:is|was|became|has been)?\s*(?:the )?(?:ceo|chief executive(?: officer)?) (?:of|at)$/, base: 0.92 },
-  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:ceo|chief executive(?: officer)?),?$/, base: 0.9 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:ceo|chief executive(?: officer)?)(?:,| is)?$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started) by$/, base: 0.92 },
   { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated) (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /\b(?:is |was )?(?:headquartered|based) in(?: the)?$|\bhas (?:its )?(?:headquarters|head office) in(?: the)?$/, base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: /^(?:has )?(?:acquired|bought|purchased|took over)$/, base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
-  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: /\b(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the)?$/, base: 0.82 },
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: /\b(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the)?$/, base: 0.88 },
   {
     predicate: 'capital_of',
     subject: ['place'],
     object: ['place'],
     order: 'forward',
-    between: new RegExp(`(?:^|\\b)(?:is |was |became )?(?:the )?(?:(?:present|state|national|federal) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
+    between: new RegExp(`(?:^|\\b)(?:is |was |became |has been )?(?:the )?(?:(?:present|state|national|federal) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
     base: 0.92,
   },
   { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', between: /^(?:['’]s)?\s*capital(?: city)? (?:is|was)$/, base: 0.9 },
@@ -55,7 +56,7 @@ export const RULES: RelationRule[] = [
     between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
     base: 0.85,
   },
-  { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: /\b(?:lives|lived|living|resides|moved) (?:in|to)(?: the)?$/, base: 0.8 },
+  { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: /\b(?:(?:now|still|also) )?(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$/, base: 0.88 },
 ];
 
 /** Words that, between or just before the two mentions, deny the claim. */
@@ -63,7 +64,19 @@ export const NEGATION = /\b(?:not|never|no longer|isn['’]t|wasn['’]t|didn['�
 /** Words that make a speaker's claim less certain. */
 export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
 /** The claim was true once, not now ("former capital of"). */
-export const PAST = /\b(?:former|formerly|once|used to be|ex-|previous|previously)\b/;
+export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously)\b/;
+/** Someone else's claim, reported by the speaker: hearsay, not the speaker's own statement. */
+export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|says|said|told me|tells me|reckons|according to|heard|believes|thinks|suggests|suggested)\b/;
+/** After the claim: "until 2020", "until recently" — it held once and no longer does. */
+export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
+/** Before the claim: "replaced Yangon as …", "succeeding Laxman Narasimhan". */
+export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
+/** Names in a list: a comma, "and", ", and", "&". */
+export const COORDINATION = /^(?:,|and|, and|&|,\s*and)$/;
+/** "Milan, Ohio", "Smiljan, in present-day Croatia": a place's region after a comma. */
+export const REGION_LINK = /^,\s+(?:in\s+(?:present-day|modern(?:-day)?|today['’]s)\s+(?:the\s+)?)?$/;
+/** A date or place continuing an event: "on 5 September 1946", ", in 1847", "in Seattle". */
+export const EVENT_DATE = /^,?\s+(?:in|on)\s+(?:the\s+)?$/;
 /** A relative clause between the mentions: the subject is the head noun the clause hangs on. */
 export const RELATIVE = /\b(?:that|which|who|whose)\b/;
 /** "(1900-1958)": a lifespan after a person's description. */

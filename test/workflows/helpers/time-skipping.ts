@@ -9,7 +9,9 @@
  * Each test gets a server of its own: time skipping is global to a server, and a failed test's
  * workflow (an in-flight activity, a task no worker will take) would hold every later test's clock.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -83,18 +85,52 @@ export async function openTimeSkipping(): Promise<TimeSkipping> {
 }
 
 /**
- * The SDK gives the server 5 s to answer (sdk-core's ephemeral server start); a JVM on a busy
- * 2-core machine can miss that, so a start that times out is tried again.
+ * The Java test server, started here rather than by the SDK: sdk-core gives an ephemeral server a
+ * fixed 5 s to open its port, and a JVM on a busy 2-core machine (CI with the rest of the suite
+ * beside it) misses that again and again. We spawn the same wrapper on a free port, wait as long as
+ * the JVM needs (it exits or it answers), and attach to it as a time-skipping server.
  */
-async function createTimeSkipping(attempts = 3): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER } } });
-    } catch (err) {
-      if (attempt >= attempts || !/did not start|timeout|timed out/i.test(String((err as Error)?.message))) throw err;
-      console.warn(`time-skipping test server did not answer in time (attempt ${attempt}/${attempts}): ${(err as Error).message.split('\n')[0]}`);
-    }
+async function createTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const port = await freePort();
+  const child = spawn(TEST_SERVER, [String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (;;) {
+    if (await portAnswers(port)) break;
+    const code = await Promise.race([exited, new Promise<'alive'>((r) => setTimeout(() => r('alive'), 200))]);
+    if (code !== 'alive') throw new Error(`the time-skipping test server exited (${code}) before it answered: ${stderr.trim()}`);
   }
+  // TestWorkflowEnvironment.create is what createTimeSkipping() calls after starting its own server;
+  // it is not in the public typings, but attaching to an existing server as time-skipping is exactly it.
+  const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create.bind(TestWorkflowEnvironment);
+  const env = await create({ server: { type: 'existing' }, address: `127.0.0.1:${port}`, namespace: 'default', supportsTimeSkipping: true, connectionOptions: {} });
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    await teardown();
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return env;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 const quietLogger = {

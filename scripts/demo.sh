@@ -40,7 +40,9 @@ echo "registered penguins v$v2 with the best configuration"
 
 step "3. serving v1, replaying penguins traffic with delayed true labels, canarying v2"
 flywheel deploy penguins "$v1"
-flywheel traffic replay --model penguins --dataset penguins --rate 80 --duration 900 --label-delay-ms 200 --units 2000 > .flywheel/logs/demo-replay.log 2>&1 &
+# Run node itself in the background (not the `flywheel` function): $! must be the process to stop,
+# not a subshell whose death would leave the replay running after the demo.
+node bin/flywheel.mjs traffic replay --model penguins --dataset penguins --rate 80 --duration 900 --label-delay-ms 200 --units 2000 > .flywheel/logs/demo-replay.log 2>&1 &
 replay_pid=$!
 trap 'kill $replay_pid 2>/dev/null || true' EXIT
 flywheel canary start penguins "$v2" --steps 20:6s,50:6s,100 --interval 2 --wait
@@ -78,8 +80,9 @@ flywheel drift start "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --po
 flywheel schedule create "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
 echo "   serving concept 0, then concept 3, with true labels posted back"
 flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
-flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 300 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
+node bin/flywheel.mjs traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 300 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
 sea_replay=$!
+trap 'kill $replay_pid $sea_replay 2>/dev/null || true' EXIT
 echo "   waiting for ADWIN to detect the drift, the retraining to train a challenger, and its canary"
 for _ in $(seq 1 150); do
   done_canary=$(flywheel workflows list --model "$sea" --limit 20 --json | node -e '

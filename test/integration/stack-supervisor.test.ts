@@ -47,7 +47,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'flywheel-supervised-'));
   // The cluster runs as the postgres user when we are root: it must reach the data folder.
   await chmod(dataDir, 0o755);
-  const [pgPort, temporalPort, uiPort, mlflowPort, gatewayPort, wf, cpu, gpu, control] = await freePorts(9);
+  const [pgPort, temporalPort, uiPort, mlflowPort, gatewayPort, wf, cpu, gpu, control, temporalMetrics, prom, am, pgExp, nodeExp] = await freePorts(14);
   // Workers started by the stack read their configuration from this process's environment.
   Object.assign(process.env, {
     FLYWHEEL_DATA_DIR: dataDir,
@@ -61,9 +61,18 @@ beforeAll(async () => {
     FLYWHEEL_CPU_WORKER_METRICS_PORT: String(cpu),
     FLYWHEEL_GPU_WORKER_METRICS_PORT: String(gpu),
     FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(control),
+    // The outer stack's Temporal already serves its metrics on the default port.
+    FLYWHEEL_TEMPORAL_METRICS_PORT: String(temporalMetrics),
+    // Off here, but `status` still looks at their ports: not the outer stack's.
+    FLYWHEEL_PROMETHEUS_PORT: String(prom),
+    FLYWHEEL_ALERTMANAGER_PORT: String(am),
+    FLYWHEEL_POSTGRES_EXPORTER_PORT: String(pgExp),
+    FLYWHEEL_NODE_EXPORTER_PORT: String(nodeExp),
     // A quick `down`: the worker has nothing in flight to drain.
     FLYWHEEL_SHUTDOWN_GRACE_SECONDS: '2',
     FLYWHEEL_SUPERVISOR: 'auto',
+    // This test is about restarts: Prometheus and Alertmanager have their own test (alerts.test.ts).
+    FLYWHEEL_MONITORING: 'off',
   });
   delete process.env.DATABASE_URL;
   config = loadConfig();
@@ -116,7 +125,11 @@ it.skipIf(!supervisorInstalled)('PostgreSQL, Temporal, MLflow and a worker kille
   for (const [name, pid] of Object.entries(victims)) {
     expect(before.get(name as keyof typeof victims)!.state, name).toBe('running');
     expect(pid, name).toBeGreaterThan(0);
-    expect((await programInfo(config, name))?.state, name).toBe('RUNNING');
+    // supervisord calls a program RUNNING once it has stayed up for its startsecs, which can be after
+    // its health check first answered (a loaded machine): wait for that, do not race it.
+    let state: string | undefined;
+    for (let i = 0; i < 240 && (state = (await programInfo(config, name))?.state) === 'STARTING'; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(state, name).toBe('RUNNING');
   }
   const workerLog = logFile(config, WORKER);
   const logSizeAtKill = fs.statSync(workerLog).size;

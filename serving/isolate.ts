@@ -7,6 +7,10 @@
  * PostgreSQL down or restarting, a timeout) says nothing about the rows: writing stops there and
  * the rows not yet written are handed back, to be retried whole, so nothing is lost or rejected
  * for an outage. Halves are written left to right, so written rows keep their batch order.
+ *
+ * A row is rejected only when it fails alone twice with a data error: a server coming back from an
+ * outage (a database recreated, a schema being swapped in) can answer a data-class error for a
+ * moment that has nothing to do with the row, and a dead letter is a row the writer gives up on.
  */
 
 /**
@@ -37,7 +41,7 @@ export type RowOutcome<R> =
 /**
  * Writes `rows` with `write` (one statement, all or nothing, answering one value per row), bisecting
  * on row data errors. The first attempt is the whole batch, so an honest batch costs one statement;
- * k bad rows in n cost about 2k·log2(n) more.
+ * k bad rows in n cost about 2k·log2(n) + k more.
  */
 export async function writeIsolating<T, R>(rows: readonly T[], write: (rows: readonly T[]) => Promise<readonly R[]>): Promise<RowOutcome<R>[]> {
   const out: RowOutcome<R>[] = new Array(rows.length);
@@ -56,12 +60,23 @@ export async function writeIsolating<T, R>(rows: readonly T[], write: (rows: rea
         transient = error;
         for (let i = lo; i < hi; i++) out[i] = { kind: 'unwritten', error };
       } else if (hi - lo === 1) {
-        out[lo] = { kind: 'rejected', error };
+        out[lo] = await confirmRejected(rows[lo]!, error);
       } else {
         const mid = lo + Math.ceil((hi - lo) / 2);
         await go(lo, mid);
         await go(mid, hi);
       }
+    }
+  }
+  async function confirmRejected(row: T, first: Error): Promise<RowOutcome<R>> {
+    try {
+      const [value] = await write([row]);
+      return { kind: 'written', value: value! };
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      if (isRowDataError(error)) return { kind: 'rejected', error: first };
+      transient = error;
+      return { kind: 'unwritten', error };
     }
   }
   if (rows.length > 0) await go(0, rows.length);

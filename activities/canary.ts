@@ -36,7 +36,7 @@ export interface CollectRolloutWindowInput {
 
 export function createCanaryActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   const traffic = createTrafficActivities(config);
 
   return {

@@ -166,7 +166,7 @@ export async function deployVersion(pool: pg.Pool, mlflow: MlflowClient, input: 
  * getTrafficWeights, markDeployment, setFaultInjection.
  */
 export function createServingActivities(config: FlywheelConfig) {
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   return {
     deployVersion: (input: DeployVersionInput) => deployVersion(getPool(config.postgres.url), mlflow, input),
     ...createTrafficActivities(config),

@@ -65,7 +65,7 @@ export interface TrialRecord {
 
 /** `gitCommit`: the build's commit, recorded on study and trial runs (omitted: not recorded). */
 export function createHpoActivities(config: FlywheelConfig, gitCommit?: string) {
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   const db = () => getPool(config.postgres.url);
 
   async function findOrCreateRun(experimentId: string, key: string, name: string, tags: MlflowTag[]) {

@@ -227,7 +227,7 @@ export async function snapshotOnlineModel(pool: pg.Pool, mlflow: MlflowClient, i
 }
 
 export function createOnlineActivities(config: FlywheelConfig, gitCommit: string) {
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   const pool = () => getPool(config.postgres.url);
   return {
     startOnlineModel: (input: StartOnlineInput) => startOnlineModel(pool(), mlflow, input),

@@ -95,7 +95,7 @@ export async function repairOrphan(pool: pg.Pool, input: RepairInput): Promise<R
 /** The reconciler activities, bound to one configuration; the Temporal client is opened once, when first needed. */
 export function createReconcileActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   let temporal: Promise<Client> | undefined;
   const client = () => (temporal ??= connectTemporal(config, workerIdentity('reconciler')).then((c) => c.client));
   return {

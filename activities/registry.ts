@@ -55,7 +55,7 @@ export interface RegisteredVersion {
 }
 
 export function createRegistryActivities(config: FlywheelConfig, gitCommit: string) {
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   const pool = () => getPool(config.postgres.url);
 
   return {

@@ -60,7 +60,7 @@ export interface RetrainingRecord {
 
 export function createRetrainingActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   const paths = dataPaths(config);
   const data = createDataActivities(config);
 

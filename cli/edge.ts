@@ -41,7 +41,7 @@ export async function checkDeployable(config: FlywheelConfig, model: string, ver
     const dup = versions.find((v, i) => versions.indexOf(v) !== i);
     if (dup !== undefined) throw badInput(`version ${dup} is named twice: compare different versions of ${model}`);
   }
-  const mlflow = new MlflowClient(config.mlflow.trackingUri, 15_000);
+  const mlflow = new MlflowClient(config.mlflow, 15_000);
   if (!(await mlflow.getRegisteredModel(model))) throw badInput(`no registered model named ${model} (see flywheel models list)`);
   const out: DeployableVersion[] = [];
   for (const version of versions) {
@@ -77,7 +77,7 @@ export async function checkDeployable(config: FlywheelConfig, model: string, ver
 
 /** The model exists in the registry (exit 2 otherwise). */
 export async function checkModelRegistered(config: FlywheelConfig, model: string): Promise<void> {
-  if (!(await new MlflowClient(config.mlflow.trackingUri, 15_000).getRegisteredModel(model))) throw badInput(`no registered model named ${model} (see flywheel models list)`);
+  if (!(await new MlflowClient(config.mlflow, 15_000).getRegisteredModel(model))) throw badInput(`no registered model named ${model} (see flywheel models list)`);
 }
 
 /** The version with most traffic now other than `except`, or undefined when nothing serves the model. */

@@ -3,6 +3,7 @@
  * (The `mlflow` npm package is unmaintained and has no registry support.)
  * Errors keep MLflow's `error_code` so callers branch on it, not on message text.
  */
+import type { MlflowAuth } from '../config/index';
 
 export interface MlflowTag { key: string; value: string }
 export interface MlflowMetric { key: string; value: number; timestamp: number; step: number }
@@ -68,15 +69,35 @@ export const SEARCH_PAGE_SIZE = { runs: 1000, registeredModels: 1000, modelVersi
 /** MLflow accepts at most this many items per `runs/log-batch` request. */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, items: 1000 } as const;
 
+/** Where MLflow is and how to log in: `config.mlflow`, or a bare tracking URI (no credentials). */
+export type MlflowEndpoint = string | { trackingUri: string; auth?: MlflowAuth };
+
+/** The standard MLflow client credentials as an Authorization header (MLFLOW_TRACKING_TOKEN / _USERNAME + _PASSWORD). */
+export function mlflowAuthHeader(auth: MlflowAuth | undefined): Record<string, string> {
+  if (!auth) return {};
+  if ('token' in auth) return { authorization: `Bearer ${auth.token}` };
+  return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+}
+
+/** The same credentials as the standard environment variables, for MLflow's own (Python) clients. */
+export function mlflowAuthEnv(auth: MlflowAuth | undefined): Record<string, string> {
+  if (!auth) return {};
+  if ('token' in auth) return { MLFLOW_TRACKING_TOKEN: auth.token };
+  return { MLFLOW_TRACKING_USERNAME: auth.username, MLFLOW_TRACKING_PASSWORD: auth.password };
+}
+
 export class MlflowClient {
   readonly baseUrl: string;
-  constructor(trackingUri: string, private readonly timeoutMs = 30_000) {
+  private readonly authHeader: Record<string, string>;
+  constructor(endpoint: MlflowEndpoint, private readonly timeoutMs = 30_000) {
+    const { trackingUri, auth } = typeof endpoint === 'string' ? { trackingUri: endpoint, auth: undefined } : endpoint;
     this.baseUrl = trackingUri.replace(/\/+$/, '');
+    this.authHeader = mlflowAuthHeader(auth);
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', endpoint: string, body?: Record<string, unknown>): Promise<T> {
     let url = `${this.baseUrl}/api/2.0/mlflow/${endpoint}`;
-    const init: RequestInit = { method, signal: AbortSignal.timeout(this.timeoutMs), headers: {} };
+    const init: RequestInit = { method, signal: AbortSignal.timeout(this.timeoutMs), headers: { ...this.authHeader } };
     if (body && (method === 'GET' || method === 'DELETE')) {
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(body)) if (v !== undefined) qs.set(k, String(v));
@@ -206,14 +227,14 @@ export class MlflowClient {
     const res = await fetch(this.artifactUrl(artifactUri, relPath), {
       method: 'PUT',
       body: bytes,
-      headers: { 'content-type': contentType },
+      headers: { 'content-type': contentType, ...this.authHeader },
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (!res.ok) throw new MlflowError(`MLflow artifact upload of ${relPath} failed (${res.status}): ${(await res.text()).slice(0, 300)}`, res.status, undefined);
   }
 
   async downloadArtifact(artifactUri: string, relPath: string): Promise<Uint8Array> {
-    const res = await fetch(this.artifactUrl(artifactUri, relPath), { signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await fetch(this.artifactUrl(artifactUri, relPath), { headers: this.authHeader, signal: AbortSignal.timeout(this.timeoutMs) });
     if (!res.ok) throw new MlflowError(`MLflow artifact download of ${relPath} failed (${res.status})`, res.status, res.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : undefined);
     return new Uint8Array(await res.arrayBuffer());
   }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { mlflowCredentialsFile, postgresCredentialsFile, readCredentials, withLogin, type Login, type PostgresCredentials } from './local-credentials';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,6 +42,11 @@ const EnvSchema = z.object({
   FLYWHEEL_PG_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('flywheel'),
   MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
   MLFLOW_PORT: port.default(5000),
+  /** MLflow's standard client credentials: a bearer token, or basic auth (both halves). Unset, a
+   * local MLflow's generated admin login (<data>/credentials/mlflow.json) is used. */
+  MLFLOW_TRACKING_TOKEN: z.string().min(1).optional(),
+  MLFLOW_TRACKING_USERNAME: z.string().min(1).optional(),
+  MLFLOW_TRACKING_PASSWORD: z.string().min(1).optional(),
   FLYWHEEL_DATA_DIR: z.string().min(1).optional(),
   FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: port.default(9464),
   FLYWHEEL_CPU_WORKER_METRICS_PORT: port.default(9465),
@@ -119,8 +125,15 @@ export interface FlywheelConfig {
     localPort: number;
     /** The URL of MLflow's backend store (a separate database on the same server). */
     mlflowUrl: string;
+    /**
+     * A role that may create databases and roles: the local cluster's superuser (in its `postgres`
+     * database), or DATABASE_URL itself. For `flywheel up`, tests and benchmarks, never the services.
+     */
+    adminUrl: string;
+    /** The local cluster's generated logins (undefined for DATABASE_URL, or a cluster made before them). */
+    credentials?: PostgresCredentials;
   };
-  mlflow: { trackingUri: string; port: number };
+  mlflow: { trackingUri: string; port: number; auth?: MlflowAuth };
   dataDir: string;
   metrics: { host: string; workflowWorkerPort: number; cpuWorkerPort: number; controlWorkerPort: number; gpuWorkerPort: number; temporalPort: number };
   monitoring: { enabled: boolean; prometheusPort: number; alertmanagerPort: number; postgresExporterPort: number; nodeExporterPort: number };
@@ -167,6 +180,9 @@ export interface GatewayAuthConfig {
   oidc?: { issuer: string; audience: string; clockToleranceS: number };
 }
 
+/** How Flywheel's MLflow client authenticates (the standard MLFLOW_TRACKING_* variables). */
+export type MlflowAuth = { token: string } | { username: string; password: string };
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -190,8 +206,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
   }
   const temporalTls = e.TEMPORAL_TLS === 'on' || tlsFiles !== undefined || e.TEMPORAL_API_KEY !== undefined;
   const gatewayTls = e.FLYWHEEL_GATEWAY_TLS_CERT !== undefined && e.FLYWHEEL_GATEWAY_TLS_KEY !== undefined;
-  const localUrl = `postgres://flywheel@127.0.0.1:${e.FLYWHEEL_PG_PORT}/${e.FLYWHEEL_PG_DATABASE}`;
-  const url = e.DATABASE_URL ?? localUrl;
+  if ((e.MLFLOW_TRACKING_USERNAME === undefined) !== (e.MLFLOW_TRACKING_PASSWORD === undefined)) {
+    throw new ConfigError('invalid environment variables MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD: basic auth needs both');
+  }
+  const dataDir = path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel'));
+  const postgres: FlywheelConfig['postgres'] = e.DATABASE_URL
+    ? { url: e.DATABASE_URL, external: true, localPort: e.FLYWHEEL_PG_PORT, mlflowUrl: withDatabase(e.DATABASE_URL, 'mlflow'), adminUrl: e.DATABASE_URL }
+    : localPostgres(dataDir, e.FLYWHEEL_PG_PORT, e.FLYWHEEL_PG_DATABASE);
+  const trackingUri = e.MLFLOW_TRACKING_URI.replace(/\/+$/, '');
+  const envMlflowAuth: MlflowAuth | undefined = e.MLFLOW_TRACKING_TOKEN
+    ? { token: e.MLFLOW_TRACKING_TOKEN }
+    : e.MLFLOW_TRACKING_USERNAME && e.MLFLOW_TRACKING_PASSWORD
+      ? { username: e.MLFLOW_TRACKING_USERNAME, password: e.MLFLOW_TRACKING_PASSWORD }
+      : undefined;
   return {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -210,14 +237,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     },
     taskQueues: { workflows: e.FLYWHEEL_TASK_QUEUE_WORKFLOWS, cpu: e.FLYWHEEL_TASK_QUEUE_CPU, control: e.FLYWHEEL_TASK_QUEUE_CONTROL, gpu: e.FLYWHEEL_TASK_QUEUE_GPU, cpuTorch: e.FLYWHEEL_TASK_QUEUE_CPU_TORCH },
     gpuWaitSeconds: e.FLYWHEEL_GPU_WAIT_SECONDS,
-    postgres: {
-      url,
-      external: e.DATABASE_URL !== undefined,
-      localPort: e.FLYWHEEL_PG_PORT,
-      mlflowUrl: withDatabase(url, 'mlflow'),
+    postgres,
+    mlflow: {
+      trackingUri,
+      port: e.MLFLOW_PORT,
+      // Read when first used: `flywheel up` generates the local login after the config is loaded.
+      get auth(): MlflowAuth | undefined {
+        return envMlflowAuth ?? localMlflowAuth(dataDir, trackingUri, e.MLFLOW_PORT);
+      },
     },
-    mlflow: { trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''), port: e.MLFLOW_PORT },
-    dataDir: path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel')),
+    dataDir,
     metrics: {
       host: e.FLYWHEEL_METRICS_HOST,
       workflowWorkerPort: e.FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT,
@@ -261,6 +290,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     },
     ...(e.FLYWHEEL_API_KEY ? { apiKey: e.FLYWHEEL_API_KEY } : {}),
   };
+}
+
+/**
+ * The project-local cluster: logins generated by `flywheel up` (config/local-credentials.ts), read
+ * when first asked for. A cluster made before them (trust authentication) has no file: then the
+ * URLs carry no password, as they always did.
+ */
+function localPostgres(dataDir: string, port: number, database: string): FlywheelConfig['postgres'] {
+  const base = `postgres://flywheel@127.0.0.1:${port}/${database}`;
+  let found: PostgresCredentials | undefined;
+  const read = () => (found ??= readCredentials<PostgresCredentials>(postgresCredentialsFile(dataDir)));
+  return {
+    external: false,
+    localPort: port,
+    get url() {
+      const c = read();
+      return c ? withLogin(base, c.app) : base;
+    },
+    get mlflowUrl() {
+      const c = read();
+      return withDatabase(c ? withLogin(base, c.mlflow) : base, 'mlflow');
+    },
+    get adminUrl() {
+      const c = read();
+      return withDatabase(c ? withLogin(base, c.superuser) : base, 'postgres');
+    },
+    get credentials() {
+      return read();
+    },
+  };
+}
+
+/** The local MLflow's admin login, sent only to that server (loopback, its own port). */
+function localMlflowAuth(dataDir: string, trackingUri: string, port: number): MlflowAuth | undefined {
+  const u = new URL(trackingUri);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  if (!loopback || Number(u.port || (u.protocol === 'https:' ? 443 : 80)) !== port) return undefined;
+  const login = readCredentials<Login>(mlflowCredentialsFile(dataDir));
+  return login ? { username: login.user, password: login.password } : undefined;
 }
 
 /** A gateway bound to every interface is still reached on loopback from this machine. */

@@ -126,7 +126,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     },
     new WriterMonitor('predictions', metrics),
   );
-  const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow.trackingUri), metrics, app.log);
+  const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow), metrics, app.log);
   // Predictions answered by this process → the classes of the version that made them: feedback is
   // checked against it before the prediction's row is written (serving/feedback-guard.ts).
   const recent = new BoundedMap<string, readonly string[]>(200_000);

@@ -161,7 +161,7 @@ async function settle(t: Tracked): Promise<Tracked> {
 
 const db = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
 db.on('error', () => {}); // PostgreSQL is one of the victims
-const mlflow = new MlflowClient(config.mlflow.trackingUri);
+const mlflow = new MlflowClient(config.mlflow);
 const connection = await Connection.connect({ address: config.temporal.address });
 temporal = new Client({ connection, namespace: config.temporal.namespace });
 const apiKey = clientApiKey(config);

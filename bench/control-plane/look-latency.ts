@@ -37,7 +37,8 @@ const sizes = values.rows!.split(',').map(Number);
 const REPS = Number(values.reps);
 const OUT = path.resolve(values.out!);
 const base = loadConfig();
-const adminUrl = base.postgres.url;
+// The admin login makes and drops the scratch database; the benchmark itself runs as Flywheel's role.
+const adminUrl = base.postgres.adminUrl;
 fs.mkdirSync(OUT, { recursive: true });
 
 const MODEL = 'bench-canary';
@@ -215,13 +216,13 @@ async function load(url: string, feedbackRows: number, T: number): Promise<Recor
 
 async function runSize(feedbackRows: number) {
   const name = values.db!;
-  const url = withDatabase(adminUrl, name);
+  const url = withDatabase(base.postgres.url, name);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const out: { rows: number; counts?: Record<string, number>; timings: Timing[]; plans: Record<string, string>; checks: Record<string, string> } = { rows: feedbackRows, timings: [], plans: {}, checks: {} };
   try {
     await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
+    await admin.query(`create database ${name} owner ${new URL(base.postgres.url).username || 'flywheel'}`);
     await migrate(url);
     const T = Date.now();
     console.log(`${feedbackRows} feedback rows -> ${name}`);

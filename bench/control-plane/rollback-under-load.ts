@@ -63,7 +63,7 @@ const running = workers.map((w) => w.run());
 const connection = await Connection.connect({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
 const db = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
-const mlflow = new MlflowClient(config.mlflow.trackingUri);
+const mlflow = new MlflowClient(config.mlflow);
 const loaded = await loadDataset('builtin:iris');
 if (!loaded.ok) throw new Error(loaded.error.message);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

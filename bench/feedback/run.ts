@@ -22,7 +22,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig, withDatabase } from '../../config/index';
+import { createScratchDatabase } from '../../scripts/stack/postgres';
+import { loadConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
 import { createApiKey } from '../../clients/api-keys';
 import { fromSoftmaxRegressionParams } from '../../lib/online/softmax-regression';
@@ -141,12 +142,8 @@ async function main(): Promise<void> {
   const workDir = path.join(config.dataDir, 'bench-feedback');
   await fsp.mkdir(workDir, { recursive: true });
   log(`database ${BENCH_DB}: recreating`);
-  const admin = new pg.Client({ connectionString: config.postgres.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  await admin.end();
-  const benchUrl = withDatabase(config.postgres.url, BENCH_DB);
+  // Made with the admin login, owned by Flywheel's role (scripts/stack/postgres-roles.ts).
+  const benchUrl = await createScratchDatabase(config, BENCH_DB);
   await migrate(benchUrl);
   const db = new pg.Pool({ connectionString: benchUrl, max: opts.connections });
   for (let i = 0; i < PREDICTIONS; i++) predictionIds.push(uuidv7());

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { createScratchDatabase, dropDatabase } from '../../scripts/stack/postgres';
 import { loadConfig, PROJECT_ROOT, withDatabase, type FlywheelConfig } from '../../config/index';
 import { closePools } from '../../clients/db';
 import { migrate } from '../../db/migrate';
@@ -75,17 +76,13 @@ async function extractionThroughput(set: EvalSet) {
 
 async function withFreshDatabase<T>(base: FlywheelConfig, fn: (config: FlywheelConfig) => Promise<T>): Promise<T> {
   const name = `flywheel_kbench_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: base.postgres.url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = withDatabase(base.postgres.url, name);
+  const url = await createScratchDatabase(base, name);
   try {
     await migrate(url);
     return await fn({ ...base, postgres: { ...base.postgres, url } });
   } finally {
     await closePools();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await dropDatabase(base, name);
   }
 }
 

@@ -18,7 +18,8 @@ import pg from 'pg';
 import { deployVersion } from '../../activities/deploy';
 import { createApiKey } from '../../clients/api-keys';
 import { MlflowClient } from '../../clients/mlflow';
-import { loadConfig, withDatabase } from '../../config/index';
+import { createScratchDatabase } from '../../scripts/stack/postgres';
+import { loadConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
 import { loadDataset } from '../../datasets/load';
 import { JsonClient } from '../../traffic/http';
@@ -56,14 +57,10 @@ type Mode = 'none' | 'api-key' | 'jwt';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   if (!(await mlflow.health())) throw new Error(`MLflow is not reachable at ${config.mlflow.trackingUri}: run \`flywheel up\``);
-  const admin = new pg.Client({ connectionString: config.postgres.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  await admin.end();
-  const benchUrl = withDatabase(config.postgres.url, BENCH_DB);
+  // Made with the admin login, owned by Flywheel's role (scripts/stack/postgres-roles.ts).
+  const benchUrl = await createScratchDatabase(config, BENCH_DB);
   await migrate(benchUrl);
   const db = new pg.Pool({ connectionString: benchUrl, max: 2 });
   const version = await ensureVersion(mlflow, benchOnnx(1));

@@ -21,8 +21,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { deployVersion } from '../../activities/deploy';
 import { setTrafficWeights } from '../../activities/traffic';
-import { MlflowClient } from '../../clients/mlflow';
-import { loadConfig, PROJECT_ROOT, withDatabase } from '../../config/index';
+import { MlflowClient, mlflowAuthEnv } from '../../clients/mlflow';
+import { createScratchDatabase } from '../../scripts/stack/postgres';
+import { loadConfig, PROJECT_ROOT } from '../../config/index';
 import { migrate } from '../../db/migrate';
 import { createApiKey } from '../../clients/api-keys';
 import { loadDataset } from '../../datasets/load';
@@ -104,9 +105,9 @@ async function python(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   if (!(await mlflow.health())) throw new Error(`MLflow is not reachable at ${config.mlflow.trackingUri}: run \`flywheel up\``);
-  const pyEnv = { ...process.env, MLFLOW_TRACKING_URI: config.mlflow.trackingUri, PATH: `${VENV_BIN}:${process.env.PATH}` };
+  const pyEnv = { ...process.env, MLFLOW_TRACKING_URI: config.mlflow.trackingUri, ...mlflowAuthEnv(config.mlflow.auth), PATH: `${VENV_BIN}:${process.env.PATH}` };
   await python(['-c', 'import onnx, onnxruntime'], pyEnv).catch(() => {
     throw new Error('.venv lacks onnx/onnxruntime: .venv/bin/pip install -r scripts/requirements.txt');
   });
@@ -114,12 +115,8 @@ async function main(): Promise<void> {
   await fsp.mkdir(workDir, { recursive: true });
 
   log(`database ${BENCH_DB}: recreating`);
-  const admin = new pg.Client({ connectionString: config.postgres.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB}`);
-  await admin.end();
-  const benchUrl = withDatabase(config.postgres.url, BENCH_DB);
+  // Made with the admin login, owned by Flywheel's role (scripts/stack/postgres-roles.ts).
+  const benchUrl = await createScratchDatabase(config, BENCH_DB);
   await migrate(benchUrl);
   const db = new pg.Pool({ connectionString: benchUrl, max: 2 });
   // The gateway runs as deployed, authentication on: the client sends an API key.

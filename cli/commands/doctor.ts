@@ -39,7 +39,7 @@ async function doctor(config: FlywheelConfig, opts: DoctorOptions): Promise<void
   const { client, connection } = await connectTemporal(config);
   try {
     const pool = getPool(config.postgres.url);
-    const check = await checkTraffic({ pool, temporal: client, mlflow: new MlflowClient(config.mlflow.trackingUri) }, { models, graceSeconds });
+    const check = await checkTraffic({ pool, temporal: client, mlflow: new MlflowClient(config.mlflow) }, { models, graceSeconds });
     const repairs: RepairResult[] = [];
     if (opts.repair) for (const f of check.findings) repairs.push(await repairOrphan(pool, { model: f.model, revision: f.revision, version: f.target, reason: f.targetReason }));
     if (opts.json) printJson({ ...check, repaired: opts.repair ? repairs : undefined, clean: check.findings.length === 0 });

@@ -70,7 +70,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
 
   const { client, connection } = await connectTemporal(config);
   try {
-    if (!(await new MlflowClient(config.mlflow.trackingUri).health())) {
+    if (!(await new MlflowClient(config.mlflow).health())) {
       throw new CliError(`MLflow is not reachable at ${config.mlflow.trackingUri}: start the stack with \`flywheel up\``, 3);
     }
     const workflowId = searchWorkflowId(normalised.model, digest);

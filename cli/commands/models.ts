@@ -5,7 +5,7 @@ import { CliError, printFields, printJson, printTable } from '../output';
 import { reportPointer } from './report';
 
 function client(config: FlywheelConfig): MlflowClient {
-  return new MlflowClient(config.mlflow.trackingUri);
+  return new MlflowClient(config.mlflow);
 }
 
 async function guard<T>(config: FlywheelConfig, fn: () => Promise<T>): Promise<T> {

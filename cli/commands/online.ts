@@ -53,7 +53,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   const l2 = optNumber('--l2', opts.l2);
   let started;
   try {
-    started = await startOnlineModel(getPool(config.postgres.url), new MlflowClient(config.mlflow.trackingUri), { name, model, version: opts.from, learningRate, l2, restart: opts.restart });
+    started = await startOnlineModel(getPool(config.postgres.url), new MlflowClient(config.mlflow), { name, model, version: opts.from, learningRate, l2, restart: opts.restart });
   } catch (err) {
     throw asCliError(config, err);
   } finally {

@@ -58,7 +58,7 @@ export async function reportCommand(config: FlywheelConfig, model: string, opts:
   const windowMs = sinceArg(opts.since);
   const now = new Date();
   const since = new Date(now.getTime() - windowMs);
-  const mlflow = new MlflowClient(config.mlflow.trackingUri, 15_000);
+  const mlflow = new MlflowClient(config.mlflow, 15_000);
   let registered;
   try {
     registered = await mlflow.getRegisteredModel(model);

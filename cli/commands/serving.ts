@@ -31,7 +31,7 @@ export async function deployCommand(config: FlywheelConfig, model: string, versi
   versionArg(version);
   try {
     const pool = getPool(config.postgres.url);
-    const result = await audited(pool, { actor: localActor(config), action: 'deploy', target: `model:${model}/v${version}` }, () => deployVersion(pool, new MlflowClient(config.mlflow.trackingUri), { model, version }), (r) => ({ weight: r.weight, created: r.created }));
+    const result = await audited(pool, { actor: localActor(config), action: 'deploy', target: `model:${model}/v${version}` }, () => deployVersion(pool, new MlflowClient(config.mlflow), { model, version }), (r) => ({ weight: r.weight, created: r.created }));
     if (opts.json) return printJson(result);
     printFields({
       deployed: `${result.model} v${result.version}${result.created ? '' : ' (already active, unchanged)'}`,

@@ -14,9 +14,9 @@ export async function isPortOpen(host: string, port: number, timeoutMs = 1000): 
   });
 }
 
-export async function isHttpOk(url: string, timeoutMs = 3000): Promise<boolean> {
+export async function isHttpOk(url: string, timeoutMs = 3000, headers: Record<string, string> = {}): Promise<boolean> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer();
     return res.status === 200;
   } catch {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import YAML from 'yaml';
+import { withLogin } from '../../config/local-credentials';
 import { dataPaths, PROJECT_ROOT, type FlywheelConfig } from '../../config/index';
 import { createApiKey } from '../../clients/api-keys';
 import { auditQuietly } from '../../clients/audit';
@@ -126,9 +127,13 @@ export function renderAlertmanagerConfig(opts: { webhookUrl?: string; groupWait?
   return `# Written by \`flywheel up\` (scripts/stack/monitoring.ts) at every start; do not edit.\n${YAML.stringify(doc)}`;
 }
 
-/** lib/pq (the exporter's driver) wants TLS unless told otherwise; the local cluster has none. */
+/**
+ * The exporter logs in as the local cluster's monitor role (pg_monitor, owns nothing), else as
+ * Flywheel. lib/pq (its driver) wants TLS unless told otherwise; the local cluster has none.
+ */
 export function exporterDsn(config: FlywheelConfig): string {
-  const u = new URL(config.postgres.url);
+  const monitor = config.postgres.credentials?.monitor;
+  const u = new URL(monitor ? withLogin(config.postgres.url, monitor) : config.postgres.url);
   if (!u.searchParams.has('sslmode') && isLocalHost(u.hostname.replace(/^\[|\]$/g, ''))) u.searchParams.set('sslmode', 'disable');
   return u.toString();
 }

@@ -7,11 +7,15 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dataPaths, withDatabase, type FlywheelConfig } from '../../config/index';
+import { postgresCredentialsFile, readCredentials, type PostgresCredentials } from '../../config/local-credentials';
+import { ensureOwnedDatabase, ensureRoles, generatePostgresCredentials, quoteIdent, writeCredentialsFile } from './postgres-roles';
 import { StackError } from './errors';
+import type { TightenOptions } from './private-files';
 import { waitUntil } from './health';
 import { argvMatches, launch, logFile, ownedProcess, procInfo, removeRecord, stopProcess, writeRecord, type ProcessRecord } from './processes';
 import { findSupervisord, programInfo } from './supervisor';
@@ -117,10 +121,6 @@ export async function postgresLayout(config: FlywheelConfig): Promise<PostgresLa
   return { binDir, dataDir, logFile: log, socketDir, runAs, note };
 }
 
-function roleName(config: FlywheelConfig): string {
-  return decodeURIComponent(new URL(config.postgres.url).username) || 'flywheel';
-}
-
 function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
 }
@@ -129,20 +129,37 @@ async function chownTo(layout: PostgresLayout, file: string): Promise<void> {
   if (layout.runAs) await fsp.chown(file, layout.runAs.uid, layout.runAs.gid);
 }
 
+/**
+ * A new cluster: passwords generated first (0600, data folder), the superuser's handed to initdb
+ * in a file only it can read, every connection checked with scram-sha-256 (no trust, not even on
+ * the socket). The other roles are made by ensureDatabases once the server runs.
+ */
 async function initCluster(config: FlywheelConfig, layout: PostgresLayout): Promise<void> {
   // Parents keep the default mode (the service user must pass through them); only the data
   // folder itself is private, as initdb wants.
   await fsp.mkdir(path.dirname(layout.dataDir), { recursive: true });
   await fsp.mkdir(layout.dataDir, { recursive: true, mode: 0o700 });
   await chownTo(layout, layout.dataDir);
-  await runPg(layout, 'initdb', [
-    '--pgdata', layout.dataDir,
-    '--username', roleName(config),
-    '--auth-local', 'trust',
-    '--auth-host', 'trust',
-    '--encoding', 'UTF8',
-    '--locale', 'C',
-  ]);
+  const creds = generatePostgresCredentials();
+  writeCredentialsFile(postgresCredentialsFile(config.dataDir), creds);
+  const pwDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flywheel-initdb-'));
+  const pwFile = path.join(pwDir, 'pw');
+  try {
+    await fsp.writeFile(pwFile, `${creds.superuser.password}\n`, { mode: 0o600 });
+    await chownTo(layout, pwDir);
+    await chownTo(layout, pwFile);
+    await runPg(layout, 'initdb', [
+      '--pgdata', layout.dataDir,
+      '--username', creds.superuser.user,
+      '--pwfile', pwFile,
+      '--auth-local', 'scram-sha-256',
+      '--auth-host', 'scram-sha-256',
+      '--encoding', 'UTF8',
+      '--locale', 'C',
+    ]);
+  } finally {
+    await fsp.rm(pwDir, { recursive: true, force: true });
+  }
   const conf = path.join(layout.dataDir, 'postgresql.conf');
   await fsp.appendFile(conf, "\n# Flywheel rewrites flywheel.conf (address, port, socket folder) at every start.\ninclude_if_exists = 'flywheel.conf'\n");
 }
@@ -178,7 +195,7 @@ async function canConnect(url: string): Promise<boolean> {
 
 /** The server answers; for a local cluster our own database may not exist yet, so ask `postgres`. */
 export async function isPostgresHealthy(config: FlywheelConfig): Promise<boolean> {
-  return canConnect(config.postgres.external ? config.postgres.url : withDatabase(config.postgres.url, 'postgres'));
+  return canConnect(config.postgres.external ? config.postgres.url : config.postgres.adminUrl);
 }
 
 /**
@@ -217,8 +234,17 @@ export async function startPostgres(config: FlywheelConfig, onNote?: (line: stri
   const layout = await postgresLayout(config);
   if (layout.note) onNote?.(layout.note);
   if (!fs.existsSync(path.join(layout.dataDir, 'PG_VERSION'))) {
-    onNote?.(`initdb ${layout.dataDir}`);
+    onNote?.(`initdb ${layout.dataDir} (scram-sha-256; generated passwords in ${postgresCredentialsFile(config.dataDir)}, 0600)`);
     await initCluster(config, layout);
+  } else if (!config.postgres.credentials) {
+    if (await usesTrust(layout)) {
+      onNote?.(
+        'warning: this cluster predates password authentication (trust, and Flywheel\'s role is its superuser): any local process can connect. ' +
+          `Back up what you need, then \`flywheel down\` and remove ${layout.dataDir} to have it made again with passwords and least-privilege roles`,
+      );
+    } else {
+      throw new StackError(`the cluster in ${layout.dataDir} needs passwords, but ${postgresCredentialsFile(config.dataDir)} is missing: restore it from a backup`);
+    }
   }
   await writeFlywheelConf(config, layout);
   await fsp.mkdir(path.dirname(layout.logFile), { recursive: true });
@@ -276,22 +302,52 @@ export async function stopPostgres(config: FlywheelConfig): Promise<boolean> {
   return true;
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+/**
+ * What tightening the data folder must leave open for the cluster: the cluster's own folder (its
+ * owner guards it), and, when it runs as the `postgres` user inside our data folder, a way
+ * through the data folder and logs/ to reach it.
+ */
+export async function clusterFolderNeeds(config: FlywheelConfig): Promise<TightenOptions> {
+  if (config.postgres.external) return {};
+  const layout = await postgresLayout(config).catch(() => undefined);
+  if (!layout) return {};
+  const inside = !path.relative(config.dataDir, layout.dataDir).startsWith('..');
+  return {
+    skip: [layout.dataDir],
+    ...(layout.runAs && inside ? { traversable: [config.dataDir, dataPaths(config).logs] } : {}),
+  };
+}
+
+/** A cluster made before passwords: pg_hba.conf still says trust. */
+async function usesTrust(layout: PostgresLayout): Promise<boolean> {
+  const hba = await fsp.readFile(path.join(layout.dataDir, 'pg_hba.conf'), 'utf8').catch(() => '');
+  return /^\s*(local|host)\s.*\btrust\s*$/m.test(hba);
 }
 
 /**
  * Creates Flywheel's and MLflow's databases when missing; returns those created now. For a server
- * of our own that is both; on a DATABASE_URL server only MLflow's, and only if our role may.
+ * of our own that is both, each owned by its own role (made or updated here from the credentials
+ * file); on a DATABASE_URL server only MLflow's, and only if our role may.
  */
 export async function ensureDatabases(config: FlywheelConfig): Promise<string[]> {
-  const admin = config.postgres.external ? config.postgres.url : withDatabase(config.postgres.url, 'postgres');
-  const wanted = [...new Set(config.postgres.external ? [databaseName(config.postgres.mlflowUrl)] : [databaseName(config.postgres.url), databaseName(config.postgres.mlflowUrl)])];
+  const admin = config.postgres.adminUrl;
   const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 5_000 });
   client.on('error', () => undefined);
   const created: string[] = [];
   try {
     await client.connect();
+    const creds = config.postgres.external ? undefined : config.postgres.credentials;
+    if (creds) {
+      await ensureRoles(client, creds);
+      // Nobody but the superuser needs the maintenance database.
+      await client.query('REVOKE CONNECT ON DATABASE postgres FROM PUBLIC');
+      const app = databaseName(config.postgres.url);
+      if (await ensureOwnedDatabase(client, app, creds.app.user, creds.monitor.user)) created.push(app);
+      const mlflow = databaseName(config.postgres.mlflowUrl);
+      if (await ensureOwnedDatabase(client, mlflow, creds.mlflow.user)) created.push(mlflow);
+      return created;
+    }
+    const wanted = [...new Set(config.postgres.external ? [databaseName(config.postgres.mlflowUrl)] : [databaseName(config.postgres.url), databaseName(config.postgres.mlflowUrl)])];
     const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [wanted]);
     for (const name of wanted.filter((w) => !rows.some((r) => r.datname === w))) {
       try {
@@ -305,11 +361,41 @@ export async function ensureDatabases(config: FlywheelConfig): Promise<string[]>
     }
   } catch (err) {
     if (err instanceof StackError) throw err;
-    throw new StackError(`cannot reach PostgreSQL at ${redact(admin)}: ${(err as Error).message}`);
+    throw new StackError(`cannot prepare PostgreSQL's roles and databases at ${redact(admin)}: ${(err as Error).message}`);
   } finally {
     await client.end().catch(() => undefined);
   }
   return created;
+}
+
+/**
+ * A throwaway database owned by Flywheel's role (tests, benchmarks): made with the admin login,
+ * used with the app's, dropped with `dropDatabase`. Returns its app URL.
+ */
+export async function createScratchDatabase(config: FlywheelConfig, name: string): Promise<string> {
+  const owner = decodeURIComponent(new URL(config.postgres.url).username) || 'flywheel';
+  const client = new pg.Client({ connectionString: config.postgres.adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(owner)}`);
+    if (config.postgres.credentials) await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
+  } finally {
+    await client.end();
+  }
+  return withDatabase(config.postgres.url, name);
+}
+
+export async function dropDatabase(config: FlywheelConfig, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: config.postgres.adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** A database URL fit for logs and status output. */

@@ -18,6 +18,7 @@ import { once } from 'node:events';
 import { dataPaths, type FlywheelConfig } from '../../config/index';
 import { StackError } from './errors';
 import { waitUntil } from './health';
+import { withPrivateUmask } from './private-files';
 import { findSupervisord, programInfo, startProgram, stopProgram, type ProgramState } from './supervisor';
 
 export interface ProcessSpec {
@@ -219,7 +220,8 @@ export async function startProcess(config: FlywheelConfig, spec: ProcessSpec): P
     fs.writeSync(fd, `\n=== ${new Date().toISOString()} flywheel starts: ${[spec.command, ...spec.args].join(' ')}\n`);
     // detached: the service leads its own process group, so stopping it reaches every process it
     // forked, and a Ctrl-C in the terminal that ran `flywheel up` does not reach it.
-    child = spawn(spec.command, spec.args, { cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
+    // umask 077: what the service writes in the data folder is its owner's alone (private-files.ts).
+    child = withPrivateUmask(() => spawn(spec.command, spec.args, { cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] }));
   } finally {
     fs.closeSync(fd);
   }

@@ -3,13 +3,15 @@
  * `down` stops what Flywheel started (and only that), `status` says how each part is.
  * A service that answers but was not started by Flywheel is "external" and never touched.
  */
-import { type FlywheelConfig } from '../../config/index';
+import fs from 'node:fs';
+import { dataPaths, type FlywheelConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
 import { StackError } from './errors';
 import { isPortOpen, parseHostPort } from './health';
 import { withStackLock } from './lock';
 import { isMlflowHealthy, isMlflowLocal, ownedMlflow, startMlflow, stopMlflow, MLFLOW } from './mlflow';
-import { ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
+import { clusterFolderNeeds, ensureDatabases, isPostgresHealthy, ownedPostgres, postgresLayout, redact, startPostgres, stopPostgres, POSTGRES } from './postgres';
+import { PRIVATE_UMASK, tightenDataFolder } from './private-files';
 import { logFile, stopProcess, type ProcessRecord } from './processes';
 import { findSupervisord, isSupervisordRunning, noSupervisorWarning, shutdownSupervisord, supervisorLayout } from './supervisor';
 import { ensureCliKey } from './cli-key';
@@ -217,12 +219,28 @@ export async function up(config: FlywheelConfig, opts: UpOptions = {}): Promise<
   const t0 = Date.now();
   const progress = reporter(opts.onProgress);
   checkConsistent(config);
+  // What `up` itself writes in the data folder (configs, keys, folders) is private too.
+  const previousUmask = process.umask(PRIVATE_UMASK);
+  try {
+    return await upLocked(config, opts, t0, progress);
+  } finally {
+    process.umask(previousUmask);
+  }
+}
+
+function upLocked(config: FlywheelConfig, opts: UpOptions, t0: number, progress: ReturnType<typeof reporter>): Promise<UpResult> {
   return withStackLock(
     config,
     async () => {
       const startedNow: ServiceName[] = [];
       let migrationsApplied: string[] = [];
       if (!findSupervisord(config)) progress('stack', noSupervisorWarning(config));
+      // The folders services write into exist, private, before any service starts: a file a
+      // process makes later with a wider umask still sits behind a folder only its owner can enter.
+      const { postgres: _cluster, temporalDb: _temporalDb, ...folders } = dataPaths(config);
+      for (const dir of Object.values(folders)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const tightened = await tightenDataFolder(config.dataDir, await clusterFolderNeeds(config));
+      if (tightened) progress('stack', `made ${tightened} paths in ${config.dataDir} private to their owner (files 0600, folders 0700)`);
       const monitoring = opts.monitoring ?? config.monitoring.enabled;
       let monitoringReady = false;
       for (const svc of servicesFor(opts).filter((s) => (opts.workers !== false || !isWorker(s)) && (monitoring || !s.monitoring))) {

@@ -99,6 +99,8 @@ export function renderProgram(spec: ProgramSpec): string {
     `command=${programArgv(spec).map(quoteWord).join(' ')}`,
     `directory=${lineValue('directory', spec.cwd)}`,
     ...(spec.user ? [`user=${lineValue('user', spec.user)}`] : []),
+    // New files are the owner's alone (scripts/stack/private-files.ts).
+    'umask=077',
     'autostart=false',
     'autorestart=true',
     `startsecs=${spec.startSecs}`,
@@ -133,6 +135,8 @@ export function renderSupervisordConf(paths: SupervisordPaths, programs: readonl
     v('childlogdir', paths.childLogDir),
     v('identifier', paths.identifier),
     'directory=/',
+    // Its own logs and the programs' output files are the owner's alone (scripts/stack/private-files.ts).
+    'umask=077',
     'nodaemon=false',
     'minfds=1024',
     '',

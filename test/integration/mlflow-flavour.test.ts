@@ -6,6 +6,7 @@
  * that the ONNX gives in TypeScript (onnxruntime-node, the gateway's engine). The run and the
  * version carry the build's commit under MLflow's standard tag.
  */
+import { mlflowAuthEnv } from '../../clients/mlflow';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -114,14 +115,14 @@ describe('Flywheel versions are MLflow models', () => {
   });
 
   it('mlflow.pyfunc.load_model("models:/<model>@champion") predicts what the ONNX predicts in TypeScript', async () => {
-    expectSameOutputs((await pyfuncPredict(env.config.mlflow.trackingUri, `models:/${model}@champion`, ROWS)) as unknown as Outputs);
+    expectSameOutputs((await pyfuncPredict(env.config.mlflow, `models:/${model}@champion`, ROWS)) as unknown as Outputs);
   }, 180_000);
 
   it('mlflow models serve -m models:/<model>@champion answers /invocations with the same outputs', async () => {
     const port = await freePort();
     const child: ChildProcess = spawn(path.join(VENV_BIN, 'mlflow'), ['models', 'serve', '-m', `models:/${model}@champion`, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], {
       // As with the venv activated: the scoring server is the venv's `uvicorn`, found on PATH.
-      env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env.PATH ?? ''}`, MLFLOW_TRACKING_URI: env.config.mlflow.trackingUri },
+      env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env.PATH ?? ''}`, MLFLOW_TRACKING_URI: env.config.mlflow.trackingUri, ...mlflowAuthEnv(env.config.mlflow.auth) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so stopping it stops the server it starts
     });

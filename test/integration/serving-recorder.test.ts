@@ -14,7 +14,9 @@ import { uuidv7 } from '../../serving/uuid';
 const config = loadConfig();
 const dbName = `flywheel_recorder_${randomUUID().slice(0, 8)}`;
 const url = withDatabase(config.postgres.url, dbName);
-const admin = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
+// The database is made, renamed and dropped with the admin login; the recorder writes as Flywheel's role.
+const admin = new pg.Pool({ connectionString: config.postgres.adminUrl, max: 1 });
+const owner = new URL(config.postgres.url).username || 'flywheel';
 
 afterAll(async () => {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -63,7 +65,7 @@ describe('PredictionRecorder on real PostgreSQL', () => {
     // it serves), and the writer's retries must not race the migrations here either.
     const staging = `${dbName}_staging`;
     await admin.query(`DROP DATABASE IF EXISTS ${staging} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${staging}`);
+    await admin.query(`CREATE DATABASE ${staging} OWNER ${owner}`);
     await migrate(withDatabase(config.postgres.url, staging));
     await admin.query(`ALTER DATABASE ${staging} RENAME TO ${dbName}`);
     const deadline = Date.now() + 15_000;

@@ -92,7 +92,7 @@ it('trains an mlp on the Python worker after no GPU worker came, registers its O
 
   // MLflow's own client loads the version the Python worker exported (its MLmodel and signature
   // written by the TypeScript registry) and predicts what the gateway served.
-  const viaMlflow = (await pyfuncPredict(env.config.mlflow.trackingUri, `models:/${model}/${result.version}`, rows)) as { probabilities: number[][]; label: number[] };
+  const viaMlflow = (await pyfuncPredict(env.config.mlflow, `models:/${model}/${result.version}`, rows)) as { probabilities: number[][]; label: number[] };
   rows.forEach((_, r) => ds.classes.forEach((c, j) => expect(viaMlflow.probabilities[r]![j]).toBeCloseTo(body.probabilities[r]![c]!, 6)));
   expect(viaMlflow.label.map((i) => ds.classes[i])).toEqual(body.labels);
 }, 240_000);

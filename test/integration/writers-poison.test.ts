@@ -29,7 +29,7 @@ import { JsonClient } from '../../traffic/http';
 const config = loadConfig();
 const dbName = `flywheel_poison_${randomUUID().slice(0, 8)}`;
 const url = withDatabase(config.postgres.url, dbName);
-const admin = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
+const admin = new pg.Pool({ connectionString: config.postgres.adminUrl, max: 1 });
 const MODEL = 'poison-iris';
 const ONLINE = 'poison-online';
 const params = {
@@ -99,7 +99,7 @@ function scored(over: Partial<ScoredItem>): ScoredItem {
 }
 
 beforeAll(async () => {
-  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.query(`CREATE DATABASE ${dbName} OWNER ${new URL(config.postgres.url).username || 'flywheel'}`);
   await migrate(url);
   db = new pg.Pool({ connectionString: url, max: 2 });
   // DROP DATABASE … WITH (FORCE) at the end terminates whatever is still closing.

@@ -28,11 +28,21 @@ interface Service {
 const compose = parse(fs.readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const defaults = loadConfig({});
 
-/** A service's environment with `${VAR:-default}` filled in as compose would with VAR unset. */
+/**
+ * A service's environment as compose would fill it in: `${VAR:-default}` with VAR unset, and a
+ * required `${VAR:?message}` with the value an operator set (a stand-in here).
+ */
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
   const pairs = Array.isArray(env) ? env.map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]) : Object.entries(env);
-  return Object.fromEntries(pairs.map(([k, v]) => [k, String(v).replace(/\$\{[A-Za-z_]+:-([^}]*)\}/g, '$1')]));
+  return Object.fromEntries(
+    pairs.map(([k, v]) => [k, String(v).replace(/\$\{[A-Za-z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Za-z_]+):\?[^}]*\}/g, 'operator-set-$1')]),
+  );
+}
+
+/** Every `${VAR…}` reference in the file, with its operator (`:-` default, `:?` required, none). */
+function references(text: string): Array<{ name: string; op: string; rest: string }> {
+  return [...text.matchAll(/\$\{([A-Za-z_]+)(:[-?])?([^}]*)\}/g)].map((m) => ({ name: m[1]!, op: m[2] ?? '', rest: m[3] ?? '' }));
 }
 
 /** Host ports a service publishes, from "7233:7233", "127.0.0.1:5433:5432" or the long form. */
@@ -68,6 +78,35 @@ describe('docker-compose.temporal.yml', () => {
     expect(publishedPorts(compose.services['temporal-ui']!)).toContain(defaults.temporal.uiPort);
     expect(publishedPorts(compose.services.mlflow!)).toContain(defaults.mlflow.port);
     expect([temporalPort, defaults.temporal.uiPort, defaults.mlflow.port]).toEqual([7233, 8233, 5000]);
+  });
+
+  it('has no default for any password or secret: compose refuses to start without them', () => {
+    const secrets = references(fs.readFileSync(COMPOSE_FILE, 'utf8')).filter((r) => /PASSWORD|SECRET|TOKEN/.test(r.name));
+    expect(secrets.length).toBeGreaterThan(5);
+    expect(secrets.filter((r) => r.op !== ':?')).toEqual([]);
+  });
+
+  it('publishes ports on loopback only', () => {
+    const wide = Object.entries(compose.services).flatMap(([name, svc]) =>
+      (svc.ports ?? []).filter((p) => (typeof p === 'object' ? true : !p.startsWith('127.0.0.1:'))).map((p) => `${name}: ${JSON.stringify(p)}`),
+    );
+    expect(wide).toEqual([]);
+  });
+
+  it('runs MLflow with its basic-auth app and gives Flywheel a login for it', () => {
+    expect(commandText(compose.services.mlflow!)).toMatch(/--app-name[= ]basic-auth/);
+    const env = envOf(compose.services['cpu-worker']!);
+    const config = loadConfig(env);
+    expect(config.mlflow.auth).toEqual({ username: 'flywheel', password: 'operator-set-MLFLOW_ADMIN_PASSWORD' });
+  });
+
+  it("logs Flywheel and MLflow in as roles of their own, never the server's superuser", () => {
+    const flywheel = new URL(envOf(compose.services['cpu-worker']!).DATABASE_URL!);
+    const mlflow = new URL(envOf(compose.services.mlflow!).MLFLOW_BACKEND_STORE_URI!);
+    const superuser = envOf(compose.services.postgres!).POSTGRES_USER;
+    expect([flywheel.username, mlflow.username]).toEqual(['flywheel', 'flywheel_mlflow']);
+    expect(superuser).toBe('postgres');
+    expect(commandText(compose.services['postgres-init']!)).toMatch(/NOSUPERUSER NOCREATEDB NOCREATEROLE/);
   });
 
   it('lets the workers through MLflow host checking', () => {

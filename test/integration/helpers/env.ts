@@ -34,7 +34,7 @@ export async function openTestEnv(name: string): Promise<TestEnv> {
   } catch {
     throw new Error(`integration tests need the real stack: run \`npx flywheel up --no-workers\` (Temporal not reachable at ${config.temporal.address})`);
   }
-  const mlflow = new MlflowClient(config.mlflow.trackingUri);
+  const mlflow = new MlflowClient(config.mlflow);
   if (!(await mlflow.health())) throw new Error(`integration tests need the real stack: MLflow not reachable at ${config.mlflow.trackingUri}`);
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
   return {

@@ -57,10 +57,10 @@ async function ensureNamespace(config: FlywheelConfig): Promise<void> {
 }
 
 /** Deletes the registered models (with their versions) and experiments the run named. */
-async function forgetModels(trackingUri: string, file: string): Promise<void> {
+async function forgetModels(endpoint: FlywheelConfig['mlflow'], file: string): Promise<void> {
   if (!fs.existsSync(file)) return;
   const names = [...new Set(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean))];
-  const mlflow = new MlflowClient(trackingUri);
+  const mlflow = new MlflowClient(endpoint);
   let deleted = 0;
   for (const name of names) {
     try {
@@ -73,7 +73,7 @@ async function forgetModels(trackingUri: string, file: string): Promise<void> {
     if (experiment) await mlflow.deleteExperiment(experiment.experiment_id).catch(() => undefined);
   }
   fs.rmSync(file, { force: true });
-  if (deleted) console.log(`test cleanup: deleted ${deleted} test models from ${trackingUri}`);
+  if (deleted) console.log(`test cleanup: deleted ${deleted} test models from ${endpoint.trackingUri}`);
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -97,6 +97,6 @@ export default async function setup(): Promise<() => Promise<void>> {
   }
   return async () => {
     if (process.env.FLYWHEEL_TEST_KEEP_MODELS === '1') return;
-    await forgetModels(config.mlflow.trackingUri, runFile);
+    await forgetModels(config.mlflow, runFile);
   };
 }

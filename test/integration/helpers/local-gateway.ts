@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { setTrafficWeights } from '../../../activities/traffic';
-import { loadConfig, withDatabase } from '../../../config/index';
+import { loadConfig } from '../../../config/index';
+import { createScratchDatabase, dropDatabase } from '../../../scripts/stack/postgres';
 import { migrate } from '../../../db/migrate';
 import { softmaxRegressionToOnnx } from '../../../lib/onnx/softmax-regression-graph';
 import { fromSoftmaxRegressionParams } from '../../../lib/online/softmax-regression';
@@ -50,9 +51,7 @@ export async function startLocalGateway(
 ): Promise<LocalGateway> {
   const config = loadConfig();
   const dbName = `flywheel_${name}_${randomUUID().slice(0, 8)}`;
-  const url = withDatabase(config.postgres.url, dbName);
-  const admin = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
-  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = await createScratchDatabase(config, dbName);
   await migrate(url);
   const db = new pg.Pool({ connectionString: url, max: 2 });
   db.on('error', () => undefined);
@@ -104,8 +103,7 @@ export async function startLocalGateway(
     async close() {
       await gateway.close();
       await db.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase(config, dbName);
       await fsp.rm(workDir, { recursive: true, force: true });
     },
   };

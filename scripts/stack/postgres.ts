@@ -108,6 +108,8 @@ export async function postgresLayout(config: FlywheelConfig): Promise<PostgresLa
     if (!ids) throw new StackError(`running as root needs a '${SERVICE_USER}' system user to own the cluster: run scripts/setup.sh`);
     runAs = { user: SERVICE_USER, ...ids };
     await fsp.mkdir(paths.logs, { recursive: true });
+    // The service user may pass through (never list) the data folder and logs/: 0711 at most.
+    for (const dir of [config.dataDir, paths.logs]) await fsp.chmod(dir, ((await fsp.stat(dir)).mode & 0o700) | 0o011);
     if (!(await canTraverse(SERVICE_USER, [config.dataDir, paths.logs]))) {
       const fallback = `/var/lib/flywheel-${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12)}`;
       note = `user ${SERVICE_USER} cannot reach ${config.dataDir} (a parent folder is closed to other users): the cluster lives in ${fallback}`;
@@ -138,6 +140,9 @@ async function initCluster(config: FlywheelConfig, layout: PostgresLayout): Prom
   // Parents keep the default mode (the service user must pass through them); only the data
   // folder itself is private, as initdb wants.
   await fsp.mkdir(path.dirname(layout.dataDir), { recursive: true });
+  // The service user passes through the parent (made here under umask 077 when it is the fallback
+  // folder) without being able to list it.
+  if (layout.runAs) await fsp.chmod(path.dirname(layout.dataDir), (await fsp.stat(path.dirname(layout.dataDir))).mode & 0o777 | 0o011);
   await fsp.mkdir(layout.dataDir, { recursive: true, mode: 0o700 });
   await chownTo(layout, layout.dataDir);
   const creds = generatePostgresCredentials();

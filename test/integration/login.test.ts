@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/index';
 import { keycloakAvailable, startKeycloak, type RunningKeycloak } from '../../scripts/stack/keycloak';
 import { clientCredential, readLogin, writeLogin } from '../../traffic/credentials';
+import { mlflowAuthEnv } from '../../clients/mlflow';
 import { openTestEnv, type TestEnv } from './helpers/env';
 
 const PASSWORD = 'dev-only-operator-password';
@@ -35,7 +36,9 @@ interface Run {
 function cli(args: string[], dir: string, stdin?: string, onStderr?: (text: string) => void): Promise<Run> {
   return new Promise((resolve) => {
     const { FLYWHEEL_API_KEY: _, ...inherited } = process.env;
-    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...inherited, FLYWHEEL_DATA_DIR: dir } });
+    // The stack's logins live in its own data folder, not in this one: handed over explicitly.
+    const stackLogins = { DATABASE_URL: env.config.postgres.url, ...mlflowAuthEnv(env.config.mlflow.auth) };
+    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...inherited, ...stackLogins, FLYWHEEL_DATA_DIR: dir } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -41,7 +41,8 @@ describe('writeIsolating', () => {
     // Written statements come left to right: the stored order is the batch order.
     const written = log.filter((b) => !b.some((n) => n === 37 || n === 80)).flat();
     expect(written).toEqual(rows.filter((n) => n !== 37 && n !== 80));
-    expect(log.length).toBeLessThan(2 * 2 * Math.log2(100) + 2);
+    // 2k·log2(n) bisection statements, plus one confirming write per rejected row.
+    expect(log.length).toBeLessThan(2 * 2 * Math.log2(100) + 2 + 2);
   });
 
   it('stops at a transient failure and hands back what is not written, nothing rejected', async () => {
@@ -57,5 +58,29 @@ describe('writeIsolating', () => {
       throw pgError('57P01');
     });
     expect(out.map((o) => o.kind)).toEqual(['unwritten', 'unwritten']);
+  });
+
+  it('does not dead-letter a row whose data error does not repeat when it is written alone again', async () => {
+    // A server swapping a schema in can answer a data-class error for a moment: the batch, a half
+    // and the row alone each fail once; the row's confirming write succeeds, so nothing is rejected.
+    let failures = 3;
+    const log: number[][] = [];
+    const out = await writeIsolating([1, 2, 3, 4], async (rows) => {
+      log.push([...rows]);
+      if (failures-- > 0) throw pgError('23503');
+      return rows.map((n) => n * 10);
+    });
+    expect(out.map((o) => o.kind)).toEqual(['written', 'written', 'written', 'written']);
+    expect(log).toEqual([[1, 2, 3, 4], [1, 2], [1], [1], [2], [3, 4]]);
+  });
+
+  it('treats a transient error on the confirming write as an outage: nothing rejected', async () => {
+    const errors = [pgError('22021'), pgError('22021'), pgError('22021'), pgError('57P03')];
+    const out = await writeIsolating([1, 2, 3], async (rows) => {
+      const e = errors.shift();
+      if (e) throw e;
+      return rows.map((n) => n * 10);
+    });
+    expect(out.map((o) => o.kind)).toEqual(['unwritten', 'unwritten', 'unwritten']);
   });
 });

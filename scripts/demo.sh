@@ -133,6 +133,22 @@ step "8. a neural model on the PyTorch pool: the TypeScript pipeline hands train
 flywheel train --dataset breast-cancer --model breast-cancer-mlp --family mlp --pool auto --gpu-wait 3 \
   -p epochs=40 -p hiddenUnits=64 -p batchSize=64 -p learningRate=0.003 --wait
 
+step "9. knowledge: facts from three conversations validated into the graph; a hearsay claim is rejected with its reason"
+# Two customers state the same facts (two independent sources: accepted); a third passes on what
+# a cousin insists, which is someone else's claim, and the pipeline says so.
+# (A second run of the demo finds the batch already ingested, under the same content-addressed id.)
+kb=$({ flywheel knowledge ingest scripts/demo-knowledge.jsonl --json || true; } | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const j = JSON.parse(s);
+    console.log(j.workflowId ?? /as (knowledge-[0-9a-f]+)/.exec(j.error ?? "")?.[1] ?? "");
+  });')
+for _ in $(seq 60); do
+  state=$(flywheel knowledge status "$kb" --json | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).state ?? ""))')
+  [ "$state" = completed ] && break
+  sleep 2
+done
+flywheel knowledge status "$kb"
+
 step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
 echo

@@ -6,11 +6,11 @@
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { pronounsOf, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { COORDINATION, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CLAUSE_VERB_AFTER, COORDINATION, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/2+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/3+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -188,6 +188,8 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
         if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
         const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
         if (!COORDINATION.test(link)) break;
+        // "B is …" after the link is a new clause with its own verb, not one more name of the list.
+        if (dir === 1 && CLAUSE_VERB_AFTER.test(lower.slice(next.end))) break;
         links.push(link);
         out.push(next);
         i = k;

@@ -39,6 +39,12 @@ describe('extraction of the hard phrasings', () => {
     expect(by(got, 'Olu Adebayo lives_in Leek')).toBeDefined();
     expect(by(got, 'Olu Adebayo works_for Wedgwood')?.cues ?? ['past']).toContain('past');
   });
+  it('a name after "and" that starts a clause of its own is not coordinated into the claim before it', () => {
+    const got = names('Brasília is the capital of Brazil, and Rio de Janeiro is its largest tourist city.', 'Zofia Nowak and Piotr Lis work for Quillfeather Press.');
+    expect(got).toContain('Brasília capital_of Brazil');
+    expect(got.some((c) => /capital_of Rio de Janeiro/.test(c))).toBe(false);
+    expect(got).toEqual(expect.arrayContaining(['Zofia Nowak works_for Quillfeather Press', 'Piotr Lis works_for Quillfeather Press']));
+  });
   it('strips headline noise and sentence adverbs from names', () => {
     const got = names('Market update: Halvard Mining bought Cobalt Labs.', 'Reportedly Halvard Mining is based in Kiruna.');
     expect(got).toContain('Halvard Mining acquired Cobalt Labs');

@@ -73,6 +73,8 @@ export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
 export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
 /** Names in a list: a comma, "and", ", and", "&". */
 export const COORDINATION = /^(?:,|and|, and|&|,\s*and)$/;
+/** A verb right after a name starts a clause of its own: "…of Brazil, and Rio is its largest city" coordinates clauses, not names. */
+export const CLAUSE_VERB_AFTER = /^\s+(?:is|was|are|were|has|have|had|will|would|can|could|does|did|remains|became|becomes)\b/;
 /** "Milan, Ohio", "Smiljan, in present-day Croatia": a place's region after a comma. */
 export const REGION_LINK = /^,\s+(?:in\s+(?:present-day|modern(?:-day)?|today['’]s)\s+(?:the\s+)?)?$/;
 /** A date or place continuing an event: "on 5 September 1946", ", in 1847", "in Seattle". */

@@ -12,6 +12,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 COPY . .
+# The commit this image was built from (compose passes it): lineage tags on every version it registers.
+ARG FLYWHEEL_GIT_COMMIT=unknown
+ENV FLYWHEEL_GIT_COMMIT=$FLYWHEEL_GIT_COMMIT
 # The shared data volume is created from this folder, so it starts out owned by `node`.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -12,7 +12,7 @@ import { ENV_VARIABLES, loadConfig, PROJECT_ROOT, SHUTDOWN_FORCE_MARGIN_SECONDS 
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../config/search-attributes';
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.temporal.yml');
-const FLYWHEEL_SERVICES = ['migrate', 'workflow-worker', 'cpu-worker', 'control-worker', 'gpu-worker'];
+const FLYWHEEL_SERVICES = ['migrate', 'workflow-worker', 'cpu-worker', 'control-worker', 'gpu-worker', 'torch-cpu-worker'];
 
 interface Service {
   image?: string;
@@ -78,6 +78,20 @@ describe('docker-compose.temporal.yml', () => {
     expect(publishedPorts(compose.services['temporal-ui']!)).toContain(defaults.temporal.uiPort);
     expect(publishedPorts(compose.services.mlflow!)).toContain(defaults.mlflow.port);
     expect([temporalPort, defaults.temporal.uiPort, defaults.mlflow.port]).toEqual([7233, 8233, 5000]);
+  });
+
+  it("runs the PyTorch pool's CPU queue without the gpu profile, so torch training never waits for a worker that is not there", () => {
+    const svc = compose.services['torch-cpu-worker'] as Service & { profiles?: string[] };
+    expect(svc.profiles ?? []).toEqual([]);
+    expect(commandText(svc)).toMatch(/--device cpu/);
+  });
+
+  it('builds the Node image with the git commit it was built from (lineage), and never silently "unknown"', () => {
+    for (const name of ['migrate', 'workflow-worker', 'cpu-worker', 'control-worker', 'gateway']) {
+      const build = compose.services[name]!.build as { args?: Record<string, string> };
+      expect(build.args?.FLYWHEEL_GIT_COMMIT).toMatch(/^\$\{FLYWHEEL_GIT_COMMIT:\?/);
+    }
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).toMatch(/ARG FLYWHEEL_GIT_COMMIT[\s\S]*ENV FLYWHEEL_GIT_COMMIT=\$FLYWHEEL_GIT_COMMIT/);
   });
 
   it('has no default for any password or secret: compose refuses to start without them', () => {

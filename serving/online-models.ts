@@ -9,8 +9,14 @@
  * learnt. On load the learner replays labelled feedback past that id, in id order (commit order),
  * so a crashed gateway resumes the model it had, not the one it last checkpointed.
  *
- * One gateway process learns for a given online model; several would each learn from their own
- * share of the labels and overwrite each other's checkpoints.
+ * Several gateways may serve the same online models; exactly one learns and checkpoints each: the
+ * holder of its lease in online_models (renewed at every poll, `leaseMs` long). The leader learns
+ * the labels it commits itself at once, and those other gateways committed from the table (the
+ * labels past its watermark, and any committed in the last `lateWindowMs` — a transaction that
+ * took a lower id can commit after a higher one — skipping what it learnt already). The others
+ * serve the leader's latest checkpoint and learn nothing. When a leader dies its lease runs out and
+ * another gateway takes it: it loads the checkpoint and replays the labels past it, so no label is
+ * lost; a leader that finds its lease taken (its checkpoint fenced off) goes back to following.
  */
 import type pg from 'pg';
 import { BoundedMap } from '../lib/feedback/bounded-map';
@@ -29,6 +35,8 @@ export interface OnlineEntry {
   learnedThrough: number;
   skipped: number;
   dirty: boolean;
+  /** This gateway holds the model's lease: it learns and checkpoints. */
+  leader: boolean;
 }
 
 export interface Remembered {
@@ -54,11 +62,22 @@ export interface OnlineModelsOptions {
   minQuality: number;
   /** Predictions remembered in memory for learning without a database read. */
   rememberRows: number;
+  /** Who this gateway is, in the lease (host, pid and a random part: unique per process). */
+  holder: string;
+  /** How long a lease lasts unrenewed: how soon another gateway takes over from a dead leader. */
+  leaseMs?: number;
+  /** How far back the leader looks for labels committed out of id order by other gateways. */
+  lateWindowMs?: number;
 }
+
+const DEFAULT_LEASE_MS = 5_000;
+const DEFAULT_LATE_WINDOW_MS = 30_000;
 
 export class OnlineModels {
   private readonly entries = new Map<string, OnlineEntry>();
   private readonly recent: BoundedMap<string, Remembered>;
+  /** Feedback ids learnt lately, so the leader's catch-up never learns a label twice. */
+  private readonly learntIds = new BoundedMap<number, true>(200_000);
 
   constructor(
     private readonly db: pg.Pool,
@@ -87,7 +106,7 @@ export class OnlineModels {
 
   /** Called with each committed feedback group, in commit order, before its requests are answered. */
   learn(items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]): void {
-    if (this.entries.size === 0) return;
+    if (![...this.entries.values()].some((e) => e.leader)) return;
     const misses: Array<{ id: number; predictionId: string; label: string; quality: number }> = [];
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
@@ -103,10 +122,12 @@ export class OnlineModels {
 
   private learnOne(r: Remembered, feedbackId: number, label: string, quality: number): void {
     const e = this.entries.get(r.name);
-    if (e && e.generation === r.generation) this.learnInto(e, r.x, feedbackId, label, quality);
+    if (e && e.leader && e.generation === r.generation) this.learnInto(e, r.x, feedbackId, label, quality);
   }
 
   private learnInto(e: OnlineEntry, x: Float64Array, feedbackId: number, label: string, quality: number): void {
+    if (this.learntIds.has(feedbackId)) return;
+    this.learntIds.set(feedbackId, true);
     const y = e.classes.indexOf(label);
     if (y < 0 || quality < this.opts.minQuality) {
       e.skipped++;
@@ -136,25 +157,53 @@ export class OnlineModels {
     }
   }
 
-  /** Loads new generations, drops stopped models; called on start and on each poll. */
+  /**
+   * Called on start and on each poll: takes or renews the leases it can, loads new generations,
+   * follows the leader's checkpoints where it does not lead, catches up on other gateways' labels
+   * where it does, and drops stopped models.
+   */
   async sync(): Promise<void> {
+    const leaseMs = this.opts.leaseMs ?? DEFAULT_LEASE_MS;
+    const { rows: led } = await this.db.query<{ name: string }>(
+      `UPDATE online_models SET leader = $1, lease_until = now() + $2 * interval '1 millisecond'
+        WHERE active AND (leader IS NULL OR leader = $1 OR lease_until < now()) RETURNING name`,
+      [this.opts.holder, leaseMs],
+    );
+    const leading = new Set(led.map((r) => r.name));
     const { rows } = await this.db.query<OnlineModelRow>(
       'SELECT name, base_model, base_version, generation, state, learned, learned_from, learned_through FROM online_models WHERE active',
     );
     const seen = new Set<string>();
     for (const row of rows) {
       seen.add(row.name);
+      const leader = leading.has(row.name);
       const current = this.entries.get(row.name);
-      if (current && current.generation === Number(row.generation)) continue;
-      const entry = this.fromRow(row);
-      await this.replay(entry);
+      const sameGeneration = current !== undefined && current.generation === Number(row.generation);
+      if (sameGeneration && current.leader && leader) {
+        await this.catchUp(current);
+        continue;
+      }
+      // A follower serves the leader's latest checkpoint; it reloads only when the checkpoint moved.
+      if (sameGeneration && !current.leader && !leader && current.learnedThrough === Number(row.learned_through) && current.learned === Number(row.learned)) continue;
+      const entry = this.fromRow(row, leader);
+      if (leader) await this.replay(entry);
       this.entries.set(row.name, entry);
-      this.log.info({ model: row.name, base: `${row.base_model}@${row.base_version}`, generation: entry.generation, learned: entry.learned }, 'online model loaded');
+      if (!sameGeneration || current?.leader !== leader) {
+        this.log.info(
+          { model: row.name, base: `${row.base_model}@${row.base_version}`, generation: entry.generation, learned: entry.learned, role: leader ? 'leader' : 'follower' },
+          leader ? 'online model loaded: this gateway learns it' : 'online model loaded: following its leader',
+        );
+      }
     }
     for (const name of [...this.entries.keys()]) if (!seen.has(name)) this.entries.delete(name);
   }
 
-  private fromRow(row: OnlineModelRow): OnlineEntry {
+  /** Gives up this gateway's leases (a clean shutdown), so another takes over at its next poll. */
+  async release(): Promise<void> {
+    await this.db.query('UPDATE online_models SET leader = NULL, lease_until = NULL WHERE leader = $1', [this.opts.holder]);
+  }
+
+  private fromRow(row: OnlineModelRow, leader: boolean): OnlineEntry {
     const learner = OnlineSoftmaxRegression.fromJSON(row.state);
     return {
       name: row.name,
@@ -168,31 +217,51 @@ export class OnlineModels {
       learnedThrough: Number(row.learned_through),
       skipped: 0,
       dirty: false,
+      leader,
     };
   }
 
+  /** A new leader: every label past the checkpoint, in id order (commit order within one gateway). */
   private async replay(e: OnlineEntry): Promise<void> {
+    const n = await this.learnStored(e, false);
+    if (n > 0) this.log.info({ model: e.name, replayed: n }, 'online model replayed labels past its checkpoint');
+  }
+
+  /** The leader, at each poll: labels other gateways committed (past the watermark, or lately). */
+  private async catchUp(e: OnlineEntry): Promise<void> {
+    await this.learnStored(e, true);
+  }
+
+  private async learnStored(e: OnlineEntry, late: boolean): Promise<number> {
     const { rows } = await this.db.query<{ id: string; label: string; quality: number; features: number[] }>(
       `SELECT f.id, f.label, f.quality, p.features FROM feedback f JOIN online_predictions p ON p.id = f.prediction_id
-        WHERE p.model = $1 AND p.generation = $2 AND f.kind = 'label' AND f.id > $3 ORDER BY f.id`,
-      [e.name, e.generation, e.learnedThrough],
+        WHERE p.model = $1 AND p.generation = $2 AND f.kind = 'label'
+          AND (f.id > $3 OR ($4 AND f.created_at > now() - $5 * interval '1 millisecond'))
+        ORDER BY f.id`,
+      [e.name, e.generation, e.learnedThrough, late, this.opts.lateWindowMs ?? DEFAULT_LATE_WINDOW_MS],
     );
-    for (const f of rows) this.learnInto(e, Float64Array.from(f.features), Number(f.id), f.label, f.quality);
-    if (rows.length > 0) this.log.info({ model: e.name, replayed: rows.length }, 'online model replayed labels past its checkpoint');
+    let n = 0;
+    for (const f of rows) {
+      if (this.learntIds.has(Number(f.id))) continue;
+      this.learnInto(e, Float64Array.from(f.features), Number(f.id), f.label, f.quality);
+      n++;
+    }
+    return n;
   }
 
   /** Writes the state of models that learnt since the last checkpoint. */
   async checkpoint(): Promise<void> {
     for (const e of this.entries.values()) {
-      if (!e.dirty) continue;
+      if (!e.dirty || !e.leader) continue;
       e.dirty = false;
       try {
+        // Fenced by the lease: a leader that lost it (paused past its lease) writes nothing.
         const res = await this.db.query(
           `UPDATE online_models SET state = $3, learned = $4, learned_from = $5, learned_through = $6, updated_at = now()
-            WHERE name = $1 AND generation = $2 AND active`,
-          [e.name, e.generation, JSON.stringify(e.learner.toJSON()), e.learned, e.learnedFrom, e.learnedThrough],
+            WHERE name = $1 AND generation = $2 AND active AND leader = $7`,
+          [e.name, e.generation, JSON.stringify(e.learner.toJSON()), e.learned, e.learnedFrom, e.learnedThrough, this.opts.holder],
         );
-        // Restarted or stopped meanwhile: the next sync loads what the table says now.
+        // Restarted, stopped or taken over meanwhile: the next sync loads what the table says now.
         if (res.rowCount === 0) this.entries.delete(e.name);
       } catch (err) {
         e.dirty = true;

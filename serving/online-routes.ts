@@ -8,6 +8,8 @@
  * Predictions are recorded like any other (model = the online name, version "online"), and their
  * features kept in online_predictions for a label that comes after a restart.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import pg from 'pg';
 import type { GatewayMetrics } from './metrics';
@@ -29,6 +31,8 @@ export interface OnlineRoutesOptions {
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   pollMs: number;
   checkpointMs?: number;
+  /** How long an online model's lease lasts unrenewed (OnlineModels): the takeover time after a gateway dies. */
+  leaseMs?: number;
   minQuality?: number;
 }
 
@@ -42,7 +46,10 @@ export interface OnlineService {
 export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOptions): OnlineService {
   const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, application_name: 'flywheel-online' });
   db.on('error', () => undefined);
-  const models = new OnlineModels(db, { minQuality: opts.minQuality ?? 0.5, rememberRows: 200_000 }, opts.log);
+  const syncMs = Math.min(opts.pollMs, 1_000);
+  // Unique per process: a restarted gateway is a new holder, and waits out (or is handed) the old lease.
+  const holder = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const models = new OnlineModels(db, { minQuality: opts.minQuality ?? 0.5, rememberRows: 200_000, holder, leaseMs: Math.max(opts.leaseMs ?? 5_000, 3 * syncMs) }, opts.log);
   const writer = new OnlinePredictionWriter(
     db,
     { flushMs: 100, maxRows: 100_000 },
@@ -124,7 +131,8 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
     writer,
     async start() {
       await sync();
-      timers.push(setInterval(() => void sync(), opts.pollMs));
+      // At least every second: the lease is renewed and other gateways' labels are learnt at this pace.
+      timers.push(setInterval(() => void sync(), syncMs));
       timers.push(setInterval(() => void models.checkpoint(), opts.checkpointMs ?? 1_000));
       for (const t of timers) t.unref();
     },
@@ -132,6 +140,8 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
       for (const t of timers) clearInterval(t);
       await writer.close();
       await models.checkpoint();
+      // Handed over at once rather than left to run out: another gateway learns from its next poll.
+      await models.release().catch((err: Error) => opts.log.warn({ err: err.message }, 'releasing online model leases failed; they run out by themselves'));
       await db.end();
     },
   };

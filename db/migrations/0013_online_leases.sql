@@ -1,0 +1,5 @@
+-- Several gateways serve the same online models; exactly one learns and checkpoints each of them:
+-- the holder of its lease (serving/online-models.ts). A lease not renewed by `lease_until` may be
+-- taken by any other gateway, which then resumes from the checkpoint and replays the labels past it.
+ALTER TABLE online_models ADD COLUMN leader text;
+ALTER TABLE online_models ADD COLUMN lease_until timestamptz;

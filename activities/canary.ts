@@ -139,7 +139,7 @@ export function createCanaryActivities(config: FlywheelConfig) {
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout', 'promoted');
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_workflow', input.workflowId);
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_reason', input.reason.slice(0, 5000));
-      domainMetrics.canaryPromotion(input.model, input.version);
+      domainMetrics.canaryFinished(input.model, input.version, 'promoted');
     },
 
     /** The candidate lost: rejected in the registry and in serving, with the reason. */
@@ -148,7 +148,7 @@ export function createCanaryActivities(config: FlywheelConfig) {
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout', 'rejected');
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_workflow', input.workflowId);
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_reason', input.reason.slice(0, 5000));
-      domainMetrics.canaryRollback(input.model, input.version);
+      domainMetrics.canaryFinished(input.model, input.version, 'rolled_back');
     },
   };
 }

@@ -181,6 +181,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     const out = await infer(sv, matrix.value, rows);
     const latencyMs = performance.now() - t0;
     sv.metrics.requests.inc();
+    sv.metrics.rows.inc(rows);
     sv.metrics.latency.observe(latencyMs / 1000);
     const base = { model, version: sv.version };
     for (let r = 0; r < rows; r++) {

@@ -138,8 +138,8 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
   it('scrapes the gateway with its metrics key and the control worker', async () => {
     expect(await eventually(() => targetHealth('flywheel-gateway'))).toBe('up');
     expect(await eventually(() => targetHealth('flywheel-workers'))).toBe('up');
-    const q = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(`flywheel_gateway_traffic_weight_basis_points{model="${model}"}`)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-    expect(q.data.result.map((r) => [r.metric.version, r.value[1]])).toEqual([['1', '10000']]);
+    const q = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(`flywheel_gateway_traffic_weight_ratio{model="${model}"}`)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    expect(q.data.result.map((r) => [r.metric.version, r.value[1]])).toEqual([['1', '1']]);
   });
 
   it('a rolled-back canary fires FlywheelCanaryRolledBack through Alertmanager to the webhook', async () => {
@@ -182,7 +182,7 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
       ((await (await fetch(`${prometheus}/api/v1/series?match[]=${encodeURIComponent(selector)}`)).json()) as { data: Array<Record<string, string>> }).data;
     const queue = env.taskQueues.control;
     // Scraped once the rollout's activities ran on the spawned worker.
-    expect(await eventually(async () => ((await series(`temporal_activity_schedule_to_start_latency_bucket{task_queue="${queue}"}`)).length > 0 ? true : undefined), 60)).toBe(true);
+    expect(await eventually(async () => ((await series(`temporal_activity_schedule_to_start_latency_seconds_bucket{task_queue="${queue}"}`)).length > 0 ? true : undefined), 60)).toBe(true);
     expect((await series(`temporal_num_pollers{task_queue="${queue}",poller_type="activity_task"}`)).length).toBeGreaterThan(0);
     const temporal = await eventually(() => targetHealth('temporal'), 20);
     if (temporal !== 'up') {

@@ -210,6 +210,8 @@ export class Catalog {
       throw err;
     }
     const labels = { model: row.model, version: row.version };
+    // Series exist from the load on, at 0: an error ratio reads 0 (not nothing) until a request fails.
+    for (const c of [this.metrics.requests, this.metrics.rows, this.metrics.errors]) c.inc(labels, 0);
     const sv: ServedVersion = {
       model: row.model,
       version: row.version,

@@ -27,6 +27,7 @@ import { registerOnlineRoutes } from './online-routes';
 import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
+import { requestIdOf } from './request-id';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
@@ -102,9 +103,17 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
+    // Every log line of a request carries its id (requestId), and the answer names it (x-request-id):
+    // a caller's own id is kept when it is a plain token, so a line can be found from either side.
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // HTTPS only when FLYWHEEL_GATEWAY_TLS_CERT/KEY are set: the same port then refuses plain HTTP.
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);
@@ -199,6 +208,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     }
     if (!out.ok) {
       sv.metrics.errors.inc();
+      req.log.warn({ model, version: sv.version, rows, error: out.error }, 'predict failed');
       return fail(reply, 500, out.error, batch ? { predictionIds: ids, ...base } : { predictionId: ids[0], ...base });
     }
     if (!batch) {

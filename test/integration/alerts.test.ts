@@ -125,6 +125,24 @@ describe.skipIf(!MONITORING_INSTALLED)('alerting through Prometheus and Alertman
     );
     expect(result).toMatchObject({ outcome: 'rolled-back', candidateVersion: '2' });
 
+    // The worker that rolled it back logged it: one JSON line with the reason, the model, and the
+    // workflow and run it belongs to (added by the SDK's activity logger).
+    // (Its output reaches this process through a pipe, possibly after the workflow's result.)
+    const rolledBackLines = () => worker!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'canary rolled back');
+    await eventually(async () => (rolledBackLines().length > 0 ? true : undefined), 20);
+    expect(rolledBackLines(), worker!.output().slice(-3000)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'canary rolled back',
+        model,
+        version: '2',
+        reason: 'alerting test: roll it back',
+        workflowId: `canary-${model}`,
+        workflowRunId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        activityType: 'rejectCandidate',
+      }),
+    ]);
+
     const fired = await eventually(async () => received.find((a) => a.labels.alertname === 'FlywheelCanaryRolledBack' && a.labels.model === model));
     expect(fired, `no alert reached the webhook; Prometheus and Alertmanager logs in ${monitoring!.dir}`).toMatchObject({
       status: 'firing',

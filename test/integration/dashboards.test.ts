@@ -128,12 +128,16 @@ describe.skipIf(!MONITORING_INSTALLED)('Grafana dashboards against a real Promet
     await monitor.result();
 
     // A batch, a request for a model that is not deployed, and one without a key.
-    const post = (url: string, body: unknown, key?: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+    // Each answer names its request id (the caller's, or a new one), as the gateway's log lines do.
+    const post = (url: string, body: unknown, key?: string, requestId?: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) }, body: JSON.stringify(body) });
     const row = Array.from(dataset.x.subarray(0, dataset.nFeatures));
-    expect((await post(`${gatewayUrl}/v1/models/${model}/predict`, { instances: [row, row, row] }, apiKey)).status).toBe(200);
+    const batch = await post(`${gatewayUrl}/v1/models/${model}/predict`, { instances: [row, row, row] }, apiKey, `${model}-batch`);
+    expect([batch.status, batch.headers.get('x-request-id')]).toEqual([200, `${model}-batch`]);
     expect((await post(`${gatewayUrl}/v1/models/${model}-absent/predict`, { features: row }, apiKey)).status).toBe(404);
-    expect((await post(`${gatewayUrl}/v1/models/${model}/predict`, { features: row })).status).toBe(401);
+    const refused = await post(`${gatewayUrl}/v1/models/${model}/predict`, { features: row });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     // A canary of v2, rolled back once its first step took effect.
     const rollout: CanaryRolloutInput = {

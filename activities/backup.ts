@@ -81,7 +81,7 @@ export async function verifyBackup(config: FlywheelConfig, id?: string): Promise
 }
 
 export interface RestoreTarget {
-  /** A data folder that is empty or does not exist yet. */
+  /** A data folder with none of BACKUP_ROOTS holding files yet (its own PostgreSQL cluster, logs and run folders may be there). */
   dataDir: string;
   /** Flywheel's database on the target server (MLflow's is `mlflow` on the same server); created when missing, refused when not empty. */
   databaseUrl: string;
@@ -114,7 +114,11 @@ export async function restoreBackup(config: FlywheelConfig, id: string | undefin
   if (verified.problems.length) throw new Error(`backup ${verified.id} does not verify: ${verified.problems.join('; ')}`);
   const m = readBackup(config, verified.id);
   const dataDir = path.resolve(target.dataDir);
-  if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) throw new Error(`${dataDir} is not empty: restore into a new data folder`);
+  // A fresh `flywheel up` there may already hold its PostgreSQL cluster (the restore target): only the folders restored must be empty.
+  for (const root of BACKUP_ROOTS) {
+    const dir = path.join(dataDir, root);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new Error(`${dir} is not empty: restore into a new data folder`);
+  }
   const urls = { flywheel: target.databaseUrl, mlflow: withDatabase(target.databaseUrl, 'mlflow') };
   for (const url of Object.values(urls)) await ensureEmptyDatabase(url);
   for (const d of m.dumps) await restoreDatabase(urls[d.database], path.join(backupsDir(config), m.id, d.file));

@@ -100,13 +100,12 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     // A line per request at a thousand requests a second would cost more than the request.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
     // Every log line of a request carries its id (requestId), and the answer names it (x-request-id):
     // a caller's own id is kept when it is a plain token, so a line can be found from either side.
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // HTTPS only when FLYWHEEL_GATEWAY_TLS_CERT/KEY are set: the same port then refuses plain HTTP.
     ...(https ? { https } : {}),

@@ -23,11 +23,17 @@ export const BACKUP_ROOTS = ['mlflow-artifacts', 'datasets', 'artifacts'] as con
 
 const backupsDir = (config: FlywheelConfig) => path.join(config.backup.dir, 'backups');
 
+/**
+ * `now` names the backup: the Backup workflow passes its own start time, so a retried activity
+ * finds the backup its earlier attempt finished instead of making a second one.
+ */
 export async function createBackup(config: FlywheelConfig, now = new Date()): Promise<BackupManifest> {
   const t0 = performance.now();
   const id = backupId(now);
   const final = path.join(backupsDir(config), id);
+  if (fs.existsSync(path.join(final, 'manifest.json'))) return JSON.parse(fs.readFileSync(path.join(final, 'manifest.json'), 'utf8')) as BackupManifest;
   const partial = `${final}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true }); // an attempt that died half-way
   fs.mkdirSync(partial, { recursive: true });
   try {
     const dumps: DumpEntry[] = [];
@@ -136,4 +142,25 @@ export function pruneBackups(config: FlywheelConfig, now = new Date()): { delete
   const orphans = unreferencedObjects(listObjects(config.backup.dir), kept);
   for (const sha of orphans) fs.rmSync(path.join(config.backup.dir, objectPath(sha)), { force: true });
   return { deleted: expired.map((b) => b.id), objectsDeleted: orphans.length };
+}
+
+/** What the Backup workflow gets back: a summary (a manifest lists every file, too big for a payload). */
+export interface BackupSummary {
+  id: string;
+  dumpBytes: number;
+  files: number;
+  fileBytes: number;
+  newBytes: number;
+  seconds: number;
+}
+
+export function createBackupActivities(config: FlywheelConfig) {
+  return {
+    async runBackup(input: { at: string }): Promise<BackupSummary> {
+      const m = await createBackup(config, new Date(input.at));
+      return { id: m.id, dumpBytes: m.dumps.reduce((s, d) => s + d.bytes, 0), files: m.files.length, fileBytes: m.files.reduce((s, f) => s + f.bytes, 0), newBytes: m.newBytes, seconds: m.seconds };
+    },
+    verifyBackupById: (input: { id: string }) => verifyBackup(config, input.id),
+    pruneExpiredBackups: async () => pruneBackups(config),
+  };
 }

@@ -3,7 +3,11 @@
  * artifacts and datasets into FLYWHEEL_BACKUP_DIR (activities/backup.ts). Exit 1 when a backup does
  * not verify or a step fails.
  */
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
+import { connectTemporal } from '../../clients/temporal';
+import { parseDuration } from '../../lib/retraining/schedule-spec';
+import type { BackupInput } from '../../workflows/backup';
 import type { FlywheelConfig } from '../../config/index';
 import { createBackup, listBackups, pruneBackups, restoreBackup, verifyBackup } from '../../activities/backup';
 import { json, withConfig } from '../command-kit';
@@ -58,6 +62,32 @@ async function prune(config: FlywheelConfig, opts: { json?: boolean }): Promise<
   else printFields({ 'retention (days)': config.backup.retentionDays, 'backups deleted': r.deleted.join(', ') || 'none', 'objects deleted': r.objectsDeleted });
 }
 
+export const BACKUP_SCHEDULE_ID = 'flywheel-backup';
+
+/** A Temporal Schedule running the Backup workflow (default hourly: a recovery point of at most an hour). */
+async function schedule(config: FlywheelConfig, opts: { json?: boolean; every: string }): Promise<void> {
+  const everyMs = parseDuration(opts.every);
+  if (everyMs === undefined) throw new CliError(`--every: "${opts.every}" must be a duration like 30m or 1h`, EXIT.badInput);
+  const input: BackupInput = { prune: true, taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control } };
+  const { client, connection } = await connectTemporal(config);
+  try {
+    await client.schedule.create({
+      scheduleId: BACKUP_SCHEDULE_ID,
+      spec: { intervals: [{ every: everyMs }] },
+      action: { type: 'startWorkflow', workflowType: 'Backup', workflowId: 'backup', taskQueue: config.taskQueues.workflows, args: [input], staticSummary: 'Back up both databases and the data folder' },
+      // A backup still running when the next is due: skip the next; a missed one is not made up later.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: everyMs },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new CliError(`schedule ${BACKUP_SCHEDULE_ID} already exists: delete it first (temporal schedule delete -s ${BACKUP_SCHEDULE_ID})`, EXIT.badInput);
+    throw err;
+  } finally {
+    await connection.close();
+  }
+  if (opts.json) printJson({ scheduleId: BACKUP_SCHEDULE_ID, everyMs, retentionDays: config.backup.retentionDays });
+  else printFields({ schedule: BACKUP_SCHEDULE_ID, every: opts.every, 'retention (days)': config.backup.retentionDays, 'backups in': config.backup.dir });
+}
+
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('back up and restore both databases, MLflow artifacts and datasets (FLYWHEEL_BACKUP_DIR)');
   json(backup.command('create').description('dump both databases, copy new artifact and dataset files, verify').option('--prune', 'then delete backups past FLYWHEEL_BACKUP_RETENTION_DAYS')).action(
@@ -74,6 +104,9 @@ export function registerBackupCommands(program: Command): void {
       .requiredOption('--data-dir <dir>', 'an empty or new folder for the restored data')
       .requiredOption('--database-url <url>', 'Flywheel\'s database on the target server (MLflow\'s goes to `mlflow` there); created when missing, must be empty'),
   ).action(withConfig((config, id: string | undefined, opts: { json?: boolean; dataDir: string; databaseUrl: string }) => restore(config, id, opts)));
+  json(backup.command('schedule').description('a Temporal Schedule running the Backup workflow (workers must reach pg_dump and the data folder)').option('--every <duration>', 'how often', '1h')).action(
+    withConfig((config, opts: { json?: boolean; every: string }) => schedule(config, opts)),
+  );
   json(backup.command('prune').description('delete backups past FLYWHEEL_BACKUP_RETENTION_DAYS (never the newest) and unused files')).action(
     withConfig((config, opts: { json?: boolean }) => prune(config, opts)),
   );

@@ -24,6 +24,7 @@ import { startPostgres, stopPostgres } from '../../scripts/stack/postgres';
 import { createGateway, type Gateway } from '../../serving/app';
 import { testApiKey } from './helpers/auth';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import type { BackupResult } from '../../workflows/backup';
 import { eventually, freePort } from './helpers/monitoring';
 
 let env: TestEnv;
@@ -138,6 +139,16 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
     expect(problems.length).toBeGreaterThan(0);
     for (const p of problems) expect(p).toContain(`object ${onnx.sha256} is corrupt`);
     expect((await verifyBackup(backupConfig, second.id)).problems).toEqual([]);
+  });
+
+  it('the Backup workflow makes a verified backup, idempotent under its start time, and prunes', async () => {
+    const result = await runWorkers({ ...env, config: backupConfig }, async () =>
+      env.client.workflow.execute('Backup', { taskQueue: env.taskQueues.workflows, workflowId: `backup-${model}`, args: [{ prune: true, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }] }),
+    ) as BackupResult;
+    const listed = listBackups(backupConfig);
+    expect(listed.map((b) => b.id)).toContain(result.id);
+    expect(result).toMatchObject({ files: listed.find((b) => b.id === result.id)!.files.length, newBytes: 0, pruned: { deleted: [], objectsDeleted: 0 } });
+    expect((await verifyBackup(backupConfig, result.id)).problems).toEqual([]);
   });
 
   it('restored into a fresh cluster and data folder, the champion serves the same probabilities, MLflow has every version, the feedback is all there', async () => {

@@ -166,6 +166,17 @@ describe.skipIf(!MONITORING_INSTALLED)('Grafana dashboards against a real Promet
     for (const worker of ['workflow-worker', 'cpu-worker', 'control-worker']) expect(await eventually(() => monitoring!.targetHealth('flywheel-workers', worker)), worker).toBe('up');
   });
 
+  it('the workflow worker logged the canary\'s decisions as JSON lines with workflow id, run id and model', async () => {
+    const decisions = () =>
+      workers[0]!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'canary decision' && l.model === model);
+    await eventually(async () => (decisions().some((d) => d.action === 'rollback') ? true : undefined), 20);
+    const rollback = decisions().filter((d) => d.action === 'rollback');
+    expect(rollback, workers[0]!.output().slice(-3000)).toEqual([
+      expect.objectContaining({ level: 'warn', event: 'canary rollback', workflowId: `canary-${model}`, runId: expect.stringMatching(/^[0-9a-f-]{36}$/), workflowType: 'CanaryRollout', candidateVersion: '2', reason: expect.stringContaining('dashboards test: roll it back') }),
+    ]);
+    expect(decisions().map((d) => d.action).slice(0, 2)).toEqual(['deploy', 'step']);
+  });
+
   it('every dashboard variable reads a metric that has this model', async () => {
     const vars = dashboards.flatMap((d) => variableMetrics(d));
     expect(vars.length).toBeGreaterThan(0);

@@ -133,7 +133,12 @@ export async function restoreBackup(config: FlywheelConfig, id: string | undefin
   return { id: m.id, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Deletes backups past the retention (never the newest), then objects no remaining backup uses. */
+/**
+ * Deletes backups past the retention (never the newest), then objects no remaining backup uses.
+ * Not while another backup is being written: that one may reference an object it found already
+ * stored, which is not in any manifest yet. The Backup workflow prunes after its own backup and its
+ * Schedule skips overlapping runs; verify catches a backup that lost a file anyway.
+ */
 export function pruneBackups(config: FlywheelConfig, now = new Date()): { deleted: string[]; objectsDeleted: number } {
   const all = listBackups(config);
   const expired = expiredBackups(all, now, config.backup.retentionDays);

@@ -9,6 +9,7 @@ import type { VersionSample } from '../lib/rollout/analyse';
 import type { VersionWindow } from '../lib/rollout/sequential-judge';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { createTrafficActivities } from './traffic';
+import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
 
 export interface CollectRolloutMetricsInput {
@@ -139,7 +140,8 @@ export function createCanaryActivities(config: FlywheelConfig) {
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout', 'promoted');
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_workflow', input.workflowId);
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_reason', input.reason.slice(0, 5000));
-      domainMetrics.canaryPromotion(input.model, input.version);
+      domainMetrics.canaryFinished(input.model, input.version, 'promoted');
+      domainLog('info', 'canary promoted', { model: input.model, version: input.version, reason: input.reason });
     },
 
     /** The candidate lost: rejected in the registry and in serving, with the reason. */
@@ -148,7 +150,8 @@ export function createCanaryActivities(config: FlywheelConfig) {
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout', 'rejected');
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_workflow', input.workflowId);
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.rollout_reason', input.reason.slice(0, 5000));
-      domainMetrics.canaryRollback(input.model, input.version);
+      domainMetrics.canaryFinished(input.model, input.version, 'rolled_back');
+      domainLog('warn', 'canary rolled back', { model: input.model, version: input.version, reason: input.reason });
     },
   };
 }

@@ -18,6 +18,7 @@ import { readOnnx, sha256, UnsupportedOnnxUri } from '../serving/onnx-source';
 import { BUCKETS } from '../serving/routing';
 import { ONNX_ARTIFACT_PATH } from './registry';
 import { bumpRevision, createTrafficActivities, inTransaction, lockModel, writeWeights } from './traffic';
+import { domainLog } from './domain-log';
 
 export const INVALID_DEPLOYMENT = 'InvalidDeployment';
 
@@ -168,7 +169,11 @@ export async function deployVersion(pool: pg.Pool, mlflow: MlflowClient, input: 
 export function createServingActivities(config: FlywheelConfig) {
   const mlflow = new MlflowClient(config.mlflow);
   return {
-    deployVersion: (input: DeployVersionInput) => deployVersion(getPool(config.postgres.url), mlflow, input),
+    deployVersion: async (input: DeployVersionInput) => {
+      const deployed = await deployVersion(getPool(config.postgres.url), mlflow, input);
+      domainLog('info', 'model version deployed', { model: input.model, version: input.version, nFeatures: deployed.nFeatures });
+      return deployed;
+    },
     ...createTrafficActivities(config),
   };
 }

@@ -10,6 +10,7 @@ import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { ErrorChange } from '../lib/retraining/error-monitor';
+import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
 
 export interface ReadOutcomesInput {
@@ -148,7 +149,10 @@ export function createDriftActivities(config: FlywheelConfig) {
         [r.model, r.event, r.monitorWorkflowId, c.direction, c.sample, finite(c.before), finite(c.after), c.widthBefore, c.widthAfter, r.retrainingWorkflowId ?? null, r.note ?? null],
       );
       // Once per event: a retry finds the row and inserts nothing.
-      if (inserted.rowCount === 1) domainMetrics.driftEvent(r.model);
+      if (inserted.rowCount === 1) {
+        domainMetrics.driftEvent(r.model);
+        domainLog('warn', 'drift detected', { model: r.model, driftEvent: r.event, direction: c.direction, sample: c.sample, errorBefore: finite(c.before), errorAfter: finite(c.after), retrainingWorkflowId: r.retrainingWorkflowId });
+      }
     },
   };
 }

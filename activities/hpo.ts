@@ -12,6 +12,7 @@ import { MlflowClient, mlflowQuote, type MlflowMetric, type MlflowTag } from '..
 import { gitCommitTags } from './mlflow-model';
 import type { ClassificationMetrics } from '../lib/metrics/classification';
 import type { SoftmaxRegressionHyperparameters } from '../lib/models/softmax-regression';
+import { domainMetrics } from './domain-metrics';
 import { currentWorkflow } from './artifacts';
 import { IDEMPOTENCY_TAG } from './registry';
 import { runTrainingThread } from './training-thread-runner';
@@ -141,6 +142,8 @@ export function createHpoActivities(config: FlywheelConfig, gitCommit?: string) 
         { key: 'flywheel.kind', value: 'hpo-trial' },
       ]);
       if (run.info.status !== 'RUNNING') return; // recorded by an earlier attempt
+      const study = await db().query<{ model: string }>('select model from hpo_studies where workflow_id = $1', [workflowId]);
+      if (study.rows[0]) domainMetrics.trialFinished(study.rows[0].model, t.state);
       const now = Date.now();
       const metrics: MlflowMetric[] = t.intermediate.map(([step, value]) => ({ key: `val_${input.metric}`, value, step, timestamp: now }));
       if (t.value !== undefined) metrics.push({ key: 'objective', value: t.value, step: 0, timestamp: now });

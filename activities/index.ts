@@ -15,6 +15,7 @@ import { createTrainingActivities } from './training';
 import { createDriftActivities } from './drift';
 import { createRetrainingActivities } from './retraining';
 import { createReconcileActivities } from './reconcile';
+import { createBackupActivities } from './backup';
 
 export function createActivities(config: FlywheelConfig, gitCommit: string) {
   return {
@@ -33,5 +34,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createDriftActivities(config),
     ...createRetrainingActivities(config),
     ...createReconcileActivities(config),
+    ...createBackupActivities(config),
   };
 }

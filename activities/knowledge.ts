@@ -22,6 +22,7 @@ import type { CandidateRef, Decision, ResolvedFact, ReviewDecision } from '../li
 import { invalidInput } from './errors';
 import { commitFact, factSources, factsAbout, findEntities, loadCandidates, saveCandidates, setBatchState, upsertBatch, writeTrail, type CommitOutcome } from './knowledge-store';
 import { openReviews, recordReview } from './knowledge-reviews';
+import { domainLog } from './domain-log';
 
 export interface ExtractInput {
   batchId: string;
@@ -160,7 +161,9 @@ export function createKnowledgeActivities(config: FlywheelConfig) {
       const out: CommitOutcome[] = [];
       for (const item of input.items) {
         Context.current().heartbeat(out.length);
-        out.push(await commitFact(pool(), { batchId: input.batchId, workflowId: input.workflowId, fact: item.fact, trail: item.trail }));
+        const outcome = await commitFact(pool(), { batchId: input.batchId, workflowId: input.workflowId, fact: item.fact, trail: item.trail });
+        if (outcome.outcome === 'committed') domainLog('info', 'knowledge fact committed', { batchId: input.batchId, factId: outcome.factId, subject: item.fact.subject.id, predicate: item.fact.predicate, object: item.fact.object.id });
+        out.push(outcome);
       }
       return out;
     },

@@ -23,7 +23,7 @@ export function createPipelineRecordActivities(config: FlywheelConfig) {
     /** An upsert keyed by (workflow id, run id): replays and retries converge on one row. */
     async recordPipelineRun(r: PipelineRecord): Promise<void> {
       // The status before this write (read from the snapshot before the upsert): counted once per finish.
-      const { rows: written } = await getPool(config.postgres.url).query<{ prev: string | null }>(
+      const { rows: written } = await getPool(config.postgres.url).query<{ prev: string | null; seconds: number | null }>(
         `with prev as (select status from pipeline_runs where workflow_id = $1 and run_id = $2)
          insert into pipeline_runs (workflow_id, run_id, model, family, dataset_digest, hyperparameters, status, stage, model_version, mlflow_run_id, metrics, error, finished_at)
          values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, case when $7 = 'running' then null else now() end)
@@ -33,13 +33,13 @@ export function createPipelineRecordActivities(config: FlywheelConfig) {
            mlflow_run_id = coalesce(excluded.mlflow_run_id, pipeline_runs.mlflow_run_id),
            metrics = coalesce(excluded.metrics, pipeline_runs.metrics),
            error = excluded.error, finished_at = excluded.finished_at
-         returning (select status from prev) as prev`,
+         returning (select status from prev) as prev, extract(epoch from finished_at - started_at)::float8 as seconds`,
         [
           r.workflowId, r.runId, r.model, r.family, r.datasetDigest, JSON.stringify(r.hyperparameters), r.status, r.stage,
           r.modelVersion ?? null, r.mlflowRunId ?? null, r.metrics ? JSON.stringify(r.metrics) : null, r.error ?? null,
         ],
       );
-      if (r.status !== 'running' && written[0]?.prev !== r.status) domainMetrics.trainingFinished(r.model, r.status);
+      if (r.status !== 'running' && written[0]?.prev !== r.status) domainMetrics.trainingFinished(r.model, r.status, written[0]?.seconds ?? undefined);
     },
   };
 }

@@ -18,6 +18,7 @@ import { createDataActivities } from './data';
 import { ONNX_ARTIFACT_PATH } from './registry';
 import { getTrafficWeights } from './traffic';
 import { invalidInput } from './errors';
+import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
 
 export interface ChampionRef {
@@ -138,6 +139,7 @@ export function createRetrainingActivities(config: FlywheelConfig) {
     async tagChallenger(input: { model: string; version: string; decision: string; reason: string; workflowId: string }): Promise<void> {
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.retraining_decision', input.decision);
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.retraining_reason', input.reason.slice(0, 5000));
+      domainLog('info', 'retraining decision', { model: input.model, challengerVersion: input.version, decision: input.decision, reason: input.reason });
       await mlflow.setModelVersionTag(input.model, input.version, 'flywheel.retraining_workflow', input.workflowId);
     },
   };

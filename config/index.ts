@@ -72,6 +72,9 @@ const EnvSchema = z.object({
   FLYWHEEL_NODE_EXPORTER_PORT: port.default(9100),
   /** The local Temporal dev server's own Prometheus endpoint (`temporal server start-dev --metrics-port`). */
   FLYWHEEL_TEMPORAL_METRICS_PORT: port.default(9468),
+  /** Where `flywheel backup` writes (default: beside the data folder, `<data>-backups`, so losing one does not lose both). */
+  FLYWHEEL_BACKUP_DIR: z.string().min(1).optional(),
+  FLYWHEEL_BACKUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
   FLYWHEEL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   FLYWHEEL_GIT_COMMIT: z.string().optional(),
   FLYWHEEL_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -145,6 +148,7 @@ export interface FlywheelConfig {
   supervisor: 'auto' | 'off';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
+  backup: { dir: string; retentionDays: number };
   gateway: {
     host: string;
     port: number;
@@ -268,6 +272,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     supervisor: e.FLYWHEEL_SUPERVISOR,
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,
+    backup: {
+      dir: path.resolve(e.FLYWHEEL_BACKUP_DIR ?? `${path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel'))}-backups`),
+      retentionDays: e.FLYWHEEL_BACKUP_RETENTION_DAYS,
+    },
     gateway: {
       host: e.FLYWHEEL_GATEWAY_HOST,
       port: e.FLYWHEEL_GATEWAY_PORT,

@@ -27,6 +27,7 @@ import { registerOnlineRoutes } from './online-routes';
 import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
+import { requestIdOf } from './request-id';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
@@ -99,12 +100,19 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     // A line per request at a thousand requests a second would cost more than the request.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
+    // Every log line of a request carries its id (requestId), and the answer names it (x-request-id):
+    // a caller's own id is kept when it is a plain token, so a line can be found from either side.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // HTTPS only when FLYWHEEL_GATEWAY_TLS_CERT/KEY are set: the same port then refuses plain HTTP.
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);
@@ -181,6 +189,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     const out = await infer(sv, matrix.value, rows);
     const latencyMs = performance.now() - t0;
     sv.metrics.requests.inc();
+    sv.metrics.rows.inc(rows);
     sv.metrics.latency.observe(latencyMs / 1000);
     const base = { model, version: sv.version };
     for (let r = 0; r < rows; r++) {
@@ -198,6 +207,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     }
     if (!out.ok) {
       sv.metrics.errors.inc();
+      req.log.warn({ model, version: sv.version, rows, error: out.error }, 'predict failed');
       return fail(reply, 500, out.error, batch ? { predictionIds: ids, ...base } : { predictionId: ids[0], ...base });
     }
     if (!batch) {

@@ -11,7 +11,7 @@ import type { MlflowClient } from '../clients/mlflow';
 import type { GatewayMetrics } from './metrics';
 import { checkDummyOutput, checkSignature, ModelCheckError, modelInfo } from './model-check';
 import { readOnnx, sha256 } from './onnx-source';
-import { compareVersions, freshLayout, isPartition, layoutWeights, routingTable, type Layout, type Range } from './routing';
+import { BUCKETS, compareVersions, freshLayout, isPartition, layoutWeights, routingTable, type Layout, type Range } from './routing';
 import type { SessionPool } from './session-pool';
 
 export interface Fault {
@@ -32,7 +32,7 @@ export interface ServedVersion {
   fault: Fault | undefined;
   inFlight: number;
   retired: boolean;
-  metrics: { requests: { inc(): void }; errors: { inc(): void }; latency: { observe(v: number): void } };
+  metrics: { requests: { inc(): void }; rows: { inc(n: number): void }; errors: { inc(): void }; latency: { observe(v: number): void } };
 }
 
 export interface ModelRoute {
@@ -179,7 +179,7 @@ export class Catalog {
     const stored: Layout = Object.fromEntries(rows.filter((r) => r.weight > 0).map((r) => [r.version, r.ranges]));
     const matches = isPartition(stored) && Object.entries(layoutWeights(stored)).every(([v, w]) => weights[v] === w);
     const total = versions.reduce((s, v) => s + v.weight, 0);
-    for (const v of versions) this.metrics.weight.set({ model, version: v.version }, v.weight);
+    for (const v of versions) this.metrics.weight.set({ model, version: v.version }, v.weight / BUCKETS);
     if (total === 0) return { route: { model, revision, versions, table: undefined, unavailable: `model ${model} has no traffic weights (deploy a version or set weights)` }, complete: true };
     if (!matches) this.log.warn({ model }, 'stored bucket ranges do not match the weights (edited by hand?); using a fresh layout');
     const layout = matches ? stored : freshLayout(weights);
@@ -210,6 +210,8 @@ export class Catalog {
       throw err;
     }
     const labels = { model: row.model, version: row.version };
+    // Series exist from the load on, at 0: an error ratio reads 0 (not nothing) until a request fails.
+    for (const c of [this.metrics.requests, this.metrics.rows, this.metrics.errors]) c.inc(labels, 0);
     const sv: ServedVersion = {
       model: row.model,
       version: row.version,
@@ -223,6 +225,7 @@ export class Catalog {
       retired: false,
       metrics: {
         requests: this.metrics.requests.labels(labels),
+        rows: this.metrics.rows.labels(labels),
         errors: this.metrics.errors.labels(labels),
         latency: this.metrics.latency.labels(labels),
       },

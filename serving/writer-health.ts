@@ -53,7 +53,11 @@ export class WriterMonitor {
     readonly writer: WriterName,
     private readonly metrics: Pick<GatewayMetrics, 'writerDeadLetters' | 'writerDropped' | 'writerFailures' | 'writerOldestPending'> | undefined,
     private readonly limits: WriterLimits = DEFAULT_WRITER_LIMITS,
-  ) {}
+  ) {
+    // Every writer's counters exist from the start at 0: a series that appears only with its first
+    // failure hides that failure from increase() and leaves dashboards empty in a healthy gateway.
+    for (const c of [metrics?.writerDeadLetters, metrics?.writerDropped, metrics?.writerFailures]) c?.inc({ writer }, 0);
+  }
 
   succeeded(): void {
     this.consecutiveFailures = 0;

@@ -5,8 +5,12 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../clients/temporal';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../config/index';
+import { DURATION_BUCKETS } from '../activities/domain-metrics';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** The Python worker sets the same (gpu-worker/flywheel_gpu_worker/worker.py): one naming across pools. */
+export const PROMETHEUS_NAMING = { countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } as const;
 
 export function installRuntime(config: FlywheelConfig, component: string, metricsPort: number): void {
   const minLevel = config.logLevel.toUpperCase() as (typeof LEVELS)[number];
@@ -18,7 +22,9 @@ export function installRuntime(config: FlywheelConfig, component: string, metric
       );
     }),
     telemetryOptions: {
-      metrics: { prometheus: { bindAddress: `${metricsBindHost(config.metrics.host)}:${metricsPort}` } },
+      // Prometheus conventions (what stock Temporal SDK dashboards expect): counters end in _total,
+      // durations in seconds with the unit in the name (temporal_activity_schedule_to_start_latency_seconds).
+      metrics: { prometheus: { bindAddress: `${metricsBindHost(config.metrics.host)}:${metricsPort}`, ...PROMETHEUS_NAMING, histogramBucketOverrides: DURATION_BUCKETS } },
       logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } },
     },
   });

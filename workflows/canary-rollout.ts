@@ -118,6 +118,8 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     status.decisions.push({ at: new Date().toISOString(), action, reason });
     if (status.decisions.length > MAX_DECISIONS_KEPT) status.decisions.splice(1, 1); // the first (deploy) stays
     wf.setCurrentDetails(`**${input.model}** v${input.candidateVersion}: ${action} — ${reason}`);
+    // The SDK's workflow logger adds workflow id, run id and type, and stays quiet during replay.
+    wf.log[action === 'rollback' ? 'warn' : 'info']('canary decision', { event: `canary ${action}`, model: input.model, candidateVersion: input.candidateVersion, action, reason });
   };
 
   const checked = checkRollout(input);

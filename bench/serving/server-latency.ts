@@ -5,7 +5,7 @@
  */
 import type { JsonClient } from '../../traffic/http';
 
-const BUCKET = /^flywheel_gateway_prediction_latency_seconds_bucket\{le="([^"]+)",model="([^"]+)",version="[^"]+"\} (\d+)/;
+const BUCKET = /^flywheel_gateway_predict_request_duration_seconds_bucket\{le="([^"]+)",model="([^"]+)",version="[^"]+"\} (\d+)/;
 
 /** le (seconds) → cumulative count, summed over the model's versions. */
 export async function latencyBuckets(client: JsonClient, model: string): Promise<Map<number, number>> {

@@ -5,6 +5,10 @@
  * the most traffic) all traffic. Exit 0 when clean, 1 when it found something (even if repaired:
  * something had gone wrong). `--schedule <every>` instead creates a Temporal Schedule that runs the
  * Reconciler workflow, which does the same, on a timetable.
+ *
+ * It also lists the alerts firing in the stack's Alertmanager, with each one's runbook line. They
+ * inform and do not change the exit code: a stack run without workers fires FlywheelWorkerDown by
+ * design, and Alertmanager (not doctor) is what pages. Without Alertmanager it says so and goes on.
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -13,6 +17,8 @@ import { closePools, getPool } from '../../clients/db';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
 import { checkTraffic, repairOrphan, type RepairResult } from '../../activities/reconcile';
+import { alertmanagerBaseUrl, fetchActiveAlerts } from '../../clients/alertmanager';
+import { firingAlerts, type FiringAlert } from '../../lib/alerts/firing';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import type { ReconcilerInput } from '../../workflows/reconciler';
 import { collect, json, withConfig } from '../command-kit';
@@ -42,9 +48,15 @@ async function doctor(config: FlywheelConfig, opts: DoctorOptions): Promise<void
     const check = await checkTraffic({ pool, temporal: client, mlflow: new MlflowClient(config.mlflow) }, { models, graceSeconds });
     const repairs: RepairResult[] = [];
     if (opts.repair) for (const f of check.findings) repairs.push(await repairOrphan(pool, { model: f.model, revision: f.revision, version: f.target, reason: f.targetReason }));
-    if (opts.json) printJson({ ...check, repaired: opts.repair ? repairs : undefined, clean: check.findings.length === 0 });
+    const alerts = await readAlerts(config, models);
+    if (opts.json) printJson({ ...check, repaired: opts.repair ? repairs : undefined, clean: check.findings.length === 0, alerts: alerts.firing, alertmanager: alerts.error ?? 'ok' });
     else {
-      printFields({ models: check.models, 'running rollouts and A/B tests': check.running.length, 'unowned splits': check.findings.length });
+      printFields({
+        models: check.models,
+        'running rollouts and A/B tests': check.running.length,
+        'unowned splits': check.findings.length,
+        'firing alerts': alerts.error ? `unknown (${alerts.error})` : alerts.firing!.length,
+      });
       if (check.findings.length) {
         process.stdout.write('\n');
         printTable(
@@ -59,6 +71,14 @@ async function doctor(config: FlywheelConfig, opts: DoctorOptions): Promise<void
           }),
         );
       }
+      if (alerts.firing?.length) {
+        process.stdout.write('\n');
+        printTable(alerts.firing.map((a) => ({ alert: a.alert, severity: a.severity, subject: a.subject, since: a.since, summary: a.summary })));
+        // One runbook line per alert name: its text is the same for every series of that alert.
+        const runbooks = new Map(alerts.firing.map((a) => [a.alert, a.runbook]));
+        process.stdout.write('\nwhat to do:\n');
+        for (const [alert, runbook] of runbooks) process.stdout.write(`  ${alert}: ${runbook}\n`);
+      }
     }
     if (check.findings.length) process.exitCode = EXIT.failure;
   } catch (err) {
@@ -66,6 +86,16 @@ async function doctor(config: FlywheelConfig, opts: DoctorOptions): Promise<void
   } finally {
     await connection.close();
     await closePools();
+  }
+}
+
+/** Alertmanager's firing alerts (of `models` when given), or why they could not be read. */
+async function readAlerts(config: FlywheelConfig, models: string[] | undefined): Promise<{ firing?: FiringAlert[]; error?: string }> {
+  const url = alertmanagerBaseUrl(config);
+  try {
+    return { firing: firingAlerts(await fetchActiveAlerts(url), { models }) };
+  } catch (err) {
+    return { error: `Alertmanager at ${url} did not answer (${(err as Error).message}); \`flywheel up\` starts it unless --no-monitoring` };
   }
 }
 

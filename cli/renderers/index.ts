@@ -5,6 +5,7 @@
  */
 import type * as Workflows from '../../workflows/index';
 import type { ABTestStatus } from '../../workflows/ab-test';
+import type { BackupStatus } from '../../workflows/backup';
 import type { RolloutStatus } from '../../workflows/canary-rollout';
 import type { DriftMonitorStatus } from '../../workflows/drift-monitor';
 import type { SearchStatus } from '../../workflows/hyperparameter-search';
@@ -14,6 +15,7 @@ import type { ReconcilerStatus } from '../../workflows/reconciler';
 import type { RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingStatus } from '../../workflows/training-pipeline';
 import { renderABTest } from './ab-test';
+import { renderBackup } from './backup';
 import { renderCanaryRollout } from './canary-rollout';
 import { renderDriftMonitor } from './drift-monitor';
 import { renderHyperparameterSearch } from './hyperparameter-search';
@@ -37,6 +39,7 @@ export interface StatusOf {
   KnowledgeValidation: KnowledgeStatus;
   OnlineSnapshot: OnlineSnapshotStatus;
   Reconciler: ReconcilerStatus;
+  Backup: BackupStatus;
 }
 
 /** What each workflow returns. */
@@ -52,6 +55,7 @@ export const renderers: { [K in WorkflowType]: Renderer<StatusOf[K], ResultOf<K>
   KnowledgeValidation: renderKnowledgeValidation,
   OnlineSnapshot: renderOnlineSnapshot,
   Reconciler: renderReconciler,
+  Backup: renderBackup,
 };
 
 export const isWorkflowType = (type: string): type is WorkflowType => Object.hasOwn(renderers, type);

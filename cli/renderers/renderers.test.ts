@@ -7,6 +7,7 @@ import type { SearchResult, SearchStatus } from '../../workflows/hyperparameter-
 import type { KnowledgeStatus, KnowledgeValidationResult } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
 import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
+import type { BackupResult } from '../../workflows/backup';
 import type { RetrainingResult, RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingPipelineResult, TrainingStatus } from '../../workflows/training-pipeline';
 import { renderers, renderWorkflow, type WorkflowType } from './index';
@@ -159,6 +160,8 @@ const reconcilerDecisions = [{ at: at(1), model: 'iris', action: 'repair' as con
 const reconciler: ReconcilerStatus = { state: 'done', repair: true, modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions };
 const reconcilerResult: ReconcilerResult = { modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions, repaired: 1 };
 
+const backupResult: BackupResult = { id: '20261203T134512345Z', dumpBytes: 3 * 2 ** 20, files: 120, fileBytes: 2 ** 20, newBytes: 2 ** 19, seconds: 1.5, pruned: { deleted: ['20261101T000000000Z'], objectsDeleted: 7 } };
+
 /** One fixture per workflow type: a compile error here too when a type is added without one. */
 const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expect: RegExp[] } } = {
   TrainingPipeline: { status: training, result: trainingResult, expect: [/stage: +done/, /done +train \(3\.0 s\)/, /registered: +iris v3/, /40 epochs/] },
@@ -169,6 +172,7 @@ const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expec
   Retraining: { status: retraining, result: retrainingResult, expect: [/stage: +done/, /challenger: v4 accuracy 0\.9600/, /decision: canary/, /canary: +canary-iris: promoted \(all steps passed\)/] },
   KnowledgeValidation: { status: knowledge, result: knowledgeResult, expect: [/stage: +completed, done/, /done +ontology +accept 8, reject 2 \(2\.0 s\)/, /committed: f-1, f-2/] },
   OnlineSnapshot: { status: online, result: online, expect: [/every: +60 s/, /v5 generation 1: 61 labels learnt/, /skipped: no new labels/] },
+  Backup: { status: { state: 'done', backupId: backupResult.id }, result: backupResult, expect: [/stage: +done/, /backup: +20261203T134512345Z/, /databases: +3\.0 MiB/, /files: +120 \(1\.0 MiB; 0\.5 MiB new\)/, /pruned: +1 backups, 7 files/] },
   Reconciler: { status: reconciler, result: reconcilerResult, expect: [/models: +4/, /repaired: +1/, /iris: v1 40%, v2 60% → v1 \(v1 is the champion\)/, /iris +repair +traffic is split/] },
 };
 

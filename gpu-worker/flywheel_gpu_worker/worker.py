@@ -72,7 +72,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def make_runtime(config: Config) -> Runtime:
-    metrics = PrometheusConfig(bind_address=f"{config.metrics_host}:{config.metrics_port}") if config.metrics_port else None
+    # Prometheus conventions, as the TypeScript workers (workers/runtime.ts PROMETHEUS_NAMING).
+    metrics = (
+        PrometheusConfig(bind_address=f"{config.metrics_host}:{config.metrics_port}", counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True)
+        if config.metrics_port
+        else None
+    )
     return Runtime(
         telemetry=TelemetryConfig(
             metrics=metrics,

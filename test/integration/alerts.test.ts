@@ -5,32 +5,31 @@
  * rollout is aborted, the worker's rejectCandidate activity counts the rollback, and
  * FlywheelCanaryRolledBack reaches this test's webhook receiver through a real Alertmanager.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployVersion } from '../../activities/deploy';
+import { PROJECT_ROOT } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import type { CanaryRolloutInput } from '../../lib/rollout/spec';
 import { createGateway, type Gateway } from '../../serving/app';
 import { abortUpdate, rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
-import { MONITORING_BINARIES, renderAlertmanagerConfig, renderPrometheusConfig } from '../../scripts/stack/monitoring';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
+import { eventually, freePort, MONITORING_INSTALLED, startMonitoring, type TestMonitoring } from './helpers/monitoring';
 import { spawnControlWorker, type SpawnedWorker } from './helpers/processes';
-
-const INSTALLED = fs.existsSync(MONITORING_BINARIES.prometheus) && fs.existsSync(MONITORING_BINARIES.alertmanager);
 
 interface WebhookAlert { status: string; labels: Record<string, string>; annotations: Record<string, string> }
 
 let env: TestEnv;
 let gateway: Gateway;
 let worker: SpawnedWorker | undefined;
-const procs: ChildProcess[] = [];
+let monitoring: TestMonitoring | undefined;
 let receiver: http.Server;
 const received: WebhookAlert[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-alerts-'));
@@ -38,33 +37,7 @@ const model = uniqueModelName('alerts');
 let prometheus = '';
 let alertmanager = '';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as net.AddressInfo;
-  srv.close();
-  return port;
-}
-
-/** Polls `probe` until it returns a value (not undefined), at most `tries` times, 500 ms apart. */
-async function eventually<T>(probe: () => Promise<T | undefined>, tries = 240): Promise<T | undefined> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return undefined;
-}
-
-function start(bin: string, args: string[], log: string): ChildProcess {
-  const out = fs.openSync(path.join(tmp, log), 'a');
-  const child = spawn(bin, args, { cwd: tmp, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  procs.push(child);
-  return child;
-}
-
-describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () => {
+describe.skipIf(!MONITORING_INSTALLED)('alerting through Prometheus and Alertmanager', () => {
   beforeAll(async () => {
     env = await openTestEnv('alerts');
     // Two real versions of one model; v1 serves, v2 is the canary that will be rolled back.
@@ -99,29 +72,20 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
     await once(receiver, 'listening');
     const webhookUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/alerts`;
 
-    const [promPort, amPort] = [await freePort(), await freePort()];
     const keyFile = path.join(tmp, 'prometheus.key');
     fs.writeFileSync(keyFile, `${await testApiKey(env, 'alerts-prometheus', ['metrics'])}\n`, { mode: 0o600 });
     const config = {
       ...env.config,
       gateway: { ...env.config.gateway, url: gatewayUrl },
       metrics: { ...env.config.metrics, host: '127.0.0.1', controlWorkerPort: workerPort },
-      monitoring: { ...env.config.monitoring, prometheusPort: promPort, alertmanagerPort: amPort },
     };
-    fs.writeFileSync(path.join(tmp, 'prometheus.yml'), renderPrometheusConfig(config, { credentialsFile: keyFile, intervalSeconds: 1 }));
-    fs.writeFileSync(path.join(tmp, 'alertmanager.yml'), renderAlertmanagerConfig({ webhookUrl, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }));
-    start(MONITORING_BINARIES.alertmanager, [`--config.file=${tmp}/alertmanager.yml`, `--storage.path=${tmp}/am`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], 'alertmanager.log');
-    start(MONITORING_BINARIES.prometheus, [`--config.file=${tmp}/prometheus.yml`, `--storage.tsdb.path=${tmp}/tsdb`, `--web.listen-address=127.0.0.1:${promPort}`], 'prometheus.log');
-    prometheus = `http://127.0.0.1:${promPort}`;
-    alertmanager = `http://127.0.0.1:${amPort}`;
-    for (const url of [`${prometheus}/-/ready`, `${alertmanager}/-/ready`]) {
-      const ready = await eventually(async () => ((await fetch(url)).ok ? true : undefined), 120);
-      if (!ready) throw new Error(`${url} never answered; logs in ${tmp}`);
-    }
+    monitoring = await startMonitoring(config, { keyFile, webhookUrl });
+    prometheus = monitoring.prometheus;
+    alertmanager = monitoring.alertmanager;
   });
 
   afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+    await monitoring?.close();
     await worker?.kill('SIGTERM');
     receiver?.close();
     await gateway?.close();
@@ -129,17 +93,13 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function targetHealth(job: string): Promise<string | undefined> {
-    const body = (await (await fetch(`${prometheus}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> } };
-    const t = body.data.activeTargets.find((x) => x.labels.job === job && (job !== 'flywheel-workers' || x.labels.worker === 'control-worker'));
-    return t && t.health !== 'unknown' ? `${t.health}${t.lastError ? `: ${t.lastError}` : ''}` : undefined;
-  }
+  const targetHealth = (job: string) => monitoring!.targetHealth(job, job === 'flywheel-workers' ? 'control-worker' : undefined);
 
   it('scrapes the gateway with its metrics key and the control worker', async () => {
     expect(await eventually(() => targetHealth('flywheel-gateway'))).toBe('up');
     expect(await eventually(() => targetHealth('flywheel-workers'))).toBe('up');
-    const q = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(`flywheel_gateway_traffic_weight_basis_points{model="${model}"}`)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-    expect(q.data.result.map((r) => [r.metric.version, r.value[1]])).toEqual([['1', '10000']]);
+    const q = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(`flywheel_gateway_traffic_weight_ratio{model="${model}"}`)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    expect(q.data.result.map((r) => [r.metric.version, r.value[1]])).toEqual([['1', '1']]);
   });
 
   it('a rolled-back canary fires FlywheelCanaryRolledBack through Alertmanager to the webhook', async () => {
@@ -165,8 +125,26 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
     );
     expect(result).toMatchObject({ outcome: 'rolled-back', candidateVersion: '2' });
 
+    // The worker that rolled it back logged it: one JSON line with the reason, the model, and the
+    // workflow and run it belongs to (added by the SDK's activity logger).
+    // (Its output reaches this process through a pipe, possibly after the workflow's result.)
+    const rolledBackLines = () => worker!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'canary rolled back');
+    await eventually(async () => (rolledBackLines().length > 0 ? true : undefined), 20);
+    expect(rolledBackLines(), worker!.output().slice(-3000)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'canary rolled back',
+        model,
+        version: '2',
+        reason: 'alerting test: roll it back',
+        workflowId: `canary-${model}`,
+        workflowRunId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        activityType: 'rejectCandidate',
+      }),
+    ]);
+
     const fired = await eventually(async () => received.find((a) => a.labels.alertname === 'FlywheelCanaryRolledBack' && a.labels.model === model));
-    expect(fired, `no alert reached the webhook; Prometheus and Alertmanager logs in ${tmp}`).toMatchObject({
+    expect(fired, `no alert reached the webhook; Prometheus and Alertmanager logs in ${monitoring!.dir}`).toMatchObject({
       status: 'firing',
       labels: { alertname: 'FlywheelCanaryRolledBack', model, version: '2', severity: 'warn' },
       annotations: { summary: `the canary of ${model} v2 was rolled back` },
@@ -175,6 +153,19 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
     // Alertmanager itself holds it too (what its UI shows).
     const held = (await (await fetch(`${alertmanager}/api/v2/alerts?filter=${encodeURIComponent(`model="${model}"`)}`)).json()) as Array<{ labels: Record<string, string> }>;
     expect(held.map((a) => a.labels.alertname)).toContain('FlywheelCanaryRolledBack');
+
+    // `flywheel doctor` shows it too, with its runbook, from the same Alertmanager.
+    const amPort = new URL(alertmanager).port;
+    const doctor = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, ['bin/flywheel.mjs', 'doctor', '-m', model, '--json'], { cwd: PROJECT_ROOT, env: { ...process.env, FLYWHEEL_ALERTMANAGER_PORT: amPort } });
+      let stdout = '';
+      child.stdout.on('data', (b) => (stdout += b));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+    });
+    expect(doctor.code, doctor.stdout).toBe(0);
+    const report = JSON.parse(doctor.stdout) as { alertmanager: string; alerts: Array<{ alert: string; subject: string; runbook: string }> };
+    expect(report.alertmanager).toBe('ok');
+    expect(report.alerts).toEqual([expect.objectContaining({ alert: 'FlywheelCanaryRolledBack', subject: `${model} v2`, runbook: fired!.annotations.runbook })]);
   });
 
   it('the Temporal metrics the rules read exist under those names (SDK on the worker, server on the dev server)', async () => {
@@ -182,7 +173,7 @@ describe.skipIf(!INSTALLED)('alerting through Prometheus and Alertmanager', () =
       ((await (await fetch(`${prometheus}/api/v1/series?match[]=${encodeURIComponent(selector)}`)).json()) as { data: Array<Record<string, string>> }).data;
     const queue = env.taskQueues.control;
     // Scraped once the rollout's activities ran on the spawned worker.
-    expect(await eventually(async () => ((await series(`temporal_activity_schedule_to_start_latency_bucket{task_queue="${queue}"}`)).length > 0 ? true : undefined), 60)).toBe(true);
+    expect(await eventually(async () => ((await series(`temporal_activity_schedule_to_start_latency_seconds_bucket{task_queue="${queue}"}`)).length > 0 ? true : undefined), 60)).toBe(true);
     expect((await series(`temporal_num_pollers{task_queue="${queue}",poller_type="activity_task"}`)).length).toBeGreaterThan(0);
     const temporal = await eventually(() => targetHealth('temporal'), 20);
     if (temporal !== 'up') {

@@ -290,7 +290,7 @@ describe('serving gateway on the real stack', () => {
   it('records every prediction, in batches, with what the client was told', async () => {
     await route({ [v1]: 5000, [v2]: 5000 });
     await gateway.recorder.flush();
-    const batchesBefore = await metric('flywheel_gateway_prediction_batches_total');
+    const batchesBefore = await metric('flywheel_gateway_prediction_insert_batches_total');
     const answers: Prediction[] = [];
     // Eight concurrent clients, fifty requests each.
     await Promise.all(
@@ -309,7 +309,7 @@ describe('serving gateway on the real stack', () => {
     expect(stored.rowCount).toBe(400);
     const byId = new Map(stored.rows.map((r) => [r.id, r]));
     for (const a of answers) expect(byId.get(a.predictionId)).toMatchObject({ version: a.version, predicted_label: a.label, outcome: 'ok' });
-    const batches = (await metric('flywheel_gateway_prediction_batches_total')) - batchesBefore;
+    const batches = (await metric('flywheel_gateway_prediction_insert_batches_total')) - batchesBefore;
     // 400 rows at ≤ 50 per INSERT: at least 8 statements, and far fewer than one per row.
     expect(batches).toBeGreaterThanOrEqual(8);
     expect(batches).toBeLessThan(100);
@@ -338,6 +338,6 @@ describe('serving gateway on the real stack', () => {
       (r) => r.rowCount === failedIds.length,
     );
     expect(stored.rows.every((r) => r.outcome === 'error' && r.predicted_label === null)).toBe(true);
-    expect(await metric(`flywheel_gateway_prediction_errors_total{model="${model}",version="${v2}"}`)).toBe(failedIds.length);
+    expect(await metric(`flywheel_gateway_predict_request_errors_total{model="${model}",version="${v2}"}`)).toBe(failedIds.length);
   });
 });

@@ -129,8 +129,12 @@ describe('alert rules', () => {
 
   it('the alerts of the learning loop read the metrics the activities emit', () => {
     const src = fs.readFileSync(path.join(PROJECT_ROOT, 'activities', 'domain-metrics.ts'), 'utf8');
-    const emitted = new Set([...src.matchAll(/'(flywheel_[a-z_]+)'/g)].map((m) => m[1]));
-    const read = new Set(rules.flatMap((r) => [...r.expr.matchAll(/\b(flywheel_(?!gateway_)[a-z_]+)/g)].map((m) => m[1])));
+    // The workers' exporter names them (workers/runtime.ts PROMETHEUS_NAMING): counters get _total,
+    // histograms in seconds get _seconds (and the _bucket/_sum/_count series), gauges stay as named.
+    const suffix: Record<string, string> = { count: '_total', gauge: '', seconds: '_seconds' };
+    const emitted = new Set([...src.matchAll(/\b(count|gauge|seconds)\('(flywheel_[a-z_]+)'/g)].map((m) => `${m[2]}${suffix[m[1]!]}`));
+    expect(emitted.size).toBeGreaterThan(5);
+    const read = new Set(rules.flatMap((r) => [...r.expr.matchAll(/\b(flywheel_(?!gateway_)[a-z_]+)/g)].map((m) => m[1]!.replace(/_seconds_(bucket|sum|count)$/, '_seconds'))));
     expect([...read].filter((m) => !emitted.has(m))).toEqual([]);
   });
 });

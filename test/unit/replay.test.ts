@@ -142,4 +142,10 @@ describe('recorded workflow histories replay against the current code', () => {
     expect(activityTypes(history)).toEqual(['checkTrafficOwners']);
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'reconcile-doctor-owned-eec3233f-0')).resolves.toBeUndefined();
   }, 60_000);
+
+  it('Backup (backs up, verifies, prunes; from test/integration/backup-restore.test.ts)', async () => {
+    const history = await load('backup');
+    expect(activityTypes(history)).toEqual(['runBackup', 'verifyBackupById', 'pruneExpiredBackups']);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'backup-restore-6683eabc')).resolves.toBeUndefined();
+  }, 60_000);
 });

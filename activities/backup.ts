@@ -89,17 +89,24 @@ export async function verifyBackup(config: FlywheelConfig, id?: string): Promise
 export interface RestoreTarget {
   /** A data folder with none of BACKUP_ROOTS holding files yet (its own PostgreSQL cluster, logs and run folders may be there). */
   dataDir: string;
-  /** Flywheel's database on the target server (MLflow's is `mlflow` on the same server); created when missing, refused when not empty. */
+  /** Flywheel's database on the target server; created when missing (owned by this URL's role), refused when not empty. */
   databaseUrl: string;
+  /** MLflow's database (default: `mlflow` on the same server, with the same login). */
+  mlflowUrl?: string;
+  /** A login that may create databases there (default: databaseUrl's, in the `postgres` database). */
+  adminUrl?: string;
 }
 
-async function ensureEmptyDatabase(url: string): Promise<void> {
+async function ensureEmptyDatabase(url: string, adminUrl: string): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  const owner = decodeURIComponent(new URL(url).username);
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (exists.rowCount === 0) await admin.query(`create database "${name.replace(/"/g, '""')}"`);
+    const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+    // Owned by the role that restores into it and then runs on it (pg_restore --no-owner makes it own every object).
+    if (exists.rowCount === 0) await admin.query(`create database ${quote(name)}${owner ? ` owner ${quote(owner)}` : ''}`);
   } finally {
     await admin.end();
   }
@@ -125,8 +132,9 @@ export async function restoreBackup(config: FlywheelConfig, id: string | undefin
     const dir = path.join(dataDir, root);
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new Error(`${dir} is not empty: restore into a new data folder`);
   }
-  const urls = { flywheel: target.databaseUrl, mlflow: withDatabase(target.databaseUrl, 'mlflow') };
-  for (const url of Object.values(urls)) await ensureEmptyDatabase(url);
+  const urls = { flywheel: target.databaseUrl, mlflow: target.mlflowUrl ?? withDatabase(target.databaseUrl, 'mlflow') };
+  const adminUrl = target.adminUrl ?? withDatabase(target.databaseUrl, 'postgres');
+  for (const url of Object.values(urls)) await ensureEmptyDatabase(url, adminUrl);
   for (const d of m.dumps) await restoreDatabase(urls[d.database], path.join(backupsDir(config), m.id, d.file));
   fs.mkdirSync(dataDir, { recursive: true });
   await restoreFiles(config.backup.dir, dataDir, m.files);

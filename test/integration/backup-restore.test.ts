@@ -17,10 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from '../../activities/backup';
 import { deployVersion } from '../../activities/deploy';
 import { MlflowClient } from '../../clients/mlflow';
-import { withDatabase, type FlywheelConfig } from '../../config/index';
+import { loadConfig, type FlywheelConfig } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { MLFLOW_BIN, mlflowSpec } from '../../scripts/stack/mlflow';
-import { startPostgres, stopPostgres } from '../../scripts/stack/postgres';
+import { ensureDatabases, startPostgres, stopPostgres } from '../../scripts/stack/postgres';
 import { createGateway, type Gateway } from '../../serving/app';
 import { testApiKey } from './helpers/auth';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
@@ -95,13 +95,20 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
     backupConfig = { ...env.config, backup: { dir: path.join(tmp, 'backups'), retentionDays: 30 } };
     const pgPort = await freePort();
     const mlPort = await freePort();
-    const restoredUrl = withDatabase(`postgres://${new URL(env.config.postgres.url).username || 'flywheel'}@127.0.0.1:${pgPort}/x`, decodeURIComponent(new URL(env.config.postgres.url).pathname.slice(1)));
+    // The recovery site as a new machine would have it: its own data folder and cluster, whose
+    // logins `flywheel up` would generate there (read lazily by the config, as on any machine).
+    const { DATABASE_URL: _own, ...environment } = process.env;
     restored = {
-      ...env.config,
-      dataDir: path.join(tmp, 'data'),
-      supervisor: 'off',
-      postgres: { url: restoredUrl, external: false, localPort: pgPort, mlflowUrl: withDatabase(restoredUrl, 'mlflow') },
-      mlflow: { trackingUri: `http://127.0.0.1:${mlPort}`, port: mlPort },
+      ...loadConfig({
+        ...environment,
+        FLYWHEEL_DATA_DIR: path.join(tmp, 'data'),
+        FLYWHEEL_PG_PORT: String(pgPort),
+        FLYWHEEL_PG_DATABASE: decodeURIComponent(new URL(env.config.postgres.url).pathname.slice(1)),
+        MLFLOW_PORT: String(mlPort),
+        MLFLOW_TRACKING_URI: `http://127.0.0.1:${mlPort}`,
+        FLYWHEEL_SUPERVISOR: 'off',
+      }),
+      temporal: env.config.temporal,
     };
   });
 
@@ -154,12 +161,19 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
   it('restored into a fresh cluster and data folder, the champion serves the same probabilities, MLflow has every version, the feedback is all there', async () => {
     const t0 = performance.now();
     await startPostgres(restored);
-    const restore = await restoreBackup(backupConfig, 'latest', { dataDir: restored.dataDir, databaseUrl: restored.postgres.url });
+    // Roles and empty databases as `flywheel up` makes them, before any migration.
+    await ensureDatabases(restored);
+    const restore = await restoreBackup(backupConfig, 'latest', {
+      dataDir: restored.dataDir,
+      databaseUrl: restored.postgres.url,
+      mlflowUrl: restored.postgres.mlflowUrl,
+      adminUrl: restored.postgres.adminUrl,
+    });
     const spec = mlflowSpec(restored);
     const mlLog = fs.openSync(path.join(tmp, 'mlflow.log'), 'a');
     mlflowProc = spawn(MLFLOW_BIN, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', mlLog, mlLog] });
     fs.closeSync(mlLog);
-    const mlflow = new MlflowClient(restored.mlflow.trackingUri);
+    const mlflow = new MlflowClient(restored.mlflow);
     expect(await eventually(async () => ((await mlflow.health()) ? true : undefined), 240), fs.existsSync(path.join(tmp, 'mlflow.log')) ? fs.readFileSync(path.join(tmp, 'mlflow.log'), 'utf8').slice(-2000) : '').toBe(true);
     const gateway = await createGateway(restored, { port: 0, logger: false });
     gateways.push(gateway);

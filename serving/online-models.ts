@@ -37,6 +37,8 @@ export interface OnlineEntry {
   dirty: boolean;
   /** This gateway holds the model's lease: it learns and checkpoints. */
   leader: boolean;
+  /** Feedback ids learnt lately → when: checkpointed, so a successor's look back skips them. */
+  recent: Map<number, number>;
 }
 
 export interface Remembered {
@@ -55,6 +57,8 @@ export interface OnlineModelRow {
   learned: string;
   learned_from: string | null;
   learned_through: string;
+  /** Only the gateway reads it (activities select the columns they need). */
+  learnt_recent?: string[];
 }
 
 export interface OnlineModelsOptions {
@@ -128,6 +132,7 @@ export class OnlineModels {
   private learnInto(e: OnlineEntry, x: Float64Array, feedbackId: number, label: string, quality: number): void {
     if (this.learntIds.has(feedbackId)) return;
     this.learntIds.set(feedbackId, true);
+    e.recent.set(feedbackId, Date.now());
     const y = e.classes.indexOf(label);
     if (y < 0 || quality < this.opts.minQuality) {
       e.skipped++;
@@ -171,7 +176,7 @@ export class OnlineModels {
     );
     const leading = new Set(led.map((r) => r.name));
     const { rows } = await this.db.query<OnlineModelRow>(
-      'SELECT name, base_model, base_version, generation, state, learned, learned_from, learned_through FROM online_models WHERE active',
+      'SELECT name, base_model, base_version, generation, state, learned, learned_from, learned_through, learnt_recent FROM online_models WHERE active',
     );
     const seen = new Set<string>();
     for (const row of rows) {
@@ -205,7 +210,7 @@ export class OnlineModels {
 
   private fromRow(row: OnlineModelRow, leader: boolean): OnlineEntry {
     const learner = OnlineSoftmaxRegression.fromJSON(row.state);
-    return {
+    const entry: OnlineEntry = {
       name: row.name,
       baseModel: row.base_model,
       baseVersion: row.base_version,
@@ -218,7 +223,15 @@ export class OnlineModels {
       skipped: 0,
       dirty: false,
       leader,
+      recent: new Map(),
     };
+    // What the previous leader learnt lately is in this state already: never learnt again.
+    const now = Date.now();
+    for (const id of row.learnt_recent ?? []) {
+      this.learntIds.set(Number(id), true);
+      entry.recent.set(Number(id), now);
+    }
+    return entry;
   }
 
   /** A new leader: every label past the checkpoint, in id order (commit order within one gateway). */
@@ -254,12 +267,15 @@ export class OnlineModels {
     for (const e of this.entries.values()) {
       if (!e.dirty || !e.leader) continue;
       e.dirty = false;
+      // Twice the late window: what a successor's look back can still find.
+      const horizon = Date.now() - 2 * (this.opts.lateWindowMs ?? DEFAULT_LATE_WINDOW_MS);
+      for (const [id, at] of e.recent) if (at < horizon) e.recent.delete(id);
       try {
         // Fenced by the lease: a leader that lost it (paused past its lease) writes nothing.
         const res = await this.db.query(
-          `UPDATE online_models SET state = $3, learned = $4, learned_from = $5, learned_through = $6, updated_at = now()
+          `UPDATE online_models SET state = $3, learned = $4, learned_from = $5, learned_through = $6, learnt_recent = $8, updated_at = now()
             WHERE name = $1 AND generation = $2 AND active AND leader = $7`,
-          [e.name, e.generation, JSON.stringify(e.learner.toJSON()), e.learned, e.learnedFrom, e.learnedThrough, this.opts.holder],
+          [e.name, e.generation, JSON.stringify(e.learner.toJSON()), e.learned, e.learnedFrom, e.learnedThrough, this.opts.holder, [...e.recent.keys()]],
         );
         // Restarted, stopped or taken over meanwhile: the next sync loads what the table says now.
         if (res.rowCount === 0) this.entries.delete(e.name);

@@ -42,15 +42,22 @@ export interface LocalGateway {
   close(): Promise<void>;
 }
 
+export interface SeededDatabase {
+  url: string;
+  db: pg.Pool;
+  model: string;
+  online: string;
+  classes: readonly string[];
+  drop(): Promise<void>;
+}
+
 /**
- * `beforeListen` runs on the fastify instance before it starts (hooks must be added before then).
+ * The throwaway database alone: migrated, one deployed softmax regression (a local ONNX file) at
+ * 100 % and one online model warm-started from it. For gateways of a test's own (processes too).
  */
-export async function startLocalGateway(
-  name: string,
-  opts: GatewayOptions & { beforeListen?: (g: Gateway) => void } = {},
-): Promise<LocalGateway> {
+export async function seedGatewayDatabase(name: string): Promise<SeededDatabase> {
   const config = loadConfig();
-  const dbName = `flywheel_${name}_${randomUUID().slice(0, 8)}`;
+  const dbName = `flywheel_${name.replace(/-/g, '_')}_${randomUUID().slice(0, 8)}`;
   const url = await createScratchDatabase(config, dbName);
   await migrate(url);
   const db = new pg.Pool({ connectionString: url, max: 2 });
@@ -70,6 +77,29 @@ export async function startLocalGateway(
   await setTrafficWeights(db, { model, weights: { '1': 10_000 } });
   const learner = fromSoftmaxRegressionParams(params, { learningRate: 0.05 });
   await db.query('INSERT INTO online_models (name, base_model, base_version, state) VALUES ($1, $2, $3, $4)', [online, model, '1', JSON.stringify(learner.toJSON())]);
+  return {
+    url,
+    db,
+    model,
+    online,
+    classes: params.classes,
+    async drop() {
+      await db.end();
+      await dropDatabase(config, dbName);
+      await fsp.rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `beforeListen` runs on the fastify instance before it starts (hooks must be added before then).
+ */
+export async function startLocalGateway(
+  name: string,
+  opts: GatewayOptions & { beforeListen?: (g: Gateway) => void } = {},
+): Promise<LocalGateway> {
+  const config = loadConfig();
+  const { url, db, model, online, drop } = await seedGatewayDatabase(name);
 
   const cfg = { ...config, postgres: { ...config.postgres, url }, gateway: { ...config.gateway, threads: 1, pollMs: 200, flushMs: 50 } };
   const { beforeListen, ...gatewayOpts } = opts;
@@ -102,9 +132,7 @@ export async function startLocalGateway(
     classes: params.classes,
     async close() {
       await gateway.close();
-      await db.end();
-      await dropDatabase(config, dbName);
-      await fsp.rm(workDir, { recursive: true, force: true });
+      await drop();
     },
   };
 }

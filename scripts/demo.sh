@@ -149,6 +149,11 @@ for _ in $(seq 60); do
 done
 flywheel knowledge status "$kb"
 
+step "operations: the rollback of step 4 fires FlywheelCanaryRolledBack; flywheel doctor shows what Alertmanager holds"
+# Prometheus evaluates the rule every 15 s and Alertmanager groups for 30 s; by now both have seen it.
+# doctor exits 1 when it finds traffic no workflow owns; here it is only asked to report.
+flywheel doctor --model penguins || true
+
 step "the registry (MLflow) with lineage, and the workflows (Temporal)"
 flywheel models show penguins
 echo
@@ -160,5 +165,7 @@ Done. The stack is still running:
   Temporal UI  http://127.0.0.1:8233   (search: FlywheelModel = "penguins" or "$sea"; Schedules: retrain-$sea)
   MLflow UI    http://127.0.0.1:5000   (Models → penguins: champion alias, rejected v3 with its reason)
   Gateway      http://127.0.0.1:8088/v1/models   (metrics: /metrics)
+  Prometheus   http://127.0.0.1:9090   (Alerts: FlywheelCanaryRolledBack for penguins)
+  Alertmanager http://127.0.0.1:9093
 Stop it with: node bin/flywheel.mjs down
 TXT

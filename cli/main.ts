@@ -20,6 +20,7 @@ import { registerBackupCommands } from './commands/backup';
 import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommands } from './commands/login';
 import { registerReportCommand } from './commands/report';
+import { inSpan, startTracing } from '../clients/tracing';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -122,4 +123,19 @@ registerLoginCommands(program, withConfig);
 registerReportCommand(program);
 
 oneLineUsageErrors(program);
-await program.parseAsync(process.argv);
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, the command is the root span of everything it starts.
+const tracing = startTracing('flywheel-cli');
+if (tracing) {
+  await inSpan('flywheel', (span) => {
+    // Named by the command that runs (`flywheel canary start`), never by its arguments.
+    program.hook('preAction', (_root, action) => {
+      const names: string[] = [];
+      for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
+      span.updateName(`flywheel ${names.join(' ')}`);
+    });
+    return program.parseAsync(process.argv);
+  });
+  await tracing.shutdown();
+} else {
+  await program.parseAsync(process.argv);
+}

@@ -1,4 +1,5 @@
 /** One place that opens a Temporal client from config, with an error a person can act on. */
+import { clientTracingInterceptors } from './tracing';
 import fs from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { ConfigError, type FlywheelConfig } from '../config/index';
@@ -53,5 +54,5 @@ export async function connectTemporal(config: FlywheelConfig, identity: string =
       }`,
     );
   }
-  return { client: new Client({ connection, namespace: config.temporal.namespace, identity }), connection };
+  return { client: new Client({ connection, namespace: config.temporal.namespace, identity, interceptors: clientTracingInterceptors() }), connection };
 }

@@ -14,6 +14,7 @@
  *
  * Every route but /healthz, /openapi.json and /docs needs a credential with the scope declared next to it (serving/auth.ts).
  */
+import { traceHttpRequests } from '../clients/tracing';
 import fs from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -113,6 +114,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // A span per request when OTEL_EXPORTER_OTLP_ENDPOINT is set (serving/main.ts starts tracing).
+  traceHttpRequests(app as unknown as Parameters<typeof traceHttpRequests>[0]);
   const db = new pg.Pool({ connectionString: config.postgres.url, max: 4, application_name: 'flywheel-gateway' });
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type FlywheelConfig } from '../config/index';
 import { migrate } from '../db/migrate';
 import { createGateway } from './app';
+import { startTracing } from '../clients/tracing';
 
 export async function serve(config: FlywheelConfig, opts: { port?: number; host?: string } = {}): Promise<void> {
   await migrate(config.postgres.url);
@@ -30,6 +31,7 @@ export async function serve(config: FlywheelConfig, opts: { port?: number; host?
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  startTracing('gateway');
   serve(loadConfig()).then(
     () => process.exit(0),
     (err: Error) => {

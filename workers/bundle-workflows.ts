@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowTracingModules } from '../clients/tracing';
 import { WORKFLOWS_PATH } from './workflow-worker-path';
 
 const out = process.argv[2];
@@ -13,6 +14,7 @@ if (!out) {
   console.error('usage: bundle-workflows.ts <output file>');
   process.exit(2);
 }
-const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+// With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the sandbox's OpenTelemetry interceptors are bundled in.
+const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: workflowTracingModules(), logger: undefined });
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, code);

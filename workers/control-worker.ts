@@ -15,6 +15,7 @@ import { createActivities } from '../activities/index';
 import { closePools } from '../clients/db';
 import { resolveGitCommit } from './git-commit';
 import { workerIdentity } from '../clients/identity';
+import { activityTracingOptions } from '../clients/tracing';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     activities: createActivities(config, resolveGitCommit(config)),
     maxConcurrentActivityTaskExecutions: config.controlWorker.maxConcurrentActivities,
     ...shutdownOptions(config),
+    ...activityTracingOptions(),
   });
   logDrainOnSignal('control-worker', config);
   logReady('control-worker', config.taskQueues.control);

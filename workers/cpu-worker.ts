@@ -5,6 +5,7 @@ import { createActivities } from '../activities/index';
 import { closePools } from '../clients/db';
 import { resolveGitCommit } from './git-commit';
 import { workerIdentity } from '../clients/identity';
+import { activityTracingOptions } from '../clients/tracing';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     activities: createActivities(config, resolveGitCommit(config)),
     maxConcurrentActivityTaskExecutions: config.cpuWorker.maxConcurrentActivities,
     ...shutdownOptions(config),
+    ...activityTracingOptions(),
   });
   logDrainOnSignal('cpu-worker', config);
   logReady('cpu-worker', config.taskQueues.cpu);

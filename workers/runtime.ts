@@ -2,6 +2,7 @@
  * Process-wide setup shared by the workers: structured JSON logs, Prometheus metrics from the
  * SDK's core, and the connection to Temporal. Runtime.install must run before any connection.
  */
+import { startTracing } from '../clients/tracing';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../clients/temporal';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS, type FlywheelConfig } from '../config/index';
@@ -13,6 +14,7 @@ const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export const PROMETHEUS_NAMING = { countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } as const;
 
 export function installRuntime(config: FlywheelConfig, component: string, metricsPort: number): void {
+  startTracing(component);
   const minLevel = config.logLevel.toUpperCase() as (typeof LEVELS)[number];
   Runtime.install({
     logger: new DefaultLogger(minLevel, (entry: LogEntry) => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, type FlywheelConfig } from '../config/index';
 import { workerIdentity } from '../clients/identity';
+import { workflowTracingOptions } from '../clients/tracing';
 import { connectWorker, installRuntime, logDrainOnSignal, logReady, shutdownOptions } from './runtime';
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueues.workflows,
     workflowBundle: { codePath },
     ...shutdownOptions(config),
+    ...workflowTracingOptions(),
   });
   await rm(codePath, { force: true }); // read into memory by create()
   logDrainOnSignal('workflow-worker', config);

@@ -2,11 +2,12 @@
  * Knowledge validation quality and throughput, on the real stack (Temporal, PostgreSQL), each
  * mode in a fresh database of its own so earlier runs cannot corroborate or contradict anything.
  *
- *   npx tsx bench/knowledge/run.ts [--sets dev,heldout] [--accept 0.85,0.75] [--throughput-facts 600]
+ *   npx tsx bench/knowledge/run.ts [--sets dev,heldout,third] [--accept 0.85,0.75] [--throughput-facts 600]
  *
  * Quality, on two hand-labelled sets: the development set (test/fixtures/knowledge/eval: WordNet
  * 3.1 glosses plus chat turns built from them; its labels list every triple the extractor proposes)
- * and the issue-19 set (test/fixtures/knowledge/heldout: 40 written conversations; its labels list
+ * the issue-19 set (test/fixtures/knowledge/heldout) and the third set (test/fixtures/knowledge/third,
+ * written by an author who never saw the extractor, after it was tuned): 40 written conversations each; their labels list
  * every true fact stated, so recall is full recall and anything else extracted counts as false).
  * Each is ingested batch by batch; a distinct extracted triple counts as accepted when any of its
  * candidates is committed. Two modes: nobody reviews (borderline facts
@@ -30,7 +31,7 @@ import { parseTranscript } from '../../lib/knowledge/extract/transcript';
 import { labelOf, parseLabels, scoreRun, tripleKey, type LabelSet } from './score';
 
 interface EvalSet {
-  name: 'dev' | 'heldout';
+  name: 'dev' | 'heldout' | 'third';
   dir: string;
   batches: string[];
   labels: LabelSet;
@@ -41,12 +42,13 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const throughputFacts = Number(flag('--throughput-facts') ?? 600) || 600;
 /** Single-source acceptance thresholds to compare (the policy's main precision/recall knob). */
 const acceptLevels = (flag('--accept') ?? '0.85,0.75').split(',').map(Number);
-const setNames = (flag('--sets') ?? 'dev,heldout').split(',');
+const SET_DIRS: Record<EvalSet['name'], string> = { dev: 'eval', heldout: 'heldout', third: 'third' };
+const setNames = (flag('--sets') ?? 'dev,heldout,third').split(',');
 
 async function loadSet(name: EvalSet['name']): Promise<EvalSet> {
   // The development set's labels list every triple the extractor proposed (a new one is an error to
   // label); the held-out set's list every true fact stated, so anything else extracted is false.
-  const dir = path.join(PROJECT_ROOT, 'test/fixtures/knowledge', name === 'dev' ? 'eval' : 'heldout');
+  const dir = path.join(PROJECT_ROOT, 'test/fixtures/knowledge', SET_DIRS[name]);
   const labels = parseLabels(await readFile(path.join(dir, 'labels.jsonl'), 'utf8'), name === 'dev' ? 'error' : 'false');
   return { name, dir, batches: name === 'dev' ? ['wordnet.jsonl', 'chat.jsonl'] : ['chat.jsonl'], labels };
 }
@@ -182,7 +184,7 @@ try {
       }
     }
   }
-  console.log('\nquality (dev: test/fixtures/knowledge/eval; heldout: test/fixtures/knowledge/heldout)');
+  console.log('\nquality (dev: test/fixtures/knowledge/eval; heldout: test/fixtures/knowledge/heldout; third: test/fixtures/knowledge/third)');
   console.table(
     rows.map((r) => ({
       set: r.set,

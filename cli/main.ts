@@ -19,6 +19,7 @@ import { registerDoctorCommand } from './commands/doctor';
 import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommands } from './commands/login';
 import { registerReportCommand } from './commands/report';
+import { registerDataCommands } from './commands/data';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -118,6 +119,7 @@ registerDoctorCommand(program);
 registerKeysCommands(program, withConfig);
 registerLoginCommands(program, withConfig);
 registerReportCommand(program);
+registerDataCommands(program, withConfig);
 
 oneLineUsageErrors(program);
 await program.parseAsync(process.argv);

@@ -39,7 +39,7 @@ export function createDataActivities(config: FlywheelConfig) {
   const paths = dataPaths(config);
   return {
     async validateDataset(input: ValidateDatasetInput): Promise<DatasetRef> {
-      const loaded = await loadDataset(input.dataset, { labelColumn: input.labelColumn });
+      const loaded = await loadDataset(input.dataset, { labelColumn: input.labelColumn, storeRoot: paths.datasets });
       if (!loaded.ok) {
         const e = loaded.error;
         throw invalidDataset(`dataset ${input.dataset}: ${e.message}`, {

@@ -10,6 +10,7 @@ import { checkFeatureLogging, getFeatureLogging, setFeatureLogging } from '../..
 import { json } from '../command-kit';
 import { badInput, printFields, printJson } from '../output';
 import { asCliError, type WithConfig } from './serving';
+import { registerSnapshotCommand } from './data-snapshot';
 
 interface LoggingOptions {
   rate?: string;
@@ -77,4 +78,5 @@ export function registerDataCommands(program: Command, withConfig: WithConfig): 
       .option('--drop <columns>', '0-based feature columns never stored, e.g. 2,5 (none clears)')
       .option('--hash <columns>', '0-based feature columns stored as a pseudonym (none clears)'),
   ).action(withConfig((config, model: string, opts: LoggingOptions) => logging(config, model, opts)));
+  registerSnapshotCommand(data, withConfig);
 }

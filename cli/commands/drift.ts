@@ -4,7 +4,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { FlywheelConfig } from '../../config/index';
+import { type FlywheelConfig, dataPaths } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { closePools, getPool } from '../../clients/db';
 import { connectTemporal } from '../../clients/temporal';
@@ -51,7 +51,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   };
   const checked = checkDriftMonitor(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd(), storeRoot: dataPaths(config).datasets });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
   await checkModelRegistered(config, model);
   const { client, connection } = await connectTemporal(config);

@@ -3,7 +3,7 @@
  * Everything checkable is checked at the edge (space, sampler, pruner, dataset rows, the stack).
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { FlywheelConfig } from '../../config/index';
+import { type FlywheelConfig, dataPaths } from '../../config/index';
 import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
@@ -63,7 +63,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
   const checked = checkSearchInput(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd(), storeRoot: dataPaths(config).datasets });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
   const digest = datasetDigest(loaded.value.dataset);
   const normalised: HyperparameterSearchInput = { ...input, dataset: loaded.value.source, space: checked.value.space, family: checked.value.family };

@@ -7,7 +7,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { FlywheelConfig } from '../../config/index';
+import { type FlywheelConfig, dataPaths } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
 import { loadDataset } from '../../datasets/load';
@@ -65,7 +65,7 @@ async function createSchedule(config: FlywheelConfig, model: string, opts: Creat
   const checked = checkRetraining(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
   // Checked now as train does; the file may be refreshed between runs, and each run checks again.
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd(), storeRoot: dataPaths(config).datasets });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
 
   await withClient(config, async (client) => {

@@ -4,7 +4,7 @@
  * TrainingPipeline and, with --wait, renders its `status` query live.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { FlywheelConfig } from '../../config/index';
+import { type FlywheelConfig, dataPaths } from '../../config/index';
 import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
@@ -65,7 +65,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
   const checked = checkTrainingInput(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
+  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd(), storeRoot: dataPaths(config).datasets });
   if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
   const digest = datasetDigest(loaded.value.dataset);
   // The workflow re-reads the data by reference; a relative path must mean the same file there.

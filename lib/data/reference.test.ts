@@ -43,3 +43,18 @@ describe('parseDatasetReference', () => {
     expect(formatDatasetReference(a.value)).toBe(formatDatasetReference(b.value));
   });
 });
+
+describe('stored:<digest>', () => {
+  const digest = 'ab'.repeat(32);
+  it('takes a full sha256 digest (any case) and formats it back', () => {
+    const r = parseDatasetReference(`stored:${digest.toUpperCase()}`, BUILTINS);
+    expect(r).toEqual({ ok: true, value: { kind: 'stored', digest } });
+    if (r.ok) expect(formatDatasetReference(r.value)).toBe(`stored:${digest}`);
+  });
+  it('refuses a short or non-hex digest, saying what it must be', () => {
+    for (const bad of ['stored:abc', `stored:${'g'.repeat(64)}`, 'stored:']) {
+      const r = parseDatasetReference(bad, BUILTINS);
+      expect(r.ok || r.message).toMatch(/must be a full sha256 digest/);
+    }
+  });
+});

@@ -3,13 +3,16 @@
  *   builtin:<name>            a dataset shipped inside an installed package (see datasets/catalog)
  *   synthetic:rows=N,features=D,classes=K,seed=S[,separation=F,noise=F]
  *   file:<path>               a CSV or JSON file on local disk (needs a label column)
+ *   stored:<digest>           a dataset already in the content-addressed store (e.g. a production
+ *                             snapshot written by `flywheel data snapshot`)
  * A bare known builtin name or a path ending in .csv/.json is accepted as shorthand.
  */
 
 export type DatasetReference =
   | { kind: 'builtin'; name: string }
   | { kind: 'synthetic'; rows: number; features: number; classes: number; seed: number; separation: number; labelNoise: number }
-  | { kind: 'file'; path: string; format: 'csv' | 'json' };
+  | { kind: 'file'; path: string; format: 'csv' | 'json' }
+  | { kind: 'stored'; digest: string };
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -26,6 +29,11 @@ export function parseDatasetReference(input: string, builtinNames: readonly stri
     return { ok: true, value: { kind: 'builtin', name } };
   }
   if (raw.startsWith('synthetic:')) return parseSynthetic(raw.slice('synthetic:'.length));
+  if (raw.startsWith('stored:')) {
+    const digest = raw.slice('stored:'.length).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(digest)) return { ok: false, message: `stored dataset: "${digest}" must be a full sha256 digest (64 hex digits, as flywheel data snapshot prints it)` };
+    return { ok: true, value: { kind: 'stored', digest } };
+  }
   const filePath = raw.startsWith('file:') ? raw.slice('file:'.length) : raw;
   const format = /\.csv$/i.test(filePath) ? 'csv' : /\.json$/i.test(filePath) ? 'json' : undefined;
   if (raw.startsWith('file:') || format) {
@@ -85,5 +93,7 @@ export function formatDatasetReference(ref: DatasetReference): string {
       return `synthetic:rows=${ref.rows},features=${ref.features},classes=${ref.classes},seed=${ref.seed},separation=${ref.separation},noise=${ref.labelNoise}`;
     case 'file':
       return `file:${ref.path}`;
+    case 'stored':
+      return `stored:${ref.digest}`;
   }
 }

@@ -30,6 +30,8 @@ export interface LoadOptions {
   cwd?: string;
   /** The content-addressed store (dataPaths(config).datasets), for `stored:<digest>` references. */
   storeRoot?: string;
+  /** Snapshots `production:` references (datasets/production.ts); callers without a database leave it out. */
+  production?: (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult>;
 }
 
 const DEFAULT_LABEL_COLUMNS = ['label', 'target', 'class', 'y'];
@@ -51,6 +53,11 @@ export async function loadDataset(input: string | DatasetReference, opts: LoadOp
   const source = formatDatasetReference(ref);
 
   if (ref.kind === 'stored') return loadStored(ref.digest, opts.storeRoot);
+  if (ref.kind === 'production') {
+    if (!opts.production) return { ok: false, error: { code: 'reference', message: `${source}: production data is snapshotted where PostgreSQL is at hand (a worker, flywheel data snapshot), not loaded here` } };
+    if (!ref.model) return { ok: false, error: { code: 'reference', message: `${source}: name the model (production:<model>:<window>)` } };
+    return opts.production(ref);
+  }
 
   if (ref.kind === 'synthetic') {
     const dataset = makeClassification({

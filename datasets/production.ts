@@ -8,8 +8,9 @@ import type pg from 'pg';
 import { datasetDigest } from '../lib/data/digest';
 import { mixWithReference, SnapshotBuilder, type SnapshotCounts } from '../lib/data/production-snapshot';
 import type { Dataset } from '../lib/data/table';
-import { loadDataset } from './load';
-import { writeDataset, type DatasetMeta } from './store';
+import type { DatasetReference } from '../lib/data/reference';
+import { loadDataset, type LoadResult } from './load';
+import { readDataset, writeDataset, type DatasetMeta } from './store';
 
 export interface SnapshotInput {
   model: string;
@@ -128,6 +129,7 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
     classes: dataset.classes,
     nRows: dataset.nRows,
     nFeatures: dataset.nFeatures,
+    order: 'time',
   };
   const uri = await writeDataset(storeRoot, dataset, meta);
   await db.query(
@@ -142,8 +144,19 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
   return { ...counts, digest, uri, source, nRows: dataset.nRows, nFeatures: dataset.nFeatures, classes: dataset.classes, from: from.toISOString(), to: to.toISOString(), ...(mix ? { mix } : {}) };
 }
 
+export interface SnapshotLineage {
+  model: string;
+  window: string;
+  from: Date;
+  to: Date;
+  versions: Record<string, number>;
+  rows: number;
+  labelCoverage: number;
+  mix: { source: string; share: number; rows: number } | null;
+}
+
 /** Lineage of snapshots by digest (for `flywheel models show`): digests that are not snapshots are absent. */
-export async function snapshotLineage(db: pg.Pool, digests: string[]): Promise<Map<string, { model: string; window: string; from: Date; to: Date; versions: Record<string, number>; rows: number; labelCoverage: number; mix: unknown }>> {
+export async function snapshotLineage(db: pg.Pool, digests: string[]): Promise<Map<string, SnapshotLineage>> {
   if (digests.length === 0) return new Map();
   const { rows } = await db.query(
     'SELECT digest, model, window_text, from_at, to_at, versions, production_rows, label_coverage, mix FROM dataset_snapshots WHERE digest = ANY($1::text[])',
@@ -152,4 +165,29 @@ export async function snapshotLineage(db: pg.Pool, digests: string[]): Promise<M
   return new Map(
     rows.map((r) => [r.digest as string, { model: r.model, window: r.window_text, from: r.from_at, to: r.to_at, versions: r.versions, rows: Number(r.production_rows), labelCoverage: r.label_coverage, mix: r.mix }]),
   );
+}
+
+/**
+ * The resolver loadDataset uses for `production:<model>:<window>[+mix]`: a fresh snapshot ending now
+ * (each scheduled or drift-triggered retraining trains on the latest window), default attribution 1 day.
+ */
+export function productionLoader(db: pg.Pool, storeRoot: string): (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult> {
+  return async (ref) => {
+    const windowMs = parseWindow(ref.window);
+    try {
+      const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix });
+      const { dataset, meta } = await readDataset(r.uri);
+      return { ok: true, value: { dataset, source: meta.source, name: meta.name } };
+    } catch (err) {
+      if (err instanceof SnapshotRefused) return { ok: false, error: { code: 'reference', message: err.message } };
+      throw err;
+    }
+  };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function parseWindow(w: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(w)!;
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
 }

@@ -4,11 +4,11 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { type FlywheelConfig, dataPaths } from '../../config/index';
+import type { FlywheelConfig } from '../../config/index';
+import { datasetAtEdge } from '../dataset-edge';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { closePools, getPool } from '../../clients/db';
 import { connectTemporal } from '../../clients/temporal';
-import { loadDataset } from '../../datasets/load';
 import { parseSteps } from '../../lib/rollout/spec';
 import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
@@ -51,8 +51,9 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   };
   const checked = checkDriftMonitor(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd(), storeRoot: dataPaths(config).datasets });
-  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  // production:7d stays a reference: each drift-triggered retraining snapshots the latest window.
+  const edge = await datasetAtEdge(config, opts.dataset, { model, label: opts.label, snapshot: false });
+  if (!edge.loaded) input.retraining.dataset = edge.reference;
   await checkModelRegistered(config, model);
   const { client, connection } = await connectTemporal(config);
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDatasetReference, parseDatasetReference } from './reference';
+import { formatDatasetReference, parseDatasetReference, withProductionModel } from './reference';
 
 const BUILTINS = ['iris', 'penguins'];
 
@@ -56,5 +56,21 @@ describe('stored:<digest>', () => {
       const r = parseDatasetReference(bad, BUILTINS);
       expect(r.ok || r.message).toMatch(/must be a full sha256 digest/);
     }
+  });
+});
+
+describe('production:<model>:<window>[+<dataset>:<share>]', () => {
+  it('parses the window, the model (or none, for the command to fill in) and a mix', () => {
+    expect(parseDatasetReference('production:iris:7d', BUILTINS)).toEqual({ ok: true, value: { kind: 'production', model: 'iris', window: '7d' } });
+    expect(parseDatasetReference('production:6h+iris:0.3', BUILTINS)).toEqual({ ok: true, value: { kind: 'production', model: '', window: '6h', mix: { dataset: 'iris', share: 0.3 } } });
+    expect(withProductionModel('production:7d+iris:0.3', 'churn', BUILTINS)).toBe('production:churn:7d+iris:0.3');
+    expect(withProductionModel('production:iris:7d', 'churn', BUILTINS)).toBe('production:iris:7d');
+    expect(withProductionModel('iris', 'churn', BUILTINS)).toBe('iris');
+  });
+  it('refuses a bad window or mix, naming the form', () => {
+    const w = parseDatasetReference('production:a-week', BUILTINS);
+    expect(w.ok || w.message).toMatch(/window "a-week" must be a duration/);
+    const m = parseDatasetReference('production:7d+iris:2', BUILTINS);
+    expect(m.ok || m.message).toMatch(/mix "iris:2" must be <dataset>:<share>/);
   });
 });

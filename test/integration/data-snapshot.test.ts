@@ -56,6 +56,8 @@ describe('flywheel data snapshot', () => {
       const res = await client.post(`/v1/models/${g.model}/predict`, { features: r, segment: { plan: 'pro' } });
       expect(res.status).toBe(200);
       ids.push((res.body as { predictionId: string }).predictionId);
+      // Serving order is kept to the millisecond (created_at): one row per millisecond at most.
+      await new Promise((r) => setTimeout(r, 2));
     }
     await g.gateway.recorder.flush();
     // Labels for 0–8; 9–11 stay unlabelled.

@@ -127,7 +127,16 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     },
     new WriterMonitor('predictions', metrics),
   );
-  const featureLogger = new FeatureLogger(db, config.gateway.featureLogDailyRows, { decided: (model, decision) => metrics.featureRows.inc({ model, decision }) });
+  // One labelled child per (model, decision), looked up once: labels() hashes its object on every call.
+  const featureCounters = new Map<string, { inc(): void }>();
+  const featureLogger = new FeatureLogger(db, config.gateway.featureLogDailyRows, {
+    decided: (model, decision) => {
+      const key = `${model}\u0000${decision}`;
+      let c = featureCounters.get(key);
+      if (!c) featureCounters.set(key, (c = metrics.featureRows.labels({ model, decision })));
+      c.inc();
+    },
+  });
   const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow.trackingUri), metrics, app.log);
   // Predictions answered by this process → the classes of the version that made them: feedback is
   // checked against it before the prediction's row is written (serving/feedback-guard.ts).

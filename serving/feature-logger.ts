@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { DailyBudget, decide, maskedRow, type Decision, type FeatureLogPolicy } from '../lib/features/log-policy';
 
 export interface FeatureLoggerEvents {
+  /** Called once per row: keep it cheap (a cached counter child, not a label lookup). */
   decided(model: string, decision: Decision): void;
 }
 

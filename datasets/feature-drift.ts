@@ -16,6 +16,8 @@ export interface FeatureDriftCheckInput {
   options?: Partial<FeatureDriftOptions>;
   /** Who checks (`cli`, a monitor's workflow id): recorded with an event. */
   source: string;
+  /** Only rows served after this (ISO): a monitor judges each window once after an event, not again and again. */
+  newerThan?: string;
 }
 
 export interface FeatureDriftCheck {
@@ -76,8 +78,9 @@ export async function checkFeatureDrift(db: pg.Pool, storeRoot: string, input: F
   // Newest first from the index, then judged as one window (order inside a window does not matter).
   const { rows } = await db.query<{ features: Array<number | null>; created_at: Date }>(
     `SELECT features, created_at FROM predictions WHERE model = $1 AND outcome = 'ok' AND features IS NOT NULL AND cardinality(features) = $3
+       AND created_at > $4::timestamptz
      ORDER BY created_at DESC LIMIT $2`,
-    [input.model, input.windowRows, dataset.nFeatures],
+    [input.model, input.windowRows, dataset.nFeatures, input.newerThan ?? '-infinity'],
   );
   const complete = rows.filter((r) => kept.every((j) => r.features[j] !== null));
   const current = new Float64Array(complete.length * kept.length);

@@ -8,3 +8,4 @@ export { Retraining } from './retraining';
 export { KnowledgeValidation } from './knowledge-validation';
 export { OnlineSnapshot } from './online-learning';
 export { Reconciler } from './reconciler';
+export { FeatureDriftMonitor } from './feature-drift-monitor';

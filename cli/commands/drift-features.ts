@@ -3,7 +3,14 @@
  * champion's training data (PSI and KS per feature); a flagged check is recorded as a feature
  * drift event, listed by `flywheel drift events`. No label is needed.
  */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
+import { connectTemporal } from '../../clients/temporal';
+import { checkFeatureDriftMonitor, featureDriftMonitorId, type FeatureDriftMonitorInput } from '../../lib/retraining/feature-drift-spec';
+import { parseDuration } from '../../lib/retraining/schedule-spec';
+import { stopFeatureDriftSignal } from '../../workflows/feature-drift-monitor';
+import { datasetAtEdge } from '../dataset-edge';
 import { dataPaths, type FlywheelConfig } from '../../config/index';
 import { closePools, getPool } from '../../clients/db';
 import { checkFeatureDrift, FeatureDriftRefused } from '../../datasets/feature-drift';
@@ -55,7 +62,81 @@ async function features(config: FlywheelConfig, model: string, opts: FeaturesOpt
   }
 }
 
+interface WatchOptions extends FeaturesOptions {
+  every: string;
+  retrainOn?: string;
+  margin: string;
+  metric: string;
+  stop?: boolean;
+}
+
+/** Starts (or with --stop, stops) the durable FeatureDriftMonitor `feature-drift-<model>`. */
+async function watch(config: FlywheelConfig, model: string, opts: WatchOptions): Promise<void> {
+  const workflowId = featureDriftMonitorId(model);
+  const { client, connection } = await connectTemporal(config);
+  try {
+    if (opts.stop) {
+      try {
+        await client.workflow.getHandle(workflowId).signal(stopFeatureDriftSignal, 'stopped from the CLI');
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw badInput(`no feature drift monitor for model ${model} (${workflowId})`);
+        throw err;
+      }
+      return opts.json ? printJson({ workflowId, stopping: true }) : void process.stdout.write(`${workflowId}: stopping\n`);
+    }
+    const pollMs = parseDuration(opts.every);
+    if (pollMs === undefined) throw badInput(`--every: "${opts.every}" must be a duration like 30s or 5m`);
+    let retraining: FeatureDriftMonitorInput['retraining'];
+    if (opts.retrainOn) {
+      const edge = await datasetAtEdge(config, opts.retrainOn, { model, snapshot: false });
+      retraining = { dataset: edge.loaded ? opts.retrainOn : edge.reference, margin: Number(opts.margin), metric: opts.metric as 'logLoss' | 'accuracy' };
+    }
+    const input: FeatureDriftMonitorInput = {
+      model,
+      windowRows: Number(opts.window),
+      pollSeconds: pollMs / 1000,
+      ...(opts.psi !== undefined ? { psiThreshold: Number(opts.psi) } : {}),
+      ...(opts.alpha !== undefined ? { ksAlpha: Number(opts.alpha) } : {}),
+      ...(opts.minSample !== undefined ? { minSample: Number(opts.minSample) } : {}),
+      ...(retraining ? { retraining } : {}),
+      taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
+    };
+    const checked = checkFeatureDriftMonitor(input);
+    if (!checked.ok) throw badInput(checked.message);
+    try {
+      await client.workflow.start('FeatureDriftMonitor', {
+        taskQueue: config.taskQueues.workflows,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [{ key: MODEL_NAME, value: model }, { key: PIPELINE_STAGE, value: 'feature-drift-watch' }],
+        staticSummary: `Feature drift monitor of ${model} (PSI ≥ ${checked.value.psiThreshold} and KS, every ${opts.every})${retraining ? `; retrains on ${retraining.dataset}` : ''}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw badInput(`model ${model} already has a feature drift monitor (${workflowId}): flywheel workflows show ${workflowId}`);
+      throw err;
+    }
+    if (opts.json) printJson({ workflowId, model, input });
+    else printFields({ started: workflowId, watch: `flywheel workflows show ${workflowId}`, events: `flywheel drift events ${model}` });
+  } finally {
+    await connection.close();
+  }
+}
+
 export function registerFeatureDriftCommand(drift: Command): void {
+  json(
+    drift
+      .command('watch-features <model>')
+      .description('a durable FeatureDriftMonitor: the drift features check every --every, recording events and optionally retraining')
+      .option('--every <duration>', 'how often to check', '1m')
+      .option('--window <rows>', 'the newest served rows with logged features to judge', '1000')
+      .option('--psi <x>', 'PSI at or above which a feature may be flagged (default 0.1)')
+      .option('--alpha <p>', 'family-wise level of the KS tests (default 0.001)')
+      .option('--min-sample <rows>', 'judge nothing below this many rows (default 500)')
+      .option('--retrain-on <dataset>', 'on an event start one Retraining on this, e.g. production:7d')
+      .option('--margin <x>', 'the retrained challenger must beat the champion by more than this', '0.01')
+      .option('--metric <name>', 'logLoss or accuracy', 'logLoss')
+      .option('--stop', 'stop the monitor instead'),
+  ).action(withConfig((config, model: string, opts: WatchOptions) => watch(config, model, opts)));
   json(
     drift
       .command('features <model>')

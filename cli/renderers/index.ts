@@ -7,6 +7,7 @@ import type * as Workflows from '../../workflows/index';
 import type { ABTestStatus } from '../../workflows/ab-test';
 import type { RolloutStatus } from '../../workflows/canary-rollout';
 import type { DriftMonitorStatus } from '../../workflows/drift-monitor';
+import type { FeatureDriftMonitorStatus } from '../../workflows/feature-drift-monitor';
 import type { SearchStatus } from '../../workflows/hyperparameter-search';
 import type { KnowledgeStatus } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
@@ -16,6 +17,7 @@ import type { TrainingStatus } from '../../workflows/training-pipeline';
 import { renderABTest } from './ab-test';
 import { renderCanaryRollout } from './canary-rollout';
 import { renderDriftMonitor } from './drift-monitor';
+import { renderFeatureDriftMonitor } from './feature-drift-monitor';
 import { renderHyperparameterSearch } from './hyperparameter-search';
 import { renderKnowledgeValidation } from './knowledge-validation';
 import { renderOnlineSnapshot } from './online-learning';
@@ -37,6 +39,7 @@ export interface StatusOf {
   KnowledgeValidation: KnowledgeStatus;
   OnlineSnapshot: OnlineSnapshotStatus;
   Reconciler: ReconcilerStatus;
+  FeatureDriftMonitor: FeatureDriftMonitorStatus;
 }
 
 /** What each workflow returns. */
@@ -52,6 +55,7 @@ export const renderers: { [K in WorkflowType]: Renderer<StatusOf[K], ResultOf<K>
   KnowledgeValidation: renderKnowledgeValidation,
   OnlineSnapshot: renderOnlineSnapshot,
   Reconciler: renderReconciler,
+  FeatureDriftMonitor: renderFeatureDriftMonitor,
 };
 
 export const isWorkflowType = (type: string): type is WorkflowType => Object.hasOwn(renderers, type);

@@ -7,6 +7,7 @@ import type { SearchResult, SearchStatus } from '../../workflows/hyperparameter-
 import type { KnowledgeStatus, KnowledgeValidationResult } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
 import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
+import type { FeatureDriftMonitorStatus } from '../../workflows/feature-drift-monitor';
 import type { RetrainingResult, RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingPipelineResult, TrainingStatus } from '../../workflows/training-pipeline';
 import { renderers, renderWorkflow, type WorkflowType } from './index';
@@ -159,6 +160,12 @@ const reconcilerDecisions = [{ at: at(1), model: 'iris', action: 'repair' as con
 const reconciler: ReconcilerStatus = { state: 'done', repair: true, modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions };
 const reconcilerResult: ReconcilerResult = { modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions, repaired: 1 };
 
+const featureDrift: FeatureDriftMonitorStatus = {
+  workflowId: 'feature-drift-iris', model: 'iris', state: 'watching', checks: 12, retrainingsStarted: 1,
+  lastCheck: { at: at(2), judged: true, windowRows: 1000, windowEnd: at(2), championVersion: '3', maxPsi: 0.042, moved: [] },
+  recentEvents: [{ eventId: '7', windowEnd: at(1), features: [{ name: 'age', feature: 2, psi: 0.41, pvalue: 1e-9 }], retrainingWorkflowId: 'retrain-iris-feature-drift-7', note: 'features moved: retraining started' }],
+};
+
 /** One fixture per workflow type: a compile error here too when a type is added without one. */
 const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expect: RegExp[] } } = {
   TrainingPipeline: { status: training, result: trainingResult, expect: [/stage: +done/, /done +train \(3\.0 s\)/, /registered: +iris v3/, /40 epochs/] },
@@ -169,6 +176,7 @@ const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expec
   Retraining: { status: retraining, result: retrainingResult, expect: [/stage: +done/, /challenger: v4 accuracy 0\.9600/, /decision: canary/, /canary: +canary-iris: promoted \(all steps passed\)/] },
   KnowledgeValidation: { status: knowledge, result: knowledgeResult, expect: [/stage: +completed, done/, /done +ontology +accept 8, reject 2 \(2\.0 s\)/, /committed: f-1, f-2/] },
   OnlineSnapshot: { status: online, result: online, expect: [/every: +60 s/, /v5 generation 1: 61 labels learnt/, /skipped: no new labels/] },
+  FeatureDriftMonitor: { status: featureDrift, result: undefined, expect: [/checks: +12/, /1000 rows, largest PSI 0\.042 against v3's training data/, /#7 age PSI 0\.41 → retrain-iris-feature-drift-7: features moved: retraining started/] },
   Reconciler: { status: reconciler, result: reconcilerResult, expect: [/models: +4/, /repaired: +1/, /iris: v1 40%, v2 60% → v1 \(v1 is the champion\)/, /iris +repair +traffic is split/] },
 };
 

@@ -17,6 +17,8 @@ import { createGateway, type Gateway } from '../../serving/app';
 import { JsonClient } from '../../traffic/http';
 import { testApiKey } from './helpers/auth';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { featureDriftMonitorId } from '../../lib/retraining/feature-drift-spec';
+import { featureDriftStatusQuery, stopFeatureDriftSignal, type FeatureDriftMonitorStatus } from '../../workflows/feature-drift-monitor';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -61,13 +63,13 @@ function cli(args: string[]): Promise<{ code: number; out: string }> {
   });
 }
 
-/** Serves 600 training rows (from `offset`), feature 2 moved by `shift`, in batches. */
-async function serve(offset: number, shift: number): Promise<void> {
+/** Serves 600 training rows (from `offset`), feature `j` moved by `shift`, in batches. */
+async function serve(offset: number, shift: number, j = 2): Promise<void> {
   for (let b = 0; b < 6; b++) {
     const instances = Array.from({ length: 100 }, (_, i) => {
       const r = offset + b * 100 + i;
       const x = Array.from(ds.x.subarray(r * 4, r * 4 + 4));
-      x[2]! += shift;
+      x[j]! += shift;
       return x;
     });
     const res = await client.post(`/v1/models/${model}/predict`, { instances });
@@ -111,6 +113,38 @@ describe('flywheel drift features', () => {
     expect(c.scores).toHaveLength(3);
     expect(c.moved).toEqual([]);
   }, 60_000);
+
+  it('a FeatureDriftMonitor raises one event per shift, shown in its status, then judges only newer rows', async () => {
+    await serve(1200, 3 * std(1), 1);
+    const workflowId = featureDriftMonitorId(model);
+    const { status, result, events } = await runWorkers(env, async () => {
+      const handle = await env.client.workflow.start('FeatureDriftMonitor', {
+        taskQueue: env.taskQueues.workflows,
+        workflowId,
+        args: [{ model, windowRows: 600, pollSeconds: 0.5, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }],
+      });
+      const deadline = Date.now() + 60_000;
+      let s: FeatureDriftMonitorStatus;
+      // The event, then at least two checks after it (which must find no new rows to judge).
+      for (;;) {
+        s = await handle.query(featureDriftStatusQuery);
+        if (s.recentEvents.length > 0 && s.checks >= 3) break;
+        if (Date.now() > deadline) throw new Error(`no event and two more checks within 60 s: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await handle.signal(stopFeatureDriftSignal, 'test done');
+      const result = (await handle.result()) as FeatureDriftMonitorStatus;
+      const { rows } = await env.db.query('SELECT id::text, source FROM feature_drift_events WHERE model = $1 AND source = $2', [model, workflowId]);
+      return { status: s, result, events: rows };
+    });
+    console.log(`FeatureDriftMonitor history to record: ${workflowId} in namespace ${env.config.temporal.namespace}`);
+    expect(status.recentEvents).toHaveLength(1);
+    expect(status.recentEvents[0]!.features.map((f) => f.feature)).toEqual([1]);
+    expect(status.recentEvents[0]!.note).toBe('features moved; no retraining configured');
+    expect(status.lastCheck).toMatchObject({ judged: false, windowRows: 0, moved: [] });
+    expect(events).toEqual([{ id: status.recentEvents[0]!.eventId, source: workflowId }]);
+    expect(result.state).toBe('stopped');
+  }, 120_000);
 
   it('refuses a model that serves nothing, with exit 2', async () => {
     const r = await cli(['drift', 'features', 'no-such-model', '--window', '600']);

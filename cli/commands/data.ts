@@ -8,9 +8,11 @@ import { closePools, getPool } from '../../clients/db';
 import { audited, localActor } from '../../clients/audit';
 import { checkFeatureLogging, getFeatureLogging, setFeatureLogging } from '../../activities/feature-logging';
 import { json } from '../command-kit';
-import { badInput, printFields, printJson } from '../output';
+import { badInput, printFields, printJson, printTable } from '../output';
 import { asCliError, type WithConfig } from './serving';
 import { registerSnapshotCommand } from './data-snapshot';
+import { parseDuration } from '../../lib/retraining/schedule-spec';
+import { segmentReport } from '../../datasets/segments';
 
 interface LoggingOptions {
   rate?: string;
@@ -67,6 +69,39 @@ async function logging(config: FlywheelConfig, model: string, opts: LoggingOptio
   }
 }
 
+interface SegmentOptions {
+  by: string;
+  since: string;
+  bucket: string;
+  margin: string;
+  alpha: string;
+  json?: boolean;
+}
+
+async function segments(config: FlywheelConfig, model: string, opts: SegmentOptions): Promise<void> {
+  const sinceMs = parseDuration(opts.since);
+  if (sinceMs === undefined) throw badInput(`--since: "${opts.since}" must be a duration like 6h or 7d`);
+  const bucketMs = parseDuration(opts.bucket);
+  if (bucketMs === undefined || bucketMs < 1000) throw badInput(`--bucket: "${opts.bucket}" must be a duration of at least 1s, like 10m or 1h`);
+  const margin = Number(opts.margin);
+  if (!(margin >= 0)) throw badInput(`--margin: "${opts.margin}" must be a number ≥ 0 (0.2: error odds 20 % above the rest's)`);
+  const alpha = Number(opts.alpha);
+  if (!(alpha > 0 && alpha < 1)) throw badInput(`--alpha: "${opts.alpha}" must be between 0 and 1`);
+  try {
+    const r = await segmentReport(getPool(config.postgres.url), { model, attribute: opts.by, since: new Date(Date.now() - sinceMs), bucketSeconds: bucketMs / 1000, margin, alpha });
+    if (opts.json) return printJson(r);
+    printFields({ model, segment: opts.by, since: r.since, overall: `${r.overall.predictions} predictions, ${r.overall.labelled} labelled, accuracy ${r.overall.accuracy?.toFixed(4) ?? '-'}` });
+    process.stdout.write('\n');
+    printTable(
+      r.segments.map((s) => ({ [opts.by]: s.value, predictions: s.predictions, errors: s.errorRate, labelled: s.labelCoverage, accuracy: s.accuracy, evidence: s.e < 1e6 ? s.e : s.e.toExponential(1), behind: s.behind ? `yes (E ≥ ${1 / alpha})` : '' })),
+    );
+  } catch (err) {
+    throw asCliError(config, err);
+  } finally {
+    await closePools();
+  }
+}
+
 export function registerDataCommands(program: Command, withConfig: WithConfig): void {
   const data = program.command('data').description('production traffic as data: feature logging and training snapshots');
   json(
@@ -79,4 +114,14 @@ export function registerDataCommands(program: Command, withConfig: WithConfig): 
       .option('--hash <columns>', '0-based feature columns stored as a pseudonym (none clears)'),
   ).action(withConfig((config, model: string, opts: LoggingOptions) => logging(config, model, opts)));
   registerSnapshotCommand(data, withConfig);
+  json(
+    data
+      .command('segments <model>')
+      .description('accuracy, errors and label coverage per value of a segment attribute, and which segments fall behind the rest (anytime-valid)')
+      .requiredOption('--by <attribute>', 'the segment attribute callers send, e.g. plan or country')
+      .option('--since <duration>', 'predictions served in the last …', '7d')
+      .option('--bucket <duration>', 'time bucket of the sequential evidence', '1h')
+      .option('--margin <x>', 'tolerated excess of the error odds over the rest (0.2: 20 %)', '0.2')
+      .option('--alpha <p>', 'false flag rate per segment, however often read', '0.01'),
+  ).action(withConfig((config, model: string, opts: SegmentOptions) => segments(config, model, opts)));
 }

@@ -1,8 +1,8 @@
 /**
  * `flywheel data snapshot`: a model's served predictions joined with their first label within an
  * attribution window, written as a content-addressed dataset in the store (table datasets) with its
- * lineage (table dataset_snapshots). Reads in pages keyed on (created_at, id), oldest first, so the
- * dataset keeps the time order and a snapshot of millions of rows never holds them as objects.
+ * lineage (table dataset_snapshots). Reads through a server-side cursor in pages, oldest first, so
+ * the dataset keeps the time order and a snapshot of millions of rows never holds them as objects.
  */
 import type pg from 'pg';
 import { datasetDigest } from '../lib/data/digest';
@@ -46,18 +46,18 @@ export class SnapshotRefused extends Error {
 const PAGE = 20_000;
 
 // The first label per prediction, by arrival; a label before its prediction's answer cannot be
-// attributed to it (nor one past the attribution window).
-const PAGE_SQL = `
-SELECT p.id::text, p.created_at::text AS at, p.version, p.features, l.label
+// attributed to it (nor one past the attribution window). Read through one server-side cursor:
+// one sort of the window, streamed in pages (keyset pages re-sorted the rest of the window each time).
+const JOIN_SQL = `
+SELECT p.version, p.features, l.label
 FROM predictions p
 LEFT JOIN LATERAL (
   SELECT f.label FROM feedback f
-  WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at AND f.created_at <= p.created_at + $5 * interval '1 millisecond'
+  WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at AND f.created_at <= p.created_at + $4 * interval '1 millisecond'
   ORDER BY f.created_at, f.id LIMIT 1
 ) l ON true
-WHERE p.model = $1 AND p.outcome = 'ok' AND p.created_at >= $2 AND p.created_at < $3 AND (p.created_at, p.id) > ($4::timestamptz, $6::uuid)
-ORDER BY p.created_at, p.id
-LIMIT ${PAGE}`;
+WHERE p.model = $1 AND p.outcome = 'ok' AND p.created_at >= $2 AND p.created_at < $3
+ORDER BY p.created_at, p.id`;
 
 /** The serving shape of the model: its newest deployment's features and classes. */
 async function servedShape(db: pg.Pool, model: string): Promise<{ nFeatures: number; classes: string[]; featureNames: string[]; labelName: string }> {
@@ -84,21 +84,21 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
   const to = input.to ?? new Date();
   const from = new Date(to.getTime() - input.windowMs);
   const builder = new SnapshotBuilder(shape.nFeatures, shape.classes);
-  // The cursor as PostgreSQL's text: a JS Date would cut microseconds and skip or repeat rows.
-  let after = { at: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
-  for (;;) {
-    const { rows } = await db.query<{ id: string; at: string; version: string; features: Array<number | null> | null; label: string | null }>(PAGE_SQL, [
-      input.model,
-      from,
-      to,
-      after.at,
-      input.attributionMs,
-      after.id,
-    ]);
-    for (const r of rows) builder.add(r);
-    if (rows.length < PAGE) break;
-    const last = rows[rows.length - 1]!;
-    after = { at: last.at, id: last.id };
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    await client.query(`DECLARE snapshot_rows NO SCROLL CURSOR FOR ${JOIN_SQL}`, [input.model, from, to, input.attributionMs]);
+    for (;;) {
+      const { rows } = await client.query<{ version: string; features: Array<number | null> | null; label: string | null }>(`FETCH ${PAGE} FROM snapshot_rows`);
+      for (const r of rows) builder.add(r);
+      if (rows.length < PAGE) break;
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
   }
   const counts = builder.counted();
   if (counts.rows === 0) throw new SnapshotRefused(`model ${input.model}: no labelled predictions with logged features between ${from.toISOString()} and ${to.toISOString()} (${counts.predictions} predictions, ${counts.withFeatures} with features, ${counts.labelled} labelled)`);

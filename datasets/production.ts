@@ -138,7 +138,7 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
   );
   await db.query(
     `INSERT INTO dataset_snapshots (digest, model, from_at, to_at, window_text, attribution_s, versions, predictions, with_features, labelled, production_rows, label_coverage, mix)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (digest) DO NOTHING`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (digest, model, from_at, to_at, window_text) DO NOTHING`,
     [digest, input.model, from, to, input.windowText, input.attributionMs / 1000, JSON.stringify(counts.versions), counts.predictions, counts.withFeatures, counts.labelled, counts.rows, counts.labelCoverage, mix ? JSON.stringify(mix) : null],
   );
   return { ...counts, digest, uri, source, nRows: dataset.nRows, nFeatures: dataset.nFeatures, classes: dataset.classes, from: from.toISOString(), to: to.toISOString(), ...(mix ? { mix } : {}) };
@@ -155,12 +155,16 @@ export interface SnapshotLineage {
   mix: { source: string; share: number; rows: number } | null;
 }
 
-/** Lineage of snapshots by digest (for `flywheel models show`): digests that are not snapshots are absent. */
-export async function snapshotLineage(db: pg.Pool, digests: string[]): Promise<Map<string, SnapshotLineage>> {
+/**
+ * Lineage of a model's snapshots by digest (for `flywheel models show`): digests that are not its
+ * snapshots are absent; the same rows snapshotted twice show the newest window.
+ */
+export async function snapshotLineage(db: pg.Pool, model: string, digests: string[]): Promise<Map<string, SnapshotLineage>> {
   if (digests.length === 0) return new Map();
   const { rows } = await db.query(
-    'SELECT digest, model, window_text, from_at, to_at, versions, production_rows, label_coverage, mix FROM dataset_snapshots WHERE digest = ANY($1::text[])',
-    [digests],
+    `SELECT DISTINCT ON (digest) digest, model, window_text, from_at, to_at, versions, production_rows, label_coverage, mix
+     FROM dataset_snapshots WHERE model = $1 AND digest = ANY($2::text[]) ORDER BY digest, id DESC`,
+    [model, digests],
   );
   return new Map(
     rows.map((r) => [r.digest as string, { model: r.model, window: r.window_text, from: r.from_at, to: r.to_at, versions: r.versions, rows: Number(r.production_rows), labelCoverage: r.label_coverage, mix: r.mix }]),
@@ -176,8 +180,9 @@ export function productionLoader(db: pg.Pool, storeRoot: string): (ref: Extract<
     const windowMs = parseWindow(ref.window);
     try {
       const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix });
-      const { dataset, meta } = await readDataset(r.uri);
-      return { ok: true, value: { dataset, source: meta.source, name: meta.name } };
+      // This window's source, not the stored meta's: the same rows may have been stored from another window first.
+      const { dataset } = await readDataset(r.uri);
+      return { ok: true, value: { dataset, source: r.source, name: `${ref.model}-production-${ref.window}` } };
     } catch (err) {
       if (err instanceof SnapshotRefused) return { ok: false, error: { code: 'reference', message: err.message } };
       throw err;

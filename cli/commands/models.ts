@@ -5,11 +5,35 @@ import { CliError, printFields, printJson, printTable } from '../output';
 import { reportPointer } from './report';
 import { closePools, getPool } from '../../clients/db';
 import { snapshotLineage, type SnapshotLineage } from '../../datasets/production';
+import { segmentReport, type SegmentRow } from '../../datasets/segments';
+
+/**
+ * Per-segment quality over the last 7 days for each attribute seen in the newest 5,000 predictions
+ * (`flywheel data segments` for other windows and margins); none when PostgreSQL cannot be read.
+ */
+async function segmentsOf(config: FlywheelConfig, model: string): Promise<Record<string, SegmentRow[]>> {
+  try {
+    const db = getPool(config.postgres.url);
+    const { rows } = await db.query<{ key: string }>(
+      `SELECT DISTINCT jsonb_object_keys(segment) AS key FROM (SELECT segment FROM predictions WHERE model = $1 AND segment IS NOT NULL ORDER BY created_at DESC LIMIT 5000) s ORDER BY 1 LIMIT 8`,
+      [model],
+    );
+    const out: Record<string, SegmentRow[]> = {};
+    for (const { key } of rows) {
+      out[key] = (await segmentReport(db, { model, attribute: key, since: new Date(Date.now() - 7 * 86_400_000), bucketSeconds: 3600, margin: 0.2, alpha: 0.01 })).segments;
+    }
+    return out;
+  } catch {
+    return {};
+  } finally {
+    await closePools();
+  }
+}
 
 /** Production snapshots among these digests; none when PostgreSQL cannot be read (MLflow's view still stands). */
-async function snapshots(config: FlywheelConfig, digests: Array<string | undefined>): Promise<Map<string, SnapshotLineage>> {
+async function snapshots(config: FlywheelConfig, model: string, digests: Array<string | undefined>): Promise<Map<string, SnapshotLineage>> {
   try {
-    return await snapshotLineage(getPool(config.postgres.url), digests.filter((d): d is string => d !== undefined));
+    return await snapshotLineage(getPool(config.postgres.url), model, digests.filter((d): d is string => d !== undefined));
   } catch {
     return new Map();
   } finally {
@@ -85,7 +109,7 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
       const v = await mlflow.getModelVersion(name, version);
       if (!v) throw new CliError(`model ${name} has no version ${version}`, 2);
       const base = versionView(v);
-      const snap = (await snapshots(config, [base.lineage.datasetDigest])).get(base.lineage.datasetDigest ?? '');
+      const snap = (await snapshots(config, name, [base.lineage.datasetDigest])).get(base.lineage.datasetDigest ?? '');
       const view = { ...base, learnedFrom: learnedFrom(base.lineage.datasetSource, snap), ...(snap ? { production: snap } : {}) };
       if (opts.json) printJson(view);
       else {
@@ -98,11 +122,12 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
       return;
     }
     const viewed = (await mlflow.searchModelVersions(`name=${mlflowQuote(name)}`)).sort((a, b) => Number(b.version) - Number(a.version)).map(versionView);
-    const snaps = await snapshots(config, viewed.map((v) => v.lineage.datasetDigest));
+    const snaps = await snapshots(config, name, viewed.map((v) => v.lineage.datasetDigest));
     const versions = viewed.map((v) => ({ ...v, learnedFrom: learnedFrom(v.lineage.datasetSource, snaps.get(v.lineage.datasetDigest ?? '')) }));
     const report = await reportPointer(config, name);
+    const segments = await segmentsOf(config, name);
     if (opts.json) {
-      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions, report });
+      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions, segments, report });
       return;
     }
     printFields({ model: model.name, description: model.description, aliases: (model.aliases ?? []).map((a) => `${a.alias}=v${a.version}`) });
@@ -110,6 +135,10 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
     printTable(
       versions.map((v) => ({ version: v.version, created: v.created, accuracy: v.metrics.accuracy, f1: v.metrics.f1, dataset: v.lineage.datasetDigest?.slice(0, 12), 'learned from': v.learnedFrom, workflow: v.lineage.workflowId })),
     );
+    for (const [attribute, rows] of Object.entries(segments)) {
+      process.stdout.write(`\nsegments by ${attribute} (last 7 days; behind: error odds > 1.2× the rest's, anytime-valid at α 0.01):\n`);
+      printTable(rows.map((r) => ({ [attribute]: r.value, predictions: r.predictions, errors: r.errorRate, labelled: r.labelCoverage, accuracy: r.accuracy, behind: r.behind ? 'yes' : '' })));
+    }
     process.stdout.write(
       report.writtenAt
         ? `\nreport: ${report.path} (written ${report.writtenAt}; refresh with \`${report.command}\`)\n`

@@ -3,8 +3,11 @@
 -- Each `flywheel data snapshot` writes a content-addressed
 -- dataset (table datasets, the store under the data folder) and its lineage here, so a model version
 -- trained on it can say which traffic it learned from (`flywheel models show`).
+-- Keyed by the window, not the digest: two windows (or two models) with the same rows make the same
+-- dataset, each with its own lineage.
 CREATE TABLE IF NOT EXISTS dataset_snapshots (
-  digest              text PRIMARY KEY REFERENCES datasets (digest),
+  id                  bigserial PRIMARY KEY,
+  digest              text NOT NULL REFERENCES datasets (digest),
   model               text NOT NULL,
   -- Predictions served in [from_at, to_at); a label counts when it arrived within attribution_s of its prediction.
   from_at             timestamptz NOT NULL,
@@ -20,9 +23,12 @@ CREATE TABLE IF NOT EXISTS dataset_snapshots (
   label_coverage      double precision NOT NULL,
   -- The reference dataset mixed in, if any: {"source": "builtin:iris", "share": 0.3, "rows": 120}.
   mix                 jsonb,
-  created_at          timestamptz NOT NULL DEFAULT now()
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  -- The same window snapshotted again (a retried activity) is the same row.
+  UNIQUE (digest, model, from_at, to_at, window_text)
 );
 CREATE INDEX IF NOT EXISTS dataset_snapshots_model ON dataset_snapshots (model, created_at DESC);
+CREATE INDEX IF NOT EXISTS dataset_snapshots_digest ON dataset_snapshots (digest);
 
 -- Feature drift of served traffic against the serving champion's training data (lib/drift/feature-drift.ts):
 -- one row per check that flagged at least one feature, before any label has arrived.

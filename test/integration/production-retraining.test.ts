@@ -102,12 +102,15 @@ describe('Retraining on production:<model>:<window>', () => {
     expect(splits.length).toBeGreaterThan(0);
     const holdout = Array.from(await readIndices(path.join(dir, 'splits', splits[0]!, 'holdout.u32')));
     expect(holdout).toEqual(Array.from({ length: 15 }, (_, i) => 60 + i));
-    const lineage = await env.db.query('SELECT model, production_rows, labelled, label_coverage, versions FROM dataset_snapshots WHERE digest = $1', [digest]);
+    const lineage = await env.db.query('SELECT model, production_rows, labelled, label_coverage, versions FROM dataset_snapshots WHERE digest = $1 AND model = $2', [digest, model]);
     expect(lineage.rows).toEqual([{ model, production_rows: String(SERVED), labelled: String(SERVED), label_coverage: 1, versions: { '1': SERVED } }]);
 
     const shown = await cli(['models', 'show', model, '--json']);
     expect(shown.code, shown.out).toBe(0);
-    const versions = (JSON.parse(shown.out) as { versions: Array<{ version: string; learnedFrom?: string }> }).versions;
+    const shownModel = JSON.parse(shown.out) as { versions: Array<{ version: string; learnedFrom?: string }>; segments: Record<string, Array<{ value: string; predictions: number; accuracy: number | null; behind: boolean }>> };
+    const versions = shownModel.versions;
+    // Every served row was labelled with its true class: v1's accuracy per half, neither half behind.
+    expect(shownModel.segments['half']?.map((r) => [r.value, r.predictions, r.behind])).toEqual([['first', 38, false], ['second', 37, false]]);
     expect(versions.find((v) => v.version === '1')?.learnedFrom).toBe('builtin:iris');
     expect(versions.find((v) => v.version === result.challenger.version)?.learnedFrom).toMatch(/^production 1h to .*: 75 rows \(v1×75\), label coverage 1\.00$/);
   }, 180_000);

@@ -5,8 +5,9 @@ import { stat } from 'node:fs/promises';
 import { dataPaths, type FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { datasetDigest } from '../lib/data/digest';
-import { stratifiedSplit } from '../lib/data/split';
+import { stratifiedSplit, timeSplit } from '../lib/data/split';
 import { loadDataset } from '../datasets/load';
+import { productionLoader } from '../datasets/production';
 import { readDataset, readIndices, writeDataset, writeIndices, type DatasetMeta } from '../datasets/store';
 import { invalidDataset } from './errors';
 
@@ -39,7 +40,11 @@ export function createDataActivities(config: FlywheelConfig) {
   const paths = dataPaths(config);
   return {
     async validateDataset(input: ValidateDatasetInput): Promise<DatasetRef> {
-      const loaded = await loadDataset(input.dataset, { labelColumn: input.labelColumn });
+      const loaded = await loadDataset(input.dataset, {
+        labelColumn: input.labelColumn,
+        storeRoot: paths.datasets,
+        production: productionLoader(getPool(config.postgres.url), paths.datasets),
+      });
       if (!loaded.ok) {
         const e = loaded.error;
         throw invalidDataset(`dataset ${input.dataset}: ${e.message}`, {
@@ -78,10 +83,11 @@ export function createDataActivities(config: FlywheelConfig) {
       const holdoutUri = path.join(dir, 'holdout.u32');
       // The split is a pure function of (content, rows, fraction, seed): a retry may reuse a finished one.
       if (!(existsSync(trainUri) && existsSync(holdoutUri))) {
-        const { dataset } = await readDataset(input.datasetUri);
+        const { dataset, meta } = await readDataset(input.datasetUri);
         const rows = input.withinUri ? await readIndices(input.withinUri) : undefined;
         const y = rows ? Int32Array.from(rows, (r) => dataset.y[r]!) : dataset.y;
-        const { train, holdout } = stratifiedSplit(y, dataset.classes.length, input.holdoutFraction, input.seed);
+        // Rows in serving order (a production snapshot): judge on the newest, train on the older.
+        const { train, holdout } = meta.order === 'time' ? timeSplit(y.length, input.holdoutFraction) : stratifiedSplit(y, dataset.classes.length, input.holdoutFraction, input.seed);
         await writeIndices(trainUri, rows ? Uint32Array.from(train, (i) => rows[i]!) : train);
         await writeIndices(holdoutUri, rows ? Uint32Array.from(holdout, (i) => rows[i]!) : holdout);
       }

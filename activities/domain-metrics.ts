@@ -55,6 +55,11 @@ export const domainMetrics = {
   driftEvent(model: string): void {
     count('flywheel_drift_events', 'Drift events detected in a model\'s error stream', { model });
   },
+  /** A feature drift check: each judged feature's PSI, and an event when one moved (served inputs, no labels). */
+  featureDrift(model: string, psis: Array<{ name: string; psi: number }>, moved: number): void {
+    for (const p of psis) gauge('flywheel_feature_drift_psi', 'PSI of a feature of served traffic against the champion\'s training data, at the last check', { model, feature: p.name }, p.psi);
+    if (moved > 0) count('flywheel_feature_drift_events', 'Feature drift events: checks that flagged at least one feature', { model });
+  },
   /** A retraining run that finished. */
   retrainingFinished(model: string, outcome: Outcome): void {
     count('flywheel_retrainings_finished', 'Retraining runs that finished, by outcome', { model, outcome });

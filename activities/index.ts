@@ -13,6 +13,7 @@ import { createPipelineRecordActivities } from './pipeline-record';
 import { createRegistryActivities } from './registry';
 import { createTrainingActivities } from './training';
 import { createDriftActivities } from './drift';
+import { createFeatureDriftActivities } from './feature-drift';
 import { createRetrainingActivities } from './retraining';
 import { createReconcileActivities } from './reconcile';
 import { createBackupActivities } from './backup';
@@ -32,6 +33,7 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createOnlineActivities(config, gitCommit),
     ...createKnowledgeActivities(config),
     ...createDriftActivities(config),
+    ...createFeatureDriftActivities(config),
     ...createRetrainingActivities(config),
     ...createReconcileActivities(config),
     ...createBackupActivities(config),

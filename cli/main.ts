@@ -21,6 +21,7 @@ import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommands } from './commands/login';
 import { registerReportCommand } from './commands/report';
 import { inSpan, startTracing } from '../clients/tracing';
+import { registerDataCommands } from './commands/data';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -121,6 +122,7 @@ registerBackupCommands(program);
 registerKeysCommands(program, withConfig);
 registerLoginCommands(program, withConfig);
 registerReportCommand(program);
+registerDataCommands(program, withConfig);
 
 oneLineUsageErrors(program);
 // With OTEL_EXPORTER_OTLP_ENDPOINT set, the command is the root span of everything it starts.

@@ -92,6 +92,8 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_FLUSH_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
   /** Predictions waiting to be written past this many are dropped (and counted), never queued without bound. */
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
+  /** Served rows whose features are stored, per model per UTC day per gateway, unless `flywheel data logging` sets another budget. */
+  FLYWHEEL_FEATURE_LOG_DAILY_ROWS: z.coerce.number().int().min(0).default(1_000_000),
   /** `on` (default): every route but /healthz needs an API key or an OIDC token; `off` is an explicit opt-out. */
   FLYWHEEL_GATEWAY_AUTH: z.enum(['on', 'off']).default('on'),
   /** Requests per minute per authenticated client (0: no limit). */
@@ -159,6 +161,8 @@ export interface FlywheelConfig {
     flushMs: number;
     flushRows: number;
     maxBufferRows: number;
+    /** Default daily budget of rows stored with their features, per model (lib/features/log-policy.ts). */
+    featureLogDailyRows: number;
     auth: GatewayAuthConfig;
     /** PEM files the gateway serves HTTPS with (FLYWHEEL_GATEWAY_TLS_CERT/KEY). */
     tls?: { certPath: string; keyPath: string };
@@ -285,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
       flushMs: e.FLYWHEEL_GATEWAY_FLUSH_MS,
       flushRows: e.FLYWHEEL_GATEWAY_FLUSH_ROWS,
       maxBufferRows: e.FLYWHEEL_GATEWAY_BUFFER_ROWS,
+      featureLogDailyRows: e.FLYWHEEL_FEATURE_LOG_DAILY_ROWS,
       auth: {
         enabled: e.FLYWHEEL_GATEWAY_AUTH === 'on',
         rateLimitPerMinute: e.FLYWHEEL_GATEWAY_RATE_LIMIT,

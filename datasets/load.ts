@@ -3,6 +3,7 @@
  * (the CLI rejects bad data before starting anything) and by the validate activity (the workflow
  * rejects it again, non-retryably, for starts that did not come through the CLI).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv, rawTableFromRecords } from '../lib/data/csv';
@@ -11,6 +12,7 @@ import { makeClassification } from '../lib/data/synthetic';
 import type { Dataset, RawTable } from '../lib/data/table';
 import { validateTable, type DataValidationError } from '../lib/data/validate';
 import { BUILTIN_DATASETS, BUILTIN_NAMES, type BuiltinDataset } from './catalog';
+import { datasetDir, readDataset } from './store';
 
 export interface LoadedDataset {
   dataset: Dataset;
@@ -26,6 +28,10 @@ export interface LoadOptions {
   labelColumn?: string;
   /** Relative file paths resolve against this folder (the caller's working directory). */
   cwd?: string;
+  /** The content-addressed store (dataPaths(config).datasets), for `stored:<digest>` references. */
+  storeRoot?: string;
+  /** Snapshots `production:` references (datasets/production.ts); callers without a database leave it out. */
+  production?: (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult>;
 }
 
 const DEFAULT_LABEL_COLUMNS = ['label', 'target', 'class', 'y'];
@@ -45,6 +51,13 @@ export async function loadDataset(input: string | DatasetReference, opts: LoadOp
   }
   if (ref.kind === 'file' && !path.isAbsolute(ref.path)) ref = { ...ref, path: path.resolve(opts.cwd ?? process.cwd(), ref.path) };
   const source = formatDatasetReference(ref);
+
+  if (ref.kind === 'stored') return loadStored(ref.digest, opts.storeRoot);
+  if (ref.kind === 'production') {
+    if (!opts.production) return { ok: false, error: { code: 'reference', message: `${source}: production data is snapshotted where PostgreSQL is at hand (a worker, flywheel data snapshot), not loaded here` } };
+    if (!ref.model) return { ok: false, error: { code: 'reference', message: `${source}: name the model (production:<model>:<window>)` } };
+    return opts.production(ref);
+  }
 
   if (ref.kind === 'synthetic') {
     const dataset = makeClassification({
@@ -88,6 +101,23 @@ export async function loadDataset(input: string | DatasetReference, opts: LoadOp
   const checked = validateTable(raw, { labelColumn, featureColumns });
   if (!checked.ok) return { ok: false, error: checked.error };
   return { ok: true, value: { dataset: checked.dataset, source, name } };
+}
+
+/**
+ * A dataset already in the store, checked and digested when it was written: read as it is. Its
+ * source is the one it was written with (`production:<model>?…` for a snapshot), so lineage names
+ * the traffic, not the store's path.
+ */
+async function loadStored(digest: string, storeRoot: string | undefined): Promise<LoadResult> {
+  if (!storeRoot) return { ok: false, error: { code: 'reference', message: `stored:${digest}: stored datasets are read from the data folder, which this caller did not give` } };
+  const dir = datasetDir(storeRoot, digest);
+  if (!existsSync(path.join(dir, 'meta.json'))) return { ok: false, error: { code: 'unreadable', message: `no stored dataset ${digest} in ${storeRoot} (flywheel data snapshot writes one)` } };
+  try {
+    const { meta, dataset } = await readDataset(dir);
+    return { ok: true, value: { dataset, source: meta.source, name: meta.name } };
+  } catch (err) {
+    return { ok: false, error: { code: 'unreadable', message: `cannot read stored dataset ${digest}: ${(err as Error).message}` } };
+  }
 }
 
 function parseJsonRecords(text: string, file: string): Record<string, unknown>[] {

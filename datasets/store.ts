@@ -19,6 +19,8 @@ export interface DatasetMeta {
   classes: string[];
   nRows: number;
   nFeatures: number;
+  /** 'time': rows in serving order, newest last (a production snapshot): holdouts are the newest rows. */
+  order?: 'time';
 }
 
 export function datasetDir(datasetsRoot: string, digest: string): string {

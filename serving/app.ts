@@ -29,6 +29,7 @@ import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
 import { requestIdOf } from './request-id';
+import { FeatureLogger } from './feature-logger';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
@@ -137,6 +138,16 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     },
     new WriterMonitor('predictions', metrics),
   );
+  // One labelled child per (model, decision), looked up once: labels() hashes its object on every call.
+  const featureCounters = new Map<string, { inc(): void }>();
+  const featureLogger = new FeatureLogger(db, config.gateway.featureLogDailyRows, {
+    decided: (model, decision) => {
+      const key = `${model}\u0000${decision}`;
+      let c = featureCounters.get(key);
+      if (!c) featureCounters.set(key, (c = metrics.featureRows.labels({ model, decision })));
+      c.inc();
+    },
+  });
   const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow), metrics, app.log);
   // Predictions answered by this process → the classes of the version that made them: feedback is
   // checked against it before the prediction's row is written (serving/feedback-guard.ts).
@@ -189,15 +200,20 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     const createdAt = new Date();
     const ids: string[] = [];
     for (let r = 0; r < rows; r++) ids.push(uuidv7(createdAt.getTime()));
+    // Before inference: the matrix's buffer is transferred to the session thread (detached here).
+    const features = Array.from({ length: rows }, (_, r) => featureLogger.features(model, matrix.value, r, sv.nFeatures, createdAt.getTime()));
     const out = await infer(sv, matrix.value, rows);
     const latencyMs = performance.now() - t0;
     sv.metrics.requests.inc();
     sv.metrics.rows.inc(rows);
     sv.metrics.latency.observe(latencyMs / 1000);
     const base = { model, version: sv.version };
+    const segment = envelope.segment ?? null;
     for (let r = 0; r < rows; r++) {
       recent.set(ids[r]!, sv.classes);
       recorder.record({
+        features: features[r],
+        segment,
         id: ids[r]!,
         model,
         version: sv.version,
@@ -314,6 +330,15 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  /** A failed read keeps the last good policies: logging goes on as it was. */
+  async function reloadFeatureLogging(): Promise<void> {
+    try {
+      await featureLogger.reload();
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'reading feature_logging failed; keeping the last policies');
+    }
+  }
+
   // Last: the document lists every route declared above.
   registerContractRoutes(app, declared, { title: 'Flywheel serving gateway', version: '1' });
 
@@ -325,8 +350,12 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     metrics,
     async listen() {
       await catalog.reload();
+      await reloadFeatureLogging();
       await online.start();
-      feed = watchChanges(config.postgres.url, config.gateway.pollMs, () => void catalog.reload());
+      feed = watchChanges(config.postgres.url, config.gateway.pollMs, () => {
+        void catalog.reload();
+        void reloadFeatureLogging();
+      });
       return app.listen({ port: opts.port ?? config.gateway.port, host: opts.host ?? config.gateway.host });
     },
     async close() {

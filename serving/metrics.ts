@@ -40,6 +40,12 @@ export function createMetrics() {
     writerDropped: new client.Counter({ name: 'flywheel_gateway_writer_dropped_total', help: 'Rows a writer never wrote nor dead-lettered (buffer full, shutdown, dead letter not storable)', labelNames: ['writer'] as const, registers: [registry] }),
     writerFailures: new client.Counter({ name: 'flywheel_gateway_writer_failures_total', help: 'Writes that failed for a transient reason (connection, outage, timeout); their rows are retried', labelNames: ['writer'] as const, registers: [registry] }),
     writerOldestPending: new client.Gauge({ name: 'flywheel_gateway_writer_oldest_pending_seconds', help: 'Age of the oldest row waiting to be written (0 when none waits)', labelNames: ['writer'] as const, registers: [registry] }),
+    featureRows: new client.Counter({
+      name: 'flywheel_gateway_feature_rows_total',
+      help: 'Served rows by what became of their features: logged, sampled-out, over-budget (serving/feature-logger.ts)',
+      labelNames: ['model', 'decision'] as const,
+      registers: [registry],
+    }),
     feedback: new client.Counter({ name: 'flywheel_gateway_feedback_items_stored_total', help: 'Feedback items stored (an item of a batch counts once), by kind', labelNames: ['kind'] as const, registers: [registry] }),
   };
 }

@@ -96,7 +96,7 @@ export function registerOnlineRoutes(app: FastifyInstance, opts: OnlineRoutesOpt
     });
     const latencyMs = performance.now() - t0;
     for (const o of out) {
-      opts.recorder.record({ id: o.id, model: e.name, version: ONLINE_VERSION, unitKey: envelope.unitKey ?? null, latencyMs, outcome: 'ok', predictedLabel: o.label, createdAt });
+      opts.recorder.record({ id: o.id, model: e.name, version: ONLINE_VERSION, unitKey: envelope.unitKey ?? null, latencyMs, outcome: 'ok', predictedLabel: o.label, createdAt, segment: envelope.segment ?? null });
     }
     const base = { model: e.name, version: ONLINE_VERSION, generation: e.generation, learned: e.learned };
     if (!envelope.batch) return { predictionId: out[0]!.id, ...base, label: out[0]!.label, probabilities: out[0]!.probabilities };

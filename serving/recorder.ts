@@ -9,6 +9,7 @@
  * poisoned row can never hold the buffer at a batch that fails forever.
  */
 import type pg from 'pg';
+import { arrayLiteral } from '../lib/features/log-policy';
 import { writeBuffered, type BufferedWrite } from './dead-letters';
 import { WriterMonitor, type MonitoredWriter } from './writer-health';
 
@@ -21,6 +22,10 @@ export interface PredictionRow {
   outcome: 'ok' | 'error';
   predictedLabel: string | null;
   createdAt: Date;
+  /** The row as stored (serving/feature-logger.ts), or null when its features are not kept. */
+  features?: ReadonlyArray<number | null> | null;
+  /** The caller's segment attributes (`{ country: 'FR' }`), if any. */
+  segment?: Readonly<Record<string, string>> | null;
 }
 
 export interface RecorderOptions {
@@ -35,9 +40,12 @@ export interface RecorderEvents {
   failed(error: Error): void;
 }
 
-// unnest over one array per column: one statement with eight parameters, whatever the batch size.
-const INSERT = `INSERT INTO predictions (id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::real[], $6::text[], $7::text[], $8::timestamptz[])
+// unnest over one array per column: one statement with ten parameters, whatever the batch size.
+// Feature rows travel as array literals (unnest of a real[][] would flatten it) and are cast back.
+const INSERT = `INSERT INTO predictions (id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features, segment)
+SELECT id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features::real[], segment
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::real[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::jsonb[])
+  AS u(id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features, segment)
 ON CONFLICT (id) DO NOTHING`;
 
 const MAX_BACKOFF_MS = 5_000;
@@ -148,7 +156,7 @@ export class PredictionRecorder implements MonitoredWriter {
 }
 
 function columns(rows: readonly PredictionRow[]): unknown[][] {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   for (const r of rows) {
     cols[0]!.push(r.id);
     cols[1]!.push(r.model);
@@ -158,6 +166,8 @@ function columns(rows: readonly PredictionRow[]): unknown[][] {
     cols[5]!.push(r.outcome);
     cols[6]!.push(r.predictedLabel);
     cols[7]!.push(r.createdAt);
+    cols[8]!.push(r.features ? arrayLiteral(r.features) : null);
+    cols[9]!.push(r.segment ? JSON.stringify(r.segment) : null);
   }
   return cols;
 }

@@ -20,6 +20,17 @@ export const errorBody = z
 
 const row = z.array(finiteNumber(), { error: 'expected an array of numbers' });
 
+export const MAX_SEGMENT_KEYS = 16;
+/**
+ * `{ country: 'FR', plan: 'pro' }`: who the request is for, stored with each prediction so accuracy
+ * and label coverage can be read per segment value (issue 15). Small on purpose: a segment is a
+ * grouping key, not a payload.
+ */
+const segment = z
+  .record(storableString(64, 'segment keys must be non-empty strings of at most 64 characters'), storableString(256), { error: 'expected an object of string values' })
+  .refine((s) => Object.keys(s).length <= MAX_SEGMENT_KEYS, { error: `at most ${MAX_SEGMENT_KEYS} attributes` })
+  .meta({ description: `Optional attributes of the caller (at most ${MAX_SEGMENT_KEYS}, e.g. {"country": "FR", "plan": "pro"}), stored with each prediction for per-segment metrics.` });
+
 /**
  * `{ unitKey?, features }` (one row) or `{ unitKey?, instances }` (a batch). The row length is the
  * routed version's feature count, checked by the route (serving/validate.ts featureMatrix).
@@ -37,8 +48,9 @@ export const predictBody = z
         .max(MAX_BATCH_ROWS, { error: (iss) => `at most ${MAX_BATCH_ROWS} rows per request, got ${(iss.input as unknown[]).length}` })
         .optional()
         .meta({ description: `A batch of 1 to ${MAX_BATCH_ROWS} rows.` }),
+      segment: segment.optional(),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown field (expected unitKey, features or instances)' : 'expected a JSON object with features or instances') },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown field (expected unitKey, features, instances or segment)' : 'expected a JSON object with features or instances') },
   )
   .superRefine((b, ctx) => {
     if (b.features !== undefined && b.instances !== undefined) ctx.addIssue({ code: 'custom', path: [], message: 'give features (one row) or instances (a batch), not both', input: b });

@@ -11,6 +11,7 @@ export type { Checked } from '../lib/schema/issues';
 
 export interface PredictEnvelope {
   unitKey?: string;
+  segment?: Readonly<Record<string, string>>;
   /** The raw rows, checked against the routed version's feature count by `featureMatrix`. */
   rows: unknown[];
   batch: boolean;
@@ -23,7 +24,8 @@ const fail = (message: string): { ok: false; message: string } => ({ ok: false, 
  * or many (`instances`).
  */
 export function envelopeOf(body: PredictBody): PredictEnvelope {
-  return body.instances !== undefined ? { unitKey: body.unitKey, rows: body.instances, batch: true } : { unitKey: body.unitKey, rows: [body.features], batch: false };
+  const common = { unitKey: body.unitKey, ...(body.segment ? { segment: body.segment } : {}) };
+  return body.instances !== undefined ? { ...common, rows: body.instances, batch: true } : { ...common, rows: [body.features], batch: false };
 }
 
 /** The body checked by its schema, then as rows (tests and callers outside a route). */

@@ -9,3 +9,4 @@ export { KnowledgeValidation } from './knowledge-validation';
 export { OnlineSnapshot } from './online-learning';
 export { Reconciler } from './reconciler';
 export { Backup } from './backup';
+export { FeatureDriftMonitor } from './feature-drift-monitor';

@@ -5,10 +5,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { FlywheelConfig } from '../../config/index';
+import { datasetAtEdge } from '../dataset-edge';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { closePools, getPool } from '../../clients/db';
 import { connectTemporal } from '../../clients/temporal';
-import { loadDataset } from '../../datasets/load';
 import { parseSteps } from '../../lib/rollout/spec';
 import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
@@ -18,6 +18,7 @@ import { liveStatus } from '../workflow-state';
 import { checkModelRegistered } from '../edge';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { parseParams } from './train';
+import { registerFeatureDriftCommand } from './drift-features';
 
 interface StartOptions {
   dataset: string;
@@ -51,8 +52,9 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
   };
   const checked = checkDriftMonitor(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
-  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  // production:7d stays a reference: each drift-triggered retraining snapshots the latest window.
+  const edge = await datasetAtEdge(config, opts.dataset, { model, label: opts.label, snapshot: false });
+  if (!edge.loaded) input.retraining.dataset = edge.reference;
   await checkModelRegistered(config, model);
   const { client, connection } = await connectTemporal(config);
   try {
@@ -111,7 +113,14 @@ async function events(config: FlywheelConfig, model: string, opts: { limit: stri
   const limit = Number(opts.limit);
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new CliError(`--limit must be an integer between 1 and 1000 (got ${opts.limit})`, 2);
   let rows: Record<string, unknown>[];
+  let featureEvents: Record<string, unknown>[];
   try {
+    // Feature drift (served inputs against the training data) is found before any label: listed apart.
+    ({ rows: featureEvents } = await getPool(config.postgres.url).query(
+      `select id::text as event, detected_at as "detectedAt", champion_version as "champion", window_rows as "windowRows", features, source
+       from feature_drift_events where model = $1 order by id desc limit $2`,
+      [model, limit],
+    ));
     ({ rows } = await getPool(config.postgres.url).query(
     `select e.event, e.detected_at as "detectedAt", e.direction, e.sample, e.error_before as "errorBefore", e.error_after as "errorAfter",
             e.retraining_workflow_id as "retraining", r.decision, r.reason, e.note
@@ -122,8 +131,12 @@ async function events(config: FlywheelConfig, model: string, opts: { limit: stri
   } finally {
     await closePools();
   }
-  if (opts.json) printJson(rows);
-  else printTable(rows, ['event', 'detectedAt', 'direction', 'sample', 'errorBefore', 'errorAfter', 'retraining', 'decision']);
+  if (opts.json) return printJson(process.argv.includes('--features') ? featureEvents : rows);
+  printTable(rows, ['event', 'detectedAt', 'direction', 'sample', 'errorBefore', 'errorAfter', 'retraining', 'decision']);
+  if (featureEvents.length === 0) return;
+  process.stdout.write('\nfeature drift (served features against the champion\'s training data):\n');
+  const moved = (f: unknown) => (f as Array<{ name: string; psi: number }>).map((m) => `${m.name} (PSI ${m.psi.toFixed(2)})`).join(', ');
+  printTable(featureEvents.map((e) => ({ ...e, features: moved(e['features']) })), ['event', 'detectedAt', 'champion', 'windowRows', 'features', 'source']);
 }
 
 export function registerDriftCommands(program: Command): void {
@@ -149,7 +162,8 @@ export function registerDriftCommands(program: Command): void {
   json(drift.command('stop <model>').description('stop the monitor (retrainings it started go on)').option('--reason <text>', 'recorded with the stop')).action(
     withConfig((config, model: string, opts: { reason?: string; json?: boolean }) => stop(config, model, opts)),
   );
-  json(drift.command('events <model>').description('drift events and what each retraining decided').option('--limit <n>', 'newest first, at most', '20')).action(
+  registerFeatureDriftCommand(drift);
+  json(drift.command('events <model>').description('drift events and what each retraining decided; feature drift events below them').option('--limit <n>', 'newest first, at most', '20').option('--features', 'with --json: the feature drift events')).action(
     withConfig((config, model: string, opts: { limit: string; json?: boolean }) => events(config, model, opts)),
   );
 }

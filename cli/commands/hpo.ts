@@ -4,13 +4,13 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
+import { datasetAtEdge } from '../dataset-edge';
 import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
 import { datasetDigest } from '../../lib/data/digest';
 import type { SamplerName } from '../../lib/hpo/index';
 import { checkSearchInput, DEFAULT_SPACES, searchWorkflowId, type HyperparameterSearchInput, type PrunerName, type SearchMetric } from '../../lib/pipeline/search-input';
-import { loadDataset } from '../../datasets/load';
 import { searchStatusQuery, type SearchResult, type SearchStatus } from '../../workflows/hyperparameter-search';
 import { liveStatus } from '../workflow-state';
 import { CliError, printFields, printJson, printTable } from '../output';
@@ -63,10 +63,10 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
   const checked = checkSearchInput(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
-  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
-  const digest = datasetDigest(loaded.value.dataset);
-  const normalised: HyperparameterSearchInput = { ...input, dataset: loaded.value.source, space: checked.value.space, family: checked.value.family };
+  const edge = await datasetAtEdge(config, opts.dataset, { model: input.model, label: opts.label, snapshot: true });
+  const loaded = edge.loaded!;
+  const digest = edge.digest!;
+  const normalised: HyperparameterSearchInput = { ...input, dataset: edge.reference, space: checked.value.space, family: checked.value.family };
 
   const { client, connection } = await connectTemporal(config);
   try {
@@ -81,7 +81,7 @@ export async function hpoStartCommand(config: FlywheelConfig, opts: HpoStartOpti
         args: [normalised],
         typedSearchAttributes: queuedRunAttributes(normalised.model, digest),
         staticSummary: `Search ${normalised.model}: ${normalised.sampler}, ${normalised.trials} trials × ${normalised.parallel} parallel`,
-        staticDetails: `dataset ${loaded.value.source} (${digest}); metric ${checked.value.metric}; space ${JSON.stringify(checked.value.space)}`,
+        staticDetails: `dataset ${loaded.source} (${digest}); metric ${checked.value.metric}; space ${JSON.stringify(checked.value.space)}`,
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`a search for model ${normalised.model} on this dataset is already running: flywheel hpo status ${workflowId}`, 2);

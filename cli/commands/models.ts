@@ -3,6 +3,51 @@ import type { FlywheelConfig } from '../../config/index';
 import { MlflowClient, MlflowError, mlflowQuote, tagsToRecord, type MlflowModelVersion } from '../../clients/mlflow';
 import { CliError, printFields, printJson, printTable } from '../output';
 import { reportPointer } from './report';
+import { closePools, getPool } from '../../clients/db';
+import { snapshotLineage, type SnapshotLineage } from '../../datasets/production';
+import { segmentReport, type SegmentRow } from '../../datasets/segments';
+
+/**
+ * Per-segment quality over the last 7 days for each attribute seen in the newest 5,000 predictions
+ * (`flywheel data segments` for other windows and margins); none when PostgreSQL cannot be read.
+ */
+async function segmentsOf(config: FlywheelConfig, model: string): Promise<Record<string, SegmentRow[]>> {
+  try {
+    const db = getPool(config.postgres.url);
+    const { rows } = await db.query<{ key: string }>(
+      `SELECT DISTINCT jsonb_object_keys(segment) AS key FROM (SELECT segment FROM predictions WHERE model = $1 AND segment IS NOT NULL ORDER BY created_at DESC LIMIT 5000) s ORDER BY 1 LIMIT 8`,
+      [model],
+    );
+    const out: Record<string, SegmentRow[]> = {};
+    for (const { key } of rows) {
+      out[key] = (await segmentReport(db, { model, attribute: key, since: new Date(Date.now() - 7 * 86_400_000), bucketSeconds: 3600, margin: 0.2, alpha: 0.01 })).segments;
+    }
+    return out;
+  } catch {
+    return {};
+  } finally {
+    await closePools();
+  }
+}
+
+/** Production snapshots among these digests; none when PostgreSQL cannot be read (MLflow's view still stands). */
+async function snapshots(config: FlywheelConfig, model: string, digests: Array<string | undefined>): Promise<Map<string, SnapshotLineage>> {
+  try {
+    return await snapshotLineage(getPool(config.postgres.url), model, digests.filter((d): d is string => d !== undefined));
+  } catch {
+    return new Map();
+  } finally {
+    await closePools();
+  }
+}
+
+/** What a version learned from, in one line: a production window with its coverage, or the dataset's source. */
+export function learnedFrom(source: string | undefined, snap: SnapshotLineage | undefined): string | undefined {
+  if (!snap) return source;
+  const versions = Object.entries(snap.versions).map(([v, n]) => `v${v}×${n}`).join(' ');
+  const mix = snap.mix;
+  return `production ${snap.window} to ${snap.to.toISOString().slice(0, 16)}Z: ${snap.rows} rows (${versions}), label coverage ${snap.labelCoverage.toFixed(2)}${mix ? `, + ${mix.rows} rows of ${mix.source}` : ''}`;
+}
 
 function client(config: FlywheelConfig): MlflowClient {
   return new MlflowClient(config.mlflow);
@@ -63,28 +108,37 @@ export async function showModel(config: FlywheelConfig, name: string, version: s
     if (version !== undefined) {
       const v = await mlflow.getModelVersion(name, version);
       if (!v) throw new CliError(`model ${name} has no version ${version}`, 2);
-      const view = versionView(v);
+      const base = versionView(v);
+      const snap = (await snapshots(config, name, [base.lineage.datasetDigest])).get(base.lineage.datasetDigest ?? '');
+      const view = { ...base, learnedFrom: learnedFrom(base.lineage.datasetSource, snap), ...(snap ? { production: snap } : {}) };
       if (opts.json) printJson(view);
       else {
         printFields({ model: `${view.name} v${view.version}`, status: view.status, created: view.created, aliases: view.aliases, source: view.source });
         process.stdout.write('\nmetrics (holdout, evaluated on the exported ONNX):\n');
         printFields(view.metrics);
         process.stdout.write('\nlineage:\n');
-        printFields(view.lineage);
+        printFields({ ...view.lineage, learnedFrom: view.learnedFrom });
       }
       return;
     }
-    const versions = (await mlflow.searchModelVersions(`name=${mlflowQuote(name)}`)).sort((a, b) => Number(b.version) - Number(a.version)).map(versionView);
+    const viewed = (await mlflow.searchModelVersions(`name=${mlflowQuote(name)}`)).sort((a, b) => Number(b.version) - Number(a.version)).map(versionView);
+    const snaps = await snapshots(config, name, viewed.map((v) => v.lineage.datasetDigest));
+    const versions = viewed.map((v) => ({ ...v, learnedFrom: learnedFrom(v.lineage.datasetSource, snaps.get(v.lineage.datasetDigest ?? '')) }));
     const report = await reportPointer(config, name);
+    const segments = await segmentsOf(config, name);
     if (opts.json) {
-      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions, report });
+      printJson({ name: model.name, description: model.description, aliases: model.aliases ?? [], versions, segments, report });
       return;
     }
     printFields({ model: model.name, description: model.description, aliases: (model.aliases ?? []).map((a) => `${a.alias}=v${a.version}`) });
     process.stdout.write('\n');
     printTable(
-      versions.map((v) => ({ version: v.version, created: v.created, accuracy: v.metrics.accuracy, f1: v.metrics.f1, dataset: v.lineage.datasetDigest?.slice(0, 12), workflow: v.lineage.workflowId })),
+      versions.map((v) => ({ version: v.version, created: v.created, accuracy: v.metrics.accuracy, f1: v.metrics.f1, dataset: v.lineage.datasetDigest?.slice(0, 12), 'learned from': v.learnedFrom, workflow: v.lineage.workflowId })),
     );
+    for (const [attribute, rows] of Object.entries(segments)) {
+      process.stdout.write(`\nsegments by ${attribute} (last 7 days; behind: error odds > 1.2× the rest's, anytime-valid at α 0.01):\n`);
+      printTable(rows.map((r) => ({ [attribute]: r.value, predictions: r.predictions, errors: r.errorRate, labelled: r.labelCoverage, accuracy: r.accuracy, behind: r.behind ? 'yes' : '' })));
+    }
     process.stdout.write(
       report.writtenAt
         ? `\nreport: ${report.path} (written ${report.writtenAt}; refresh with \`${report.command}\`)\n`

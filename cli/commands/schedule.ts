@@ -8,9 +8,9 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { FlywheelConfig } from '../../config/index';
+import { datasetAtEdge } from '../dataset-edge';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
-import { loadDataset } from '../../datasets/load';
 import { checkRetraining, retrainingScheduleId, type ComparisonMetric, type RetrainingInput } from '../../lib/retraining/spec';
 import { overlapConstant, parseDuration, parseOverlap, parseWhen } from '../../lib/retraining/schedule-spec';
 import { collect, json, withConfig } from '../command-kit';
@@ -65,8 +65,9 @@ async function createSchedule(config: FlywheelConfig, model: string, opts: Creat
   const checked = checkRetraining(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
   // Checked now as train does; the file may be refreshed between runs, and each run checks again.
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
-  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
+  // production:7d stays a reference: each run snapshots the window that ends when it runs.
+  const edge = await datasetAtEdge(config, opts.dataset, { model, label: opts.label, snapshot: false });
+  if (!edge.loaded) checked.value.dataset = edge.reference;
 
   await withClient(config, async (client) => {
     try {

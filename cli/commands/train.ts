@@ -5,12 +5,12 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FlywheelConfig } from '../../config/index';
+import { datasetAtEdge } from '../dataset-edge';
 import { queuedRunAttributes } from '../../config/search-attributes';
 import { MlflowClient } from '../../clients/mlflow';
 import { connectTemporal } from '../../clients/temporal';
 import { datasetDigest } from '../../lib/data/digest';
 import { checkTrainingInput, trainingWorkflowId, type TrainingPipelineInput } from '../../lib/pipeline/training-input';
-import { loadDataset } from '../../datasets/load';
 import { MODEL_FAMILIES, resolveModelFamily } from '../../lib/models/families';
 import { statusQuery, type TrainingPipelineResult, type TrainingStatus } from '../../workflows/training-pipeline';
 import { CliError, printFields, printJson } from '../output';
@@ -65,11 +65,12 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
   const checked = checkTrainingInput(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
 
-  const loaded = await loadDataset(opts.dataset, { labelColumn: opts.label, cwd: process.cwd() });
-  if (!loaded.ok) throw new CliError(`dataset ${opts.dataset}: ${loaded.error.message}`, 2);
-  const digest = datasetDigest(loaded.value.dataset);
+  // production:7d is snapshotted now: the workflow trains on that stored:<digest>.
+  const edge = await datasetAtEdge(config, opts.dataset, { model: checked.value.model, label: opts.label, snapshot: true });
+  const loaded = edge.loaded!;
+  const digest = edge.digest!;
   // The workflow re-reads the data by reference; a relative path must mean the same file there.
-  const normalised = { ...checked.value, dataset: loaded.value.source };
+  const normalised = { ...checked.value, dataset: edge.reference };
 
   const { client, connection } = await connectTemporal(config);
   try {
@@ -84,8 +85,8 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
         workflowId,
         args: [normalised],
         typedSearchAttributes: queuedRunAttributes(normalised.model, digest),
-        staticSummary: `Train ${normalised.model} (${normalised.family}) on ${loaded.value.name}`,
-        staticDetails: `dataset ${loaded.value.source}, digest ${digest}, hyperparameters ${JSON.stringify(normalised.hyperparameters)}`,
+        staticSummary: `Train ${normalised.model} (${normalised.family}) on ${loaded.name}`,
+        staticDetails: `dataset ${loaded.source}, digest ${digest}, hyperparameters ${JSON.stringify(normalised.hyperparameters)}`,
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -97,7 +98,7 @@ export async function trainCommand(config: FlywheelConfig, opts: TrainOptions): 
     if (!opts.wait) {
       const started = { workflowId, runId: handle.firstExecutionRunId, model: normalised.model, datasetDigest: digest };
       if (opts.json) printJson(started);
-      else printFields({ started: workflowId, model: normalised.model, dataset: `${loaded.value.source} (${digest.slice(0, 12)})`, watch: `flywheel workflows show ${workflowId}` });
+      else printFields({ started: workflowId, model: normalised.model, dataset: `${loaded.source} (${digest.slice(0, 12)})`, watch: `flywheel workflows show ${workflowId}` });
       return;
     }
     const result = await watchWorkflow<TrainingPipelineResult, TrainingStatus>(client, workflowId, { query: statusQuery, render: renderTrainingStatus, show: !opts.json, what: 'training' });

@@ -8,6 +8,7 @@ import type { ABTestStatus } from '../../workflows/ab-test';
 import type { BackupStatus } from '../../workflows/backup';
 import type { RolloutStatus } from '../../workflows/canary-rollout';
 import type { DriftMonitorStatus } from '../../workflows/drift-monitor';
+import type { FeatureDriftMonitorStatus } from '../../workflows/feature-drift-monitor';
 import type { SearchStatus } from '../../workflows/hyperparameter-search';
 import type { KnowledgeStatus } from '../../workflows/knowledge-validation';
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
@@ -18,6 +19,7 @@ import { renderABTest } from './ab-test';
 import { renderBackup } from './backup';
 import { renderCanaryRollout } from './canary-rollout';
 import { renderDriftMonitor } from './drift-monitor';
+import { renderFeatureDriftMonitor } from './feature-drift-monitor';
 import { renderHyperparameterSearch } from './hyperparameter-search';
 import { renderKnowledgeValidation } from './knowledge-validation';
 import { renderOnlineSnapshot } from './online-learning';
@@ -40,6 +42,7 @@ export interface StatusOf {
   OnlineSnapshot: OnlineSnapshotStatus;
   Reconciler: ReconcilerStatus;
   Backup: BackupStatus;
+  FeatureDriftMonitor: FeatureDriftMonitorStatus;
 }
 
 /** What each workflow returns. */
@@ -56,6 +59,7 @@ export const renderers: { [K in WorkflowType]: Renderer<StatusOf[K], ResultOf<K>
   OnlineSnapshot: renderOnlineSnapshot,
   Reconciler: renderReconciler,
   Backup: renderBackup,
+  FeatureDriftMonitor: renderFeatureDriftMonitor,
 };
 
 export const isWorkflowType = (type: string): type is WorkflowType => Object.hasOwn(renderers, type);

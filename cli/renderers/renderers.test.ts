@@ -8,6 +8,7 @@ import type { KnowledgeStatus, KnowledgeValidationResult } from '../../workflows
 import type { OnlineSnapshotStatus } from '../../workflows/online-learning';
 import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
 import type { BackupResult } from '../../workflows/backup';
+import type { FeatureDriftMonitorStatus } from '../../workflows/feature-drift-monitor';
 import type { RetrainingResult, RetrainingStatus } from '../../workflows/retraining';
 import type { TrainingPipelineResult, TrainingStatus } from '../../workflows/training-pipeline';
 import { renderers, renderWorkflow, type WorkflowType } from './index';
@@ -161,6 +162,11 @@ const reconciler: ReconcilerStatus = { state: 'done', repair: true, modelsChecke
 const reconcilerResult: ReconcilerResult = { modelsChecked: 4, findings: [reconcilerFinding], decisions: reconcilerDecisions, repaired: 1 };
 
 const backupResult: BackupResult = { id: '20261203T134512345Z', dumpBytes: 3 * 2 ** 20, files: 120, fileBytes: 2 ** 20, newBytes: 2 ** 19, seconds: 1.5, pruned: { deleted: ['20261101T000000000Z'], objectsDeleted: 7 } };
+const featureDrift: FeatureDriftMonitorStatus = {
+  workflowId: 'feature-drift-iris', model: 'iris', state: 'watching', checks: 12, retrainingsStarted: 1,
+  lastCheck: { at: at(2), judged: true, windowRows: 1000, windowEnd: at(2), championVersion: '3', maxPsi: 0.042, moved: [] },
+  recentEvents: [{ eventId: '7', windowEnd: at(1), features: [{ name: 'age', feature: 2, psi: 0.41, pvalue: 1e-9 }], retrainingWorkflowId: 'retrain-iris-feature-drift-7', note: 'features moved: retraining started' }],
+};
 
 /** One fixture per workflow type: a compile error here too when a type is added without one. */
 const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expect: RegExp[] } } = {
@@ -173,6 +179,7 @@ const fixtures: { [K in WorkflowType]: { status: unknown; result: unknown; expec
   KnowledgeValidation: { status: knowledge, result: knowledgeResult, expect: [/stage: +completed, done/, /done +ontology +accept 8, reject 2 \(2\.0 s\)/, /committed: f-1, f-2/] },
   OnlineSnapshot: { status: online, result: online, expect: [/every: +60 s/, /v5 generation 1: 61 labels learnt/, /skipped: no new labels/] },
   Backup: { status: { state: 'done', backupId: backupResult.id }, result: backupResult, expect: [/stage: +done/, /backup: +20261203T134512345Z/, /databases: +3\.0 MiB/, /files: +120 \(1\.0 MiB; 0\.5 MiB new\)/, /pruned: +1 backups, 7 files/] },
+  FeatureDriftMonitor: { status: featureDrift, result: undefined, expect: [/checks: +12/, /1000 rows, largest PSI 0\.042 against v3's training data/, /#7 age PSI 0\.41 → retrain-iris-feature-drift-7: features moved: retraining started/] },
   Reconciler: { status: reconciler, result: reconcilerResult, expect: [/models: +4/, /repaired: +1/, /iris: v1 40%, v2 60% → v1 \(v1 is the champion\)/, /iris +repair +traffic is split/] },
 };
 

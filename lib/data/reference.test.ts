@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDatasetReference, parseDatasetReference } from './reference';
+import { formatDatasetReference, parseDatasetReference, withProductionModel } from './reference';
 
 const BUILTINS = ['iris', 'penguins'];
 
@@ -41,5 +41,36 @@ describe('parseDatasetReference', () => {
     const b = parseDatasetReference('synthetic:rows=1000,seed=7', BUILTINS);
     if (!a.ok || !b.ok) throw new Error('parse failed');
     expect(formatDatasetReference(a.value)).toBe(formatDatasetReference(b.value));
+  });
+});
+
+describe('stored:<digest>', () => {
+  const digest = 'ab'.repeat(32);
+  it('takes a full sha256 digest (any case) and formats it back', () => {
+    const r = parseDatasetReference(`stored:${digest.toUpperCase()}`, BUILTINS);
+    expect(r).toEqual({ ok: true, value: { kind: 'stored', digest } });
+    if (r.ok) expect(formatDatasetReference(r.value)).toBe(`stored:${digest}`);
+  });
+  it('refuses a short or non-hex digest, saying what it must be', () => {
+    for (const bad of ['stored:abc', `stored:${'g'.repeat(64)}`, 'stored:']) {
+      const r = parseDatasetReference(bad, BUILTINS);
+      expect(r.ok || r.message).toMatch(/must be a full sha256 digest/);
+    }
+  });
+});
+
+describe('production:<model>:<window>[+<dataset>:<share>]', () => {
+  it('parses the window, the model (or none, for the command to fill in) and a mix', () => {
+    expect(parseDatasetReference('production:iris:7d', BUILTINS)).toEqual({ ok: true, value: { kind: 'production', model: 'iris', window: '7d' } });
+    expect(parseDatasetReference('production:6h+iris:0.3', BUILTINS)).toEqual({ ok: true, value: { kind: 'production', model: '', window: '6h', mix: { dataset: 'iris', share: 0.3 } } });
+    expect(withProductionModel('production:7d+iris:0.3', 'churn', BUILTINS)).toBe('production:churn:7d+iris:0.3');
+    expect(withProductionModel('production:iris:7d', 'churn', BUILTINS)).toBe('production:iris:7d');
+    expect(withProductionModel('iris', 'churn', BUILTINS)).toBe('iris');
+  });
+  it('refuses a bad window or mix, naming the form', () => {
+    const w = parseDatasetReference('production:a-week', BUILTINS);
+    expect(w.ok || w.message).toMatch(/window "a-week" must be a duration/);
+    const m = parseDatasetReference('production:7d+iris:2', BUILTINS);
+    expect(m.ok || m.message).toMatch(/mix "iris:2" must be <dataset>:<share>/);
   });
 });

@@ -3,13 +3,21 @@
  *   builtin:<name>            a dataset shipped inside an installed package (see datasets/catalog)
  *   synthetic:rows=N,features=D,classes=K,seed=S[,separation=F,noise=F]
  *   file:<path>               a CSV or JSON file on local disk (needs a label column)
+ *   stored:<digest>           a dataset already in the content-addressed store (e.g. a production
+ *                             snapshot written by `flywheel data snapshot`)
+ *   production:<model>:<window>[+<dataset>:<share>]
+ *                             the model's served traffic of the last <window> with its labels, snapshotted
+ *                             when it is used (each scheduled or drift-triggered retraining takes a fresh
+ *                             window); the CLI's `production:7d` names the command's own model
  * A bare known builtin name or a path ending in .csv/.json is accepted as shorthand.
  */
 
 export type DatasetReference =
   | { kind: 'builtin'; name: string }
   | { kind: 'synthetic'; rows: number; features: number; classes: number; seed: number; separation: number; labelNoise: number }
-  | { kind: 'file'; path: string; format: 'csv' | 'json' };
+  | { kind: 'file'; path: string; format: 'csv' | 'json' }
+  | { kind: 'stored'; digest: string }
+  | { kind: 'production'; model: string; window: string; mix?: { dataset: string; share: number } };
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -26,6 +34,12 @@ export function parseDatasetReference(input: string, builtinNames: readonly stri
     return { ok: true, value: { kind: 'builtin', name } };
   }
   if (raw.startsWith('synthetic:')) return parseSynthetic(raw.slice('synthetic:'.length));
+  if (raw.startsWith('production:')) return parseProduction(raw.slice('production:'.length));
+  if (raw.startsWith('stored:')) {
+    const digest = raw.slice('stored:'.length).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(digest)) return { ok: false, message: `stored dataset: "${digest}" must be a full sha256 digest (64 hex digits, as flywheel data snapshot prints it)` };
+    return { ok: true, value: { kind: 'stored', digest } };
+  }
   const filePath = raw.startsWith('file:') ? raw.slice('file:'.length) : raw;
   const format = /\.csv$/i.test(filePath) ? 'csv' : /\.json$/i.test(filePath) ? 'json' : undefined;
   if (raw.startsWith('file:') || format) {
@@ -85,5 +99,37 @@ export function formatDatasetReference(ref: DatasetReference): string {
       return `synthetic:rows=${ref.rows},features=${ref.features},classes=${ref.classes},seed=${ref.seed},separation=${ref.separation},noise=${ref.labelNoise}`;
     case 'file':
       return `file:${ref.path}`;
+    case 'stored':
+      return `stored:${ref.digest}`;
+    case 'production':
+      return `production:${ref.model}:${ref.window}${ref.mix ? `+${ref.mix.dataset}:${ref.mix.share}` : ''}`;
   }
+}
+
+const WINDOW = /^\d+(\.\d+)?(s|m|h|d)$/;
+
+/** `<model>:<window>[+<dataset>:<share>]`; the model may be left out here (`7d`) and named by the caller. */
+function parseProduction(spec: string): ParseResult<DatasetReference> {
+  const plus = spec.indexOf('+');
+  const head = plus === -1 ? spec : spec.slice(0, plus);
+  const colon = head.lastIndexOf(':');
+  const model = colon === -1 ? '' : head.slice(0, colon);
+  const window = head.slice(colon + 1);
+  if (!WINDOW.test(window)) return { ok: false, message: `production data: window "${window}" must be a duration like 6h or 7d (production:7d)` };
+  let mix: { dataset: string; share: number } | undefined;
+  if (plus !== -1) {
+    const m = spec.slice(plus + 1);
+    const at = m.lastIndexOf(':');
+    const share = Number(m.slice(at + 1));
+    if (at <= 0 || !(share > 0 && share < 1)) return { ok: false, message: `production data: mix "${m}" must be <dataset>:<share>, the share between 0 and 1 (production:7d+iris:0.3)` };
+    mix = { dataset: m.slice(0, at), share };
+  }
+  return { ok: true, value: { kind: 'production', model, window, ...(mix ? { mix } : {}) } };
+}
+
+/** A production reference with the command's model filled in where it was left out (`production:7d`). */
+export function withProductionModel(input: string, model: string, builtinNames: readonly string[]): string {
+  const r = parseDatasetReference(input, builtinNames);
+  if (!r.ok || r.value.kind !== 'production' || r.value.model) return input;
+  return formatDatasetReference({ ...r.value, model });
 }

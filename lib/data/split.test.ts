@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stratifiedSplit } from './split';
+import { stratifiedSplit, timeSplit } from './split';
 
 const labels = (...counts: number[]) => {
   // Interleaved, so a split that ignored classes would not match by accident.
@@ -57,5 +57,18 @@ describe('stratifiedSplit', () => {
     const y = labels(5, 5);
     for (const f of [0, 1, -0.1, 1.5, Number.NaN]) expect(() => stratifiedSplit(y, 2, f, 1)).toThrow(`holdout fraction must be > 0 and < 1 (got ${f})`);
     expect(() => stratifiedSplit(Int32Array.from([0, 2]), 2, 0.5, 1)).toThrow('label index 2 at row 1 is outside [0, 2)');
+  });
+});
+
+describe('timeSplit', () => {
+  it('holds out the newest rows, trains on the older ones, in order', () => {
+    const s = timeSplit(10, 0.3);
+    expect(Array.from(s.train)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(Array.from(s.holdout)).toEqual([7, 8, 9]);
+  });
+  it('keeps a row on each side of a tiny dataset and refuses one row', () => {
+    expect(Array.from(timeSplit(2, 0.01).holdout)).toEqual([1]);
+    expect(Array.from(timeSplit(2, 0.99).train)).toEqual([0]);
+    expect(() => timeSplit(1, 0.2)).toThrow(/at least 2 rows/);
   });
 });

@@ -56,3 +56,14 @@ export function stratifiedSplit(y: Int32Array, nClasses: number, holdoutFraction
   }
   return { train, holdout };
 }
+
+/**
+ * Rows in time order, oldest first: the newest round(n · holdoutFraction) rows are the holdout
+ * (at least one row on each side). A model is judged on the traffic closest to what it will serve.
+ */
+export function timeSplit(n: number, holdoutFraction: number): Split {
+  if (!(holdoutFraction > 0 && holdoutFraction < 1)) throw new RangeError(`holdout fraction must be > 0 and < 1 (got ${holdoutFraction})`);
+  if (n < 2) throw new RangeError(`a time split needs at least 2 rows (got ${n})`);
+  const h = Math.min(n - 1, Math.max(1, Math.round(n * holdoutFraction)));
+  return { train: Uint32Array.from({ length: n - h }, (_, i) => i), holdout: Uint32Array.from({ length: h }, (_, i) => n - h + i) };
+}

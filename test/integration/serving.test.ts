@@ -224,7 +224,7 @@ describe('serving gateway on the real stack', () => {
       [{ instances: Array.from({ length: 1001 }, () => [1, 2, 3, 4]) }, 'instances: at most 1000 rows per request, got 1001'],
       [{ features: [1, 2, 3, 4], instances: [[1, 2, 3, 4]] }, 'body: give features (one row) or instances (a batch), not both'],
       [{ unitKey: 42, features: [1, 2, 3, 4] }, 'unitKey: must be a non-empty string of at most 256 characters'],
-      [{ feature: [1, 2, 3, 4] }, 'feature: unknown field (expected unitKey, features or instances)'],
+      [{ feature: [1, 2, 3, 4] }, 'feature: unknown field (expected unitKey, features, instances or segment)'],
       [[1, 2, 3, 4], 'body: expected a JSON object with features or instances'],
     ];
     // One error body: the message, and the field it names.

@@ -7,7 +7,7 @@
  * Re-record after an intended, versioned change of a workflow, e.g.:
  *   .venv/bin/temporal workflow show -w <workflow id> [-r <run id>] -o json > test/fixtures/<name>.history.json
  * (DriftMonitor and Retraining come from a run of test/integration/drift.test.ts, OnlineSnapshot from
- * test/integration/online.test.ts; find the ids with
+ * test/integration/online.test.ts, FeatureDriftMonitor from test/integration/feature-drift.test.ts, which prints its id; find the ids with
  * `.venv/bin/temporal workflow list --query "WorkflowType='DriftMonitor'"`.) Every workflow file is
  * covered by at least one fixture here: test/unit/workflow-versions.test.ts checks it, and fails
  * when a workflow's source changes without `npm run workflows:stamp` (README: Upgrading workflows).
@@ -118,6 +118,14 @@ describe('recorded workflow histories replay against the current code', () => {
     expect([child.workflowType!.name, child.workflowId]).toEqual(['Retraining', 'retrain-drift-d9f74147-drift-1']);
     expect(history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'drift-drift-d9f74147')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('FeatureDriftMonitor (an event on the first check, then checks of newer rows only, stopped by signal)', async () => {
+    const history = await load('feature-drift-monitor');
+    expect(activityTypes(history)).toEqual(['checkFeatureDrift', 'checkFeatureDrift', 'checkFeatureDrift']);
+    expect(history.events!.some((e) => e.workflowExecutionSignaledEventAttributes)).toBe(true);
+    expect(history.events!.at(-1)!.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'feature-drift-featdrift-2ebf0522')).resolves.toBeUndefined();
   }, 60_000);
 
   it('Retraining (started by drift: a challenger that wins goes to a promoted canary)', async () => {

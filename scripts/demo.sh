@@ -63,7 +63,7 @@ flywheel ab start penguins "$v2" "$v4" --mde 0.1 --min-sample 60 --interval 2 --
 flywheel traffic fault penguins "$v4" --clear
 kill $replay_pid 2>/dev/null || true
 
-step "6. continuous learning: a model of SEA concept 0 meets concept-3 traffic (River's SEA stream)"
+step "6. continuous learning: a model of SEA concept 0 meets concept-3 traffic (River's SEA stream), retrained on what it served"
 npx tsx scripts/make-sea-data.ts .flywheel/demo
 # Each run gets its own model (a rerun must not inherit the last run's champion); earlier runs'
 # monitors and schedules make way.
@@ -76,8 +76,10 @@ done
 sea="sea-$(date -u +%Y%m%d%H%M%S)"
 vs=$(flywheel train --dataset .flywheel/demo/sea-concept0-train.csv --model "$sea" -p epochs=60 --wait --json | version_of)
 flywheel deploy "$sea" "$vs" > /dev/null
-flywheel drift start "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --poll 2s --canary-steps 25:6s,100 --canary-interval 2
-flywheel schedule create "$sea" --dataset .flywheel/demo/sea-concept3-train.csv --cron "0 2 * * *"
+# Retraining learns from what the model has been serving: the last hour of its predictions joined
+# with their labels (a snapshot taken when the drift is detected), judged on the newest of them.
+flywheel drift start "$sea" --dataset production:1h --poll 2s --canary-steps 25:6s,100 --canary-interval 2
+flywheel schedule create "$sea" --dataset production:7d --cron "0 2 * * *"
 echo "   serving concept 0, then concept 3, with true labels posted back"
 flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null
 node bin/flywheel.mjs traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept3-serve.csv --rate 100 --duration 300 --label-delay-ms 100 > .flywheel/logs/demo-replay-sea.log 2>&1 &
@@ -101,6 +103,9 @@ fi
 flywheel drift events "$sea" --limit 3
 echo
 flywheel canary status "$sea"
+echo
+echo "   what each version learned from (v1: the concept-0 file; the challenger: production traffic)"
+flywheel models show "$sea"
 echo
 flywheel schedule list
 

@@ -118,20 +118,31 @@ describe.skipIf(!hasNginx)('two gateways behind nginx, one killed under load', (
     // written (its buffer died with it): 404, never a 5xx or a connection error.
     expect(Object.keys(counts.labelStatuses).filter((s) => s !== '201' && s !== '404')).toEqual([]);
 
-    // Every label stored for an online prediction is learnt once by the new leader, who resumed
-    // from the dead leader's checkpoint and replayed what came after it.
-    const { rows: stored } = await seeded.db.query<{ n: number }>(
+    // Every label that can be learnt is learnt, and none twice. Learnable: stored, and its online
+    // prediction's features stored too. A prediction the killed gateway answered can lose its
+    // features with its write buffer (≤ 100 ms of them) while its label is still accepted (the
+    // prediction itself was recorded): the dead leader may have learnt such a label from memory
+    // before it died, nobody can after. So: learnable ≤ learned ≤ every label stored.
+    const count = async (sql: string) => (await seeded.db.query<{ n: number }>(sql, [seeded.online])).rows[0]!.n;
+    const learnable = await count(
       `SELECT count(*)::int AS n FROM feedback f JOIN online_predictions p ON p.id = f.prediction_id
         WHERE p.model = $1 AND f.kind = 'label' AND f.quality >= 0.5`,
-      [seeded.online],
     );
-    expect(stored[0]!.n).toBeGreaterThan(20);
-    const learned = await waitFor(
-      async () => (await seeded.db.query<{ learned: string }>('SELECT learned FROM online_models WHERE name = $1', [seeded.online])).rows[0]!.learned,
-      (l) => Number(l) === stored[0]!.n,
-      20_000,
+    const stored = await count(
+      `SELECT count(*)::int AS n FROM feedback f JOIN predictions p ON p.id = f.prediction_id
+        WHERE p.model = $1 AND p.version = 'online' AND f.kind = 'label' AND f.quality >= 0.5`,
     );
-    expect(Number(learned)).toBe(stored[0]!.n);
+    expect(learnable).toBeGreaterThan(20);
+    const learned = Number(
+      await waitFor(
+        async () => (await seeded.db.query<{ learned: string }>('SELECT learned FROM online_models WHERE name = $1', [seeded.online])).rows[0]!.learned,
+        (l) => Number(l) >= learnable,
+        20_000,
+      ),
+    );
+    console.log(`failover: labels stored ${stored}, learnable ${learnable}, learned ${learned}`);
+    expect(learned).toBeGreaterThanOrEqual(learnable);
+    expect(learned).toBeLessThanOrEqual(counts.labelStatuses['201'] ?? 0);
   }, 120_000);
 });
 

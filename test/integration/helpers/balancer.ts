@@ -3,12 +3,11 @@
  * whose gateway fails (connection refused or reset, 502/503) is retried once on another, POSTs
  * included — what a production balancer in front of stateless replicas is configured to do.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, NGINX } from './tls';
+import { nginxPreamble, runNginx } from './nginx';
+import { freePort } from './tls';
 
 export interface Balancer {
   url: string;
@@ -18,22 +17,15 @@ export interface Balancer {
 export async function startHttpBalancer(upstreamPorts: readonly number[]): Promise<Balancer> {
   const port = await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-balancer-'));
-  const conf = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
+  const { main, http } = nginxPreamble(prefix, 'error');
+  const nginx = await runNginx(
+    prefix,
     `# written by test/integration/helpers/balancer.ts
-master_process off;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log stderr error;
+${main}
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+${http}
   upstream gateways {
 ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).join('\n')}
     keepalive 32;
@@ -51,29 +43,13 @@ ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=3
   }
 }
 `,
+    port,
   );
-  execFileSync(NGINX, ['-t', '-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const child = spawn(NGINX, ['-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (open) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
     url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => (fs.rmSync(prefix, { recursive: true, force: true }), resolve());
-        if (child.exitCode !== null) return done();
-        child.once('exit', done);
-        child.kill('SIGTERM');
-      }),
+    async stop() {
+      await nginx.stop();
+      fs.rmSync(prefix, { recursive: true, force: true });
+    },
   };
 }

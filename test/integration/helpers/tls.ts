@@ -3,10 +3,11 @@
  * transport-security tests. Everything lives in a temporary folder the caller removes; nginx runs
  * in the foreground as a child of the test (never the system service), bound to loopback.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { NGINX, nginxPreamble, runNginx } from './nginx';
 
 export interface Pki {
   dir: string;
@@ -72,7 +73,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const NGINX = '/usr/sbin/nginx';
+export { NGINX };
 
 export interface GrpcProxy {
   port: number;
@@ -87,22 +88,15 @@ export interface GrpcProxy {
 export async function startGrpcMtlsProxy(pki: Pki, upstream: string): Promise<GrpcProxy> {
   const port = await freePort();
   const prefix = fs.mkdtempSync(path.join(pki.dir, 'nginx-'));
-  const conf = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
+  const { main, http } = nginxPreamble(prefix);
+  const nginx = await runNginx(
+    prefix,
     `# written by test/integration/helpers/tls.ts
-master_process off;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log stderr warn;
+${main}
 events { worker_connections 256; }
 http {
   access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+${http}
   server {
     listen 127.0.0.1:${port} ssl http2;
     ssl_certificate ${pki.serverCert};
@@ -120,30 +114,7 @@ http {
   }
 }
 `,
-  );
-  execFileSync(NGINX, ['-t', '-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const child = spawn(NGINX, ['-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  // Listening once a TCP connection is accepted.
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (open) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
     port,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  );
+  return { port, process: nginx.process, stop: nginx.stop };
 }

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   FLYWHEEL_GPU_WAIT_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   /** When unset, `flywheel up` runs a project-local PostgreSQL cluster on FLYWHEEL_PG_PORT. */
   DATABASE_URL: z.string().url().optional(),
+  /** With DATABASE_URL: MLflow's backend store, when its role is not Flywheel's (backups dump it). */
+  FLYWHEEL_MLFLOW_DATABASE_URL: z.string().url().optional(),
   FLYWHEEL_PG_PORT: port.default(5433),
   /** The database of the local cluster (the integration tests use their own: test/integration/helpers/global-setup.ts). */
   FLYWHEEL_PG_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('flywheel'),
@@ -219,7 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
   }
   const dataDir = path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel'));
   const postgres: FlywheelConfig['postgres'] = e.DATABASE_URL
-    ? { url: e.DATABASE_URL, external: true, localPort: e.FLYWHEEL_PG_PORT, mlflowUrl: withDatabase(e.DATABASE_URL, 'mlflow'), adminUrl: e.DATABASE_URL }
+    ? { url: e.DATABASE_URL, external: true, localPort: e.FLYWHEEL_PG_PORT, mlflowUrl: e.FLYWHEEL_MLFLOW_DATABASE_URL ?? withDatabase(e.DATABASE_URL, 'mlflow'), adminUrl: e.DATABASE_URL }
     : localPostgres(dataDir, e.FLYWHEEL_PG_PORT, e.FLYWHEEL_PG_DATABASE);
   const trackingUri = e.MLFLOW_TRACKING_URI.replace(/\/+$/, '');
   const envMlflowAuth: MlflowAuth | undefined = e.MLFLOW_TRACKING_TOKEN

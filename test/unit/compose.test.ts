@@ -119,6 +119,8 @@ describe('docker-compose.temporal.yml', () => {
     const mlflow = new URL(envOf(compose.services.mlflow!).MLFLOW_BACKEND_STORE_URI!);
     const superuser = envOf(compose.services.postgres!).POSTGRES_USER;
     expect([flywheel.username, mlflow.username]).toEqual(['flywheel', 'flywheel_mlflow']);
+    // Backups (CPU workers) dump MLflow's store with its own role, which is the one allowed in.
+    expect(new URL(loadConfig(envOf(compose.services['cpu-worker']!)).postgres.mlflowUrl).username).toBe('flywheel_mlflow');
     expect(superuser).toBe('postgres');
     expect(commandText(compose.services['postgres-init']!)).toMatch(/NOSUPERUSER NOCREATEDB NOCREATEROLE/);
   });

@@ -6,21 +6,18 @@
  * hashed ones as pseudonyms, a sampling rate of 0 keeps no features but still every prediction,
  * and the daily row budget caps what is kept.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/index';
 import { hashValue } from '../../lib/features/log-policy';
 import { JsonClient } from '../../traffic/http';
+import { runFlywheel } from './helpers/cli';
 import { FEATURES, startLocalGateway, type LocalGateway } from './helpers/local-gateway';
 
 let g: LocalGateway;
 let client: JsonClient;
-let dbUrl: string;
 
 beforeAll(async () => {
   g = await startLocalGateway('featlog');
   client = new JsonClient(g.baseUrl, 8, { apiKey: g.apiKey });
-  dbUrl = (g.db as unknown as { options: { connectionString: string } }).options.connectionString;
 });
 
 afterAll(async () => {
@@ -28,15 +25,8 @@ afterAll(async () => {
   await g?.close();
 });
 
-function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: dbUrl } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
+/** The CLI on this test's own database. */
+const cli = (args: string[]) => runFlywheel(args, { DATABASE_URL: g.dbUrl });
 
 async function predict(body: Record<string, unknown>): Promise<string[]> {
   const res = await client.post(`/v1/models/${g.model}/predict`, body);

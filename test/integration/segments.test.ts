@@ -5,20 +5,17 @@
  * the real `flywheel data segments --by plan` reports accuracy, errors and label coverage per plan
  * and flags "free" — and only "free" — as behind the rest with anytime-valid evidence.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/index';
 import { JsonClient } from '../../traffic/http';
+import { runFlywheel } from './helpers/cli';
 import { FEATURES, startLocalGateway, type LocalGateway } from './helpers/local-gateway';
 
 let g: LocalGateway;
 let client: JsonClient;
-let dbUrl: string;
 
 beforeAll(async () => {
   g = await startLocalGateway('segments');
   client = new JsonClient(g.baseUrl, 8, { apiKey: g.apiKey });
-  dbUrl = (g.db as unknown as { options: { connectionString: string } }).options.connectionString;
 });
 
 afterAll(async () => {
@@ -26,15 +23,8 @@ afterAll(async () => {
   await g?.close();
 });
 
-function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: dbUrl } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
+/** The CLI on this test's own database. */
+const cli = (args: string[]) => runFlywheel(args, { DATABASE_URL: g.dbUrl });
 
 describe('flywheel data segments', () => {
   it('reports each plan and flags the one whose labels disagree, not the other', async () => {

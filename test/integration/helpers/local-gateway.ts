@@ -34,8 +34,9 @@ export interface LocalGateway {
   gateway: Gateway;
   baseUrl: string;
   apiKey: string;
-  /** The throwaway database. */
+  /** The throwaway database, and its URL (for a CLI or another process on it). */
   db: pg.Pool;
+  dbUrl: string;
   model: string;
   online: string;
   classes: readonly string[];
@@ -127,6 +128,7 @@ export async function startLocalGateway(
     baseUrl,
     apiKey,
     db,
+    dbUrl: url,
     model,
     online,
     classes: params.classes,

@@ -104,12 +104,14 @@ describe('OpenTelemetry tracing, exported by OTLP over HTTP', () => {
     });
     expect(r.code, r.out).toBe(0);
     const root = () => spans.find((s) => s.service === 'flywheel-cli' && s.name === 'flywheel train');
-    await until(() => root() !== undefined && spans.some((s) => s.traceId === root()!.traceId && s.name.startsWith('RunActivity')));
+    const expected = ['flywheel-cli flywheel train', 'flywheel-cli StartWorkflow', 'workflow-worker RunWorkflow', 'workflow-worker StartActivity', 'cpu-worker RunActivity', 'control-worker RunActivity'];
+    const namesInTrace = () => new Set(spans.filter((s) => s.traceId === root()?.traceId).map((s) => `${s.service} ${s.name.split(':')[0]}`));
+    // Each process exports on its own batch interval, and the workflow's RunWorkflow span leaves the
+    // worker through a sink after the workflow has completed (after the CLI's --wait returned): wait
+    // for every expected span, not for the first activity's, before judging.
+    await until(() => root() !== undefined && expected.every((n) => namesInTrace().has(n)));
     const trace = spans.filter((s) => s.traceId === root()?.traceId);
-    const names = new Set(trace.map((s) => `${s.service} ${s.name.split(':')[0]}`));
-    expect([...names]).toEqual(
-      expect.arrayContaining(['flywheel-cli flywheel train', 'flywheel-cli StartWorkflow', 'workflow-worker RunWorkflow', 'workflow-worker StartActivity', 'cpu-worker RunActivity', 'control-worker RunActivity']),
-    );
+    expect([...namesInTrace()]).toEqual(expect.arrayContaining(expected));
     // Every span but the root has its parent in the same trace: nothing is orphaned across processes.
     const ids = new Set(trace.map((s) => s.spanId));
     expect(trace.filter((s) => s !== root() && !ids.has(s.parentSpanId ?? '')).map((s) => `${s.service} ${s.name}`)).toEqual([]);

@@ -139,6 +139,12 @@ export function createDriftActivities(config: FlywheelConfig) {
       return rows[0]?.workflow_id ?? null;
     },
 
+    /** A retraining started after its event was recorded (it waited for labels): the event names it. Idempotent. */
+    async noteDriftRetraining(r: { model: string; event: number; retrainingWorkflowId?: string; note: string }): Promise<void> {
+      await pool().query(`update drift_events set retraining_workflow_id = coalesce($3, retraining_workflow_id), note = $4 where model = $1 and event = $2`, [r.model, r.event, r.retrainingWorkflowId ?? null, r.note]);
+      domainLog('info', 'drift retraining started after new labels', { model: r.model, driftEvent: r.event, retrainingWorkflowId: r.retrainingWorkflowId, note: r.note });
+    },
+
     /** Keyed by (model, event): a retried activity records the event once. */
     async recordDriftEvent(r: DriftEventRecord): Promise<void> {
       const c = r.change;

@@ -24,6 +24,8 @@ export interface SnapshotInput {
   mix?: { dataset: string; share: number };
   /** End of the window (default now): fixed, so a snapshot can be reproduced. */
   to?: Date;
+  /** Start no earlier than this (a drift event's time): rows served before the change are not learnt. */
+  since?: Date;
   seed?: number;
 }
 
@@ -82,7 +84,7 @@ async function servedShape(db: pg.Pool, model: string): Promise<{ nFeatures: num
 export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: SnapshotInput): Promise<SnapshotResult> {
   const shape = await servedShape(db, input.model);
   const to = input.to ?? new Date();
-  const from = new Date(to.getTime() - input.windowMs);
+  const from = new Date(Math.max(to.getTime() - input.windowMs, input.since?.getTime() ?? -Infinity));
   const builder = new SnapshotBuilder(shape.nFeatures, shape.classes);
   const client = await db.connect();
   try {
@@ -118,7 +120,7 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
       throw new SnapshotRefused(`--mix ${input.mix.dataset}: ${(err as Error).message}`);
     }
   }
-  const source = `production:${input.model}?window=${input.windowText}&to=${to.toISOString()}${mix ? `&mix=${mix.source}:${mix.share}` : ''}`;
+  const source = `production:${input.model}?window=${input.windowText}${input.since ? `&since=${input.since.toISOString()}` : ''}&to=${to.toISOString()}${mix ? `&mix=${mix.source}:${mix.share}` : ''}`;
   const digest = datasetDigest(dataset);
   const meta: DatasetMeta = {
     digest,
@@ -179,7 +181,7 @@ export function productionLoader(db: pg.Pool, storeRoot: string): (ref: Extract<
   return async (ref) => {
     const windowMs = parseWindow(ref.window);
     try {
-      const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix });
+      const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix, ...(ref.since ? { since: new Date(ref.since) } : {}) });
       // This window's source, not the stored meta's: the same rows may have been stored from another window first.
       const { dataset } = await readDataset(r.uri);
       return { ok: true, value: { dataset, source: r.source, name: `${ref.model}-production-${ref.window}` } };

@@ -76,9 +76,10 @@ done
 sea="sea-$(date -u +%Y%m%d%H%M%S)"
 vs=$(flywheel train --dataset .flywheel/demo/sea-concept0-train.csv --model "$sea" -p epochs=60 --wait --json | version_of)
 flywheel deploy "$sea" "$vs" > /dev/null
-# Retraining learns from what the model has been serving: the last hour of its predictions joined
-# with their labels (a snapshot taken when the drift is detected), judged on the newest of them.
-flywheel drift start "$sea" --dataset production:1h --poll 2s --canary-steps 25:6s,100 --canary-interval 2
+# Retraining learns from what the model has been serving: its predictions joined with their labels,
+# from the moment the drift was found (once 1,000 labelled outcomes served since then have arrived;
+# 2,000 by default), judged on the newest of them.
+flywheel drift start "$sea" --dataset production:1h --min-new-labels 1000 --poll 2s --canary-steps 25:6s,100 --canary-interval 2
 flywheel schedule create "$sea" --dataset production:7d --cron "0 2 * * *"
 echo "   serving concept 0, then concept 3, with true labels posted back"
 flywheel traffic replay --model "$sea" --dataset .flywheel/demo/sea-concept0-serve.csv --rate 100 --duration 5 --label-delay-ms 100 > /dev/null

@@ -6,6 +6,12 @@
  * Retraining child, `retrain-<model>-drift-<n>`, abandoned so it outlives a continue-as-new. A fall
  * (a better model took the traffic) is recorded and left alone. Cursor and ADWIN snapshot cross
  * continue-as-new, so the monitor can run for years on a bounded history.
+ *
+ * A retraining on production data does not start at the rise: it waits for `minNewLabels` labelled
+ * outcomes served after it, then learns only those (`production:<model>:<window>@<since>`). Taken at
+ * the moment of detection, the window holds mostly the old concept; its challenger is no better,
+ * and the monitor, having reset, sees no further rise: the loop stalled for good
+ * (bench/decisions/concept-recovery.ts).
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
@@ -16,6 +22,7 @@ import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
 import { proxyControlActivities } from './control-activities';
 import { ErrorMonitor, type ErrorChange, type ErrorMonitorState } from '../lib/retraining/error-monitor';
 import { checkDriftMonitor, driftRetrainingId, type DriftMonitorInput, type RetrainingInput } from '../lib/retraining/spec';
+import { productionSince } from '../lib/data/reference';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -33,6 +40,16 @@ export interface DriftMonitorCarry {
   lastEvent: number;
   recentEvents: DriftEventSummary[];
   retrainingsStarted: number;
+  /** A rise whose production retraining waits for labels served after it. */
+  waiting?: WaitingRetraining;
+}
+
+export interface WaitingRetraining {
+  event: number;
+  /** The outcome (1-based, in the whole stream) that revealed the rise. */
+  sample: number;
+  /** Served time of the newest outcome read when it was found: the retraining learns from here on. */
+  since: string;
 }
 
 export interface DriftMonitorStatus {
@@ -50,6 +67,8 @@ export interface DriftMonitorStatus {
   lastEvent?: DriftEventSummary;
   recentEvents: DriftEventSummary[];
   lastPollAt?: string;
+  /** A production retraining waiting for labels served after its rise. */
+  waitingForLabels?: { event: number; since: string; labelsSeen: number; labelsNeeded: number };
 }
 
 export type DriftMonitorResult = Omit<DriftMonitorStatus, 'state'> & { state: 'stopped' };
@@ -58,6 +77,7 @@ export const driftStatusQuery = wf.defineQuery<DriftMonitorStatus>('status');
 export const stopSignal = wf.defineSignal<[string?]>('stop');
 
 const EVENTS_KEPT = 10;
+const WAIT_FOR_NEW_LABELS = 'drift-retraining-waits-for-labels-after-the-rise';
 
 export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMonitorCarry): Promise<DriftMonitorResult> {
   const info = wf.workflowInfo();
@@ -96,14 +116,17 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
     lastEvent: carry.recentEvents[carry.recentEvents.length - 1],
     recentEvents: carry.recentEvents,
     lastPollAt,
+    ...(carry.waiting
+      ? { waitingForLabels: { event: carry.waiting.event, since: carry.waiting.since, labelsSeen: monitor.samples - carry.waiting.sample, labelsNeeded: cfg.minNewLabels } }
+      : {}),
   });
   wf.setHandler(driftStatusQuery, status);
 
-  const startRetraining = async (event: number): Promise<{ workflowId?: string; note: string }> => {
+  const startRetraining = async (event: number, dataset = cfg.retraining.dataset): Promise<{ workflowId?: string; note: string }> => {
     const running = await acts.runningRetraining({ model: cfg.model });
     if (running) return { note: `error rate rose; retraining ${running} is still running, so none was added` };
     const workflowId = driftRetrainingId(cfg.model, event);
-    const args: RetrainingInput = { ...cfg.retraining, model: cfg.model, trigger: { kind: 'drift', monitorId: info.workflowId, event }, taskQueues: cfg.taskQueues };
+    const args: RetrainingInput = { ...cfg.retraining, dataset, model: cfg.model, trigger: { kind: 'drift', monitorId: info.workflowId, event }, taskQueues: cfg.taskQueues };
     try {
       await wf.startChild('Retraining', {
         workflowId,
@@ -123,6 +146,20 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
     return { workflowId, note: 'error rate rose: retraining started' };
   };
 
+  const learnsProduction = cfg.retraining.dataset.startsWith('production:');
+  const waitForLabels = (event: number, sample: number, servedUpTo: string | undefined): { note: string } => {
+    if (carry.waiting) return { note: `error rate rose; the retraining for event ${carry.waiting.event} is already waiting for new labels` };
+    carry.waiting = { event, sample, since: servedUpTo ?? new Date().toISOString() };
+    return { note: `error rate rose: a retraining starts after ${cfg.minNewLabels} labelled outcomes served after the change, and learns only those` };
+  };
+  const startWaitingRetraining = async (w: WaitingRetraining): Promise<void> => {
+    const started = await startRetraining(w.event, productionSince(cfg.retraining.dataset, w.since, []));
+    carry.waiting = undefined;
+    await acts.noteDriftRetraining({ model: cfg.model, event: w.event, retrainingWorkflowId: started.workflowId, note: started.note });
+    carry.recentEvents = carry.recentEvents.map((e) => (e.event === w.event ? { ...e, retrainingWorkflowId: started.workflowId, note: started.note } : e));
+    wf.setCurrentDetails(`**${cfg.model}** drift event ${w.event}: ${monitor.samples - w.sample} labelled outcomes since the rise; ${started.note}`);
+  };
+
   for (let polls = 0; !stopped; polls++) {
     if (polls >= cfg.pollsPerRun || wf.workflowInfo().continueAsNewSuggested) {
       carry.monitor = monitor.toJSON();
@@ -133,12 +170,18 @@ export async function DriftMonitor(input: DriftMonitorInput, carried?: DriftMoni
     carry.cursor = outcomes.cursor;
     for (const change of monitor.feed(outcomes.errors)) {
       const event = ++carry.lastEvent;
-      const started = change.direction === 'increase' ? await startRetraining(event) : { note: 'error rate fell: no retraining' };
+      const rise = change.direction === 'increase';
+      const started: { workflowId?: string; note: string } = !rise
+        ? { note: 'error rate fell: no retraining' }
+        : learnsProduction && cfg.minNewLabels > 0 && wf.patched(WAIT_FOR_NEW_LABELS)
+          ? waitForLabels(event, change.sample, outcomes.to)
+          : await startRetraining(event);
       const summary: DriftEventSummary = { ...change, event, seenUpTo: outcomes.to, retrainingWorkflowId: started.workflowId, note: started.note };
       await acts.recordDriftEvent({ model: cfg.model, event, monitorWorkflowId: info.workflowId, change, retrainingWorkflowId: started.workflowId, note: started.note });
       carry.recentEvents = [...carry.recentEvents, summary].slice(-EVENTS_KEPT);
       wf.setCurrentDetails(`**${cfg.model}** drift event ${event} at sample ${change.sample}: error ${change.before.toFixed(3)} → ${change.after.toFixed(3)}; ${started.note}`);
     }
+    if (carry.waiting && monitor.samples - carry.waiting.sample >= cfg.minNewLabels) await startWaitingRetraining(carry.waiting);
     // A full batch means more is waiting: read on at once instead of sleeping.
     if (!outcomes.more) await wf.condition(() => stopped, cfg.pollSeconds * 1000);
   }

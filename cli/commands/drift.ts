@@ -10,7 +10,7 @@ import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { closePools, getPool } from '../../clients/db';
 import { connectTemporal } from '../../clients/temporal';
 import { parseSteps } from '../../lib/rollout/spec';
-import { checkDriftMonitor, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
+import { checkDriftMonitor, DEFAULT_MIN_NEW_LABELS, driftMonitorId, type ComparisonMetric, type DriftMonitorInput } from '../../lib/retraining/spec';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import { driftStatusQuery, stopSignal, type DriftMonitorStatus } from '../../workflows/drift-monitor';
 import { collect, json, withConfig } from '../command-kit';
@@ -29,6 +29,7 @@ interface StartOptions {
   metric: string;
   delta: string;
   poll: string;
+  minNewLabels: string;
   canarySteps?: string;
   canaryInterval?: string;
   json?: boolean;
@@ -48,6 +49,7 @@ async function start(config: FlywheelConfig, model: string, opts: StartOptions):
     retraining: { dataset: opts.dataset, labelColumn: opts.label, family: opts.family, hyperparameters: parseParams(opts.param), margin: Number(opts.margin), metric: opts.metric as ComparisonMetric, canary },
     delta: Number(opts.delta),
     pollSeconds: pollMs / 1000,
+    minNewLabels: Number(opts.minNewLabels),
     taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
   const checked = checkDriftMonitor(input);
@@ -101,6 +103,8 @@ async function status(config: FlywheelConfig, model: string, opts: { json?: bool
   if (opts.json) return printJson(s);
   printFields({ monitor: s.workflowId, state: s.state, samples: s.samples, 'window width': s.width, 'error estimate': s.estimation, detections: s.detections, retrainings: s.retrainingsStarted, 'last poll': s.lastPollAt });
   if (s.lastEvent) process.stdout.write(`last event: #${s.lastEvent.event} at sample ${s.lastEvent.sample}, ${s.lastEvent.direction} — ${s.lastEvent.note}\n`);
+  const w = s.waitingForLabels;
+  if (w) process.stdout.write(`retraining for event #${w.event} waits for labels served after ${w.since}: ${w.labelsSeen} of ${w.labelsNeeded}\n`);
 }
 
 async function stop(config: FlywheelConfig, model: string, opts: { reason?: string; json?: boolean }): Promise<void> {
@@ -153,6 +157,7 @@ export function registerDriftCommands(program: Command): void {
       .option('--metric <name>', 'logLoss or accuracy', 'logLoss')
       .option('--delta <x>', "ADWIN's significance level", '0.002')
       .option('--poll <duration>', 'how often new labelled outcomes are read', '30s')
+      .option('--min-new-labels <n>', 'with production data: labelled outcomes served after a rise before the retraining starts (it learns only those)', String(DEFAULT_MIN_NEW_LABELS))
       .option('--canary-steps <list>', "the retrained challenger's canary steps, e.g. 10:1m,50:2m,100 (default: CanaryRollout's)")
       .option('--canary-interval <seconds>', "its analysis interval (default: CanaryRollout's)"),
   ).action(withConfig((config, model: string, opts: StartOptions) => start(config, model, opts)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDatasetReference, parseDatasetReference, withProductionModel } from './reference';
+import { formatDatasetReference, parseDatasetReference, productionSince, withProductionModel } from './reference';
 
 const BUILTINS = ['iris', 'penguins'];
 
@@ -72,5 +72,15 @@ describe('production:<model>:<window>[+<dataset>:<share>]', () => {
     expect(w.ok || w.message).toMatch(/window "a-week" must be a duration/);
     const m = parseDatasetReference('production:7d+iris:2', BUILTINS);
     expect(m.ok || m.message).toMatch(/mix "iris:2" must be <dataset>:<share>/);
+  });
+  it('cuts the window at @<since> (a drift event), and keeps the mix after it', () => {
+    const since = '2026-12-03T10:00:00.000Z';
+    expect(parseDatasetReference(`production:iris:7d@${since}+iris:0.3`, BUILTINS)).toEqual({ ok: true, value: { kind: 'production', model: 'iris', window: '7d', since, mix: { dataset: 'iris', share: 0.3 } } });
+    expect(productionSince('production:churn:1h+iris:0.3', since, BUILTINS)).toBe(`production:churn:1h@${since}+iris:0.3`);
+    expect(productionSince('iris', since, BUILTINS)).toBe('iris');
+    const r = parseDatasetReference(productionSince('production:churn:1h', since, BUILTINS), BUILTINS);
+    expect(r.ok && formatDatasetReference(r.value)).toBe(`production:churn:1h@${since}`);
+    const bad = parseDatasetReference('production:iris:7d@yesterday', BUILTINS);
+    expect(bad.ok || bad.message).toMatch(/"@yesterday" must be a UTC time/);
   });
 });

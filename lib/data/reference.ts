@@ -5,10 +5,12 @@
  *   file:<path>               a CSV or JSON file on local disk (needs a label column)
  *   stored:<digest>           a dataset already in the content-addressed store (e.g. a production
  *                             snapshot written by `flywheel data snapshot`)
- *   production:<model>:<window>[+<dataset>:<share>]
+ *   production:<model>:<window>[@<since>][+<dataset>:<share>]
  *                             the model's served traffic of the last <window> with its labels, snapshotted
  *                             when it is used (each scheduled or drift-triggered retraining takes a fresh
- *                             window); the CLI's `production:7d` names the command's own model
+ *                             window); the CLI's `production:7d` names the command's own model. `@<since>`
+ *                             (an ISO time) cuts the window's start there: a drift-triggered retraining
+ *                             learns only what was served after the change was found
  * A bare known builtin name or a path ending in .csv/.json is accepted as shorthand.
  */
 
@@ -17,7 +19,7 @@ export type DatasetReference =
   | { kind: 'synthetic'; rows: number; features: number; classes: number; seed: number; separation: number; labelNoise: number }
   | { kind: 'file'; path: string; format: 'csv' | 'json' }
   | { kind: 'stored'; digest: string }
-  | { kind: 'production'; model: string; window: string; mix?: { dataset: string; share: number } };
+  | { kind: 'production'; model: string; window: string; since?: string; mix?: { dataset: string; share: number } };
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -102,16 +104,26 @@ export function formatDatasetReference(ref: DatasetReference): string {
     case 'stored':
       return `stored:${ref.digest}`;
     case 'production':
-      return `production:${ref.model}:${ref.window}${ref.mix ? `+${ref.mix.dataset}:${ref.mix.share}` : ''}`;
+      return `production:${ref.model}:${ref.window}${ref.since ? `@${ref.since}` : ''}${ref.mix ? `+${ref.mix.dataset}:${ref.mix.share}` : ''}`;
   }
 }
 
 const WINDOW = /^\d+(\.\d+)?(s|m|h|d)$/;
 
-/** `<model>:<window>[+<dataset>:<share>]`; the model may be left out here (`7d`) and named by the caller. */
+/** `<model>:<window>[@<since>][+<dataset>:<share>]`; the model may be left out here (`7d`) and named by the caller. */
 function parseProduction(spec: string): ParseResult<DatasetReference> {
   const plus = spec.indexOf('+');
-  const head = plus === -1 ? spec : spec.slice(0, plus);
+  const withSince = plus === -1 ? spec : spec.slice(0, plus);
+  const at = withSince.indexOf('@');
+  const head = at === -1 ? withSince : withSince.slice(0, at);
+  let since: string | undefined;
+  if (at !== -1) {
+    // Canonical UTC form only (what toISOString writes): one spelling per instant, so equal references format equally.
+    since = withSince.slice(at + 1);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(since) || Number.isNaN(Date.parse(since))) {
+      return { ok: false, message: `production data: "@${since}" must be a UTC time like 2026-12-03T10:00:00.000Z (production:7d@2026-12-03T10:00:00.000Z)` };
+    }
+  }
   const colon = head.lastIndexOf(':');
   const model = colon === -1 ? '' : head.slice(0, colon);
   const window = head.slice(colon + 1);
@@ -124,7 +136,7 @@ function parseProduction(spec: string): ParseResult<DatasetReference> {
     if (at <= 0 || !(share > 0 && share < 1)) return { ok: false, message: `production data: mix "${m}" must be <dataset>:<share>, the share between 0 and 1 (production:7d+iris:0.3)` };
     mix = { dataset: m.slice(0, at), share };
   }
-  return { ok: true, value: { kind: 'production', model, window, ...(mix ? { mix } : {}) } };
+  return { ok: true, value: { kind: 'production', model, window, ...(since ? { since } : {}), ...(mix ? { mix } : {}) } };
 }
 
 /** A production reference with the command's model filled in where it was left out (`production:7d`). */
@@ -132,4 +144,11 @@ export function withProductionModel(input: string, model: string, builtinNames: 
   const r = parseDatasetReference(input, builtinNames);
   if (!r.ok || r.value.kind !== 'production' || r.value.model) return input;
   return formatDatasetReference({ ...r.value, model });
+}
+
+/** The same production reference cut to what was served from `since` on (a drift event's time). */
+export function productionSince(input: string, since: string, builtinNames: readonly string[]): string {
+  const r = parseDatasetReference(input, builtinNames);
+  if (!r.ok || r.value.kind !== 'production') return input;
+  return formatDatasetReference({ ...r.value, since });
 }

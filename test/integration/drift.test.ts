@@ -6,13 +6,11 @@
  * data), whose challenger beats the champion and goes to a canary; once it is promoted the error
  * falls, which the monitor records without retraining again.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployVersion } from '../../activities/deploy';
-import { PROJECT_ROOT } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { loadDataset } from '../../datasets/load';
 import type { Dataset } from '../../lib/data/table';
@@ -25,6 +23,7 @@ import { driftStatusQuery, stopSignal, type DriftMonitorResult, type DriftMonito
 import { retrainingStatusQuery, type RetrainingResult } from '../../workflows/retraining';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
+import { runFlywheel } from './helpers/cli';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -173,15 +172,7 @@ describe('DriftMonitor', () => {
   }, 120_000);
 
   it('shows the events and their retraining decisions in `flywheel drift events`', async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (b) => (stdout += b));
-        child.stderr.on('data', (b) => (stderr += b));
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
+    const run = (args: string[]) => runFlywheel(args, { FLYWHEEL_TASK_QUEUE_WORKFLOWS: env.taskQueues.workflows });
     const events = await run(['drift', 'events', model, '--json']);
     expect(events.code, events.stderr).toBe(0);
     const rows = JSON.parse(events.stdout) as Array<Record<string, unknown>>;
@@ -190,5 +181,5 @@ describe('DriftMonitor', () => {
     expect([stopped.code, stopped.stderr]).toEqual([2, `flywheel: no drift monitor for model ${model}-none (flywheel drift start ${model}-none --dataset …)\n`]);
     const bad = await run(['drift', 'start', model, '--dataset', 'iris', '--poll', 'often']);
     expect([bad.code, bad.stderr]).toEqual([2, 'flywheel: --poll: "often" must be a duration like 10s or 1m\n']);
-  }, 30_000);
+  });
 });

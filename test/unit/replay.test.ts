@@ -8,7 +8,8 @@
  *   .venv/bin/temporal workflow show -w <workflow id> [-r <run id>] -o json > test/fixtures/<name>.history.json
  * (DriftMonitor and Retraining come from a run of test/integration/drift.test.ts, OnlineSnapshot from
  * test/integration/online.test.ts, FeatureDriftMonitor from test/integration/feature-drift.test.ts, which prints its id; find the ids with
- * `.venv/bin/temporal workflow list --query "WorkflowType='DriftMonitor'"`.) Every workflow file is
+ * `.venv/bin/temporal workflow list --query "WorkflowType='DriftMonitor'"`; drift-monitor-waits from
+ * the time-skipping test/workflows/drift-monitor.test.ts run with FLYWHEEL_RECORD_HISTORY=1.) Every workflow file is
  * covered by at least one fixture here: test/unit/workflow-versions.test.ts checks it, and fails
  * when a workflow's source changes without `npm run workflows:stamp` (README: Upgrading workflows).
  */
@@ -118,6 +119,18 @@ describe('recorded workflow histories replay against the current code', () => {
     expect([child.workflowType!.name, child.workflowId]).toEqual(['Retraining', 'retrain-drift-d9f74147-drift-1']);
     expect(history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'drift-drift-d9f74147')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('DriftMonitor (production data: a rise, the retraining started only after new labels, on them alone; stopped)', async () => {
+    const history = await load('drift-monitor-waits');
+    const types = activityTypes(history);
+    expect(types.indexOf('recordDriftEvent')).toBeLessThan(types.indexOf('noteDriftRetraining'));
+    expect(types.slice(types.indexOf('recordDriftEvent') + 1, types.indexOf('noteDriftRetraining'))).toEqual(['readOutcomes', 'runningRetraining']);
+    const child = history.events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)!.startChildWorkflowExecutionInitiatedEventAttributes!;
+    expect(child.workflowType!.name).toBe('Retraining');
+    expect(history.events!.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    const id = history.events![0]!.workflowExecutionStartedEventAttributes!.workflowId ?? 'drift-churn';
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, id)).resolves.toBeUndefined();
   }, 60_000);
 
   it('FeatureDriftMonitor (an event on the first check, then checks of newer rows only, stopped by signal)', async () => {

@@ -6,7 +6,9 @@
  * child is stopped at its first activity (what it was asked to learn is all this test looks at).
  * Polls every 0.1 s of real time: the server skips time only while a client awaits a result.
  */
+import { writeFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Outcomes } from '../../activities/drift';
 import type { DriftMonitorInput } from '../../lib/retraining/spec';
@@ -92,6 +94,8 @@ describe.skipIf(!hasTestServer)('DriftMonitor with simulated time', () => {
       expect(status.retrainingsStarted).toBe(1);
       await handle.signal(stopSignal, 'test done');
       await handle.result();
+      // The replay set's history of this shape (test/unit/replay.test.ts): FLYWHEEL_RECORD_HISTORY=1 rewrites it.
+      if (process.env.FLYWHEEL_RECORD_HISTORY === '1') writeFileSync(new URL('../fixtures/drift-monitor-waits.history.json', import.meta.url), historyToJSON(await handle.fetchHistory()));
     });
   }, 120_000);
 

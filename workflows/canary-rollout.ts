@@ -354,6 +354,8 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
           stable: c.shadowOnly + c.servedOnly > 0 ? c.servedOnly / (c.shadowOnly + c.servedOnly) : null,
           pValue: Math.min(1, 1 / c.harmE),
           reason: c.reason,
+          // As the sequential judge's checks carry it: canary status and the report show it per look.
+          evidence: { harmE: c.harmE, harmThreshold: c.harmThreshold, safetyE: c.safetyE, safetyThreshold: c.safetyThreshold },
         })),
         shadow: v,
       });

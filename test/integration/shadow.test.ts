@@ -128,8 +128,8 @@ describe('flywheel shadow', () => {
 
   it('drops shadow runs past the queue bound, counted, and never a caller’s request', async () => {
     // A slow shadow: runs pile up behind it while callers are answered at once.
-    await setFault(g.db, { model: g.model, version: '2', extraLatencyMs: 300 });
-    await until('gateway sees the slow shadow', () => g.gateway.catalog.route(g.model)?.versions.find((v) => v.version === '2')?.fault?.extraLatencyMs === 300);
+    await setFault(g.db, { model: g.model, version: '2', extraLatencyMs: 1000 });
+    await until('gateway sees the slow shadow', () => g.gateway.catalog.route(g.model)?.versions.find((v) => v.version === '2')?.fault?.extraLatencyMs === 1000);
     const burst = await Promise.all(Array.from({ length: 40 }, () => client.post(`/v1/models/${g.model}/predict`, { features: FEATURES })));
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
     expect(new Set(burst.map((r) => (r.body as { version: string; label: string }).version + (r.body as { label: string }).label))).toEqual(new Set([`1${v1Label}`]));

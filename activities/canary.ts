@@ -11,6 +11,9 @@ import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { createTrafficActivities } from './traffic';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
+import { auditQuietly } from '../clients/audit';
+import { collectShadowWindow, startShadow, stopShadow } from './shadow';
+import type { ShadowWindow } from '../lib/shadow/judge';
 
 export interface CollectRolloutMetricsInput {
   model: string;
@@ -132,6 +135,35 @@ export function createCanaryActivities(config: FlywheelConfig) {
       );
       for (const row of labels.rows) Object.assign(out[row.version]!, { labelled: Number(row.labelled), incorrect: Number(row.incorrect) });
       return out;
+    },
+
+    /**
+     * A canary's shadow step begins: the candidate answers every request beside the stable version
+     * (the gateways start on NOTIFY). Attributed to the rollout; a retry starts nothing twice.
+     */
+    async startRolloutShadow(input: { model: string; version: string; workflowId: string }): Promise<void> {
+      const actor = `workflow:${input.workflowId}`;
+      const r = await startShadow(pool(), { model: input.model, version: input.version, share: 1, actor });
+      if (r.created) await auditQuietly(pool(), { actor, action: 'shadow.start', target: `model:${input.model}/v${input.version}`, outcome: 'ok', detail: { share: 1, id: r.shadow.id } });
+    },
+
+    /** The shadow step ends (passed, rolled back or cancelled): only this candidate's shadow is stopped. */
+    async stopRolloutShadow(input: { model: string; version: string; workflowId: string; reason: string }): Promise<void> {
+      const actor = `workflow:${input.workflowId}`;
+      const stopped = await stopShadow(pool(), { model: input.model, version: input.version, actor, reason: input.reason.slice(0, 2000) });
+      if (stopped) await auditQuietly(pool(), { actor, action: 'shadow.stop', target: `model:${input.model}`, outcome: 'ok', detail: { id: stopped.id, reason: input.reason.slice(0, 500) } });
+    },
+
+    /** One look of the shadow step (activities/shadow.ts), with how many requests the shadow answered in the window. */
+    async collectShadowWindow(input: { model: string; version: string; fromMs: number; toMs: number; sinceMs: number }): Promise<ShadowWindow & { shadowed: number }> {
+      const w = await collectShadowWindow(pool(), input);
+      const { rows } = await pool().query<{ n: string }>('select count(*) as n from shadow_predictions where model = $1 and version = $2 and created_at >= $3 and created_at < $4', [
+        input.model,
+        input.version,
+        new Date(input.fromMs),
+        new Date(input.toMs),
+      ]);
+      return { ...w, shadowed: Number(rows[0]!.n) };
     },
 
     /** The candidate won: it takes the `champion` alias, and the registry says why. */

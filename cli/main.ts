@@ -22,6 +22,7 @@ import { registerLoginCommands } from './commands/login';
 import { registerReportCommand } from './commands/report';
 import { inSpan, startTracing } from '../clients/tracing';
 import { registerDataCommands } from './commands/data';
+import { registerShadowCommands } from './commands/shadow';
 
 quietOnClosedStdout();
 const program = new Command();
@@ -123,6 +124,7 @@ registerKeysCommands(program, withConfig);
 registerLoginCommands(program, withConfig);
 registerReportCommand(program);
 registerDataCommands(program, withConfig);
+registerShadowCommands(program, withConfig);
 
 oneLineUsageErrors(program);
 // With OTEL_EXPORTER_OTLP_ENDPOINT set, the command is the root span of everything it starts.

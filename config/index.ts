@@ -96,6 +96,8 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
   /** Served rows whose features are stored, per model per UTC day per gateway, unless `flywheel data logging` sets another budget. */
   FLYWHEEL_FEATURE_LOG_DAILY_ROWS: z.coerce.number().int().min(0).default(1_000_000),
+  /** Requests waiting for their shadow run (serving/shadow.ts) past this many are dropped (and counted): a shadow never slows the caller. */
+  FLYWHEEL_GATEWAY_SHADOW_QUEUE: z.coerce.number().int().min(1).default(2000),
   /** `on` (default): every route but /healthz needs an API key or an OIDC token; `off` is an explicit opt-out. */
   FLYWHEEL_GATEWAY_AUTH: z.enum(['on', 'off']).default('on'),
   /** Requests per minute per authenticated client (0: no limit). */
@@ -165,6 +167,8 @@ export interface FlywheelConfig {
     maxBufferRows: number;
     /** Default daily budget of rows stored with their features, per model (lib/features/log-policy.ts). */
     featureLogDailyRows: number;
+    /** Requests queued for their shadow run before more are dropped. */
+    shadowQueue: number;
     auth: GatewayAuthConfig;
     /** PEM files the gateway serves HTTPS with (FLYWHEEL_GATEWAY_TLS_CERT/KEY). */
     tls?: { certPath: string; keyPath: string };
@@ -292,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
       flushRows: e.FLYWHEEL_GATEWAY_FLUSH_ROWS,
       maxBufferRows: e.FLYWHEEL_GATEWAY_BUFFER_ROWS,
       featureLogDailyRows: e.FLYWHEEL_FEATURE_LOG_DAILY_ROWS,
+      shadowQueue: e.FLYWHEEL_GATEWAY_SHADOW_QUEUE,
       auth: {
         enabled: e.FLYWHEEL_GATEWAY_AUTH === 'on',
         rateLimitPerMinute: e.FLYWHEEL_GATEWAY_RATE_LIMIT,

@@ -30,6 +30,7 @@ import { createMetrics, type GatewayMetrics } from './metrics';
 import { PredictionRecorder } from './recorder';
 import { requestIdOf } from './request-id';
 import { FeatureLogger } from './feature-logger';
+import { ShadowMirror, shadowWriter, type ShadowRun } from './shadow';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
@@ -49,6 +50,8 @@ export interface Gateway {
   recorder: PredictionRecorder;
   /** Every batched writer, watched by /healthz and /metrics (tests write to them directly). */
   writers: { predictions: PredictionRecorder; feedback: FeedbackCommitter; online: OnlinePredictionWriter };
+  /** Shadow runs of live requests (serving/shadow.ts). */
+  shadow: ShadowMirror;
   metrics: GatewayMetrics;
   /** Resolves with the URL it listens on. */
   listen(): Promise<string>;
@@ -149,6 +152,27 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     },
   });
   const catalog = new Catalog(db, pool, new MlflowClient(config.mlflow), metrics, app.log);
+  const shadowCounters = new Map<string, { inc(n: number): void }>();
+  const shadowCounter = (key: string, make: () => { inc(n: number): void }) => {
+    let c = shadowCounters.get(key);
+    if (!c) shadowCounters.set(key, (c = make()));
+    return c;
+  };
+  const shadow = new ShadowMirror(
+    db,
+    shadowWriter(
+      db,
+      { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },
+      { recorded: () => undefined, dropped: () => undefined, failed: (err) => app.log.warn({ err: err.message }, 'writing shadow predictions failed; retrying') },
+      new WriterMonitor('shadow_predictions', metrics),
+    ),
+    (job) => runShadow(job.model, job.version, job.data, job.rows, job.nFeatures),
+    { maxQueued: config.gateway.shadowQueue, concurrency: config.gateway.threads },
+    {
+      answered: (model, version, outcome, n) => shadowCounter(`a\u0000${model}\u0000${version}\u0000${outcome}`, () => metrics.shadowRows.labels({ model, version, outcome })).inc(n),
+      dropped: (model, reason, n) => shadowCounter(`d\u0000${model}\u0000${reason}`, () => metrics.shadowDropped.labels({ model, reason })).inc(n),
+    },
+  );
   // Predictions answered by this process → the classes of the version that made them: feedback is
   // checked against it before the prediction's row is written (serving/feedback-guard.ts).
   const recent = new BoundedMap<string, readonly string[]>(200_000);
@@ -202,6 +226,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     for (let r = 0; r < rows; r++) ids.push(uuidv7(createdAt.getTime()));
     // Before inference: the matrix's buffer is transferred to the session thread (detached here).
     const features = Array.from({ length: rows }, (_, r) => featureLogger.features(model, matrix.value, r, sv.nFeatures, createdAt.getTime()));
+    const shadowVersion = shadow.pick(model, sv.version);
+    const mirrored = shadowVersion === undefined ? undefined : matrix.value.slice();
     const out = await infer(sv, matrix.value, rows);
     const latencyMs = performance.now() - t0;
     sv.metrics.requests.inc();
@@ -224,6 +250,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
         createdAt,
       });
     }
+    // Runs after the reply is written; never awaited, never able to change it.
+    if (mirrored) shadow.offer({ model, version: shadowVersion!, data: mirrored, rows, nFeatures: sv.nFeatures, ids, createdAt });
     if (!out.ok) {
       sv.metrics.errors.inc();
       req.log.warn({ model, version: sv.version, rows, error: out.error }, 'predict failed');
@@ -260,6 +288,15 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     } finally {
       catalog.end(sv);
     }
+  }
+
+  /** A shadow job: the shadow version as loaded now, with its injected faults, like a served request. */
+  async function runShadow(model: string, version: string, data: Float32Array, rows: number, nFeatures: number): Promise<ShadowRun> {
+    const sv = catalog.route(model)?.versions.find((v) => v.version === version);
+    if (!sv) return { ok: false, error: 'not-loaded' };
+    if (sv.nFeatures !== nFeatures) return { ok: false, error: 'shape' };
+    const out = await infer(sv, data, rows);
+    return out.ok ? { ok: true, labels: Array.from(out.labels, (l) => sv.classes[l]!) } : { ok: false, error: 'failed' };
   }
 
   const online = registerOnlineRoutes(app, { databaseUrl: config.postgres.url, recorder, metrics, log: app.log, pollMs: config.gateway.pollMs });
@@ -326,9 +363,19 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
 
   app.get('/metrics', { config: { auth: { scope: 'metrics' } }, schema: { summary: 'Prometheus metrics', response: { 200: metricsText, ...errors([]) } } }, async (_req, reply) => {
     metrics.bufferRows.set(recorder.size);
+    metrics.shadowQueue.set(shadow.queued);
     writerProblems(monitored); // refreshes the oldest-pending gauges
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  /** A failed read keeps the last running shadows. */
+  async function reloadShadows(): Promise<void> {
+    try {
+      await shadow.reload();
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'reading shadow_deployments failed; keeping the last shadows');
+    }
+  }
 
   /** A failed read keeps the last good policies: logging goes on as it was. */
   async function reloadFeatureLogging(): Promise<void> {
@@ -347,14 +394,17 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     catalog,
     recorder,
     writers,
+    shadow,
     metrics,
     async listen() {
       await catalog.reload();
       await reloadFeatureLogging();
+      await reloadShadows();
       await online.start();
       feed = watchChanges(config.postgres.url, config.gateway.pollMs, () => {
         void catalog.reload();
         void reloadFeatureLogging();
+        void reloadShadows();
       });
       return app.listen({ port: opts.port ?? config.gateway.port, host: opts.host ?? config.gateway.host });
     },
@@ -364,6 +414,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       await app.close();
       await feedback.close();
       await online.close();
+      await shadow.close();
       await recorder.close();
       await pool.close();
       await db.end();

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { escapeUnstorable } from '../lib/text/storable';
 import { isRowDataError, sqlstateOf, writeIsolating } from './isolate';
 
-export type WriterName = 'predictions' | 'feedback' | 'online_predictions';
+export type WriterName = 'predictions' | 'feedback' | 'online_predictions' | 'shadow_predictions';
 
 export interface DeadLetter {
   payload: unknown;

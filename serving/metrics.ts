@@ -46,6 +46,19 @@ export function createMetrics() {
       labelNames: ['model', 'decision'] as const,
       registers: [registry],
     }),
+    shadowRows: new client.Counter({
+      name: 'flywheel_gateway_shadow_rows_total',
+      help: 'Rows a shadow version answered beside the serving version (never sent to the caller), by outcome',
+      labelNames: ['model', 'version', 'outcome'] as const,
+      registers: [registry],
+    }),
+    shadowDropped: new client.Counter({
+      name: 'flywheel_gateway_shadow_dropped_rows_total',
+      help: 'Rows picked for a shadow run that never ran: queue full, shadow version not loaded, other feature count, shutdown',
+      labelNames: ['model', 'reason'] as const,
+      registers: [registry],
+    }),
+    shadowQueue: new client.Gauge({ name: 'flywheel_gateway_shadow_queued_requests', help: 'Requests waiting for their shadow run', registers: [registry] }),
     feedback: new client.Counter({ name: 'flywheel_gateway_feedback_items_stored_total', help: 'Feedback items stored (an item of a batch counts once), by kind', labelNames: ['kind'] as const, registers: [registry] }),
   };
 }

@@ -50,8 +50,13 @@ ON CONFLICT (id) DO NOTHING`;
 
 const MAX_BACKOFF_MS = 5_000;
 
-export class PredictionRecorder implements MonitoredWriter {
-  private buffer: PredictionRow[] = [];
+/**
+ * The batched writer itself, for any table whose rows carry when they were made: `insert` writes
+ * one batch (one statement). The prediction recorder below, and the shadow answers' writer
+ * (serving/shadow.ts), are two of them.
+ */
+export class BatchedWriter<Row extends { createdAt: Date }> implements MonitoredWriter {
+  private buffer: Row[] = [];
   /** When the oldest row of the batch being written arrived: it is pending too, though not buffered. */
   private writingSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -64,7 +69,8 @@ export class PredictionRecorder implements MonitoredWriter {
     private readonly pool: pg.Pool,
     private readonly opts: RecorderOptions,
     private readonly events: RecorderEvents,
-    readonly monitor: WriterMonitor = new WriterMonitor('predictions', undefined),
+    readonly monitor: WriterMonitor,
+    private readonly insert: (pool: pg.Pool, rows: readonly Row[]) => Promise<unknown>,
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushMs);
     this.timer.unref();
@@ -84,7 +90,7 @@ export class PredictionRecorder implements MonitoredWriter {
     this.monitor.dropped(n);
   }
 
-  record(row: PredictionRow): void {
+  record(row: Row): void {
     if (this.buffer.length >= this.opts.maxRows) {
       this.drop(1);
       return;
@@ -107,7 +113,7 @@ export class PredictionRecorder implements MonitoredWriter {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.opts.flushRows);
       this.writingSince = batch[0]!.createdAt.getTime();
-      let retry: PredictionRow[];
+      let retry: Row[];
       let error: Error | undefined;
       try {
         ({ retry, error } = await this.write(batch));
@@ -135,8 +141,8 @@ export class PredictionRecorder implements MonitoredWriter {
   }
 
   /** Writes a batch, isolating refused rows into dead_letters; returns the rows to retry and why. */
-  private async write(batch: PredictionRow[]): Promise<BufferedWrite<PredictionRow>> {
-    const result = await writeBuffered(this.pool, this.monitor, batch, (rows) => this.pool.query(INSERT, columns(rows)));
+  private async write(batch: Row[]): Promise<BufferedWrite<Row>> {
+    const result = await writeBuffered(this.pool, this.monitor, batch, (rows) => this.insert(this.pool, rows));
     if (result.written > 0) this.events.recorded(result.written);
     return result;
   }
@@ -152,6 +158,13 @@ export class PredictionRecorder implements MonitoredWriter {
       if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200));
     }
     this.drop(this.buffer.length);
+  }
+}
+
+/** Served predictions (table predictions). */
+export class PredictionRecorder extends BatchedWriter<PredictionRow> {
+  constructor(pool: pg.Pool, opts: RecorderOptions, events: RecorderEvents, monitor: WriterMonitor = new WriterMonitor('predictions', undefined)) {
+    super(pool, opts, events, monitor, (db, rows) => db.query(INSERT, columns(rows)));
   }
 }
 

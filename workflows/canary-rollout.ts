@@ -15,6 +15,7 @@ import { analyse, type AnalysisResult } from '../lib/rollout/analyse';
 import { initialJudgeState, judgeWindow, windowThresholds, type JudgeState } from '../lib/rollout/sequential-judge';
 import { checkRollout, type AnalysisSpec, type CanaryRolloutInput, type RolloutJudge } from '../lib/rollout/spec';
 import { isUnanalysedFinalStep, stepAction } from '../lib/rollout/step-controller';
+import { initialShadowState, judgeShadowWindow, shadowSpecOf, type ShadowVerdict } from '../lib/shadow/judge';
 import { proxyControlActivities } from './control-activities';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -23,7 +24,7 @@ export type RolloutState = 'progressing' | 'paused' | 'promoted' | 'rolled-back'
 
 export interface RolloutDecision {
   at: string;
-  action: 'deploy' | 'step' | 'pause' | 'resume' | 'promote' | 'rollback' | 'complete' | 'cancel' | 'continue';
+  action: 'deploy' | 'shadow' | 'step' | 'pause' | 'resume' | 'promote' | 'rollback' | 'complete' | 'cancel' | 'continue';
   reason: string;
 }
 
@@ -32,6 +33,8 @@ export interface RolloutAnalysisRecord extends AnalysisResult {
   step: number;
   /** The candidate's weight (%) at this look. */
   weight?: number;
+  /** A look of the shadow step: the candidate against stable on the same requests (lib/shadow/judge.ts). */
+  shadow?: ShadowVerdict;
 }
 
 export interface RolloutStatus {
@@ -199,6 +202,13 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion, outcome: 'rolled-back', reason, analyses: status.analyses.length };
   };
 
+  // True from the shadow step's start until its shadow is stopped: every way out stops it.
+  let shadowRunning = false;
+  const stopShadow = async (reason: string) => {
+    await acts.stopRolloutShadow({ model: cfg.model, version: cfg.candidateVersion, workflowId: info.workflowId, reason });
+    shadowRunning = false;
+  };
+
   try {
     return await runSteps();
   } catch (err) {
@@ -207,6 +217,7 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     if (wf.isCancellation(err) && wf.patched('canary-cancel-cleanup')) {
       await wf.CancellationScope.nonCancellable(async () => {
         const reason = 'aborted: the rollout workflow was cancelled';
+        if (shadowRunning) await stopShadow(reason);
         await setCandidateWeight(0);
         await acts.rejectCandidate({ model: cfg.model, version: cfg.candidateVersion, reason, workflowId: info.workflowId });
         status.state = 'cancelled';
@@ -232,8 +243,13 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     }, { validator: () => { mustBeRunning(); if (status.state !== 'paused') throw new Error('rollout is not paused'); } });
 
     let looksThisRun = 0;
+    if (!carried && cfg.steps[0]!.shadow) {
+      const rejected = await shadowStep();
+      if (rejected) return rejected;
+    }
     for (let i = carried?.step ?? 0; i < cfg.steps.length; i++) {
       const step = cfg.steps[i]!;
+      if (step.shadow) continue;
       if (promoteReason !== undefined) break;
       if (abortReason !== undefined) return rollback(abortReason);
       const resuming = carried !== undefined && i === carried.step;
@@ -289,6 +305,78 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     decide(promoteReason !== undefined ? 'promote' : 'complete', `v${cfg.candidateVersion} is champion at 100%: ${reason}`);
     wf.upsertSearchAttributes([{ key: PIPELINE_STAGE, value: 'promoted' }]);
     return { workflowId: info.workflowId, model: cfg.model, candidateVersion: cfg.candidateVersion, stableVersion, outcome: 'promoted', reason, analyses: status.analyses.length };
+  }
+
+  /**
+   * The shadow step (only ever the first step, never resumed by a continued run: its looks are
+   * bounded by checkRollout): the candidate answers every request beside stable, after the reply, and
+   * no user sees its answers. Each look adds the window's discordant requests to anytime-valid
+   * evidence (lib/shadow/judge.ts, the canary's α and margins); a candidate found worse is rolled back
+   * before any exposure. Returns the rollback's result, or undefined to go on to the traffic steps.
+   */
+  async function shadowStep(): Promise<RolloutResult | undefined> {
+    wf.patched('canary-shadow-step');
+    const step = cfg.steps[0]!;
+    const shadowSpec = shadowSpecOf(spec);
+    const intervalMs = spec.intervalSeconds * 1000;
+    status.step = 1;
+    await acts.startRolloutShadow({ model: cfg.model, version: cfg.candidateVersion, workflowId: info.workflowId });
+    shadowRunning = true;
+    decide('shadow', `step 1/${cfg.steps.length}: v${cfg.candidateVersion} answers every request in shadow beside v${stableVersion} for at least ${step.pauseSeconds}s; no user sees its answers (0%)`);
+    const stepStart = Date.now();
+    let state = initialShadowState(shadowSpec);
+    let from = stepStart;
+    for (;;) {
+      await wf.condition(() => abortReason !== undefined || promoteReason !== undefined, intervalMs);
+      if (abortReason !== undefined) {
+        await stopShadow(abortReason);
+        return rollback(abortReason);
+      }
+      if (promoteReason !== undefined) break;
+      const to = Math.max(from, Date.now() - SETTLE_MS);
+      const w = await acts.collectShadowWindow({ model: cfg.model, version: cfg.candidateVersion, fromMs: from, toMs: to, sinceMs: stepStart });
+      const judged = judgeShadowWindow(shadowSpec, state, w);
+      state = judged.state;
+      from = to;
+      const v = judged.verdict;
+      status.analyses.push({
+        at: new Date().toISOString(),
+        step: 1,
+        weight: 0,
+        verdict: v.verdict === 'worse' ? 'fail' : v.verdict === 'not-worse' ? 'pass' : 'inconclusive',
+        reason: v.reason,
+        candidateRequests: w.shadowed,
+        stableRequests: w.shadowed,
+        checks: v.checks.map((c) => ({
+          metric: c.metric,
+          verdict: c.verdict === 'worse' ? 'fail' : c.verdict === 'not-worse' ? 'pass' : 'inconclusive',
+          candidate: c.shadowOnly + c.servedOnly > 0 ? c.shadowOnly / (c.shadowOnly + c.servedOnly) : null,
+          stable: c.shadowOnly + c.servedOnly > 0 ? c.servedOnly / (c.shadowOnly + c.servedOnly) : null,
+          pValue: Math.min(1, 1 / c.harmE),
+          reason: c.reason,
+          // As the sequential judge's checks carry it: canary status and the report show it per look.
+          evidence: { harmE: c.harmE, harmThreshold: c.harmThreshold, safetyE: c.safetyE, safetyThreshold: c.safetyThreshold },
+        })),
+        shadow: v,
+      });
+      if (status.analyses.length > MAX_ANALYSES_KEPT) status.analyses.shift();
+      if (v.verdict === 'worse') {
+        status.failures++;
+        const reason = `shadow step failed before any user saw v${cfg.candidateVersion}: ${v.reason}`;
+        await stopShadow(reason);
+        return rollback(reason);
+      }
+      if (Date.now() - stepStart >= step.pauseSeconds * 1000) {
+        if (status.state !== 'paused') break;
+        // Paused by a person at the step's end: wait for them without looking (the history stays
+        // bounded); still no user sees the candidate. An abort or promote is handled at the loop's top.
+        await wf.condition(() => status.state !== 'paused' || abortReason !== undefined || promoteReason !== undefined);
+        if (abortReason === undefined && promoteReason === undefined) break;
+      }
+    }
+    await stopShadow(promoteReason !== undefined ? `promoted: ${promoteReason}` : 'shadow step passed');
+    decide('step', `shadow step passed: no evidence that v${cfg.candidateVersion} is worse than v${stableVersion} on ${state.checks.map((c) => `${c.shadowOnly + c.servedOnly} discordant (${c.metric})`).join(', ')} requests`);
+    return undefined;
   }
 }
 

@@ -71,7 +71,7 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
           { key: MODEL_NAME, value: model },
           { key: PIPELINE_STAGE, value: 'canary' },
         ],
-        staticSummary: `Canary ${model} v${version}: ${steps.map((s) => `${s.weight}%`).join(' → ')}`,
+        staticSummary: `Canary ${model} v${version}: ${steps.map((s) => (s.shadow ? 'shadow' : `${s.weight}%`)).join(' → ')}`,
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -160,7 +160,7 @@ export function registerCanaryCommands(program: Command): void {
     canary
       .command('start <model> <version>')
       .description('roll a registered version out step by step against the version serving now')
-      .option('--steps <list>', 'WEIGHT[:PAUSE] list, e.g. 5:30s,25:1m,50:1m,100', undefined)
+      .option('--steps <list>', 'WEIGHT[:PAUSE] list, e.g. 5:30s,25:1m,50:1m,100; may begin with shadow:DURATION (the candidate answers every request unseen, judged on the same requests, rolled back before any exposure if worse), e.g. shadow:10m,5:30s,100', undefined)
       .option('--stable <version>', 'compare against this version (default: the one with most traffic)')
       .option('--interval <seconds>', 'analysis interval')
       .option('--min-sample <n>', 'fixed-horizon judge: candidate requests an analysis needs')

@@ -5,7 +5,7 @@ import { closedBadly, fields, pct, section, type Renderer } from './types';
 
 export const renderCanaryRollout: Renderer<RolloutStatus, RolloutResult> = ({ status: s, result: r, ...view }) => [
   ...fields({
-    stage: s ? `${s.state}, step ${s.step}/${s.steps?.length ?? 0}${s.steps?.length ? ` (${s.steps.map((x) => `${x.weight}%`).join(' → ')})` : ''}` : r?.outcome,
+    stage: s ? `${s.state}, step ${s.step}/${s.steps?.length ?? 0}${s.steps?.length ? ` (${s.steps.map((x) => (x.shadow ? 'shadow' : `${x.weight}%`)).join(' → ')})` : ''}` : r?.outcome,
     candidate: s || r ? `v${s?.candidateVersion ?? r?.candidateVersion}` : undefined,
     stable: (s?.stableVersion ?? r?.stableVersion) ? `v${s?.stableVersion ?? r?.stableVersion}` : undefined,
     weights: s && Object.keys(s.weights).length ? Object.entries(s.weights).map(([v, w]) => `v${v} ${pct(w)}`).join(', ') : undefined,

@@ -11,9 +11,19 @@ describe('parseSteps', () => {
     });
     expect(parseSteps('5:30x')).toEqual({ ok: false, message: 'steps: "5:30x" must be WEIGHT[:PAUSE], e.g. 25:60s' });
   });
+
+  it('reads a shadow step: weight 0, a duration, marked shadow', () => {
+    expect(parseSteps('shadow:10m,5:30s')).toEqual({ ok: true, steps: [{ weight: 0, pauseSeconds: 600, shadow: true }, { weight: 5, pauseSeconds: 30 }] });
+    expect(parseSteps('shadow,5')).toEqual({ ok: false, message: 'steps: "shadow" must be shadow:DURATION, e.g. shadow:10m' });
+  });
 });
 
 describe('checkRollout', () => {
+  it('accepts a first shadow step followed by traffic steps', () => {
+    const r = checkRollout({ ...base, steps: [{ weight: 0, pauseSeconds: 600, shadow: true }, ...base.steps] });
+    expect(r.ok).toBe(true);
+  });
+
   it('fills in the default analysis', () => {
     const r = checkRollout(base);
     if (!r.ok) throw new Error(r.message);
@@ -42,6 +52,10 @@ describe('checkRollout', () => {
     [{ analysis: { metrics: [{ metric: 'errorRate' }, { metric: 'errorRate' }] } }, 'analysis.metrics[1].metric errorRate appears twice'],
     [{ analysis: { metrics: [{ metric: 'errorRate', regressionAbsolute: 2 }] } }, 'analysis.metrics[0].regressionAbsolute is a rate and must be < 1 (got 2)'],
     [{ analysis: { metrics: [{ metric: 'cpu' }] } }, 'analysis.metrics[0].metric must be one of errorRate, p95LatencyMs, p99LatencyMs, accuracy (got cpu)'],
+    [{ steps: [{ weight: 0, pauseSeconds: 60, shadow: true }] }, 'steps: a shadow step must be followed by a traffic step'],
+    [{ steps: [{ weight: 5, pauseSeconds: 60 }, { weight: 0, pauseSeconds: 60, shadow: true }] }, 'steps[1]: only the first step may be a shadow step'],
+    [{ steps: [{ weight: 0, pauseSeconds: 20_000, shadow: true }, { weight: 100, pauseSeconds: 0 }] }, 'steps[0].pauseSeconds of a shadow step must be above 0 and at most 1000 analysis intervals (10000s; got 20000)'],
+    [{ steps: [{ weight: 0, pauseSeconds: 60, shadow: true }, { weight: 100, pauseSeconds: 0 }], analysis: { judge: 'fixed-horizon' } }, 'steps[0]: a shadow step is judged by the sequential judge only (analysis.judge sequential)'],
   ] as const)('rejects %j', (over, message) => {
     expect(checkRollout({ ...base, ...(over as Partial<CanaryRolloutInput>) })).toEqual({ ok: false, message });
   });

@@ -59,10 +59,16 @@ export interface AnalysisSpec {
 }
 
 export interface RolloutStep {
-  /** Candidate traffic in percent (0 < weight ≤ 100). */
+  /** Candidate traffic in percent (0 < weight ≤ 100; 0 on a shadow step). */
   weight: number;
   /** Seconds to stay at this weight while the analysis runs. */
   pauseSeconds: number;
+  /**
+   * A shadow step (only first, `shadow:10m`): the candidate answers every request beside the stable
+   * version, after the reply, and no user sees its answers (weight 0); judged on the same requests
+   * (lib/shadow/judge.ts) at every look, rolled back before any exposure when found worse.
+   */
+  shadow?: true;
 }
 
 export interface CanaryRolloutInput {
@@ -119,10 +125,17 @@ export const DEFAULT_STEPS: RolloutStep[] = [
   { weight: 100, pauseSeconds: 0 },
 ];
 
-/** "5:30s,25:1m,50:1m,100" → steps; a missing pause means 0. */
+/** "shadow:10m,5:30s,25:1m,50:1m,100" → steps; a missing pause means 0. */
 export function parseSteps(text: string): { ok: true; steps: RolloutStep[] } | { ok: false; message: string } {
   const steps: RolloutStep[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const shadow = /^shadow:(\d+(?:\.\d+)?)(s|m|h)?$/.exec(part);
+    if (shadow) {
+      const unit = shadow[2] === 'h' ? 3600 : shadow[2] === 'm' ? 60 : 1;
+      steps.push({ weight: 0, pauseSeconds: Number(shadow[1]) * unit, shadow: true });
+      continue;
+    }
+    if (part.startsWith('shadow')) return { ok: false, message: `steps: "${part}" must be shadow:DURATION, e.g. shadow:10m` };
     const m = /^(\d+(?:\.\d+)?)%?(?::(\d+(?:\.\d+)?)(s|m|h)?)?$/.exec(part);
     if (!m) return { ok: false, message: `steps: "${part}" must be WEIGHT[:PAUSE], e.g. 25:60s` };
     const unit = m[3] === 'h' ? 3600 : m[3] === 'm' ? 60 : 1;
@@ -138,7 +151,16 @@ export function checkRollout(input: CanaryRolloutInput): { ok: true; value: Norm
   if (input.stableVersion === input.candidateVersion) return { ok: false, message: `candidate and stable are the same version (${input.candidateVersion})` };
   if (!Array.isArray(input.steps) || input.steps.length === 0) return { ok: false, message: 'steps: at least one step is required' };
   let previous = 0;
+  const intervalSeconds = input.analysis?.intervalSeconds ?? DEFAULT_ANALYSIS.intervalSeconds;
   for (const [i, s] of input.steps.entries()) {
+    if (s.shadow !== undefined) {
+      if (s.shadow !== true || i !== 0) return { ok: false, message: `steps[${i}]: only the first step may be a shadow step` };
+      if (s.weight !== 0) return { ok: false, message: `steps[${i}].weight must be 0 on a shadow step (no user sees the candidate's answers; got ${s.weight})` };
+      if (input.steps.length < 2) return { ok: false, message: 'steps: a shadow step must be followed by a traffic step' };
+      // Its looks are not carried over a continue-as-new: a bounded number keeps its history small.
+      if (!(s.pauseSeconds > 0 && s.pauseSeconds <= 1000 * intervalSeconds)) return { ok: false, message: `steps[${i}].pauseSeconds of a shadow step must be above 0 and at most 1000 analysis intervals (${1000 * intervalSeconds}s; got ${s.pauseSeconds})` };
+      continue;
+    }
     if (!(s.weight > 0 && s.weight <= 100)) return { ok: false, message: `steps[${i}].weight must be > 0 and <= 100 (got ${s.weight})` };
     if (s.weight < previous) return { ok: false, message: `steps[${i}].weight ${s.weight} is below the previous step's ${previous}: weights must not decrease` };
     if (!(Number.isFinite(s.pauseSeconds) && s.pauseSeconds >= 0 && s.pauseSeconds <= 7 * 86400)) return { ok: false, message: `steps[${i}].pauseSeconds must be between 0 and 604800 (got ${s.pauseSeconds})` };
@@ -146,6 +168,7 @@ export function checkRollout(input: CanaryRolloutInput): { ok: true; value: Norm
   }
   const judge = input.analysis?.judge ?? DEFAULT_ANALYSIS.judge;
   if (!['sequential', 'fixed-horizon'].includes(judge)) return { ok: false, message: `analysis.judge must be sequential or fixed-horizon (got ${String(judge)})` };
+  if (judge !== 'sequential' && input.steps[0]!.shadow) return { ok: false, message: 'steps[0]: a shadow step is judged by the sequential judge only (analysis.judge sequential)' };
   const analysis: AnalysisSpec = {
     ...DEFAULT_ANALYSIS,
     metrics: judge === 'sequential' ? SEQUENTIAL_METRICS : FIXED_HORIZON_METRICS,

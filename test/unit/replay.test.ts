@@ -73,6 +73,20 @@ describe('recorded workflow histories replay against the current code', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-8f827620')).resolves.toBeUndefined();
   }, 60_000);
 
+  it('CanaryRollout with a shadow step (the candidate rolled back in shadow, before any exposure)', async () => {
+    const history = await load('canary-rollout-shadow-rollback');
+    const types = activityTypes(history);
+    expect(types).toContain('startRolloutShadow');
+    expect(types.slice(-3)).toEqual(['stopRolloutShadow', 'setTrafficWeights', 'rejectCandidate']);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-shadow-canary-f13a3192')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('CanaryRollout cancelled during its shadow step (the shadow stopped)', async () => {
+    const history = await load('canary-rollout-shadow-cancelled');
+    expect(activityTypes(history)).toContain('stopRolloutShadow');
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-shadow-canary-b68e4644')).resolves.toBeUndefined();
+  }, 60_000);
+
   it('CanaryRollout with the sequential judge (a rollback)', async () => {
     const history = await load('canary-rollout-sequential-rollback');
     expect(activityTypes(history)).toContain('rejectCandidate');

@@ -41,7 +41,7 @@ describe('workflow versions manifest', () => {
     const problems = manifestProblems(stamped, current);
     expect(problems).toHaveLength(3);
     expect(problems[0]).toBe(
-      'workflows/drift-monitor.ts changed since its recorded history (drift-monitor-drift, drift-monitor-first-run): record a new one ' +
+      `workflows/drift-monitor.ts changed since its recorded history (${current.workflows['workflows/drift-monitor.ts']!.fixtures.join(', ')}): record a new one ` +
         '(.venv/bin/temporal workflow show -w <workflow id> [-r <run id>] -o json > test/fixtures/<name>.history.json) ' +
         'and/or guard the change with patched(); then run `npm run workflows:stamp`',
     );

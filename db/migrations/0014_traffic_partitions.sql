@@ -6,9 +6,9 @@
 --
 -- Upgrade in place, not a copy: each existing table is renamed to <table>_legacy and attached as
 -- the partition FROM (MINVALUE) TO (the end of the day of its newest row, or of today). Its rows
--- are never rewritten; the cost is one read of the table (the CHECK constraint that proves the
--- bound, so ATTACH itself does not scan again) and one index build (the new primary key, which must
--- include created_at). A copy would write every row again plus every index, and WAL for all of it.
+-- are never rewritten; the cost is two reads of the table (its newest time, and the CHECK
+-- constraint that proves the bound, so ATTACH itself does not scan again) and one index build (the
+-- new primary key, which must include created_at; for feedback a second, feedback_prediction). A copy would write every row again plus every index, and WAL for all of it.
 -- The whole file runs in one transaction (db/migrate.ts): writers wait, then resume; the gateway
 -- buffers and retries its batches meanwhile, so nothing acknowledged is lost.
 --
@@ -100,7 +100,13 @@ SELECT pg_temp.flywheel_partition_traffic('online_predictions', ARRAY['online_pr
 
 -- The parents' indexes (partitioned: each partition gets its own, the legacy one adopts its old one).
 CREATE INDEX IF NOT EXISTS predictions_model_version_created ON predictions (model, version, created_at);
-CREATE INDEX IF NOT EXISTS feedback_prediction ON feedback (prediction_id);
+-- (prediction_id, created_at), not (prediction_id) as before: the snapshot's first-label lookup
+-- (datasets/production.ts) bounds the label's time, and with the time in this index each partition
+-- answers it with one probe. With (prediction_id) alone the planner scanned a day of labels per
+-- prediction through feedback_label_created (bench/data/partitions.ts: 60× slower). The legacy
+-- partition cannot adopt its old index for it, so this builds one there; the old one goes.
+CREATE INDEX IF NOT EXISTS feedback_prediction ON feedback (prediction_id, created_at);
+DROP INDEX IF EXISTS feedback_prediction_legacy;
 CREATE INDEX IF NOT EXISTS feedback_label_created ON feedback (created_at) WHERE kind = 'label';
 CREATE INDEX IF NOT EXISTS feedback_label_client_created ON feedback (client_id, created_at) WHERE kind = 'label';
 CREATE INDEX IF NOT EXISTS online_predictions_model ON online_predictions (model, created_at);

@@ -97,3 +97,11 @@ export function planPartitions(table: TrafficTable, existing: readonly ExistingP
   const drop = cutoff === null ? [] : ranged.filter((p) => p.bounds.to.getTime() <= cutoff.getTime());
   return { table, create, drop, cutoff };
 }
+
+/**
+ * How much earlier than its prediction a piece of feedback can be stored: never, but the two times
+ * come from two clocks (the gateway stamps predictions, PostgreSQL feedback), so an hour of skew is
+ * allowed for. A lookup of a prediction's feedback bounded by `created_at >= p.created_at − this`
+ * reads only the partitions from the prediction's day on, instead of probing every day kept.
+ */
+export const LABEL_SKEW = '1 hour';

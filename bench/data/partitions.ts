@@ -171,29 +171,62 @@ async function main(): Promise<void> {
     process.stdout.write(`| ${c.name} | ${flat.toFixed(2)} | ${part.toFixed(2)} | ${(flat / part).toFixed(2)}× | ${read} |\n`);
   }
 
-  // Retention: every day before (today − KEEP days) goes.
+  // Retention, steady state: the one day that just passed the retention goes (what the daily upkeep does).
+  const size = async (t: string) => Number((await db.query<{ b: string }>(`SELECT pg_total_relation_size($1) AS b`, [t])).rows[0]!.b);
+  const dayOut = addDays(utcDay(now), -KEEP - 1);
+  const oneDay = [dailyPartition('predictions', dayOut), dailyPartition('feedback', dayOut)];
+  const t3 = performance.now();
+  await db.query('BEGIN');
+  await db.query('DELETE FROM flat.predictions WHERE created_at >= $1 AND created_at < $2', [oneDay[0]!.from, oneDay[0]!.to]);
+  await db.query('DELETE FROM flat.feedback WHERE created_at >= $1 AND created_at < $2', [oneDay[0]!.from, oneDay[0]!.to]);
+  await db.query('COMMIT');
+  const deleteDayS = secs(t3);
+  const t4 = performance.now();
+  await db.query('BEGIN');
+  for (const p of oneDay) await db.query(`DROP TABLE ${p.name}`);
+  await db.query('COMMIT');
+  const dropDayS = secs(t4);
+  process.stdout.write(`\nretention, one day (${dayOut.toISOString().slice(0, 10)}, predictions + labels): DELETE ${(deleteDayS * 1000).toFixed(0)} ms against DROP of its 2 partitions ${(dropDayS * 1000).toFixed(0)} ms: ${(deleteDayS / dropDayS).toFixed(1)}×\n`);
+
+  // Retention, catching up: every day before (today − KEEP days) goes at once; each side in one transaction.
   const cutoff = addDays(utcDay(now), -KEEP);
   const { rows: old } = await db.query<{ n: string }>('SELECT count(*) AS n FROM flat.predictions WHERE created_at < $1', [cutoff]);
-  const t3 = performance.now();
+  const flatBefore = (await size('flat.predictions')) + (await size('flat.feedback'));
+  const t5 = performance.now();
+  await db.query('BEGIN');
   await db.query('DELETE FROM flat.predictions WHERE created_at < $1', [cutoff]);
   await db.query('DELETE FROM flat.feedback WHERE created_at < $1', [cutoff]);
-  const deleteS = secs(t3);
-  const t4 = performance.now();
+  await db.query('COMMIT');
+  const deleteS = secs(t5);
+  const t6 = performance.now();
   await db.query('VACUUM flat.predictions');
   await db.query('VACUUM flat.feedback');
-  const vacuumS = secs(t4);
+  const vacuumS = secs(t6);
+  const flatAfter = (await size('flat.predictions')) + (await size('flat.feedback'));
   const { rows: parts } = await db.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent IN ('predictions'::regclass, 'feedback'::regclass)`,
   );
   // Daily partitions whose day is before the cutoff's (names end in YYYYMMDD).
   const cutoffDay = dailyPartition('predictions', cutoff).name.slice(-8);
   const doomed = parts.map((p) => p.name).filter((n) => /_p\d{8}$/.test(n) && n.slice(-8) < cutoffDay);
-  const t5 = performance.now();
+  const partSize = async () => {
+    let b = 0;
+    for (const p of parts) b += await size(p.name).catch(() => 0);
+    return b;
+  };
+  const partBefore = await partSize();
+  const t7 = performance.now();
+  await db.query('BEGIN');
   for (const name of doomed) await db.query(`DROP TABLE ${name}`);
-  const dropS = secs(t5);
+  await db.query('COMMIT');
+  const dropS = secs(t7);
+  const partAfter = (await db.query<{ b: string }>(
+    `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS b FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent IN ('predictions'::regclass, 'feedback'::regclass)`,
+  )).rows[0]!.b;
   const { rows: left } = await db.query<{ flat: string; part: string }>('SELECT (SELECT count(*) FROM flat.predictions) AS flat, (SELECT count(*) FROM public.predictions) AS part');
   if (left[0]!.flat !== left[0]!.part) throw new Error(`retention kept ${left[0]!.flat} plain rows but ${left[0]!.part} partitioned ones`);
-  process.stdout.write(`\nretention (days before ${cutoff.toISOString().slice(0, 10)}: ${Number(old[0]!.n).toLocaleString('en')} predictions + their labels): DELETE ${deleteS.toFixed(1)} s (+ VACUUM ${vacuumS.toFixed(1)} s) against DROP of ${doomed.length} partitions ${dropS.toFixed(3)} s: ${(deleteS / dropS).toFixed(0)}× (${((deleteS + vacuumS) / dropS).toFixed(0)}× with the VACUUM); ${Number(left[0]!.part).toLocaleString('en')} predictions left in both\n`);
+  const mb = (b: number | string) => `${(Number(b) / 2 ** 20).toFixed(0)} MB`;
+  process.stdout.write(`retention, catching up (days before ${cutoff.toISOString().slice(0, 10)}: ${Number(old[0]!.n).toLocaleString('en')} predictions + their labels): DELETE ${deleteS.toFixed(1)} s (+ VACUUM ${vacuumS.toFixed(1)} s) against DROP of ${doomed.length} partitions ${dropS.toFixed(2)} s: ${(deleteS / dropS).toFixed(1)}× (${((deleteS + vacuumS) / dropS).toFixed(1)}× with the VACUUM); on disk ${mb(flatBefore)} → ${mb(flatAfter)} plain, ${mb(partBefore)} → ${mb(partAfter)} partitioned; ${Number(left[0]!.part).toLocaleString('en')} predictions left in both\n`);
   process.stdout.write(`peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the work is PostgreSQL's); load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs\n`);
   await db.end();
   await dropDatabase(config, DB);

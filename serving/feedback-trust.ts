@@ -58,7 +58,7 @@ mine as (
 others as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
   from (select * from versions where $6::boolean) v
-  cross join lateral (select id, model, version, predicted_label from predictions
+  cross join lateral (select id, model, version, predicted_label, created_at from predictions
                       where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
                       order by created_at desc limit $5) p
   join feedback f on f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'

@@ -90,9 +90,16 @@ CREATE TABLE IF NOT EXISTS feedback_keys (
   created_at      timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_keys_created ON feedback_keys (created_at);
-INSERT INTO feedback_keys (idempotency_key, feedback_id, created_at)
-SELECT idempotency_key, id, created_at FROM feedback WHERE idempotency_key IS NOT NULL
-ON CONFLICT (idempotency_key) DO NOTHING;
+DO $$
+BEGIN
+  -- Once only: after the conversion the keys are claimed by the writer (serving/feedback.ts).
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('feedback')) = 'r' THEN
+    INSERT INTO feedback_keys (idempotency_key, feedback_id, created_at)
+    SELECT idempotency_key, id, created_at FROM feedback WHERE idempotency_key IS NOT NULL
+    ON CONFLICT (idempotency_key) DO NOTHING;
+  END IF;
+END;
+$$;
 
 SELECT pg_temp.flywheel_partition_traffic('predictions', ARRAY['predictions_model_version_created']);
 SELECT pg_temp.flywheel_partition_traffic('feedback', ARRAY['feedback_prediction', 'feedback_label_created', 'feedback_label_client_created']);

@@ -14,6 +14,7 @@ import { domainMetrics } from './domain-metrics';
 import { auditQuietly } from '../clients/audit';
 import { collectShadowWindow, startShadow, stopShadow } from './shadow';
 import type { ShadowWindow } from '../lib/shadow/judge';
+import { LABEL_SKEW } from '../lib/data/partitions';
 
 export interface CollectRolloutMetricsInput {
   model: string;
@@ -128,7 +129,7 @@ export function createCanaryActivities(config: FlywheelConfig) {
          from feedback f join predictions p on p.id = f.prediction_id
          where f.kind = 'label' and f.created_at >= $3 and f.created_at < $4
            and p.model = $1 and p.version = any($2) and p.created_at >= $5 and p.outcome = 'ok'
-           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id and e.created_at >= p.created_at - interval '${LABEL_SKEW}')
            and ${decisionFeedbackSql('f', '$6')}
          group by p.version`,
         [input.model, input.versions.map((v) => v.version), from, to, new Date(input.predictionsSinceMs), clients],

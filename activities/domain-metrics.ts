@@ -79,6 +79,11 @@ export const domainMetrics = {
     count('flywheel_model_labelled_predictions', description, { model, version, outcome: 'correct' }, correct);
     count('flywheel_model_labelled_predictions', description, { model, version, outcome: 'wrong' }, wrong);
   },
+  /** A traffic table's partitions after a maintenance run, and the rows its retention removed (planner estimates for dropped partitions). */
+  trafficPartitions(table: string, partitions: number, rowsDropped: number): void {
+    gauge('flywheel_traffic_partitions', 'Partitions of a traffic table (predictions, feedback, online_predictions) after the last maintenance', { table }, partitions);
+    count('flywheel_traffic_rows_dropped', 'Rows of a traffic table removed past its retention (dropped partitions, estimated, plus default-partition rows)', { table }, rowsDropped);
+  },
   /** The offline (holdout) accuracy a version was registered with: the baseline live accuracy is held to. */
   baselineAccuracy(model: string, version: string, accuracy: number): void {
     gauge('flywheel_model_baseline_accuracy_ratio', 'Holdout accuracy of a model version at its evaluation (0-1)', { model, version }, accuracy);

@@ -12,6 +12,7 @@ import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { ErrorChange } from '../lib/retraining/error-monitor';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
+import { LABEL_SKEW } from '../lib/data/partitions';
 
 export interface ReadOutcomesInput {
   model: string;
@@ -114,7 +115,7 @@ export function createDriftActivities(config: FlywheelConfig) {
         `select p.predicted_label is distinct from f.label as wrong, p.created_at as served, p.version
          from feedback f join predictions p on p.id = f.prediction_id
          where f.kind = 'label' and f.id > $2 and f.id <= $3 and p.model = $1 and p.outcome = 'ok'
-           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)
+           and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id and e.created_at >= p.created_at - interval '${LABEL_SKEW}')
            and ${decisionFeedbackSql('f', '$4')}
          order by p.created_at, p.id`,
         [input.model, input.cursor, upto, await decisionClients(pool(), input.model)],

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { getPool } from '../clients/db';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { PrimaryMetric } from '../lib/experiment/spec';
+import { LABEL_SKEW } from '../lib/data/partitions';
 
 export interface ArmCounts {
   version: string;
@@ -37,19 +38,19 @@ function primarySql(metric: PrimaryMetric, versionFilter: string, since: string,
     accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
                       extract(epoch from now() - min(p.created_at)) as span_seconds
                from predictions p
-               cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and ${counts} order by id desc limit 1) f
+               cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' and ${counts} order by id desc limit 1) f
                where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
     // Clicked predictions among served ones (each one's clicks looked up by prediction id, as above).
     // (The sum is named once and repeated outside: each mention of the lateral would probe again.)
     'click-rate': `select version, n, sum, sum as sum_squares, span_seconds from (
                      select p.version, count(*) as n, count(*) filter (where c.clicked) as sum, extract(epoch from now() - min(p.created_at)) as span_seconds
                      from predictions p
-                     cross join lateral (select exists (select 1 from feedback fb where prediction_id = p.id and kind = 'click' and ${counts}) as clicked) c
+                     cross join lateral (select exists (select 1 from feedback fb where prediction_id = p.id and kind = 'click' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' and ${counts}) as clicked) c
                      where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version) t`,
     rating: `select p.version, count(*) as n, coalesce(sum(fb.value), 0) as sum, coalesce(sum(fb.value * fb.value), 0) as sum_squares,
                     extract(epoch from now() - min(p.created_at)) as span_seconds
              from feedback fb join predictions p on p.id = fb.prediction_id
-             where fb.kind = 'rating' and ${counts} and p.model = $1 and ${versionFilter} and p.created_at >= ${since} group by p.version`,
+             where fb.kind = 'rating' and fb.created_at >= (${since})::timestamptz - interval '${LABEL_SKEW}' and ${counts} and p.model = $1 and ${versionFilter} and p.created_at >= ${since} group by p.version`,
   };
   return sql[metric];
 }

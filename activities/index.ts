@@ -17,6 +17,7 @@ import { createFeatureDriftActivities } from './feature-drift';
 import { createRetrainingActivities } from './retraining';
 import { createReconcileActivities } from './reconcile';
 import { createBackupActivities } from './backup';
+import { createTrafficPartitionActivities } from './traffic-partitions';
 
 export function createActivities(config: FlywheelConfig, gitCommit: string) {
   return {
@@ -37,5 +38,6 @@ export function createActivities(config: FlywheelConfig, gitCommit: string) {
     ...createRetrainingActivities(config),
     ...createReconcileActivities(config),
     ...createBackupActivities(config),
+    ...createTrafficPartitionActivities(config),
   };
 }

@@ -94,6 +94,14 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_FLUSH_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
   /** Predictions waiting to be written past this many are dropped (and counted), never queued without bound. */
   FLYWHEEL_GATEWAY_BUFFER_ROWS: z.coerce.number().int().min(100).default(50000),
+  /** Days of history kept in the traffic tables before today (whole daily partitions are dropped past it; 0 keeps everything). */
+  FLYWHEEL_TRAFFIC_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(90),
+  /** Per-table overrides of FLYWHEEL_TRAFFIC_RETENTION_DAYS. */
+  FLYWHEEL_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
+  FLYWHEEL_FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
+  FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
+  /** Daily partitions created this many days ahead of today. */
+  FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(366).default(7),
   /** Served rows whose features are stored, per model per UTC day per gateway, unless `flywheel data logging` sets another budget. */
   FLYWHEEL_FEATURE_LOG_DAILY_ROWS: z.coerce.number().int().min(0).default(1_000_000),
   /** Requests waiting for their shadow run (serving/shadow.ts) past this many are dropped (and counted): a shadow never slows the caller. */
@@ -155,6 +163,8 @@ export interface FlywheelConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   backup: { dir: string; retentionDays: number };
+  /** Time partitions of predictions, feedback and online_predictions (activities/traffic-partitions.ts). */
+  traffic: { retentionDays: Record<'predictions' | 'feedback' | 'online_predictions', number>; aheadDays: number };
   gateway: {
     host: string;
     port: number;
@@ -285,6 +295,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     backup: {
       dir: path.resolve(e.FLYWHEEL_BACKUP_DIR ?? `${path.resolve(e.FLYWHEEL_DATA_DIR ?? path.join(PROJECT_ROOT, '.flywheel'))}-backups`),
       retentionDays: e.FLYWHEEL_BACKUP_RETENTION_DAYS,
+    },
+    traffic: {
+      retentionDays: {
+        predictions: e.FLYWHEEL_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
+        feedback: e.FLYWHEEL_FEEDBACK_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
+        online_predictions: e.FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
+      },
+      aheadDays: e.FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS,
     },
     gateway: {
       host: e.FLYWHEEL_GATEWAY_HOST,

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { segmentGap } from '../lib/stats/segment-gap';
+import { LABEL_SKEW } from '../lib/data/partitions';
 
 export interface SegmentRow {
   value: string;
@@ -40,7 +41,7 @@ SELECT coalesce(p.segment->>$2, '') AS value,
        count(l.label)::int AS labelled,
        count(*) FILTER (WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM p.predicted_label)::int AS wrong
 FROM predictions p
-LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' ORDER BY f.created_at, f.id LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at - interval '${LABEL_SKEW}' ORDER BY f.created_at, f.id LIMIT 1) l ON true
 WHERE p.model = $1 AND p.created_at >= $3
 GROUP BY 1, 2`;
 

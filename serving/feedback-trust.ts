@@ -24,6 +24,7 @@ import type pg from 'pg';
 import { BoundedMap } from '../lib/feedback/bounded-map';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
+import { LABEL_SKEW } from '../lib/data/partitions';
 
 interface Row {
   part: number;
@@ -57,10 +58,10 @@ mine as (
 others as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
   from (select * from versions where $6::boolean) v
-  cross join lateral (select id, model, version, predicted_label from predictions
+  cross join lateral (select id, model, version, predicted_label, created_at from predictions
                       where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
                       order by created_at desc limit $5) p
-  join feedback f on f.prediction_id = p.id and f.kind = 'label'
+  join feedback f on f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'
   where f.client_id is distinct from $1
 )
 select 0 as part, i, model, version, null::text as unit_key, predicted_label, null::bigint as labels, null::bigint as contradicting from batch

@@ -64,13 +64,34 @@ const COLUMNS = 'id, prediction_id, kind, value, label, event, comment, source, 
 
 // One statement with fourteen array parameters whatever the group size. The ordinality sort pins
 // RETURNING to the items' order, which is how rows are matched back to items without a key.
-const INSERT = `INSERT INTO feedback (prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label, client_id)
-SELECT p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl, ci
-  FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::real[], $11::text[], $12::real[], $13::text[], $14::text[])
-       WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, ci, n)
+//
+// Idempotency (migration 0014): feedback is partitioned by created_at, so it cannot hold a unique
+// key on idempotency_key alone; feedback_keys does. Each item gets its id first (nextval, in a
+// materialised CTE), the keys are claimed in feedback_keys (the first item of a repeated key
+// wins, a key already stored is skipped), and only unkeyed items and items whose key was claimed
+// here are inserted: all in one statement, so a key is claimed if and only if its row is stored.
+// A concurrent statement claiming the same key waits for this one's commit and then skips it.
+const INSERT = `WITH items AS (
+  SELECT nextval('feedback_id_seq') AS id, p, k, v, l, e, c, s, u, ik, q, f, se, sl, ci, n
+    FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::real[], $11::text[], $12::real[], $13::text[], $14::text[])
+         WITH ORDINALITY AS t(p, k, v, l, e, c, s, u, ik, q, f, se, sl, ci, n)
+), claimed AS (
+  INSERT INTO feedback_keys (idempotency_key, feedback_id, created_at)
+  SELECT DISTINCT ON (ik) ik, id, now() FROM items WHERE ik IS NOT NULL ORDER BY ik, n
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING feedback_id
+)
+INSERT INTO feedback (id, prediction_id, kind, value, label, event, comment, source, unit_key, idempotency_key, quality, quality_flags, sentiment, sentiment_label, client_id, created_at)
+SELECT id, p, k, v, l, e, c, s, u, ik, q, string_to_array(f, ','), se, sl, ci, now()
+  FROM items
+ WHERE ik IS NULL OR id IN (SELECT feedback_id FROM claimed)
  ORDER BY n
-ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id, prediction_id, kind, idempotency_key, created_at`;
+
+// A stored key's row: feedback's primary key is (id, created_at), both kept with the key.
+const BY_KEYS = `SELECT ${COLUMNS.split(', ').map((c) => `f.${c}`).join(', ')}
+  FROM feedback_keys k JOIN feedback f ON f.id = k.feedback_id AND f.created_at = k.created_at
+ WHERE k.idempotency_key = ANY($1::text[])`;
 
 type Inserted = Pick<Row, 'id' | 'prediction_id' | 'kind' | 'idempotency_key' | 'created_at'>;
 
@@ -177,11 +198,12 @@ export async function storeFeedbackGroup(db: pg.Pool, items: readonly ScoredItem
   }
   if (lookups.length > 0) {
     const keys = lookups.map((i) => items[i]!.idempotencyKey!);
-    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE idempotency_key = ANY($1::text[])`, [keys]);
+    const { rows } = await db.query<Row>(BY_KEYS, [keys]);
     const existing = new Map(rows.map((r) => [r.idempotency_key!, view(r)]));
     for (const i of lookups) {
       const it = items[i]!;
       const row = existing.get(it.idempotencyKey!);
+      // No row: its partition was dropped past the retention after the key was read (a retry older than the retention).
       if (!row) throw new Error('feedback insert conflicted but no row holds its idempotency key');
       outcomes[i] = sameContent(row as unknown as FeedbackItem, it)
         ? { status: 200, row }

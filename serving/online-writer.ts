@@ -18,9 +18,10 @@ export interface OnlinePredictionRow {
   createdAt: Date;
 }
 
+// ON CONFLICT with no target: the key is (id, created_at) since migration 0014 (a retry carries the same time).
 const INSERT = `INSERT INTO online_predictions (id, model, generation, features, predicted_label, created_at)
 SELECT i, m, g, x::float8[], l, t FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) AS u(i, m, g, x, l, t)
-ON CONFLICT (id) DO NOTHING`;
+ON CONFLICT DO NOTHING`;
 
 const BATCH_ROWS = 5_000;
 

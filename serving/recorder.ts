@@ -4,7 +4,8 @@
  * or unreachable database never slows or fails it. The buffer is bounded: past `maxRows` new rows
  * are dropped and counted. A batch that fails for a transient reason (connection lost, PostgreSQL
  * down) goes back to the front of the buffer and is retried with backoff; ON CONFLICT makes a retry
- * of a batch that did commit harmless. A batch that fails because of a row's data is bisected: the
+ * of a batch that did commit harmless (the key is (id, created_at), and a retry carries the same
+ * created_at: it is stamped before the row is buffered). A batch that fails because of a row's data is bisected: the
  * honest rows are written and the refused row goes to dead_letters (serving/isolate.ts), so one
  * poisoned row can never hold the buffer at a batch that fails forever.
  */
@@ -42,11 +43,13 @@ export interface RecorderEvents {
 
 // unnest over one array per column: one statement with ten parameters, whatever the batch size.
 // Feature rows travel as array literals (unnest of a real[][] would flatten it) and are cast back.
+// ON CONFLICT with no target: it matches the key whichever it is, (id) before migration 0014 or
+// (id, created_at) after, so this writer works on both sides of that upgrade.
 const INSERT = `INSERT INTO predictions (id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features, segment)
 SELECT id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features::real[], segment
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::real[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::jsonb[])
   AS u(id, model, version, unit_key, latency_ms, outcome, predicted_label, created_at, features, segment)
-ON CONFLICT (id) DO NOTHING`;
+ON CONFLICT DO NOTHING`;
 
 const MAX_BACKOFF_MS = 5_000;
 

@@ -4,10 +4,14 @@
  * giving the registry's champion (or, without one serving, the version with the most traffic) all
  * traffic, with a decision and its reason per model; with `repair: false` it only reports. Short
  * and stateless: run it on demand or from a Temporal Schedule (`flywheel doctor --schedule`).
+ * It is also where the traffic tables' periodic upkeep runs: daily partitions created ahead and
+ * dropped past the retention (activities/traffic-partitions.ts). That upkeep runs with `repair: false`
+ * too: it follows its own settings (FLYWHEEL_TRAFFIC_RETENTION_DAYS…), not the traffic repair policy.
  */
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities/index';
 import type { TrafficFinding } from '../activities/reconcile';
+import type { TableMaintenance } from '../activities/traffic-partitions';
 import { PIPELINE_STAGE } from '../config/search-attributes';
 import { NON_RETRYABLE_TYPES } from '../lib/failure-types';
 import type { ActivityTaskQueues } from '../lib/task-queues';
@@ -38,6 +42,8 @@ export interface ReconcilerStatus {
   modelsChecked?: number;
   findings: TrafficFinding[];
   decisions: ReconcilerDecision[];
+  /** The traffic tables' partition upkeep (absent in runs started before it existed). */
+  partitions?: TableMaintenance[];
 }
 
 export interface ReconcilerResult {
@@ -45,6 +51,7 @@ export interface ReconcilerResult {
   findings: TrafficFinding[];
   decisions: ReconcilerDecision[];
   repaired: number;
+  partitions?: TableMaintenance[];
 }
 
 export const reconcilerStatusQuery = wf.defineQuery<ReconcilerStatus>('status');
@@ -72,7 +79,16 @@ export async function Reconciler(input: ReconcilerInput): Promise<ReconcilerResu
     if (r.repaired) repaired++;
     decide(f.model, r.repaired ? 'repair' : 'skip', `${f.reason}: ${r.reason}`);
   }
+  let upkeep = '';
+  if (wf.patched('traffic-partitions')) {
+    // DDL under a short lock timeout per statement, but pruning a large idempotency-key backlog may take a while.
+    const upkeepActs = proxyControlActivities<Activities>(input.taskQueues, { startToCloseTimeout: '10 minutes', retry });
+    status.partitions = await upkeepActs.maintainTrafficPartitions({});
+    const created = status.partitions.reduce((n, t) => n + t.created.length, 0);
+    const dropped = status.partitions.reduce((n, t) => n + t.dropped.length, 0);
+    upkeep = `; traffic partitions: ${created} created, ${dropped} dropped`;
+  }
   status.state = 'done';
-  wf.setCurrentDetails(`${check.findings.length} unowned split(s) in ${check.models} models${repair ? `, ${repaired} repaired` : ''}`);
-  return { modelsChecked: check.models, findings: check.findings, decisions: status.decisions, repaired };
+  wf.setCurrentDetails(`${check.findings.length} unowned split(s) in ${check.models} models${repair ? `, ${repaired} repaired` : ''}${upkeep}`);
+  return { modelsChecked: check.models, findings: check.findings, decisions: status.decisions, repaired, ...(status.partitions ? { partitions: status.partitions } : {}) };
 }

@@ -11,6 +11,7 @@ import { json } from '../command-kit';
 import { badInput, printFields, printJson, printTable } from '../output';
 import { asCliError, type WithConfig } from './serving';
 import { registerSnapshotCommand } from './data-snapshot';
+import { registerRetentionCommand } from './data-retention';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import { segmentReport } from '../../datasets/segments';
 
@@ -114,6 +115,7 @@ export function registerDataCommands(program: Command, withConfig: WithConfig): 
       .option('--hash <columns>', '0-based feature columns stored as a pseudonym (none clears)'),
   ).action(withConfig((config, model: string, opts: LoggingOptions) => logging(config, model, opts)));
   registerSnapshotCommand(data, withConfig);
+  registerRetentionCommand(data, withConfig);
   json(
     data
       .command('segments <model>')

@@ -1,4 +1,4 @@
-/** Reconciler: how many models it checked, each unowned split it found, and what it did about it. */
+/** Reconciler: how many models it checked, each unowned split it found, what it did about it, and the traffic tables' partition upkeep. */
 import type { ReconcilerResult, ReconcilerStatus } from '../../workflows/reconciler';
 import { closedBadly, fields, pct, section, type Renderer } from './types';
 
@@ -13,6 +13,8 @@ export const renderReconciler: Renderer<ReconcilerStatus, ReconcilerResult> = ({
     }),
     ...section('unowned splits', findings.map((f) => `${f.model}: ${Object.entries(f.weights).filter(([, w]) => w > 0).map(([v, w]) => `v${v} ${pct(w)}`).join(', ')} → v${f.target} (${f.targetReason})`)),
     ...section('decisions', (r?.decisions ?? s?.decisions ?? []).map((d) => `${d.at}  ${d.model}  ${d.action.padEnd(6)} ${d.reason}`)),
+    ...section('traffic partitions', (r?.partitions ?? s?.partitions ?? []).filter((t) => t.partitioned).map((t) =>
+      `${t.table}: ${t.partitions} partitions, retention ${t.retentionDays ? `${t.retentionDays} d` : 'forever'}; created ${t.created.length}, dropped ${t.dropped.length} (~${t.rowsDropped} rows)${t.skipped.length ? `; skipped ${t.skipped.map((k) => k.name).join(', ')}` : ''}`)),
     ...closedBadly({ ...view, status: s, result: r }),
   ];
 };

@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import { dataPaths, type FlywheelConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
+import pg from 'pg';
+import { maintainTrafficPartitions } from '../../activities/traffic-partitions';
 import { StackError } from './errors';
 import { isPortOpen, parseHostPort } from './health';
 import { withStackLock } from './lock';
@@ -270,6 +272,9 @@ function upLocked(config: FlywheelConfig, opts: UpOptions, t0: number, progress:
             throw new StackError(`database migrations failed: ${(err as Error).message}`);
           }
           progress('migrations', migrationsApplied.length ? `applied ${migrationsApplied.join(', ')}` : 'schema up to date');
+          // Today's and the coming days' partitions exist before any writer starts (the Reconciler keeps them up after).
+          const partitions = await upkeepTrafficPartitions(config);
+          progress('migrations', partitions);
           // Before the gateway starts: the CLI and the demo call it with this key.
           const cliKey = await ensureCliKey(config);
           if (cliKey.state === 'created') progress('credentials', `created the local admin API key in ${cliKey.file} (0600)`);
@@ -291,6 +296,22 @@ function upLocked(config: FlywheelConfig, opts: UpOptions, t0: number, progress:
     },
     { onWait: (pid) => progress('stack', `waiting for another flywheel up/down (pid ${pid}) to finish`) },
   );
+}
+
+/** One maintenance run of the traffic tables' partitions; a failure is a warning, not a failed `up`. */
+async function upkeepTrafficPartitions(config: FlywheelConfig): Promise<string> {
+  const pool = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    const tables = await maintainTrafficPartitions(pool, config.traffic);
+    const created = tables.reduce((n, t) => n + t.created.length, 0);
+    const dropped = tables.reduce((n, t) => n + t.dropped.length, 0);
+    return `traffic partitions: ${created} created ahead, ${dropped} dropped past the retention`;
+  } catch (err) {
+    return `warning: traffic partition upkeep failed (the Reconciler retries it): ${(err as Error).message}`;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
 }
 
 /**

@@ -66,7 +66,7 @@ describe('feedback ingestion on the real stack', () => {
     expect(body.items[0]!.quality).toBe(1);
 
     const { rows } = await env.db.query(
-      'SELECT id::text, kind, value, label, event, comment IS NOT NULL AS has_comment, sentiment_label, quality, quality_flags FROM feedback WHERE prediction_id = $1 ORDER BY id',
+      'SELECT id::text, kind, value, label, event, comment IS NOT NULL AS has_comment, sentiment_label, quality, quality_flags FROM feedback WHERE prediction_id = $1 ORDER BY feedback.id',
       [p],
     );
     expect(rows.map((r) => r.id)).toEqual(body.items.map((i) => i.id));

@@ -178,6 +178,12 @@ describe('recorded workflow histories replay against the current code', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'reconcile-doctor-owned-eec3233f-0')).resolves.toBeUndefined();
   }, 60_000);
 
+  it('Reconciler with the traffic partition upkeep (patched: traffic-partitions)', async () => {
+    const history = await load('reconciler-partitions');
+    expect(activityTypes(history)).toEqual(['checkTrafficOwners', 'maintainTrafficPartitions']);
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'reconcile-partitions-mx7sgpn3')).resolves.toBeUndefined();
+  }, 60_000);
+
   it('Backup (backs up, verifies, prunes; from test/integration/backup-restore.test.ts)', async () => {
     const history = await load('backup');
     expect(activityTypes(history)).toEqual(['runBackup', 'verifyBackupById', 'pruneExpiredBackups']);

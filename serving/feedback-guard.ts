@@ -20,6 +20,7 @@ import type pg from 'pg';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { BoundedMap } from '../lib/feedback/bounded-map';
 import { uuidv7Time } from './uuid';
+import { graceFor } from '../lib/feedback/grace';
 
 export type Refusal = { status: 404 | 409 | 422; message: string };
 
@@ -52,13 +53,8 @@ export class FeedbackGuard {
     }
     if (missing.size > 0) await this.lookUp(missing, known);
     if (missing.size > 0) {
-      const now = Date.now();
-      let until = 0;
-      for (const id of missing) {
-        const t = uuidv7Time(id);
-        if (t > now - this.opts.graceMs && t <= now + 1_000) until = Math.max(until, t + this.opts.graceMs);
-        else missing.delete(id);
-      }
+      const { held, until } = graceFor(missing, uuidv7Time, Date.now(), this.opts.graceMs);
+      for (const id of [...missing]) if (!held.includes(id)) missing.delete(id);
       // Looked up again every 250 ms until found or until the newest id's grace has passed.
       while (missing.size > 0 && Date.now() < until) {
         await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));

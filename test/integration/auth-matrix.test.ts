@@ -213,12 +213,11 @@ describe('feedback nobody can forge', () => {
     expect(rows).toEqual([{ label: 'a' }]);
   });
 
-  it('feedback for a prediction never made is refused (404), at once when its id is old', async () => {
+  it('feedback for a prediction never made is refused (404), and nothing is stored', async () => {
+    // That it is not held for the grace window is lib/feedback/grace.ts's rule, unit-tested there.
     const old = uuidv7(Date.now() - 60_000);
-    const t0 = Date.now();
     const res = await call(url, { method: 'POST', path: () => '/v1/feedback', body: () => ({ predictionId: old, kind: 'label', label: 'a' }), scope: 'feedback', ok: 201 }, bearer(keys['feedback']!));
     expect(res.status).toBe(404);
-    expect(Date.now() - t0).toBeLessThan(1_000);
     expect(await count(old)).toBe(0);
   });
 

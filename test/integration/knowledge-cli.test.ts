@@ -90,8 +90,11 @@ it('ingests sample conversations: every fact with provenance and a trail, border
     const list = await flywheel(['knowledge', 'review', 'list', '--workflow', s.workflowId, '--json']);
     const waiting = JSON.parse(list.stdout) as Array<{ factId: string; subject: string; predicate: string; object: string }>;
     const claims = waiting.map((w) => `${w.subject} ${w.predicate} ${w.object}`);
-    // Borderline: claims about names the tagger does not know ("Globex", "Cupertino"), typed by the pattern alone.
-    expect(claims).toEqual(expect.arrayContaining(['Globex Corporation acquired Initech', 'Apple headquartered_in Cupertino']));
+    // Borderline: a claim whose cue is far from its subject ("Apple, like most of … , is headquartered in
+    // Cupertino"). Since flywheel-patterns/4 a name the tagger does not know costs nothing where the pattern
+    // types it, so "Globex acquired Initech" (0.855) is accepted without a reviewer.
+    expect(claims).toContain('Apple headquartered_in Cupertino');
+    expect(claims).not.toContain('Globex Corporation acquired Initech');
     expect(claims).not.toContain('Ada Lovelace born_in Paris');
 
     const bad = await flywheel(['knowledge', 'review', 'accept', s.workflowId, 'f-000000000000']);
@@ -101,9 +104,7 @@ it('ingests sample conversations: every fact with provenance and a trail, border
     const cupertino = waiting.find((w) => w.object === 'Cupertino')!;
     const ok = await flywheel(['knowledge', 'review', 'accept', s.workflowId, cupertino.factId, '--reason', 'confirmed by the account team', '--reviewer', 'ana']);
     expect(ok.stdout.trim()).toBe(`${cupertino.factId} (Apple headquartered_in Cupertino): accepted`);
-    const initech = waiting.find((w) => w.object === 'Initech')!;
-    expect((await flywheel(['knowledge', 'review', 'accept', s.workflowId, initech.factId])).code).toBe(0);
-    for (const w of waiting.filter((x) => x !== cupertino && x !== initech)) {
+    for (const w of waiting.filter((x) => x !== cupertino)) {
       expect((await flywheel(['knowledge', 'review', 'reject', s.workflowId, w.factId, '--reason', 'not verified'])).code).toBe(0);
     }
     await env.client.workflow.getHandle(s.workflowId).result();

@@ -89,9 +89,9 @@ it('decides borderline facts through the review update, and the deadline gives t
       env.config,
       env.taskQueues,
       transcript([
-        // Borderline confidence: a residence in a place the tagger does not know (typed by the pattern
-        // alone, 0.88 × 0.95), and a hedged birthplace ("I think": × 0.6, above the 0.5 floor).
-        { conversation: `r-${person}`, text: `${person} lives in ${p1}.` },
+        // Borderline confidence: a residence whose cue is eleven words from the name (0.90 × 0.93), and a
+        // hedged birthplace ("I think": × 0.6, above the 0.5 floor).
+        { conversation: `r-${person}`, text: `${person}, a keen sailor and long-time member of the rowing club, lives in ${p1}.` },
         { conversation: `r-${person}`, text: `I think ${person} was born in ${p2}.` },
       ]),
       { reviewTimeoutSeconds: 8, reviewDefault: 'reject' },

@@ -5,12 +5,12 @@
  */
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
-import { pronounsOf, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CLAUSE_VERB_AFTER, COORDINATION, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/3+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/4+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -26,6 +26,12 @@ interface Slot extends RawMention {
   /** The surface text the claim is about (the antecedent's, for a pronoun). */
   name: string;
   coreference?: boolean;
+  /** A cue already gave this name a type other than the tagger's: one correction per name. */
+  retyped?: boolean;
+  /** The type the cue next to an untyped name gives it ("work for Wedgwood": an organisation), for antecedent search. */
+  cueTyped?: EntityType;
+  /** "Darwin" after "Charles Darwin" in the same conversation: the one earlier full name it can stand for. */
+  fullName?: string;
 }
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
@@ -34,23 +40,50 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
   const out: CandidateFact[] = [];
   for (const convTurns of byConversation.values()) {
     const last = new Map<EntityType, Slot>();
+    /** The name each speaker gave for themselves ("I'm Dario Ferri"): what their "I" refers to. */
+    const selves = new Map<string, Slot>();
+    /** Full names of people (two words or more) said so far in the conversation. */
+    const people: string[] = [];
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
       for (const sentence of sentencesOf(turn.text)) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
+        for (const s of slots) {
+          if ((s.type && s.type !== 'person') || /\s/.test(s.text)) continue;
+          // One earlier full name with this word as its first or last name: the same person ("Darwin", "Yusuf").
+          const full = [...new Set(people.filter((p) => { const w = p.split(/\s+/); return w[0] === s.text || w[w.length - 1] === s.text; }))];
+          if (full.length === 1) s.fullName = full[0];
+        }
+        for (const s of slots) {
+          if (s.type === 'person' && SELF_INTRODUCTION.test(turn.text.slice(0, s.start)) && /\s/.test(s.text)) selves.set(turn.speaker ?? '', s);
+        }
+        // A first pass types the names the patterns give a type to ("Marrowby Foods" as the one who
+        // works for …), so a pronoun after them can find them; then the pronouns, then the claims.
+        let found = fromSentence(turn, sentence, slots, batchDigest);
+        // Only the antecedent search uses the first pass's guesses; the claims are made afresh.
+        const guessed = new Map(slots.map((s) => [s, s.type ?? s.cueTyped]));
+        let added = false;
         for (const p of pronounsOf(sentence)) {
           if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
-          // The last entity of the fitting type: earlier in this sentence, else earlier in the conversation.
-          const before = slots.filter((s) => s.end <= p.start && (s.type ?? s.inferred) === p.type && !s.coreference);
-          const antecedent = before[before.length - 1] ?? last.get(p.type);
+          const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference);
+          // "Marrowby Foods, the company that makes …": an apposition names its antecedent right before it.
+          const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
+          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? before[before.length - 1] ?? last.get(p.type);
           if (!antecedent) continue;
-          slots.push({ ...p, type: antecedent.type, name: antecedent.name, value: antecedent.value, coreference: true });
+          const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
+          slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
           slots.sort((a, b) => a.start - b.start);
+          added = true;
         }
-        out.push(...fromSentence(turn, sentence, slots, batchDigest));
+        if (added) {
+          for (const s of slots) s.inferred = undefined;
+          found = fromSentence(turn, sentence, slots, batchDigest);
+        }
+        out.push(...found);
         for (const s of slots) {
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
           if (t && t !== 'date' && !s.coreference) last.set(t, s);
+          if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
       }
     }
@@ -63,13 +96,13 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   const emitted: Array<{ rule: RelationRule; subject: Slot; object: Slot }> = [];
   const lower = turn.text.toLowerCase();
   const sentenceLower = sentence.text.toLowerCase();
-  const sentenceCues = [...(HEDGE.test(sentenceLower) ? ['hedged'] : []), ...(sentence.text.trim().endsWith('?') ? ['question'] : [])];
+  const sentenceCues = [...(HEDGE.test(sentenceLower) ? ['hedged'] : []), ...(sentence.text.trim().endsWith('?') || QUIZ.test(sentenceLower) ? ['question'] : [])];
   const relStart = (x: number) => x - sentence.start;
   const emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near = false) => {
     const cues = [...sentenceCues];
     // The clause before the claim ("She used to work for X; she now lives in Y": not Y's clause).
     const clause = lower.slice(sentence.start, Math.min(subject.start, object.start)).split(/;|\bbut\b/).pop()!;
-    if (PAST.test(cueText) || PAST.test(clause.slice(-40))) cues.push('past');
+    if (PAST.test(cueText) || PAST.test(clause.slice(-40)) || CHILDHOOD_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end))) cues.push('past');
     // "my cousin insists X", "the pub quiz said X": someone else's claim, reported.
     if (REPORTED.test(sentenceLower.slice(0, relStart(Math.min(subject.start, object.start))))) cues.push('reported');
     // "lived in Osaka until 2020", "replaced Yangon as …", "succeeding X": true once, not now.
@@ -79,7 +112,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     if (!subject.type || !object.type) cues.push('typed-by-pattern');
     if (subject.coreference || object.coreference) cues.push('coreference');
     // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
-    if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !/\s/.test(m.name))) cues.push('partial-name');
+    if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !m.fullName && !/\s/.test(m.name))) cues.push('partial-name');
     // Distance costs confidence when another name between the two could have been the subject; with
     // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
     const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
@@ -88,7 +121,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
-    for (const m of [subject, object]) if (!m.type) confidence *= /\s/.test(m.name) ? FACTOR['untyped-multiword'] : FACTOR.untyped;
+    // A single capitalised word opening the sentence may be an ordinary word; anywhere else the
+    // pattern's slot types it as well as the tagger would.
+    for (const m of [subject, object]) if (!m.type && !m.coreference && !m.fullName) confidence *= /\s/.test(m.name) || m.start > sentence.start + 1 ? FACTOR['untyped-multiword'] : FACTOR.untyped;
     for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
@@ -113,15 +148,35 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   for (let j = 0; j < slots.length; j++) {
     const b = slots[j]!;
     const prev = slots[j - 1];
-    const cueText = trimCue(lower.slice(prev ? prev.end : sentence.start, b.start));
+    // "died there": the place pronoun stands where "in <place>" would.
+    const cueText = trimCue(lower.slice(prev ? prev.end : sentence.start, b.start)) + (/^there$/i.test(b.text) && b.coreference ? ' in' : '');
+    const after = lower.slice(b.end, sentence.end);
     for (const rule of RULES) {
       if (rule.order === 'forward') {
-        if (!fits(b, rule.object) || !rule.between.test(cueText)) continue;
+        if (!fitsOrRetype(b, rule.object, cueText) || !rule.between.test(cueText)) continue;
+        if (rule.after && !rule.after.test(after)) continue;
+        // The cue types the name right after it, whoever the subject turns out to be ("used to work for Wedgwood").
+        if (!b.type) b.cueTyped ??= rule.object[0];
         // A relative clause, a semicolon or a bracket between the mentions: the claim is about the sentence's head.
         const raw = turn.text.slice(prev ? prev.end : sentence.start, b.start);
         const clause = RELATIVE.test(cueText) || raw.includes(';') || raw.includes('(');
-        const subject = pickSubject(slots.slice(0, j), rule, clause);
-        if (subject) emit(rule, subject, b, cueText);
+        // "… Andy Jassy, who is now Amazon's CEO": a claim inside a non-restrictive relative clause is about the name right before it.
+        retype(b, rule.object);
+        // "Fenwick Dairy, which makes soft cheeses, is based in Hexham": the claim after a closed relative clause is about the name it hangs on.
+        const closed = /,\s*(?:which|who)\b[^,;]*,\s*[^,;]*$/.exec(lower.slice(sentence.start, b.start));
+        const head = closed && slots.slice(0, j).find((s) => s.end <= sentence.start + closed.index && /^\s*$/.test(lower.slice(s.end, sentence.start + closed.index)));
+        if (head && !fits(head, rule.subject) && fitsOrRetype(head, rule.subject)) retype(head, rule.subject);
+        // "the headquarters of Norrvik Timber are in …": the subject is the name the words before it govern.
+        if (rule.before && !(prev && fits(prev, rule.subject) && rule.before.test(trimCue(lower.slice(sentence.start, prev.start))))) continue;
+        const subject = rule.before
+          ? prev
+          : prev && /^\s*,\s*(?:who|which)\b/i.test(raw) && fits(prev, rule.subject)
+            ? prev
+            : head && fits(head, rule.subject)
+              ? head
+              : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4);
+        if (!subject) continue;
+        emit(rule, subject, b, cueText);
       } else if (prev) {
         // "was founded in 2011 by X": the date between the two names is the founding date's, not the object.
         const prev2 = slots[j - 2];
@@ -129,9 +184,13 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
           const skipped = trimCue(lower.slice(prev2.end, prev.start).replace(/\s*\b(?:in|on)\s*$/, '') + ' ' + lower.slice(prev.end, b.start));
           if (rule.between.test(skipped)) emit(rule, b, prev2, skipped);
         }
-        if (!fits(b, rule.subject) || !fits(prev, rule.object) || !rule.between.test(cueText)) continue;
+        if (!fitsOrRetype(b, rule.subject) || !fitsOrRetype(prev, rule.object) || !rule.between.test(cueText)) continue;
         if (rule.before && !rule.before.test(trimCue(lower.slice(sentence.start, prev.start)))) continue;
         if (!rule.before && /\bcapital(?: city)? of(?: the)?$/.test(trimCue(lower.slice(sentence.start, prev.start))) && rule.predicate === 'capital_of') continue;
+        retype(b, rule.subject);
+        retype(prev, rule.object);
+        if (!b.type) b.cueTyped ??= rule.subject[0];
+        if (!prev.type) prev.cueTyped ??= rule.object[0];
         emit(rule, b, prev, cueText);
       }
     }
@@ -161,6 +220,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   return [...found.values()];
 }
 
+/** A word that takes the next name as its object ("capital of", "born in", "bought"). */
+const OBJECT_OF_BEFORE = /\b(?:of|in|at|to|for|from|by|on|with|is|was|are|were|bought|acquired|founded|makes)\s+(?:the\s+)?$/;
+
 const REGION_RULE: RelationRule = { predicate: 'located_in', subject: ['place'], object: ['place'], order: 'forward', between: /$/, base: 0.9 };
 
 type Emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near?: boolean) => void;
@@ -186,6 +248,10 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
         const k = i + dir;
         const next = slots[k];
         if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
+        // "Harvard, and he is …": a pronoun starts a clause of its own, it is not one more name of a list.
+        if (next.coreference || slots[i]!.coreference) break;
+        // "the capital of Portugal and Budapest is …": a name right after a preposition or verb is that word's object, not a list member.
+        if (dir === -1 && OBJECT_OF_BEFORE.test(lower.slice(Math.max(0, next.start - 30), next.start))) break;
         const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
         if (!COORDINATION.test(link)) break;
         // "B is …" after the link is a new clause with its own verb, not one more name of the list.
@@ -252,6 +318,25 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
   }
 }
 
+/**
+ * "Harrow Mutual was acquired by …", "He founded Ferrari": the tagger read an organisation's name as
+ * a place or a person (a place or a surname inside it). Right next to a cue that only an organisation
+ * can fill, the pattern's reading wins; people and places are never retyped into each other.
+ */
+function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
+  if (fits(m, types) || m.coreference || m.retyped) return fits(m, types);
+  if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
+  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place.
+  return types.includes('place') && m.type === 'person' && /\bin(?: the)?$/.test(cue);
+}
+
+function retype(m: Slot, types: EntityType[]): void {
+  if (fits(m, types) || m.retyped) return;
+  m.retyped = true;
+  m.type = types.includes('organisation') ? 'organisation' : 'place';
+  m.fullName = undefined;
+}
+
 /** An untyped name can fill any slot but a date's; a typed one only its own. */
 function fits(m: Slot, types: EntityType[]): boolean {
   const t = m.type ?? m.inferred;
@@ -262,18 +347,24 @@ function fits(m: Slot, types: EntityType[]): boolean {
  * Nearest earlier mention that can fill the subject slot, a typed one before an untyped one (the
  * tagger's evidence beats the pattern's guess); across a relative clause, the sentence's head.
  */
-function pickSubject(before: Slot[], rule: RelationRule, relative: boolean): Slot | undefined {
+function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false): Slot | undefined {
   const typed = (s: Slot) => s.type !== undefined && rule.subject.includes(s.type);
   if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
   for (let i = before.length - 1; i >= 0; i--) if (typed(before[i]!)) return before[i];
   for (let i = before.length - 1; i >= 0; i--) if (fits(before[i]!, rule.subject)) return before[i];
+  // Right before the cue, a name the tagger typed otherwise ("Lumivale Optics was founded …", read as a place): the pattern's type.
+  const adjacent = before[before.length - 1];
+  if (adjacent && closeCue && fitsOrRetype(adjacent, rule.subject)) {
+    retype(adjacent, rule.subject);
+    return adjacent;
+  }
   // No mention of a fitting type: keep the nearest, and let the ontology stage say why it is wrong.
   return before[before.length - 1];
 }
 
 function asMention(s: Slot, slotType: EntityType): Mention {
   const type = s.type ?? s.inferred ?? slotType;
-  return { text: type === 'date' ? (s.value ?? s.name) : s.name, type, start: s.start, end: s.end };
+  return { text: type === 'date' ? (s.value ?? s.name) : type === 'person' ? (s.fullName ?? s.name) : s.name, type, start: s.start, end: s.end };
 }
 
 function trimCue(text: string): string {

@@ -47,17 +47,25 @@ const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
 /** "brother Johan Lindqvist": a lower-case word before a name is not part of it. */
 const LOWER_LEAD = /^[a-z][\p{L}-]*\s+(?=\p{Lu})/u;
 
+/**
+ * "I'm Dario Ferri", "They're headquartered…": a pronoun with its contracted verb opens a clause, it
+ * is never part of a name (the tagger reads "I'm Dario Ferri" as one person).
+ */
+const CONTRACTION = /^(?:(?:I|You|We|They|He|She|It|That|There|Here|What|Who|Where|Let)['’](?:m|re|s|ve|d|ll)|[A-Z][a-z]*n['’]t)\b/;
+const CONTRACTION_LEAD = new RegExp(`${CONTRACTION.source}\\s+`);
+
 /** Trims punctuation and leading function words, keeping offsets true to the original text. */
 function clean(text: string, start: number): { text: string; start: number; end: number } | undefined {
   let s = start;
   let t = text;
   for (;;) {
-    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0] ?? HEADLINE.exec(t)?.[0] ?? LOWER_LEAD.exec(t)?.[0];
+    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? CONTRACTION_LEAD.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0] ?? HEADLINE.exec(t)?.[0] ?? LOWER_LEAD.exec(t)?.[0];
     if (!lead) break;
     s += lead.length;
     t = t.slice(lead.length);
   }
   t = t.replace(/(?:['’]s)?[\s).,;:!?"'”’\]]+$/, '').replace(/['’]s$/, '').replace(/\s+(?:region|area)$/, '');
+  if (CONTRACTION.test(t) && !/\s/.test(t)) return undefined;
   return t ? { text: t, start: s, end: s + t.length } : undefined;
 }
 
@@ -88,6 +96,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
     // Dates without a year ("last Tuesday") depend on when they were said: no fixed value to store.
     if (c && value) out.push({ ...c, type: 'date', value });
   }
+  out.push(...productsOf(text));
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
@@ -100,10 +109,52 @@ function findMentions(doc: Doc, text: string): RawMention[] {
         const skip = /^\S+\s+/.exec(c.text)![0].length;
         c = clean(c.text.slice(skip), c.start + skip);
       }
-      if (c && /^[\p{Lu}\d]/u.test(c.text) && !/^(?:\s+[a-z]+)?:\s/.test(text.slice(c.end)) && !NOT_A_NAME.has(c.text) && !TITLE_ONLY.test(c.text)) untyped.push({ ...c, titled: piece.text.slice(lead) !== piece.text.slice(lead).replace(TITLE_WORDS, '') || lead > 0 });
+      if (c && /^(?:[\p{Lu}\d]|i\p{Lu})/u.test(c.text) && !/^(?:\s+[a-z]+)?:\s/.test(text.slice(c.end)) && !NOT_A_NAME.has(c.text) && !TITLE_ONLY.test(c.text)) untyped.push({ ...c, titled: piece.text.slice(lead) !== piece.text.slice(lead).replace(TITLE_WORDS, '') || lead > 0 });
     }
   }
   return splitRegions(mergeFragments(typed, untyped, text), text);
+}
+
+const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;
+/** Words that end a noun phrase: a preposition, conjunction, relative or adverb. */
+const NP_END = new Set(['and', 'or', 'but', 'in', 'on', 'at', 'to', 'for', 'from', 'with', 'since', 'by', 'as', 'is', 'was', 'are', 'were', 'that', 'which', 'who', 'while', 'because', 'so', 'than', 'too', 'also', 'here', 'there', 'today', 'now', 'yesterday', 'every', 'each', 'all', 'called', 'named', 'of', 'under', 'through', 'across', 'since', 'until']);
+/** What follows "makes" without being a product: "makes sense", "makes it", "makes a lot of money". */
+const NOT_PRODUCT = /^(?:it|them|this|that|these|those|sense|money|sure|up|out|way|room|time|mistakes?|friends?|things?|changes?|decisions?|plans?|sales?|profits?|calls?|jokes?|progress|headlines|news|history|lots?|everything|something|anything|nothing|his|her|their|our|its|my|your|me|us|him)$/;
+/** Mass nouns that name a kind of product without a plural ("battery-testing equipment", "payroll software"). */
+const MASS_PRODUCT = /(?:equipment|software|hardware|machinery|furniture|clothing|footwear|steel|glass|paper|cheese|chocolate|coffee|tea|beer|wine|jewellery|jewelry|apparel|cement)$/;
+
+/**
+ * "makes graphics processors", "makes battery-testing equipment": after a verb of making, a
+ * lower-case noun phrase naming a kind of product (a plural or a mass noun head) is a product the
+ * tagger cannot see (it looks for names only).
+ */
+function productsOf(text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of text.matchAll(new RegExp(`${MAKE_VERB}(?:the\\s+|an?\\s+)?`, 'g'))) {
+    const at = m.index! + m[0].length;
+    const words = [...text.slice(at).matchAll(/[\p{L}\d][\p{L}\d-]*/gu)].slice(0, 5);
+    const kept: RegExpMatchArray[] = [];
+    for (const w of words) {
+      const prev = kept[kept.length - 1];
+      // Only single spaces inside a noun phrase: a comma or full stop ends it.
+      if (prev && text.slice(at + prev.index! + prev[0].length, at + w.index!) !== ' ') break;
+      if (NP_END.has(w[0])) break;
+      kept.push(w);
+    }
+    if (!kept.length || NOT_PRODUCT.test(kept[0]![0].toLowerCase())) continue;
+    // "payroll software called Quinlex Pay": the name that follows is the product.
+    if (/^\s+(?:called|named)\b/.test(text.slice(at + kept[kept.length - 1]!.index! + kept[kept.length - 1]![0].length))) continue;
+    const caps = kept.filter((w) => /^\p{Lu}/u.test(w[0]));
+    const head = kept[kept.length - 1]![0];
+    let n = 0;
+    if (!caps.length && kept.length <= 4 && (/[^s]s$/.test(head) || MASS_PRODUCT.test(head))) n = kept.length;
+    if (!n) continue;
+    const last = kept[n - 1]!;
+    const start = at + kept[0]!.index!;
+    const end = at + last.index! + last[0].length;
+    out.push({ text: text.slice(start, end), start, end, type: 'product' });
+  }
+  return out;
 }
 
 const PLACE_HEAD = /\s(?:City|Town|County|Island|Province|Region|Valley|Bay)$/;
@@ -161,7 +212,7 @@ function splitRegions(ms: RawMention[], text: string): RawMention[] {
   return out;
 }
 
-const TITLE_WORDS = /(?:\s+(?:CEO|CTO|CFO|Chief|Executive|Officer|President|Founder|Chairman|Director))+\s*$/;
+const TITLE_WORDS = /(?:['’]s?)?(?:\s+(?:CEO|CTO|CFO|Chief|Executive|Officer|President|Founder|Chairman|Director))+[.,;:!?]*\s*$/;
 const LEADING_TITLE = /^(?:(?:CEO|CTO|CFO|Chief|Executive|Officer|President|Founder|Chairman|Director)\s+)+(?:of\s+)?/;
 const TITLE_ONLY = /^(?:CEO|CTO|CFO|Chief|Executive|Officer|President|Founder|Chairman|Director)$/;
 
@@ -208,38 +259,52 @@ function dedupe(ms: RawMention[]): RawMention[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
-const PRONOUN = /\b(?:he|she|it|its|they|the company(?:['’]s)?|the firm(?:['’]s)?|the city|the town)\b/gi;
+const PRONOUN = /\b(?:he|she|it|its|they|their|our|i|there|the company(?:['’]s)?|the firm(?:['’]s)?|the city|the town)\b/gi;
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
-const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while)\s+|,\s+)$/i;
+const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
+/** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
+const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
+/** "died there", "was founded there": "there" stands for a place only after an event's verb. */
+const VERB_BEFORE_THERE = /\b(?:born|died|lives|lived|live|living|moved)\s+$/i;
 
 export interface PronounMention {
   text: string;
   start: number;
   end: number;
   type: EntityType;
+  /** "I": the speaker, by the name they gave ("I'm Dario Ferri", "My name is Lena Vogt"). */
+  speaker?: boolean;
 }
 
-const pronounType = (w: string): EntityType => (/^(?:he|she)$/.test(w) ? 'person' : /^the (?:city|town)$/.test(w) ? 'place' : 'organisation');
+const pronounType = (w: string): EntityType =>
+  /^(?:he|she|i)$/.test(w) ? 'person' : /^(?:the (?:city|town)|there)$/.test(w) ? 'place' : 'organisation';
 
 /**
- * Pronouns and "the company" that refer back: he/she/it/its/they where a clause starts ("…; he
- * lives in Vancouver", "Its chief executive is …"), "the company"/"the firm" anywhere ("still
- * works for the company"). "It is not: …" before a claim refers to no organisation: the caller
- * only uses one when an entity of the fitting type came earlier.
+ * Pronouns and "the company" that refer back: he/she/it/they/I where a clause starts ("…; he lives
+ * in Vancouver", "though I live in Como"), the possessives its/their/our and "the company"/"the
+ * firm" anywhere ("is still its CEO", "our plant in Graz", "works for the company"), "it" after a
+ * verb ("founded it"), "there" after an event's verb ("died there"). "It is not: …" before a claim
+ * refers to no organisation: the caller only uses one when an entity of the fitting type came earlier.
  */
 export function pronounsOf(sentence: Sentence): PronounMention[] {
   const out: PronounMention[] = [];
   for (const m of sentence.text.matchAll(PRONOUN)) {
     const w = m[0].toLowerCase().replace(/['’]s$/, '');
-    const anywhere = w.startsWith('the ');
-    if (!anywhere && !CLAUSE_BEFORE.test(sentence.text.slice(0, m.index!))) continue;
-    // "it is" opening a sentence is as often a dummy subject as a reference: only "its" and "it" before a verb of a pattern count.
+    const before = sentence.text.slice(0, m.index!);
+    const anywhere = w.startsWith('the ') || w === 'its' || w === 'their' || w === 'our';
+    if (w === 'i' && m[0] !== 'I') continue;
+    if (w === 'there') {
+      if (!VERB_BEFORE_THERE.test(before)) continue;
+    } else if (!anywhere && !CLAUSE_BEFORE.test(before) && !(w === 'it' && VERB_BEFORE_IT.test(before))) continue;
     const start = sentence.start + m.index!;
     const text = m[0].replace(/['’]s$/, '');
-    out.push({ text, start, end: start + text.length, type: pronounType(w === 'its' ? 'it' : w) });
+    out.push({ text, start, end: start + text.length, type: pronounType(w === 'its' || w === 'their' || w === 'our' ? 'it' : w), ...(w === 'i' ? { speaker: true } : {}) });
   }
   return out;
 }
+
+/** "I'm Dario Ferri", "My name is Lena Vogt", "This is Tom": the name a speaker gives for themselves. */
+export const SELF_INTRODUCTION = /(?:\bI['’]m|\bI am|\bmy name is|\bthis is)\s+$/i;
 
 /** "She was born in…": a pronoun opening a sentence, and the entity type it can refer to. */
 export function leadingPronoun(sentence: Sentence): { text: string; start: number; end: number; type: EntityType } | undefined {

@@ -15,29 +15,48 @@ export interface RelationRule {
   between: RegExp;
   /** Tested on the lower-cased sentence text before the earlier mention, when present. */
   before?: RegExp;
+  /** Forward rules: tested on the lower-cased sentence text right after the later mention ("… is Amazon's CEO"). */
+  after?: RegExp;
   base: number;
 }
 
 const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|north[- ]central|south[- ]central|northern|southern|eastern|western)';
+/** Adverbs that sit between a subject and its verb without changing the claim: "still works for", "also acquired". */
+const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|already) )*';
+/** An organisation's own sites: "its workshop is in Gotha", "our plant in Graz". */
+const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop)';
+const HQ = '(?:headquarters|head office|head offices|hq|main office)';
+const IS = '(?:is|are|was|were|has been|have been)';
 const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
 
 export const RULES: RelationRule[] = [
-  { predicate: 'born_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bborn (?:\w+ )?in(?: the)?$/, base: 0.92 },
+  { predicate: 'born_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bborn (?:\w+ )?in(?: the)?(?: (?:city|town|village) of)?$/, base: 0.92 },
   { predicate: 'born_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bborn (?:on|in)$/, base: 0.92 },
   { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied in(?: the)?$/, base: 0.9 },
   { predicate: 'died_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bdied (?:on|in)$/, base: 0.9 },
-  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /\b(?:(?:both|still|now|also) )?(?:works|worked|working|work|is employed|was employed) (?:for|at)(?: the)?$/, base: 0.88 },
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:works|worked|working|work|is employed|was employed) (?:for|at)(?: the)?$`), base: 0.9 },
+  // "She joined Samsung last spring", "just got a job at Tidewell Insurance".
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:joined|(?:just )?(?:got|took|started) a (?:new )?job (?:at|with))$`), base: 0.88 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )?(?:engineer|developer|scientist|manager|designer|researcher|analyst|employee|director|vp|head of \w+)(?: \w+)? (?:at|of|for)$/, base: 0.85 },
-  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^,?\s*(?:is|was|became|has been)?\s*(?:the )?(?:ceo|chief executive(?: officer)?) (?:of|at)$/, base: 0.92 },
-  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:ceo|chief executive(?: officer)?)(?:,| is)?$/, base: 0.9 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho )(?:is |was |became |has been )?${ADV}(?:the )?(?:current |new )?(?:ceo|chief executive(?: officer)?) (?:of|at)$`), base: 0.92 },
+  // "Satya Nadella has been Microsoft's chief executive", "who is still our CEO", "is still its CEO".
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho |\\band )(?:is|was|became|has been|remains)(?: (?:still|now|currently|also))?$`), after: /^(?:['’]s?)?\s+(?:current |new )?(?:ceo|chief executive)\b/, base: 0.9 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s?)?\s*(?:current |new )?(?:ceo|chief executive(?: officer)?)(?:,| is| is now| is still)?$/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
-  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.88 },
-  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started) by$/, base: 0.92 },
-  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated) (?:in|on)$/, base: 0.9 },
-  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /\b(?:is |was )?(?:headquartered|based) in(?: the)?$|\bhas (?:its )?(?:headquarters|head office) in(?: the)?$/, base: 0.9 },
-  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: /^(?:has )?(?:acquired|bought|purchased|took over)$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started)(?: there| here)? by$/, base: 0.92 },
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated)(?: there| here)? (?:in|on)$/, base: 0.9 },
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
+  // "Volkswagen's headquarters are in Wolfsburg", "its head office is in Lugano", "our roastery and head office are now in Boise".
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
+  // "the headquarters of Norrvik Timber are in Trondheim".
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', before: new RegExp(`\\b${HQ} of$`), between: new RegExp(`^${IS} ${ADV}in(?: the)?$`), base: 0.9 },
+  // "its workshop is in Gotha", "spares ship from our plant in Graz".
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
-  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: /\b(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the)?$/, base: 0.88 },
+  // "makes the PlayStation", "makes payroll software called Quinlex Pay".
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
   {
     predicate: 'capital_of',
     subject: ['place'],
@@ -56,7 +75,7 @@ export const RULES: RelationRule[] = [
     between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
     base: 0.85,
   },
-  { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: /\b(?:(?:now|still|also) )?(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$/, base: 0.88 },
+  { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: new RegExp(`\\b${ADV}(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$`), base: 0.9 },
 ];
 
 /** Words that, between or just before the two mentions, deny the claim. */
@@ -65,6 +84,10 @@ export const NEGATION = /\b(?:not|never|no longer|isn['’]t|wasn['’]t|didn['�
 export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
 /** The claim was true once, not now ("former capital of"). */
 export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously)\b/;
+/** "True or false: …", "Quiz question: …": a claim put up to be judged, not asserted. */
+export const QUIZ = /\btrue or false\b|\bquiz question\b/;
+/** "moved to the United States as a child": true of a time long past, not now. */
+export const CHILDHOOD_AFTER = /^[^.;]{0,12}?\b(?:as an? (?:child|boy|girl|baby|kid|teenager|toddler)|when (?:he|she|they) was (?:young|little|a child))\b/;
 /** Someone else's claim, reported by the speaker: hearsay, not the speaker's own statement. */
 export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|says|said|told me|tells me|reckons|according to|heard|believes|thinks|suggests|suggested)\b/;
 /** After the claim: "until 2020", "until recently" — it held once and no longer does. */

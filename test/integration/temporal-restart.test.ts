@@ -1,11 +1,11 @@
 /**
- * Durability: the Temporal server itself is stopped and started again (same SQLite file) while a
- * pipeline is training. History, timers and the running activity's retry survive; the outcome is
- * the same single model version. Skipped when the server is not one Flywheel started (not ours to restart).
+ * Durability: the Temporal server itself is stopped and started again (same SQLite file, or the same
+ * PostgreSQL databases under scripts/production-temporal) while a pipeline is training. History,
+ * timers and the running activity's retry survive; the outcome is the same single model version.
+ * Skipped when the server is not one Flywheel started (not ours to restart).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mlflowQuote } from '../../clients/mlflow';
-import { isTemporalHealthy, ownedTemporal, startTemporal, stopTemporal } from '../../scripts/stack/temporal';
 import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
 import { deployVersion } from '../../activities/deploy';
@@ -15,28 +15,31 @@ import { replay } from '../../traffic/replay';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
 import { startLongTraining, waitForEpoch } from './helpers/long-training';
+import { temporalServerControl, type TemporalServerControl } from './helpers/temporal-server';
 
 let env: TestEnv;
+let server: TemporalServerControl;
 beforeAll(async () => {
   env = await openTestEnv('restart');
+  server = temporalServerControl(env.config);
 });
 afterAll(async () => {
-  if (env && !(await isTemporalHealthy(env.config))) await startTemporal(env.config);
+  if (env && (await server.ours()) && !(await server.healthy())) await server.start();
   await env?.close();
 });
 
 it('a Temporal server restart mid-training changes nothing about the outcome', async (ctx) => {
-  if (!(await ownedTemporal(env.config))) ctx.skip(); // an external server is not ours to restart
+  if (!(await server.ours())) ctx.skip(); // an external server is not ours to restart
   const model = uniqueModelName('restart');
   const result = await runWorkers(env, async () => {
     const handle = await startLongTraining(env, model, 60);
     const status = await waitForEpoch(handle, 2);
     expect(status.stage).toBe('train');
 
-    await stopTemporal(env.config);
-    expect(await isTemporalHealthy(env.config)).toBe(false);
+    await server.stop();
+    expect(await server.healthy()).toBe(false);
     await new Promise((r) => setTimeout(r, 2000)); // training goes on; heartbeats fail meanwhile
-    await startTemporal(env.config);
+    await server.start();
 
     // Clients and workers reconnect by themselves.
     return (await handle.result()) as TrainingPipelineResult;
@@ -50,7 +53,7 @@ it('a Temporal server restart mid-training changes nothing about the outcome', a
 });
 
 it('a Temporal server restart mid-rollout leaves the canary with the same outcome', async (ctx) => {
-  if (!(await ownedTemporal(env.config))) ctx.skip();
+  if (!(await server.ours())) ctx.skip();
   const model = uniqueModelName('canary-restart');
   const loaded = await loadDataset('builtin:iris');
   if (!loaded.ok) throw new Error(loaded.error.message);
@@ -88,9 +91,9 @@ it('a Temporal server restart mid-rollout leaves the canary with the same outcom
         while (!done) await replay({ url, apiKey, model, dataset: loaded.value.dataset, rate: 80, durationMs: 1000, labelDelayMs: 50, units: 300, seed: seed++ });
       })();
       for (let i = 0; i < 100 && (await handle.query(rolloutStatusQuery)).step < 1; i++) await new Promise((r) => setTimeout(r, 100));
-      await stopTemporal(env.config);
+      await server.stop();
       await new Promise((r) => setTimeout(r, 1500));
-      await startTemporal(env.config);
+      await server.start();
       const r = (await outcome) as RolloutResult;
       await traffic;
       return r;

@@ -64,7 +64,7 @@ function makeBuild(name: string, guarded: boolean): string {
         src = src.replace(from, to);
       };
       edit('  let lastPollAt: string | undefined;\n', '  let lastPollAt: string | undefined;\n  let upgradedPolls = 0;\n');
-      edit('    lastPollAt,\n  });', '    lastPollAt,\n    ...{ upgradedPolls },\n  });');
+      edit('    lastPollAt,\n', '    lastPollAt,\n    ...{ upgradedPolls },\n');
       const change = 'upgradedPolls++;\n      await wf.sleep(1);';
       edit('    carry.cursor = outcomes.cursor;\n', `    carry.cursor = outcomes.cursor;\n    ${guarded ? `if (wf.patched('${PATCH}')) {\n      ${change}\n    }` : `{\n      ${change}\n    }`}\n`);
     }

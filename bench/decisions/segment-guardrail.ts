@@ -10,6 +10,9 @@
  *      inside the segment, and lower outside it so that its whole rates equal stable's: share
  *      rolled back, the candidate's labelled predictions in the segment when it is, and how often
  *      the same judge without the guardrail notices anything.
+ *   3. The A/B test's segment guardrail (lib/experiment/segment-guardrails.ts, α 0.01 over its
+ *      tests) on the same segment counts, cumulative as its activity reports them (control =
+ *      stable, arm = candidate): halted, and the arm's labels in the segment when it is.
  *
  *   npx tsx bench/decisions/segment-guardrail.ts [--runs 1000] [--looks 120] [--requests 500]
  *        [--weight 0.5] [--share 0.2] [--errors 0.01] [--wrong 0.1] [--labels 0.5] [--seed 1]
@@ -24,6 +27,8 @@ import { createRng, deriveSeed, type Rng } from '../../lib/random';
 import { initialJudgeState, judgeWindow, type JudgeState, type SegmentWindow, type VersionWindow } from '../../lib/rollout/sequential-judge';
 import { DEFAULT_ANALYSIS, type AnalysisSpec } from '../../lib/rollout/spec';
 import { twoProportionZTest } from '../../lib/stats/tests';
+import { initialSegmentGuardState, judgeSegmentGuardrails, type SegmentGuardState } from '../../lib/experiment/segment-guardrails';
+import { checkABTest } from '../../lib/experiment/spec';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +53,12 @@ const WRONG = Number(values.wrong);
 const LABELS = Number(values.labels);
 const SEED = Number(values.seed);
 
+/** The A/B test's segment guardrail (lib/experiment/segment-guardrails.ts) on the same segment counts, cumulative as its activity reports them: control = stable, arm = candidate. */
+const AB = (() => {
+  const r = checkABTest({ model: 'm', versions: ['1', '2'], primaryMetric: 'accuracy', tau2: 0.001, maxDurationSeconds: 1, taskQueues: { cpu: 'q' }, guardrails: { segments: [{ attribute: 'plan', value: 'pro' }] } });
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+})();
 const GUARDED: AnalysisSpec = { ...DEFAULT_ANALYSIS, segmentGuardrails: [{ attribute: 'plan', value: 'pro' }] };
 const UNGUARDED: AnalysisSpec = DEFAULT_ANALYSIS;
 /** Latency is not what this measures: both versions alike, stable's p95/p99 fixed; shares above a threshold at their nominal values. */
@@ -99,6 +110,7 @@ interface Outcome {
   guarded: { failed: boolean; bySegment: boolean; segmentLabels?: number; look?: number };
   unguardedFailed: boolean;
   naive: boolean;
+  ab: { halted: boolean; segmentLabels?: number };
 }
 
 function run(factor: number, r: number): Outcome {
@@ -110,10 +122,11 @@ function run(factor: number, r: number): Outcome {
   const baseline = versionWindow(rng, 3000, stableRates, stableRates, false, {}).whole;
   let guarded: JudgeState = initialJudgeState(GUARDED, baseline);
   let unguarded: JudgeState = initialJudgeState(UNGUARDED, baseline);
-  const out: Outcome = { guarded: { failed: false, bySegment: false }, unguardedFailed: false, naive: false };
+  const out: Outcome = { guarded: { failed: false, bySegment: false }, unguardedFailed: false, naive: false, ab: { halted: false } };
+  let ab: SegmentGuardState = initialSegmentGuardState(AB);
   const cum = { ce: 0, cn: 0, se: 0, sn: 0, cw: 0, cl: 0, sw: 0, sl: 0 };
   const thresholds = { p95LatencyMs: P95, p99LatencyMs: P99 };
-  for (let look = 0; look < LOOKS && !(out.guarded.failed && out.unguardedFailed && out.naive); look++) {
+  for (let look = 0; look < LOOKS && !(out.guarded.failed && out.unguardedFailed && out.naive && out.ab.halted); look++) {
     const nc = binomial(rng, REQUESTS, WEIGHT);
     const st = versionWindow(rng, REQUESTS - nc, stableRates, stableRates, false, thresholds);
     const ca = versionWindow(rng, nc, candSeg, candRest, true, thresholds);
@@ -131,6 +144,11 @@ function run(factor: number, r: number): Outcome {
       const u = judgeWindow(UNGUARDED, unguarded, { stable: st.whole, candidate: ca.whole });
       unguarded = u.state;
       if (u.analysis.verdict === 'fail') out.unguardedFailed = true;
+    }
+    if (!out.ab.halted) {
+      const j = judgeSegmentGuardrails(AB, ab, { '1': [{ requests: cum.sn, errors: cum.se, labelled: cum.sl, incorrect: cum.sw }], '2': [{ requests: cum.cn, errors: cum.ce, labelled: cum.cl, incorrect: cum.cw }] });
+      ab = j.state;
+      if (j.trip) out.ab = { halted: true, segmentLabels: cum.cl };
     }
     if (!out.naive) {
       const e = cum.cn && cum.sn ? twoProportionZTest(cum.ce, cum.cn, cum.se, cum.sn, 'greater').pValue : 1;
@@ -156,6 +174,8 @@ function summarise(name: string, factor: number) {
     'z-test in segment, every look': pct(outcomes.filter((o) => o.naive).length),
     'candidate segment labels at rollback, median / p90': `${q(labels, 0.5)} / ${q(labels, 0.9)}`,
     'looks to rollback, median / p90': `${q(looks, 0.5)} / ${q(looks, 0.9)}`,
+    'A/B guardrail halted': pct(outcomes.filter((o) => o.ab.halted).length),
+    'A/B: arm segment labels at halt, median': q(outcomes.filter((o) => o.ab.halted).map((o) => o.ab.segmentLabels!).sort((a, b) => a - b), 0.5),
   };
 }
 

@@ -139,7 +139,7 @@ export interface SequentialAnalysis {
 }
 
 /** Alternatives of the harm mixture: odds ratios above the null's boundary. */
-const HARM_FACTORS = [1.25, 1.5, 2, 3, 5, 10];
+export const HARM_FACTORS = [1.25, 1.5, 2, 3, 5, 10];
 /** Alternatives of the no-regression mixture: rates below the boundary. */
 const SAFETY_FACTORS = [0.8, 0.6, 0.4, 0.2, 0.05];
 /** Alternatives of an absolute limit: rates above it. */

@@ -86,6 +86,16 @@ export function parseSegmentGuardrail(text: string): { ok: true; value: SegmentG
   return problem ? { ok: false, message: `segment guardrail "${text}": ${problem}` } : { ok: true, value: g };
 }
 
+/** A list of guardrails (canary or A/B): each well formed, none twice. One line naming the field, or undefined. */
+export function segmentGuardrailsProblem(guardrails: SegmentGuardrail[], field: string): string | undefined {
+  for (const [i, g] of guardrails.entries()) {
+    const problem = segmentGuardrailProblem(g);
+    if (problem) return `${field}[${i}].${problem}`;
+    if (guardrails.findIndex((o) => segmentName(o) === segmentName(g)) !== i) return `${field}[${i}] ${segmentName(g)} appears twice`;
+  }
+  return undefined;
+}
+
 function segmentGuardrailProblem(g: SegmentGuardrail): string | undefined {
   if (typeof g?.attribute !== 'string' || !SEGMENT_ATTRIBUTE.test(g.attribute)) return `attribute must match ${SEGMENT_ATTRIBUTE.source} (got ${JSON.stringify(g?.attribute)})`;
   if (typeof g.value !== 'string' || g.value.length === 0 || g.value.length > 256) return `value must be a non-empty string of at most 256 characters (got ${JSON.stringify(g.value)})`;
@@ -236,11 +246,8 @@ export function checkRollout(input: CanaryRolloutInput): { ok: true; value: Norm
     if (!Array.isArray(guardrails)) return { ok: false, message: 'analysis.segmentGuardrails must be a list of { attribute, value }' };
     if (guardrails.length && judge !== 'sequential') return { ok: false, message: 'analysis.segmentGuardrails are judged by the sequential judge only (analysis.judge sequential)' };
     if (guardrails.length > MAX_SEGMENT_GUARDRAILS) return { ok: false, message: `analysis.segmentGuardrails: at most ${MAX_SEGMENT_GUARDRAILS} (got ${guardrails.length})` };
-    for (const [i, g] of guardrails.entries()) {
-      const problem = segmentGuardrailProblem(g);
-      if (problem) return { ok: false, message: `analysis.segmentGuardrails[${i}].${problem}` };
-      if (guardrails.findIndex((o) => segmentName(o) === segmentName(g)) !== i) return { ok: false, message: `analysis.segmentGuardrails[${i}] ${segmentName(g)} appears twice` };
-    }
+    const problem = segmentGuardrailsProblem(guardrails, 'analysis.segmentGuardrails');
+    if (problem) return { ok: false, message: problem };
     if (guardrails.length && !analysis.metrics.some((m) => m.metric === 'errorRate' || m.metric === 'accuracy')) return { ok: false, message: 'analysis.segmentGuardrails compare errorRate and accuracy: the analysis has neither metric' };
   }
   if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };

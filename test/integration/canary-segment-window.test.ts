@@ -3,10 +3,12 @@
  * the running PostgreSQL) serves requests carrying `segment: {plan}`, labels come back through its
  * feedback route, and the real collect activity (activities/canary.ts collectRolloutWindow, as each
  * look of the sequential judge calls it) counts the window within each named segment: requests,
- * first labels and wrong ones per plan, nothing from outside the window or the segment.
+ * first labels and wrong ones per plan, nothing from outside the window or the segment; the A/B
+ * test's (activities/experiment.ts collectExperimentMetrics) the same, cumulatively.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCanaryActivities } from '../../activities/canary';
+import { createExperimentActivities } from '../../activities/experiment';
 import { closePools } from '../../clients/db';
 import { loadConfig } from '../../config/index';
 import { JsonClient } from '../../traffic/http';
@@ -73,5 +75,16 @@ describe('collectRolloutWindow with segment guardrails', () => {
     // Without guardrails the window has no segment counts (the shape rollouts without them always had).
     const plain = await acts.collectRolloutWindow({ model: g.model, versions: [{ version: '1', thresholds: {} }], fromMs: since, toMs: to, predictionsSinceMs: since });
     expect(plain['1']!.segments).toBeUndefined();
+
+    // The A/B test's collect activity counts the same segments cumulatively since the test began.
+    const ab = createExperimentActivities({ ...loadConfig(), postgres: { ...loadConfig().postgres, url: g.dbUrl } });
+    const arms = await ab.collectExperimentMetrics({ model: g.model, versions: ['1'], sinceMs: since, primaryMetric: 'accuracy', segments: [{ attribute: 'plan', value: 'pro' }, { attribute: 'plan', value: 'free' }, { attribute: 'plan', value: 'team' }] });
+    expect(arms[0]).toMatchObject({ requests: 110, n: 50, sum: 38 });
+    expect(arms[0]!.segments).toEqual([
+      { requests: 40, errors: 0, labelled: 30, incorrect: 12 },
+      { requests: 60, errors: 0, labelled: 20, incorrect: 0 },
+      { requests: 0, errors: 0, labelled: 0, incorrect: 0 },
+    ]);
+    expect((await ab.collectExperimentMetrics({ model: g.model, versions: ['1'], sinceMs: since, primaryMetric: 'accuracy' }))[0]!.segments).toBeUndefined();
   }, 60_000);
 });

@@ -113,7 +113,7 @@ export function scriptedServing(opts: ScriptedServingOptions) {
       }
       return out;
     },
-    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: string }): Promise<ArmCounts[]> {
+    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: string; segments?: Array<{ attribute: string; value: string }> }): Promise<ArmCounts[]> {
       record('collectExperimentMetrics', input);
       const now = Context.current().info.currentAttemptScheduledTimestampMs;
       return input.versions.map((version) => {
@@ -122,7 +122,8 @@ export function scriptedServing(opts: ScriptedServingOptions) {
         const errors = Math.round(requests * b.errorRate);
         const n = Math.round((requests - errors) * b.labelShare);
         const correct = Math.round(n * (1 - b.wrongRate));
-        return { version, requests, units: Math.round(requests / 4), errors, p95LatencyMs: requests ? b.meanLatencyMs * Math.log(20) : null, n, sum: correct, sumSquares: correct };
+        const segments = input.segments ? { segments: input.segments.map((g) => segmentWindow(`${g.attribute}=${g.value}`, version, requests)) } : {};
+        return { version, requests, units: Math.round(requests / 4), errors, p95LatencyMs: requests ? b.meanLatencyMs * Math.log(20) : null, n, sum: correct, sumSquares: correct, ...segments };
       });
     },
   };

@@ -6,7 +6,8 @@ import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
 import { MlflowClient } from '../clients/mlflow';
 import type { VersionSample } from '../lib/rollout/analyse';
-import type { VersionWindow } from '../lib/rollout/sequential-judge';
+import type { SegmentWindow, VersionWindow } from '../lib/rollout/sequential-judge';
+import type { SegmentGuardrail } from '../lib/rollout/spec';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { createTrafficActivities } from './traffic';
 import { domainLog } from './domain-log';
@@ -37,10 +38,49 @@ export interface CollectRolloutWindowInput {
   predictionsSinceMs: number;
   /** Quantiles (the next window's latency reference) cover [quantilesFromMs, toMs). */
   quantilesFromMs?: number;
+  /** Segment guardrails: each version's window is also counted within each (same order in `segments`). */
+  segments?: SegmentGuardrail[];
 }
+
+/** A version's window, and with segment guardrails its counts within each segment. */
+export type CollectedWindow = VersionWindow & { segments?: SegmentWindow[] };
 
 export function createCanaryActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
+
+  /**
+   * The same window within each guardrail's segment (`segment->>attribute = value`, both bound
+   * parameters): requests and errors served in it, first labels received in it. One query each for
+   * all guardrails, bounded by the window like the whole's, so a look costs the same after a year.
+   */
+  async function countSegments(input: CollectRolloutWindowInput, out: Record<string, CollectedWindow>, clients: string[] | null): Promise<void> {
+    const guards = input.segments!;
+    const versions = input.versions.map((v) => v.version);
+    for (const v of versions) out[v]!.segments = guards.map(() => ({ requests: 0, errors: 0, labelled: 0, incorrect: 0 }));
+    const attrs = guards.map((g) => g.attribute);
+    const values = guards.map((g) => g.value);
+    const served = await pool().query<{ version: string; i: string; requests: string; errors: string }>(
+      `select p.version, g.i, count(*) as requests, count(*) filter (where p.outcome = 'error') as errors
+       from predictions p join unnest($5::text[], $6::text[]) with ordinality as g(attr, val, i) on p.segment->>g.attr = g.val
+       where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.created_at < $4
+       group by p.version, g.i`,
+      [input.model, versions, new Date(input.fromMs), new Date(input.toMs), attrs, values],
+    );
+    for (const r of served.rows) Object.assign(out[r.version]!.segments![Number(r.i) - 1]!, { requests: Number(r.requests), errors: Number(r.errors) });
+    // First labels only, that may count in decisions: as the whole window's label query.
+    const labels = await pool().query<{ version: string; i: string; labelled: string; incorrect: string }>(
+      `select p.version, g.i, count(*) as labelled, count(*) filter (where f.label is distinct from p.predicted_label) as incorrect
+       from feedback f join predictions p on p.id = f.prediction_id
+       join unnest($7::text[], $8::text[]) with ordinality as g(attr, val, i) on p.segment->>g.attr = g.val
+       where f.kind = 'label' and f.created_at >= $3 and f.created_at < $4
+         and p.model = $1 and p.version = any($2) and p.created_at >= $5 and p.outcome = 'ok'
+         and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id and e.created_at >= p.created_at - interval '${LABEL_SKEW}')
+         and ${decisionFeedbackSql('f', '$6')}
+       group by p.version, g.i`,
+      [input.model, versions, new Date(input.fromMs), new Date(input.toMs), new Date(input.predictionsSinceMs), clients, attrs, values],
+    );
+    for (const r of labels.rows) Object.assign(out[r.version]!.segments![Number(r.i) - 1]!, { labelled: Number(r.labelled), incorrect: Number(r.incorrect) });
+  }
   const mlflow = new MlflowClient(config.mlflow);
   const traffic = createTrafficActivities(config);
 
@@ -89,10 +129,10 @@ export function createCanaryActivities(config: FlywheelConfig) {
      * Every query is bounded by the window and served by an index (predictions by model, version
      * and time; labels by arrival time), so a look costs the same after a year of traffic.
      */
-    async collectRolloutWindow(input: CollectRolloutWindowInput): Promise<Record<string, VersionWindow>> {
+    async collectRolloutWindow(input: CollectRolloutWindowInput): Promise<Record<string, CollectedWindow>> {
       const from = new Date(input.fromMs);
       const to = new Date(input.toMs);
-      const out: Record<string, VersionWindow> = {};
+      const out: Record<string, CollectedWindow> = {};
       for (const { version, thresholds } of input.versions) {
         const keys = Object.keys(thresholds).sort();
         const above = keys.map((_, i) => `count(*) filter (where outcome = 'ok' and latency_ms > $${5 + i}) as above_${i}`);
@@ -135,6 +175,7 @@ export function createCanaryActivities(config: FlywheelConfig) {
         [input.model, input.versions.map((v) => v.version), from, to, new Date(input.predictionsSinceMs), clients],
       );
       for (const row of labels.rows) Object.assign(out[row.version]!, { labelled: Number(row.labelled), incorrect: Number(row.incorrect) });
+      if (input.segments?.length) await countSegments(input, out, clients);
       return out;
     },
 

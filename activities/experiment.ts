@@ -9,6 +9,8 @@ import { getPool } from '../clients/db';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import type { PrimaryMetric } from '../lib/experiment/spec';
 import { LABEL_SKEW } from '../lib/data/partitions';
+import type { SegmentGuardrail } from '../lib/rollout/spec';
+import type { SegmentCounts } from '../lib/experiment/segment-guardrails';
 
 export interface ArmCounts {
   version: string;
@@ -21,6 +23,8 @@ export interface ArmCounts {
   n: number;
   sum: number;
   sumSquares: number;
+  /** With segment guardrails: the version's counts within each (same order), since the test began. */
+  segments?: SegmentCounts[];
 }
 
 /**
@@ -80,8 +84,28 @@ export async function readRecentObservations(db: Pool, input: { model: string; p
 
 export function createExperimentActivities(config: FlywheelConfig) {
   const pool = () => getPool(config.postgres.url);
+
+  /**
+   * Each version's counts within each guardrail's segment (`segment->>attribute = value`, bound
+   * parameters) since the test began: requests, errors, labelled predictions (the label that may
+   * count in decisions, looked up by prediction id as the accuracy query does) and wrong ones.
+   */
+  async function segmentCounts(model: string, versions: string[], since: Date, guards: SegmentGuardrail[]): Promise<Record<string, SegmentCounts[]>> {
+    const out: Record<string, SegmentCounts[]> = Object.fromEntries(versions.map((v) => [v, guards.map(() => ({ requests: 0, errors: 0, labelled: 0, incorrect: 0 }))]));
+    const { rows } = await pool().query<{ version: string; i: string; requests: string; errors: string; labelled: string; incorrect: string }>(
+      `select p.version, g.i, count(*) as requests, count(*) filter (where p.outcome = 'error') as errors,
+              count(f.label) as labelled, count(f.label) filter (where f.label is distinct from p.predicted_label) as incorrect
+       from predictions p join unnest($4::text[], $5::text[]) with ordinality as g(attr, val, i) on p.segment->>g.attr = g.val
+       left join lateral (select label from feedback fb where fb.prediction_id = p.id and fb.kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' and ${decisionFeedbackSql('fb', '$6')} order by fb.id asc limit 1) f on p.outcome = 'ok'
+       where p.model = $1 and p.version = any($2) and p.created_at >= $3
+       group by p.version, g.i`,
+      [model, versions, since, guards.map((g) => g.attribute), guards.map((g) => g.value), await decisionClients(pool(), model)],
+    );
+    for (const r of rows) out[r.version]![Number(r.i) - 1] = { requests: Number(r.requests), errors: Number(r.errors), labelled: Number(r.labelled), incorrect: Number(r.incorrect) };
+    return out;
+  }
   return {
-    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: PrimaryMetric }): Promise<ArmCounts[]> {
+    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: PrimaryMetric; segments?: SegmentGuardrail[] }): Promise<ArmCounts[]> {
       const since = new Date(input.sinceMs);
       const args = [input.model, input.versions, since];
       const traffic = await pool().query<{ version: string; requests: string; units: string; errors: string; p95: number | null }>(
@@ -95,6 +119,7 @@ export function createExperimentActivities(config: FlywheelConfig) {
         primarySql(input.primaryMetric, 'p.version = any($2)', '$3', '$4'),
         [...args, await decisionClients(pool(), input.model)],
       );
+      const segments = input.segments?.length ? await segmentCounts(input.model, input.versions, since, input.segments) : undefined;
       return input.versions.map((version) => {
         const t = traffic.rows.find((r) => r.version === version);
         const p = primary.rows.find((r) => r.version === version);
@@ -107,6 +132,7 @@ export function createExperimentActivities(config: FlywheelConfig) {
           n: Number(p?.n ?? 0),
           sum: Number(p?.sum ?? 0),
           sumSquares: Number(p?.sum_squares ?? 0),
+          ...(segments ? { segments: segments[version] } : {}),
         };
       });
     },

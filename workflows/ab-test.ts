@@ -16,6 +16,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../config/search-attributes';
 import { evaluateLook, type ArmData, type Decision, type Look } from '../lib/experiment/evaluate';
+import { initialSegmentGuardState, judgeSegmentGuardrails, type SegmentGuardState } from '../lib/experiment/segment-guardrails';
 import { checkABTest, type ABTestInput } from '../lib/experiment/spec';
 import { proportionFromSums, summaryFromSums } from '../lib/experiment/summaries';
 import { INVALID_INPUT, NON_RETRYABLE_TYPES } from '../lib/failure-types';
@@ -55,6 +56,8 @@ export interface ABTestCarry {
   startedMs: number;
   monitors: MsprtState[];
   latest?: Look;
+  /** Segment guardrails' evidence (absent without any). */
+  segmentGuards?: SegmentGuardState;
 }
 
 export type ABTestRun = ABTestInput & { carried?: ABTestCarry };
@@ -144,9 +147,13 @@ export async function ABTest(input: ABTestRun): Promise<ABTestResult> {
     let look: Look | undefined = carried?.latest;
     let decision: Decision = { kind: 'continue', reason: 'starting' };
     let looksThisRun = 0;
+    // Segment guardrails (a test that names none runs as before, without the marker); a test begun
+    // before them replays without: it never judged its segments, whatever its spec said.
+    const segmentGuards = spec.guardrails.segments?.length && wf.patched('ab-segment-guardrails') ? spec.guardrails.segments : undefined;
+    let guardState: SegmentGuardState | undefined = segmentGuards ? (carried?.segmentGuards ?? initialSegmentGuardState(spec)) : undefined;
     while (decision.kind === 'continue') {
       await wf.condition(() => stopReason !== undefined, spec.checkIntervalSeconds * 1000);
-      const counts = await acts.collectExperimentMetrics({ model: spec.model, versions: spec.versions, sinceMs: started, primaryMetric: spec.primaryMetric });
+      const counts = await acts.collectExperimentMetrics({ model: spec.model, versions: spec.versions, sinceMs: started, primaryMetric: spec.primaryMetric, ...(segmentGuards ? { segments: segmentGuards } : {}) });
       const arms: ArmData[] = counts.map((c) => ({
         version: c.version,
         requests: c.requests,
@@ -160,6 +167,15 @@ export async function ABTest(input: ABTestRun): Promise<ABTestResult> {
       monitors = r.monitors;
       look = r.look;
       decision = r.look.decision;
+      if (guardState) {
+        const g = judgeSegmentGuardrails(spec, guardState, Object.fromEntries(counts.map((c) => [c.version, c.segments])));
+        guardState = g.state;
+        // As the other guardrails: before any winner, after a sample-ratio mismatch (then nothing can be trusted).
+        if (g.trip && decision.kind !== 'srm') {
+          decision = { kind: 'guardrail', version: g.trip.version, reason: g.trip.reason };
+          look = { ...r.look, decision };
+        }
+      }
       status.latest = look;
       status.looks++;
       wf.setCurrentDetails(`**${spec.model}** ${spec.versions.map((v) => `v${v}`).join(' vs ')}: look ${status.looks}, ${decision.kind} — ${decision.reason}`);
@@ -170,7 +186,7 @@ export async function ABTest(input: ABTestRun): Promise<ABTestResult> {
           await wf.condition(wf.allHandlersFinished);
           if (stopReason === undefined) {
             record('continue', `continuing as new after ${looksThisRun} looks in run ${status.runs ?? 1} (history ${wf.workflowInfo().historyLength} events)`);
-            const next: ABTestCarry = { status, startedMs: started, monitors, latest: look };
+            const next: ABTestCarry = { status, startedMs: started, monitors, latest: look, ...(guardState ? { segmentGuards: guardState } : {}) };
             await wf.continueAsNew<typeof ABTest>({ ...input, carried: next });
           }
         }

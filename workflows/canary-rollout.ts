@@ -233,7 +233,10 @@ export async function CanaryRollout(input: CanaryRolloutRun): Promise<RolloutRes
     // Rollouts started before the sequential judge replay the fixed-horizon path they ran.
     const judge: RolloutJudge = carried?.judge ?? (wf.patched('sequential-canary-judge') ? spec.judge : 'fixed-horizon');
     status.judge = judge;
-    const look = judge === 'sequential' ? await sequentialLooks(acts, cfg.model, stableVersion, cfg.candidateVersion, spec, carried?.looks) : undefined;
+    // Segment guardrails (a rollout that names none runs as before, without the marker). A rollout
+    // begun before them replays without: it judged its whole traffic only, whatever its spec said.
+    const judged: AnalysisSpec = spec.segmentGuardrails?.length && !wf.patched('canary-segment-guardrails') ? { ...spec, segmentGuardrails: [] } : spec;
+    const look = judge === 'sequential' ? await sequentialLooks(acts, cfg.model, stableVersion, cfg.candidateVersion, judged, carried?.looks) : undefined;
     let resumedAt = carried?.resumedAt;
     wf.setHandler(resumeUpdate, () => {
       status.state = 'progressing';
@@ -424,8 +427,12 @@ async function sequentialLooks(
         toMs: to,
         predictionsSinceMs: s.since,
         quantilesFromMs: to - BASELINE_MS,
+        ...(spec.segmentGuardrails?.length ? { segments: spec.segmentGuardrails } : {}),
       });
-      const judged = judgeWindow(spec, s.judge, { stable: w[stable]!, candidate: w[candidate]! });
+      // A window without a segment's counts adds nothing to its evidence (the report shows 0/0).
+      const none = { requests: 0, errors: 0, labelled: 0, incorrect: 0 };
+      const segments = spec.segmentGuardrails?.length ? spec.segmentGuardrails.map((_, i) => ({ stable: w[stable]!.segments?.[i] ?? none, candidate: w[candidate]!.segments?.[i] ?? none })) : undefined;
+      const judged = judgeWindow(spec, s.judge, { stable: w[stable]!, candidate: w[candidate]!, ...(segments ? { segments } : {}) });
       s = { ...s, judge: judged.state, from: to };
       return judged.analysis;
     },

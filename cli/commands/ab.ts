@@ -5,6 +5,7 @@ import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
 import { checkABTest, type ABTestInput, type PrimaryMetric } from '../../lib/experiment/spec';
+import { parseSegmentGuardrail, type SegmentGuardrail } from '../../lib/rollout/spec';
 import { abStatusQuery, stopSignal, type ABTestResult, type ABTestStatus } from '../../workflows/ab-test';
 import type { Look } from '../../lib/experiment/evaluate';
 import { json, withConfig } from '../command-kit';
@@ -30,6 +31,7 @@ interface StartOptions {
   interval?: string;
   maxErrorRate?: string;
   maxP95Ms?: string;
+  segmentGuardrail?: string[];
   promote?: boolean;
   wait?: boolean;
   json?: boolean;
@@ -38,6 +40,12 @@ interface StartOptions {
 const optNum = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 async function start(config: FlywheelConfig, model: string, versions: string[], opts: StartOptions): Promise<void> {
+  const segments: SegmentGuardrail[] = [];
+  for (const text of opts.segmentGuardrail ?? []) {
+    const parsed = parseSegmentGuardrail(text);
+    if (!parsed.ok) throw new CliError(parsed.message, 2);
+    segments.push(parsed.value);
+  }
   const input: ABTestInput = {
     model,
     versions,
@@ -50,7 +58,7 @@ async function start(config: FlywheelConfig, model: string, versions: string[], 
     minDurationSeconds: optNum(opts.minDuration),
     maxDurationSeconds: Number(opts.maxDuration),
     checkIntervalSeconds: optNum(opts.interval),
-    guardrails: { maxErrorRate: optNum(opts.maxErrorRate), maxP95LatencyMs: optNum(opts.maxP95Ms) },
+    guardrails: { maxErrorRate: optNum(opts.maxErrorRate), maxP95LatencyMs: optNum(opts.maxP95Ms), ...(segments.length ? { segments } : {}) },
     promoteWinner: opts.promote ?? false,
     taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control },
   };
@@ -196,6 +204,7 @@ export function registerAbCommands(program: Command): void {
       .option('--interval <s>', 'seconds between looks (default 10)')
       .option('--max-error-rate <r>', 'guardrail: halt when an arm errs more')
       .option('--max-p95-ms <ms>', 'guardrail: halt when an arm is slower')
+      .option('--segment-guardrail <attr=value>', 'guardrail: halt when an arm is worse than the control within this segment (errors or wrong labels, anytime-valid at α 0.01 over all of them; repeatable), e.g. plan=pro', (v: string, acc: string[] = []) => [...acc, v])
       .option('--promote', 'promote the winner through a canary rollout')
       .option('-w, --wait', 'wait for the decision'),
   ).action(withConfig((config, model: string, versions: string[], opts: StartOptions) => start(config, model, versions, opts)));

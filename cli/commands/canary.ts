@@ -9,7 +9,7 @@ import type { FlywheelConfig } from '../../config/index';
 import { MODEL_NAME, PIPELINE_STAGE } from '../../config/search-attributes';
 import { connectTemporal } from '../../clients/temporal';
 import type { MetricReport } from '../../lib/rollout/sequential-judge';
-import { checkRollout, DEFAULT_STEPS, parseSteps, type AnalysisSpec, type CanaryRolloutInput } from '../../lib/rollout/spec';
+import { checkRollout, DEFAULT_STEPS, parseSegmentGuardrail, parseSteps, type AnalysisSpec, type CanaryRolloutInput } from '../../lib/rollout/spec';
 import { abortUpdate, pauseUpdate, promoteUpdate, resumeUpdate, rolloutStatusQuery, type RolloutResult, type RolloutStatus } from '../../workflows/canary-rollout';
 import { json, withConfig } from '../command-kit';
 import { CliError, formatCell, printFields, printJson, printTable } from '../output';
@@ -30,6 +30,7 @@ interface StartOptions {
   judge?: string;
   alpha?: string;
   analysis?: string;
+  segmentGuardrail?: string[];
   wait?: boolean;
   json?: boolean;
 }
@@ -52,6 +53,14 @@ async function startCanary(config: FlywheelConfig, model: string, version: strin
   num(opts.failureLimit, 'failureLimit');
   num(opts.alpha, 'alpha');
   if (opts.judge !== undefined) analysis.judge = opts.judge as AnalysisSpec['judge'];
+  if (opts.segmentGuardrail?.length) {
+    analysis.segmentGuardrails = [...(analysis.segmentGuardrails ?? [])];
+    for (const text of opts.segmentGuardrail) {
+      const parsed = parseSegmentGuardrail(text);
+      if (!parsed.ok) throw new CliError(parsed.message, 2);
+      analysis.segmentGuardrails.push(parsed.value);
+    }
+  }
   const input: CanaryRolloutInput = { model, candidateVersion: version, stableVersion: opts.stable, steps, analysis, taskQueues: { cpu: config.taskQueues.cpu, control: config.taskQueues.control } };
   const checked = checkRollout(input);
   if (!checked.ok) throw new CliError(checked.message, 2);
@@ -130,6 +139,7 @@ function renderCheck(c: RolloutStatus['analyses'][number]['checks'][number]): st
   const e = (c as Partial<MetricReport>).evidence;
   if (!e) return `${c.metric}=${formatCell(c.candidate)}:${c.verdict}`;
   const n = (x: number) => (x >= 1e4 ? x.toExponential(1) : Number(x.toPrecision(3)).toString());
+  if (c.segment) return `${c.segment}/${c.metric}:${c.verdict} harm ${n(e.harmE)}/${n(e.harmThreshold)}`;
   return `${c.metric}:${c.verdict} harm ${n(e.harmE)}/${n(e.harmThreshold)} safe ${n(e.safetyE)}/${n(e.safetyThreshold)}`;
 }
 
@@ -169,6 +179,7 @@ export function registerCanaryCommands(program: Command): void {
       .option('--alpha <p>', 'sequential judge: probability of rolling back a candidate no worse than stable, over the whole rollout (default 0.01)')
       .option('--failure-limit <n>', 'fixed-horizon judge: failed analyses tolerated before rollback (default 0)')
       .option('--analysis <file>', 'analysis spec as JSON/YAML (metrics, limits, judges)')
+      .option('--segment-guardrail <attr=value>', 'sequential judge: also compare error rate and accuracy within this segment at every look, rolling back on harm there (repeatable), e.g. plan=pro', (v: string, acc: string[] = []) => [...acc, v])
       .option('-w, --wait', 'wait for the outcome, printing each change'),
   ).action(withConfig((config, model: string, version: string, opts: StartOptions) => startCanary(config, model, version, opts)));
   json(canary.command('status <model>').description('current step, weights, analyses and decisions')).action(

@@ -351,7 +351,8 @@ export function canaryOf(base: Base, s: RolloutStatus | undefined, r: RolloutRes
       checks: a.checks.map((c): CanaryCheckPoint => {
         // The sequential judge's checks carry their evidence; the fixed-horizon judge's a p-value.
         const e = (c as { evidence?: { harmE: number | null; harmThreshold: number; safetyE: number | null; safetyThreshold: number } }).evidence;
-        return { metric: c.metric, verdict: c.verdict, pValue: c.pValue, reason: c.reason, ...(e ? { harmE: e.harmE, harmThreshold: e.harmThreshold, safetyE: e.safetyE, safetyThreshold: e.safetyThreshold } : {}) };
+        // A segment guardrail's check is charted apart from the whole's metric of the same name.
+        return { metric: c.segment ? `${c.segment} ${c.metric}` : c.metric, verdict: c.verdict, pValue: c.pValue, reason: c.reason, ...(e ? { harmE: e.harmE, harmThreshold: e.harmThreshold, safetyE: e.safetyE, safetyThreshold: e.safetyThreshold } : {}) };
       }),
     })),
     decisions: s?.decisions ?? [],

@@ -14,7 +14,7 @@ export const renderCanaryRollout: Renderer<RolloutStatus, RolloutResult> = ({ st
   ...section('decisions', (s?.decisions ?? []).map((d) => `${d.at}  ${d.action.padEnd(8)} ${d.reason}`)),
   ...section(
     'analyses (newest last)',
-    (s?.analyses ?? []).slice(-5).map((a) => `${a.at}  step ${a.step} ${a.verdict.padEnd(12)} ${a.candidateRequests}/${a.stableRequests} requests  ${a.checks.map((c) => `${c.metric}=${formatCell(c.candidate)}:${c.verdict}`).join(' ')}`),
+    (s?.analyses ?? []).slice(-5).map((a) => `${a.at}  step ${a.step} ${a.verdict.padEnd(12)} ${a.candidateRequests}/${a.stableRequests} requests  ${a.checks.map((c) => `${c.segment ? `${c.segment}/` : ''}${c.metric}=${formatCell(c.candidate)}:${c.verdict}`).join(' ')}`),
   ),
   ...(r ? section('outcome', fields({ outcome: r.outcome, reason: r.reason, analyses: r.analyses })) : s?.error ? section('outcome', fields({ error: s.error })) : []),
   ...closedBadly({ ...view, status: s, result: r }),

@@ -1,5 +1,19 @@
 /** An A/B test of model versions, as declared by its user; validated with one line naming the field. */
+import { MAX_SEGMENT_GUARDRAILS, segmentGuardrailsProblem, type SegmentGuardrail } from '../rollout/spec';
 import type { ActivityTaskQueues } from '../task-queues';
+
+export interface ABGuardrails {
+  maxErrorRate?: number;
+  maxP95LatencyMs?: number;
+  /**
+   * Segments (`plan=pro`) in which every arm is compared with the control on errors and wrong
+   * labels at every look (lib/experiment/segment-guardrails.ts): an arm worse there, with
+   * anytime-valid evidence, halts the test (that arm loses) even while its average holds.
+   */
+  segments?: SegmentGuardrail[];
+  /** The probability of halting for an arm no worse than the control in any named segment, over the whole test, split over every (segment, arm, metric). Default 0.01. */
+  segmentAlpha?: number;
+}
 export type PrimaryMetric = 'accuracy' | 'click-rate' | 'rating';
 
 export interface ABTestInput {
@@ -13,7 +27,7 @@ export interface ABTestInput {
   tau2: number;
   alpha?: number;
   /** Guardrails: an arm whose error rate or p95 latency exceeds these stops the test (that arm loses). */
-  guardrails?: { maxErrorRate?: number; maxP95LatencyMs?: number };
+  guardrails?: ABGuardrails;
   /** No decision before both: per-arm primary-metric observations and seconds since start. */
   minSamplePerArm?: number;
   minDurationSeconds?: number;
@@ -37,7 +51,7 @@ export interface ABTestInput {
 export interface NormalisedABTest extends ABTestInput {
   split: number[];
   alpha: number;
-  guardrails: { maxErrorRate?: number; maxP95LatencyMs?: number };
+  guardrails: ABGuardrails;
   minSamplePerArm: number;
   minDurationSeconds: number;
   checkIntervalSeconds: number;
@@ -70,6 +84,15 @@ export function checkABTest(input: ABTestInput): { ok: true; value: NormalisedAB
   if (input.maxSamplePerArm !== undefined && !(Number.isInteger(input.maxSamplePerArm) && input.maxSamplePerArm >= minSamplePerArm)) {
     return { ok: false, message: `maxSamplePerArm must be an integer >= minSamplePerArm (${minSamplePerArm}) (got ${input.maxSamplePerArm})` };
   }
+  const segments = input.guardrails?.segments;
+  if (segments !== undefined) {
+    if (!Array.isArray(segments)) return { ok: false, message: 'guardrails.segments must be a list of { attribute, value }' };
+    if (segments.length > MAX_SEGMENT_GUARDRAILS) return { ok: false, message: `guardrails.segments: at most ${MAX_SEGMENT_GUARDRAILS} (got ${segments.length})` };
+    const problem = segmentGuardrailsProblem(segments, 'guardrails.segments');
+    if (problem) return { ok: false, message: problem };
+  }
+  const segmentAlpha = input.guardrails?.segmentAlpha;
+  if (segmentAlpha !== undefined && !(segmentAlpha > 0 && segmentAlpha < 0.5)) return { ok: false, message: `guardrails.segmentAlpha must be > 0 and < 0.5 (got ${segmentAlpha})` };
   if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };
   return {
     ok: true,

@@ -20,6 +20,8 @@ export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface CheckResult {
   metric: RolloutMetric;
+  /** The sequential judge's segment guardrails: the segment this check judged (`plan=pro`). */
+  segment?: string;
   verdict: Verdict;
   candidate: number | null;
   stable: number | null;

@@ -98,3 +98,59 @@ describe('sequential canary judge', () => {
     expect(JSON.parse(JSON.stringify(r.state))).toEqual(r.state);
   });
 });
+
+describe('sequential judge: segment guardrails', () => {
+  const guarded: AnalysisSpec = { ...spec, segmentGuardrails: [{ attribute: 'plan', value: 'pro' }] };
+  const seg = (over: Partial<{ requests: number; errors: number; labelled: number; incorrect: number }> = {}) => ({ requests: 200, errors: 2, labelled: 100, incorrect: 10, ...over });
+  // Whole windows identical for both versions: only the segment can tell them apart.
+  const whole = { stable: win({ requests: 1000, errors: 10 }), candidate: win({ requests: 1000, errors: 10 }) };
+
+  it('splits α over one more harm test per (segment, rate metric): 4 metrics + 2 = 6 tests, threshold 600 at α 0.01', () => {
+    const r = judgeWindow(guarded, initialJudgeState(guarded, win()), { ...whole, segments: [{ stable: seg(), candidate: seg() }] });
+    const segChecks = r.analysis.checks.filter((c) => c.segment);
+    expect(segChecks.map((c) => [c.segment, c.metric])).toEqual([['plan=pro', 'errorRate'], ['plan=pro', 'accuracy']]);
+    expect(segChecks[0]!.evidence).toMatchObject({ harmThreshold: 600, alphaSpent: 0.01 / 6 });
+    // The whole rollout's checks spend the same smaller share.
+    expect(r.analysis.checks[0]!.evidence).toMatchObject({ harmThreshold: 600 });
+  });
+
+  it('leaves a spec without guardrails exactly as it was: no segment state, threshold 400', () => {
+    const r = judgeWindow(spec, initialJudgeState(spec, win()), whole);
+    expect(r.state.segments).toBeUndefined();
+    expect(r.analysis.checks.every((c) => c.segment === undefined)).toBe(true);
+    expect(r.analysis.checks[0]!.evidence).toMatchObject({ harmThreshold: 400 });
+  });
+
+  it('rolls back when the candidate is clearly worse within the segment while the whole is alike, naming the segment', () => {
+    let state = initialJudgeState(guarded, win());
+    let result: ReturnType<typeof judgeWindow>['analysis'] | undefined;
+    for (let look = 0; look < 50 && result?.verdict !== 'fail'; look++) {
+      const r = judgeWindow(guarded, state, { ...whole, segments: [{ stable: seg({ labelled: 100, incorrect: 10 }), candidate: seg({ labelled: 100, incorrect: 25 }) }] });
+      state = r.state;
+      result = r.analysis;
+    }
+    expect(result!.verdict).toBe('fail');
+    expect(result!.reason).toMatch(/^segment plan=pro: accuracy: wrong-label rate 0\.25 .* vs stable 0\.1 .*: worse than stable within the segment/);
+    // The whole-rollout checks saw no harm.
+    expect(result!.checks.filter((c) => !c.segment).every((c) => c.verdict !== 'fail')).toBe(true);
+  });
+
+  it('does not hold a promotion back: a quiet segment with no evidence either way passes with the rest', () => {
+    let state = initialJudgeState(guarded, win());
+    let verdict = 'inconclusive';
+    for (let look = 0; look < 200 && verdict !== 'pass'; look++) {
+      const w = { stable: win({ requests: 2000, errors: 20, ok: 1980, labelled: 1000, incorrect: 100, above: { p95LatencyMs: 99, p99LatencyMs: 20 } }), candidate: win({ requests: 2000, errors: 20, ok: 1980, labelled: 1000, incorrect: 100, above: { p95LatencyMs: 99, p99LatencyMs: 20 } }) };
+      const r = judgeWindow(guarded, state, { ...w, segments: [{ stable: seg({ requests: 0, errors: 0, labelled: 0, incorrect: 0 }), candidate: seg({ requests: 0, errors: 0, labelled: 0, incorrect: 0 }) }] });
+      state = r.state;
+      verdict = r.analysis.verdict;
+    }
+    expect(verdict).toBe('pass');
+  });
+
+  it('keeps its evidence across looks (the state a continued run carries)', () => {
+    const r1 = judgeWindow(guarded, initialJudgeState(guarded, win()), { ...whole, segments: [{ stable: seg(), candidate: seg({ errors: 6 }) }] });
+    const r2 = judgeWindow(guarded, JSON.parse(JSON.stringify(r1.state)), { ...whole, segments: [{ stable: seg(), candidate: seg({ errors: 6 }) }] });
+    expect(r2.state.segments![0]!.metrics[0]!.candidate).toEqual({ events: 12, trials: 400 });
+    expect(r2.state.segments![0]!.metrics[0]!.harmMaxLogE).toBeGreaterThan(r1.state.segments![0]!.metrics[0]!.harmMaxLogE);
+  });
+});

@@ -23,9 +23,16 @@
  * No regression: a one-sample e-process with null "candidate's rate ≥ the regression boundary"
  * (stable's rate so far × (1 + regression), or + regressionAbsolute when larger; for latency the
  * nominal share (1 − q) × (1 + regression)). Rejected at `promotionAlpha` per metric.
+ *
+ * Segment guardrails (spec.segmentGuardrails, e.g. plan=pro): the same harm e-process on the error
+ * rate and the wrong-label rate, counted within the segment only, with the whole metric's tolerance.
+ * Each (segment, metric) pair is one more harm test in the Bonferroni split: with k harm tests the
+ * threshold is k/α each, so P(any harm test ever crosses | no harm anywhere) ≤ Σ α/k = α — the
+ * whole rollout's false-rollback bound stays α, only each test gets a smaller share. A guardrail
+ * can only fail a candidate: it has no no-regression test, so it never holds a promotion back.
  */
 import { mixtureLogE, oneSampleUpdate, twoSampleUpdate } from '../stats/e-processes';
-import type { AnalysisSpec, MetricCheck, RolloutMetric } from './spec';
+import { segmentName, type AnalysisSpec, type MetricCheck, type RolloutMetric } from './spec';
 
 /** What one look adds, per version, over a window that follows the previous one without gap or overlap. */
 export interface VersionWindow {
@@ -51,6 +58,17 @@ export interface VersionWindow {
 export interface RolloutWindow {
   stable: VersionWindow;
   candidate: VersionWindow;
+  /** Per segment guardrail, in spec order: the same window's counts within the segment. */
+  segments?: Array<{ stable: SegmentWindow; candidate: SegmentWindow }>;
+}
+
+/** A version's window counts within one segment: the rates a guardrail judges. */
+export type SegmentWindow = Pick<VersionWindow, 'requests' | 'errors' | 'labelled' | 'incorrect'>;
+
+/** One guardrail's harm evidence per rate metric. */
+export interface SegmentEvidence {
+  segment: string;
+  metrics: Array<{ metric: RolloutMetric; harm: number[]; harmMaxLogE: number; candidate: Counts; stable: Counts; harmful: boolean }>;
 }
 
 export interface Counts {
@@ -82,10 +100,14 @@ export interface MetricEvidence {
 export interface JudgeState {
   looks: number;
   metrics: MetricEvidence[];
+  /** Per segment guardrail (absent without any: the state of rollouts that name none is unchanged). */
+  segments?: SegmentEvidence[];
 }
 
 export interface MetricReport {
   metric: RolloutMetric;
+  /** A segment guardrail's check: the segment it judges (`plan=pro`). */
+  segment?: string;
   verdict: 'fail' | 'pass' | 'inconclusive';
   /** Cumulative rates over the rollout (latency: share of requests above the threshold). */
   candidate: number | null;
@@ -117,7 +139,7 @@ export interface SequentialAnalysis {
 }
 
 /** Alternatives of the harm mixture: odds ratios above the null's boundary. */
-const HARM_FACTORS = [1.25, 1.5, 2, 3, 5, 10];
+export const HARM_FACTORS = [1.25, 1.5, 2, 3, 5, 10];
 /** Alternatives of the no-regression mixture: rates below the boundary. */
 const SAFETY_FACTORS = [0.8, 0.6, 0.4, 0.2, 0.05];
 /** Alternatives of an absolute limit: rates above it. */
@@ -130,8 +152,24 @@ const hasLimit = (c: MetricCheck) => (c.metric === 'accuracy' ? c.minAbsolute !=
 /** Stable successful requests a quantile must rest on before it becomes the reference (10 beyond it). */
 const minForQuantile = (q: number) => Math.ceil(10 / (1 - q));
 
+/** The metrics a segment guardrail judges: the rate metrics of the spec (latency needs a per-segment reference it does not keep). */
+const segmentChecks = (spec: AnalysisSpec) => (spec.segmentGuardrails?.length ? spec.metrics.filter((c) => c.metric === 'errorRate' || c.metric === 'accuracy') : []);
+
+/** How many harm tests share the rollout's α: one per metric, one per absolute limit, one per (segment guardrail, rate metric). */
+export function harmTestCount(spec: AnalysisSpec): number {
+  return spec.metrics.reduce((n, c) => n + 1 + (hasLimit(c) ? 1 : 0), 0) + (spec.segmentGuardrails?.length ?? 0) * segmentChecks(spec).length;
+}
+
+function initialSegments(spec: AnalysisSpec): SegmentEvidence[] {
+  return (spec.segmentGuardrails ?? []).map((g) => ({
+    segment: segmentName(g),
+    metrics: segmentChecks(spec).map((c) => ({ metric: c.metric, harm: HARM_FACTORS.map(() => 0), harmMaxLogE: 0, candidate: { events: 0, trials: 0 }, stable: { events: 0, trials: 0 }, harmful: false })),
+  }));
+}
+
 export function initialJudgeState(spec: AnalysisSpec, baseline?: VersionWindow): JudgeState {
   return {
+    ...(spec.segmentGuardrails?.length ? { segments: initialSegments(spec) } : {}),
     looks: 0,
     metrics: spec.metrics.map((c) => {
       const q = quantileOf(c.metric);
@@ -177,7 +215,7 @@ const limitKey = (m: RolloutMetric) => `${m}:limit`;
 
 /** Adds one window to the evidence and judges the rollout so far. Pure and deterministic. */
 export function judgeWindow(spec: AnalysisSpec, state: JudgeState, window: RolloutWindow): { state: JudgeState; analysis: SequentialAnalysis } {
-  const harmTests = spec.metrics.reduce((n, c) => n + 1 + (hasLimit(c) ? 1 : 0), 0);
+  const harmTests = harmTestCount(spec);
   const harmThreshold = harmTests / spec.alpha;
   const safetyThreshold = 1 / spec.promotionAlpha;
   const thresholds = windowThresholds(spec, state);
@@ -222,14 +260,74 @@ export function judgeWindow(spec: AnalysisSpec, state: JudgeState, window: Rollo
     return next;
   });
 
+  const segments = state.segments || spec.segmentGuardrails?.length ? judgeSegments(spec, state.segments ?? initialSegments(spec), window, harmThreshold) : undefined;
   const checks = metrics.map((m, i) => report(spec.metrics[i]!, m, harmThreshold, spec.alpha / harmTests, safetyThreshold));
-  const failed = checks.find((c) => c.verdict === 'fail');
+  const segmentReports = (segments ?? []).flatMap((s) => s.metrics.map((m) => segmentReport(spec, s.segment, m, harmThreshold, spec.alpha / harmTests)));
+  // The whole rollout's failures first: a segment's reason names the segment when it alone failed.
+  const failed = checks.find((c) => c.verdict === 'fail') ?? segmentReports.find((c) => c.verdict === 'fail');
   const waiting = checks.filter((c) => c.verdict === 'inconclusive');
   const verdict = failed ? 'fail' : waiting.length ? 'inconclusive' : 'pass';
   const reason = failed?.reason ?? (waiting.length ? `collecting evidence: ${waiting.map((c) => c.reason).join('; ')}` : 'no harm, and no regression beyond the boundary in any metric');
   return {
-    state: { looks: state.looks + 1, metrics },
-    analysis: { verdict, checks, reason, candidateRequests: window.candidate.requests, stableRequests: window.stable.requests },
+    state: { ...(segments ? { segments } : {}), looks: state.looks + 1, metrics },
+    analysis: { verdict, checks: [...checks, ...segmentReports], reason, candidateRequests: window.candidate.requests, stableRequests: window.stable.requests },
+  };
+}
+
+/** Adds the window's counts within each guardrail's segment to its harm evidence (null ψ ≤ 1 + the metric's tolerance). */
+function judgeSegments(spec: AnalysisSpec, prev: SegmentEvidence[], window: RolloutWindow, harmThreshold: number): SegmentEvidence[] {
+  const checks = segmentChecks(spec);
+  return prev.map((seg, gi) => {
+    const w = window.segments?.[gi];
+    return {
+      segment: seg.segment,
+      metrics: seg.metrics.map((m, mi) => {
+        const c = checks[mi]!;
+        const cand = segmentCounts(m.metric, w?.candidate);
+        const stab = segmentCounts(m.metric, w?.stable);
+        const logPsi0 = Math.log1p(c.maxRelativeChange ?? 0);
+        const harm = twoSampleUpdate(m.harm, HARM_FACTORS.map((f) => logPsi0 + Math.log(f)), logPsi0, {
+          candidateEvents: cand.events,
+          candidateTrials: cand.trials,
+          stableEvents: stab.events,
+          stableTrials: stab.trials,
+        });
+        const harmMaxLogE = Math.max(m.harmMaxLogE, mixtureLogE(harm));
+        return {
+          metric: m.metric,
+          harm,
+          harmMaxLogE,
+          candidate: { events: m.candidate.events + cand.events, trials: m.candidate.trials + cand.trials },
+          stable: { events: m.stable.events + stab.events, trials: m.stable.trials + stab.trials },
+          harmful: m.harmful || harmMaxLogE >= Math.log(harmThreshold),
+        };
+      }),
+    };
+  });
+}
+
+function segmentCounts(metric: RolloutMetric, w: SegmentWindow | undefined): Counts {
+  if (!w) return { events: 0, trials: 0 };
+  return metric === 'accuracy' ? { events: w.incorrect, trials: w.labelled } : { events: w.errors, trials: w.requests };
+}
+
+function segmentReport(spec: AnalysisSpec, segment: string, m: SegmentEvidence['metrics'][number], harmThreshold: number, alphaSpent: number): MetricReport {
+  const c = spec.metrics.find((x) => x.metric === m.metric)!;
+  const rates = `segment ${segment}: ${NAMES[m.metric]} ${fmtRate(m.candidate)} vs stable ${fmtRate(m.stable)}`;
+  const reason = m.harmful
+    ? `${rates}: worse than stable within the segment beyond the tolerated ${((c.maxRelativeChange ?? 0) * 100).toFixed(0)}% (evidence E = ${fmtE(m.harmMaxLogE)} ≥ ${fmtE(Math.log(harmThreshold))}, α ${alphaSpent.toPrecision(2)})`
+    : `${rates}: no evidence of harm so far (E = ${fmtE(m.harmMaxLogE)} of ${fmtE(Math.log(harmThreshold))})`;
+  const harmE = Math.exp(m.harmMaxLogE);
+  return {
+    metric: m.metric,
+    segment,
+    // A guardrail only ever fails a candidate: without harm it does not hold a promotion back.
+    verdict: m.harmful ? 'fail' : 'pass',
+    candidate: m.candidate.trials ? m.candidate.events / m.candidate.trials : null,
+    stable: m.stable.trials ? m.stable.events / m.stable.trials : null,
+    pValue: Math.min(1, 1 / harmE),
+    reason,
+    evidence: { harmE, harmThreshold, alphaSpent, limitE: null, safetyE: 0, safetyThreshold: 0, boundary: null, referenceMs: null, candidate: m.candidate, stable: m.stable },
   };
 }
 

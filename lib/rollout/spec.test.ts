@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRollout, parseSteps, type CanaryRolloutInput } from './spec';
+import { checkRollout, parseSegmentGuardrail, parseSteps, type CanaryRolloutInput } from './spec';
 
 const base: CanaryRolloutInput = { model: 'm', candidateVersion: '2', steps: [{ weight: 10, pauseSeconds: 5 }, { weight: 100, pauseSeconds: 0 }], taskQueues: { cpu: 'q' } };
 
@@ -58,5 +58,31 @@ describe('checkRollout', () => {
     [{ steps: [{ weight: 0, pauseSeconds: 60, shadow: true }, { weight: 100, pauseSeconds: 0 }], analysis: { judge: 'fixed-horizon' } }, 'steps[0]: a shadow step is judged by the sequential judge only (analysis.judge sequential)'],
   ] as const)('rejects %j', (over, message) => {
     expect(checkRollout({ ...base, ...(over as Partial<CanaryRolloutInput>) })).toEqual({ ok: false, message });
+  });
+});
+
+describe('segment guardrails in the rollout spec', () => {
+
+
+  it('parses ATTRIBUTE=VALUE (the value may hold "=") and refuses anything else with one line', () => {
+    expect(parseSegmentGuardrail('plan=pro')).toEqual({ ok: true, value: { attribute: 'plan', value: 'pro' } });
+    expect(parseSegmentGuardrail('q=a=b')).toEqual({ ok: true, value: { attribute: 'q', value: 'a=b' } });
+    expect(parseSegmentGuardrail('plan')).toMatchObject({ ok: false, message: expect.stringMatching(/must be ATTRIBUTE=VALUE/) });
+    expect(parseSegmentGuardrail('=pro')).toMatchObject({ ok: false });
+    expect(parseSegmentGuardrail('plan=')).toMatchObject({ ok: false, message: expect.stringMatching(/value must be a non-empty string/) });
+  });
+
+  it('accepts guardrails on the sequential judge and keeps them in the normalised analysis', () => {
+    const r = checkRollout({ ...base, analysis: { segmentGuardrails: [{ attribute: 'plan', value: 'pro' }, { attribute: 'country', value: 'FR' }] } });
+    expect(r.ok && r.value.analysis.segmentGuardrails).toEqual([{ attribute: 'plan', value: 'pro' }, { attribute: 'country', value: 'FR' }]);
+  });
+
+  it('refuses duplicates, too many, the fixed-horizon judge, and an analysis without a rate metric', () => {
+    const g = { attribute: 'plan', value: 'pro' };
+    expect(checkRollout({ ...base, analysis: { segmentGuardrails: [g, g] } })).toMatchObject({ ok: false, message: expect.stringMatching(/plan=pro appears twice/) });
+    expect(checkRollout({ ...base, analysis: { segmentGuardrails: Array.from({ length: 9 }, (_, i) => ({ attribute: 'plan', value: `v${i}` })) } })).toMatchObject({ ok: false, message: expect.stringMatching(/at most 8/) });
+    expect(checkRollout({ ...base, analysis: { judge: 'fixed-horizon', segmentGuardrails: [g] } })).toMatchObject({ ok: false, message: expect.stringMatching(/sequential judge only/) });
+    expect(checkRollout({ ...base, analysis: { metrics: [{ metric: 'p95LatencyMs' }], segmentGuardrails: [g] } })).toMatchObject({ ok: false, message: expect.stringMatching(/neither metric/) });
+    expect(checkRollout({ ...base, analysis: { segmentGuardrails: [{ attribute: 'pl\nan', value: 'x' }] } })).toMatchObject({ ok: false, message: expect.stringMatching(/segmentGuardrails\[0\]\.attribute/) });
   });
 });

@@ -56,6 +56,50 @@ export interface AnalysisSpec {
   failureLimit: number;
   /** Fixed-horizon: extra analysis intervals a step may wait for enough data after its pause before the rollout pauses for a human. */
   inconclusiveLimit: number;
+  /**
+   * Sequential: segments (one value of a caller's `segment` attribute, e.g. plan=pro) in which the
+   * candidate is also compared with stable, on the error rate and wrong-label rate only, at every
+   * look: harm inside one rolls back with a reason naming it even while the whole holds. Each adds
+   * harm tests that share `alpha` with the rollout's other checks (lib/rollout/sequential-judge.ts).
+   */
+  segmentGuardrails?: SegmentGuardrail[];
+}
+
+export interface SegmentGuardrail {
+  attribute: string;
+  value: string;
+}
+
+/** Segment guardrails a rollout may name: each costs a bounded query per look and a share of α. */
+export const MAX_SEGMENT_GUARDRAILS = 8;
+/** As the gateway stores segment keys (≤ 64 characters, values ≤ 256; serving/schemas.ts), less `=`, which the CLI form splits on. Passed to SQL as bound parameters only. */
+const SEGMENT_ATTRIBUTE = /^[^=\u0000-\u001f]{1,64}$/;
+
+export const segmentName = (g: SegmentGuardrail) => `${g.attribute}=${g.value}`;
+
+/** "plan=pro" → { attribute: 'plan', value: 'pro' } (the CLI's --segment-guardrail). */
+export function parseSegmentGuardrail(text: string): { ok: true; value: SegmentGuardrail } | { ok: false; message: string } {
+  const at = text.indexOf('=');
+  if (at <= 0) return { ok: false, message: `segment guardrail "${text}" must be ATTRIBUTE=VALUE, e.g. plan=pro` };
+  const g = { attribute: text.slice(0, at).trim(), value: text.slice(at + 1).trim() };
+  const problem = segmentGuardrailProblem(g);
+  return problem ? { ok: false, message: `segment guardrail "${text}": ${problem}` } : { ok: true, value: g };
+}
+
+/** A list of guardrails (canary or A/B): each well formed, none twice. One line naming the field, or undefined. */
+export function segmentGuardrailsProblem(guardrails: SegmentGuardrail[], field: string): string | undefined {
+  for (const [i, g] of guardrails.entries()) {
+    const problem = segmentGuardrailProblem(g);
+    if (problem) return `${field}[${i}].${problem}`;
+    if (guardrails.findIndex((o) => segmentName(o) === segmentName(g)) !== i) return `${field}[${i}] ${segmentName(g)} appears twice`;
+  }
+  return undefined;
+}
+
+function segmentGuardrailProblem(g: SegmentGuardrail): string | undefined {
+  if (typeof g?.attribute !== 'string' || !SEGMENT_ATTRIBUTE.test(g.attribute)) return `attribute must match ${SEGMENT_ATTRIBUTE.source} (got ${JSON.stringify(g?.attribute)})`;
+  if (typeof g.value !== 'string' || g.value.length === 0 || g.value.length > 256) return `value must be a non-empty string of at most 256 characters (got ${JSON.stringify(g.value)})`;
+  return undefined;
 }
 
 export interface RolloutStep {
@@ -196,6 +240,15 @@ export function checkRollout(input: CanaryRolloutInput): { ok: true; value: Norm
     }
     if (m.confidence !== undefined && !(m.confidence > 0.5 && m.confidence < 1)) return { ok: false, message: `analysis.metrics[${i}].confidence must be > 0.5 and < 1 (got ${m.confidence})` };
     if (m.judge !== undefined && !['mann-whitney', 'two-proportion', 'none'].includes(m.judge)) return { ok: false, message: `analysis.metrics[${i}].judge must be mann-whitney, two-proportion or none (got ${m.judge})` };
+  }
+  const guardrails = analysis.segmentGuardrails;
+  if (guardrails !== undefined) {
+    if (!Array.isArray(guardrails)) return { ok: false, message: 'analysis.segmentGuardrails must be a list of { attribute, value }' };
+    if (guardrails.length && judge !== 'sequential') return { ok: false, message: 'analysis.segmentGuardrails are judged by the sequential judge only (analysis.judge sequential)' };
+    if (guardrails.length > MAX_SEGMENT_GUARDRAILS) return { ok: false, message: `analysis.segmentGuardrails: at most ${MAX_SEGMENT_GUARDRAILS} (got ${guardrails.length})` };
+    const problem = segmentGuardrailsProblem(guardrails, 'analysis.segmentGuardrails');
+    if (problem) return { ok: false, message: problem };
+    if (guardrails.length && !analysis.metrics.some((m) => m.metric === 'errorRate' || m.metric === 'accuracy')) return { ok: false, message: 'analysis.segmentGuardrails compare errorRate and accuracy: the analysis has neither metric' };
   }
   if (!input.taskQueues?.cpu) return { ok: false, message: 'taskQueues.cpu is required' };
   return { ok: true, value: { ...input, candidateVersion: String(input.candidateVersion), analysis } };

@@ -9,7 +9,9 @@
  * (DriftMonitor and Retraining come from a run of test/integration/drift.test.ts, OnlineSnapshot from
  * test/integration/online.test.ts, FeatureDriftMonitor from test/integration/feature-drift.test.ts, which prints its id; find the ids with
  * `.venv/bin/temporal workflow list --query "WorkflowType='DriftMonitor'"`; drift-monitor-waits from
- * the time-skipping test/workflows/drift-monitor.test.ts run with FLYWHEEL_RECORD_HISTORY=1.) Every workflow file is
+ * the time-skipping test/workflows/drift-monitor.test.ts run with FLYWHEEL_RECORD_HISTORY=1, and
+ * canary-rollout-segment-rollback / ab-test-segment-guardrail from test/workflows/canary-rollout.test.ts /
+ * ab-test.test.ts the same way.) Every workflow file is
  * covered by at least one fixture here: test/unit/workflow-versions.test.ts checks it, and fails
  * when a workflow's source changes without `npm run workflows:stamp` (README: Upgrading workflows).
  */
@@ -91,6 +93,25 @@ describe('recorded workflow histories replay against the current code', () => {
     const history = await load('canary-rollout-sequential-rollback');
     expect(activityTypes(history)).toContain('rejectCandidate');
     await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'canary-canary-8f827620')).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('CanaryRollout with a segment guardrail (plan=pro worse while the whole holds: a rollback naming it)', async () => {
+    // From the time-skipping test/workflows/canary-rollout.test.ts run with FLYWHEEL_RECORD_HISTORY=1.
+    const history = await load('canary-rollout-segment-rollback');
+    expect(activityTypes(history)).toContain('rejectCandidate');
+    const patches = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).id);
+    expect(patches).toContain('canary-segment-guardrails');
+    const id = history.events![0]!.workflowExecutionStartedEventAttributes!.workflowId ?? 'canary-iris';
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, id)).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('ABTest with a segment guardrail (the arm worse within plan=pro while its average holds: halted)', async () => {
+    // From the time-skipping test/workflows/ab-test.test.ts run with FLYWHEEL_RECORD_HISTORY=1.
+    const history = await load('ab-test-segment-guardrail');
+    const patches = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).id);
+    expect(patches).toContain('ab-segment-guardrails');
+    const id = history.events![0]!.workflowExecutionStartedEventAttributes!.workflowId ?? 'ab-penguins';
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, id)).resolves.toBeUndefined();
   }, 60_000);
 
   it('ABTest (a winner)', async () => {

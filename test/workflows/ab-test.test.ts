@@ -4,7 +4,9 @@
  * wins, and each end leaves the traffic where the decision puts it. The real workflow and
  * statistics (mSPRT, sequential SRM) on scripted, deterministic arm counts.
  */
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { ABTestInput } from '../../lib/experiment/spec';
 import { abStatusQuery, stopSignal, type ABTest } from '../../workflows/ab-test';
 import { HEALTHY, scriptedServing, type Behaviour } from './helpers/scripted-serving';
@@ -99,6 +101,47 @@ describe.skipIf(!hasTestServer)('ABTest with simulated time', () => {
       expect(s.log.of('setTrafficWeights').map((w) => w.weights).at(-1)).toEqual({ [TREATMENT]: 10_000 });
       expect(s.weights).toEqual({ [CONTROL]: 0, [TREATMENT]: 10_000 });
       expect((await handle.query(abStatusQuery)).state).toBe('concluded');
+    });
+  });
+
+  it('halts when the arm is worse than the control within a named segment while its average holds (the control takes all traffic)', async () => {
+    // Both arms 10 % wrong overall; in plan=pro (a fifth of requests) the treatment is 30 % wrong.
+    const s = scriptedServing({
+      model: MODEL,
+      weights: { [CONTROL]: 10_000, [TREATMENT]: 0 },
+      rps: 5,
+      behaviour: { [CONTROL]: HEALTHY, [TREATMENT]: HEALTHY },
+      segments: { 'plan=pro': { share: 0.2, behaviour: { [CONTROL]: HEALTHY, [TREATMENT]: { ...HEALTHY, wrongRate: 0.3 } } } },
+    });
+    await ts.withWorkers(s.activities, async (queues) => {
+      const handle = await start(queues, { guardrails: { segments: [{ attribute: 'plan', value: 'pro' }] } });
+      const result = await handle.result();
+      expect(result.decision).toMatchObject({ kind: 'guardrail', version: TREATMENT });
+      expect(result.decision.reason).toMatch(/^guardrail: v8 is worse than control v7 within segment plan=pro: wrong-label rate 0\.3\d* \(\d+\/\d+\) vs 0\.(1|099)\d* /);
+      expect(result.looks).toBeLessThan(MAX_DURATION_S / 3600);
+      expect(s.log.of('collectExperimentMetrics').every((c) => c.segments?.[0]?.value === 'pro')).toBe(true);
+      expect(s.weights).toEqual({ [CONTROL]: 10_000, [TREATMENT]: 0 });
+      const status = await handle.query(abStatusQuery);
+      expect(status.state).toBe('halted');
+      expect(status.latest!.decision.kind).toBe('guardrail');
+      // The replay set's history of this shape (test/unit/replay.test.ts): FLYWHEEL_RECORD_HISTORY=1 rewrites it.
+      if (process.env.FLYWHEEL_RECORD_HISTORY === '1') writeFileSync(new URL('../fixtures/ab-test-segment-guardrail.history.json', import.meta.url), historyToJSON(await handle.fetchHistory()));
+    });
+  });
+
+  it('without the segment guardrail the same arm is not halted: the average hides the segment', async () => {
+    const s = scriptedServing({
+      model: MODEL,
+      weights: { [CONTROL]: 10_000, [TREATMENT]: 0 },
+      rps: 5,
+      behaviour: { [CONTROL]: HEALTHY, [TREATMENT]: HEALTHY },
+      segments: { 'plan=pro': { share: 0.2, behaviour: { [CONTROL]: HEALTHY, [TREATMENT]: { ...HEALTHY, wrongRate: 0.3 } } } },
+    });
+    await ts.withWorkers(s.activities, async (queues) => {
+      const handle = await start(queues, { maxDurationSeconds: 86_400 });
+      const result = await handle.result();
+      expect(result.decision.kind).toBe('inconclusive');
+      expect(s.log.of('collectExperimentMetrics').every((c) => c.segments === undefined)).toBe(true);
     });
   });
 });

@@ -8,7 +8,7 @@
  * and steering run for real on these numbers.
  */
 import { Context } from '@temporalio/activity';
-import type { VersionWindow } from '../../../lib/rollout/sequential-judge';
+import type { SegmentWindow, VersionWindow } from '../../../lib/rollout/sequential-judge';
 import type { ArmCounts } from '../../../activities/experiment';
 import { CallLog } from './time-skipping';
 
@@ -32,6 +32,11 @@ export interface ScriptedServingOptions {
   /** Requests per second the model receives, split by the current weights. */
   rps: number;
   behaviour: Record<string, Behaviour>;
+  /**
+   * Segments (`plan=pro`): their share of each version's requests and each version's behaviour
+   * within them (the whole's `behaviour` is the caller's to keep consistent with it).
+   */
+  segments?: Record<string, { share: number; behaviour: Record<string, Behaviour> }>;
 }
 
 export function scriptedServing(opts: ScriptedServingOptions) {
@@ -47,6 +52,15 @@ export function scriptedServing(opts: ScriptedServingOptions) {
   };
   const served = (v: string, ms: number) => Math.round((opts.rps * ((weights[v] ?? 0) / 10_000) * Math.max(0, ms)) / 1000);
   const shareAbove = (b: Behaviour, thresholdMs: number) => Math.exp(-thresholdMs / b.meanLatencyMs);
+  const segmentWindow = (name: string, version: string, requests: number): SegmentWindow => {
+    const seg = opts.segments?.[name];
+    if (!seg) return { requests: 0, errors: 0, labelled: 0, incorrect: 0 };
+    const b = seg.behaviour[version] ?? behaviourOf(version);
+    const n = Math.round(requests * seg.share);
+    const errors = Math.round(n * b.errorRate);
+    const labelled = Math.round((n - errors) * b.labelShare);
+    return { requests: n, errors, labelled, incorrect: Math.round(labelled * b.wrongRate) };
+  };
 
   const activities = {
     async deployVersion(input: { model: string; version: string }) {
@@ -74,9 +88,9 @@ export function scriptedServing(opts: ScriptedServingOptions) {
     async promoteChampion(input: { model: string; version: string; reason: string; workflowId: string }) {
       record('promoteChampion', input);
     },
-    async collectRolloutWindow(input: { model: string; versions: Array<{ version: string; thresholds: Record<string, number> }>; fromMs: number; toMs: number; predictionsSinceMs: number; quantilesFromMs?: number }): Promise<Record<string, VersionWindow>> {
+    async collectRolloutWindow(input: { model: string; versions: Array<{ version: string; thresholds: Record<string, number> }>; fromMs: number; toMs: number; predictionsSinceMs: number; quantilesFromMs?: number; segments?: Array<{ attribute: string; value: string }> }): Promise<Record<string, VersionWindow & { segments?: SegmentWindow[] }>> {
       record('collectRolloutWindow', input);
-      const out: Record<string, VersionWindow> = {};
+      const out: Record<string, VersionWindow & { segments?: SegmentWindow[] }> = {};
       for (const { version, thresholds } of input.versions) {
         const b = behaviourOf(version);
         const requests = served(version, input.toMs - input.fromMs);
@@ -94,11 +108,12 @@ export function scriptedServing(opts: ScriptedServingOptions) {
           p95Ms: quantileOk ? b.meanLatencyMs * Math.log(20) : null,
           p99Ms: quantileOk ? b.meanLatencyMs * Math.log(100) : null,
           quantileCount: quantileOk,
+          ...(input.segments ? { segments: input.segments.map((g) => segmentWindow(`${g.attribute}=${g.value}`, version, requests)) } : {}),
         };
       }
       return out;
     },
-    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: string }): Promise<ArmCounts[]> {
+    async collectExperimentMetrics(input: { model: string; versions: string[]; sinceMs: number; primaryMetric: string; segments?: Array<{ attribute: string; value: string }> }): Promise<ArmCounts[]> {
       record('collectExperimentMetrics', input);
       const now = Context.current().info.currentAttemptScheduledTimestampMs;
       return input.versions.map((version) => {
@@ -107,7 +122,8 @@ export function scriptedServing(opts: ScriptedServingOptions) {
         const errors = Math.round(requests * b.errorRate);
         const n = Math.round((requests - errors) * b.labelShare);
         const correct = Math.round(n * (1 - b.wrongRate));
-        return { version, requests, units: Math.round(requests / 4), errors, p95LatencyMs: requests ? b.meanLatencyMs * Math.log(20) : null, n, sum: correct, sumSquares: correct };
+        const segments = input.segments ? { segments: input.segments.map((g) => segmentWindow(`${g.attribute}=${g.value}`, version, requests)) } : {};
+        return { version, requests, units: Math.round(requests / 4), errors, p95LatencyMs: requests ? b.meanLatencyMs * Math.log(20) : null, n, sum: correct, sumSquares: correct, ...segments };
       });
     },
   };

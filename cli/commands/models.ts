@@ -46,7 +46,8 @@ export function learnedFrom(source: string | undefined, snap: SnapshotLineage | 
   if (!snap) return source;
   const versions = Object.entries(snap.versions).map(([v, n]) => `v${v}×${n}`).join(' ');
   const mix = snap.mix;
-  return `production ${snap.window} to ${snap.to.toISOString().slice(0, 16)}Z: ${snap.rows} rows (${versions}), label coverage ${snap.labelCoverage.toFixed(2)}${mix ? `, + ${mix.rows} rows of ${mix.source}` : ''}`;
+  // Both ends: a drift-triggered retraining's window starts at the rise, not `window` before its end.
+  return `production ${snap.window}, served ${snap.from.toISOString().slice(0, 16)}Z to ${snap.to.toISOString().slice(0, 16)}Z: ${snap.rows} rows (${versions}), label coverage ${snap.labelCoverage.toFixed(2)}${mix ? `, + ${mix.rows} rows of ${mix.source}` : ''}`;
 }
 
 function client(config: FlywheelConfig): MlflowClient {

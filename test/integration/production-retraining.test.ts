@@ -112,6 +112,6 @@ describe('Retraining on production:<model>:<window>', () => {
     // Every served row was labelled with its true class: v1's accuracy per half, neither half behind.
     expect(shownModel.segments['half']?.map((r) => [r.value, r.predictions, r.behind])).toEqual([['first', 38, false], ['second', 37, false]]);
     expect(versions.find((v) => v.version === '1')?.learnedFrom).toBe('builtin:iris');
-    expect(versions.find((v) => v.version === result.challenger.version)?.learnedFrom).toMatch(/^production 1h to .*: 75 rows \(v1×75\), label coverage 1\.00$/);
+    expect(versions.find((v) => v.version === result.challenger.version)?.learnedFrom).toMatch(/^production 1h, served \S+Z to \S+Z: 75 rows \(v1×75\), label coverage 1\.00$/);
   }, 180_000);
 });

@@ -31,17 +31,10 @@ import { uuidv7 } from '../../serving/uuid';
 import { JsonClient } from '../../traffic/http';
 import { closedLoop, openLoop, type LoadResult } from '../../traffic/load';
 import { freePort, peakRssMb, startServer, stopServer, waitHttp, type Server } from '../serving/processes';
+import { positiveFlag as flag } from '../flags';
 
 const BENCH_DB = 'flywheel_bench_feedback';
 const ONLINE = 'bench-online';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
 
 const opts = {
   durationS: flag('duration', 8),

@@ -8,7 +8,7 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 const FIRST = ['Marie', 'Jonas', 'Ines', 'Tomas', 'Clara', 'Pavel', 'Lena', 'Oskar', 'Nadia', 'Felix'];
 
 /** A deterministic letters-only name part for index i ("bqz"). */
-function letters(i: number): string {
+export function letters(i: number): string {
   let s = '';
   let x = i;
   do {

@@ -30,6 +30,7 @@ import { runKnowledgeWorkers, startBatch, transcript, uniqueSurname } from '../.
 import { extractCandidates } from '../../lib/knowledge/extract/extractor';
 import { parseTranscript } from '../../lib/knowledge/extract/transcript';
 import { labelOf, parseLabels, scoreRun, tripleKey, type LabelSet } from './score';
+import { letters } from './ingest-templates';
 
 interface EvalSet {
   name: 'dev' | 'heldout' | 'third' | 'fourth';
@@ -157,16 +158,6 @@ async function runThroughput(base: FlywheelConfig, client: Client, n: number) {
       return { facts: r.totals.facts, committed: r.totals.committed, seconds, factsPerSecond: r.totals.committed / seconds, stageMs };
     });
   });
-}
-
-function letters(i: number): string {
-  let s = '';
-  let x = i;
-  do {
-    s += String.fromCharCode(97 + (x % 26));
-    x = Math.floor(x / 26);
-  } while (x > 0);
-  return s;
 }
 
 const config = loadConfig();

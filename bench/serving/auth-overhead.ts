@@ -28,16 +28,9 @@ import { startLocalIssuer } from '../../test/integration/helpers/oidc-issuer';
 import { ApiKeyVerifier, OidcVerifier } from '../../serving/auth';
 import { BENCH_MODEL, benchOnnx, ensureVersion } from './models';
 import { freePort, startServer, stopServer, waitHttp, type Server } from './processes';
+import { positiveFlag as flag } from '../flags';
 
 const BENCH_DB = 'flywheel_bench_auth';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
 
 const opts = {
   durationS: flag('duration', 5),

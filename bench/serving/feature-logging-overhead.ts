@@ -25,14 +25,7 @@ import { JsonClient } from '../../traffic/http';
 import { closedLoop, type LoadResult } from '../../traffic/load';
 import { BENCH_MODEL, benchOnnx, ensureVersion } from './models';
 import { freePort, startServer, stopServer, waitHttp, type Server } from './processes';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
+import { positiveFlag as flag } from '../flags';
 
 const opts = { durationS: flag('duration', 5), rounds: flag('rounds', 3), connections: flag('connections', 16), batch: flag('batch', 1), threads: flag('threads', 2), json: process.argv.includes('--json') };
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -32,18 +32,11 @@ import { closedLoop, openLoop, type LoadResult } from '../../traffic/load';
 import { BENCH_MODEL, benchOnnx, ensureVersion } from './models';
 import { freePort, peakRssMb, startServer, stopServer, waitHttp, type Server } from './processes';
 import { latencyBuckets, quantileBetween } from './server-latency';
+import { positiveFlag as flag } from '../flags';
 
 const execFileP = promisify(execFile);
 const BENCH_DB = 'flywheel_bench_serving';
 const VENV_BIN = path.join(PROJECT_ROOT, '.venv', 'bin');
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
 
 const opts = {
   durationS: flag('duration', 8),

@@ -95,10 +95,14 @@ describe.skipIf(!hasNginx)('two gateways behind nginx, one killed under load', (
           continue;
         }
         if (i % 2) continue;
-        const f = await post(`${balancer!.url}/v1/feedback`, { predictionId: p.body.predictionId, kind: 'label', label: seeded.classes[(c + i) % 3] });
+        // With an idempotency key, as a client behind a retrying balancer must send one: the killed
+        // gateway may have stored a label and died before answering, and nginx then sends the same
+        // POST to the other one (non_idempotent retries), which answers 200 with the stored row.
+        // Without the key that retry is a second label for the prediction: 409, first label stands.
+        const f = await post(`${balancer!.url}/v1/feedback`, { predictionId: p.body.predictionId, kind: 'label', label: seeded.classes[(c + i) % 3], idempotencyKey: `failover-${p.body.predictionId}` });
         counts.labels++;
         counts.labelStatuses[f.status] = (counts.labelStatuses[f.status] ?? 0) + 1;
-        if (f.status !== 201) counts.labelsFailed++;
+        if (f.status !== 201 && f.status !== 200) counts.labelsFailed++;
       }
     };
     const load = Promise.all(Array.from({ length: 6 }, (_, c) => client(c)));
@@ -116,7 +120,7 @@ describe.skipIf(!hasNginx)('two gateways behind nginx, one killed under load', (
     expect(counts.predictFailed).toBe(0);
     // A label can be refused only for a prediction the killed gateway answered and had not yet
     // written (its buffer died with it): 404, never a 5xx or a connection error.
-    expect(Object.keys(counts.labelStatuses).filter((s) => s !== '201' && s !== '404')).toEqual([]);
+    expect(Object.keys(counts.labelStatuses).filter((s) => s !== '201' && s !== '200' && s !== '404')).toEqual([]);
 
     // Every label that can be learnt is learnt, and none twice. Learnable: stored, and its online
     // prediction's features stored too. A prediction the killed gateway answered can lose its
@@ -142,7 +146,8 @@ describe.skipIf(!hasNginx)('two gateways behind nginx, one killed under load', (
     );
     console.log(`failover: labels stored ${stored}, learnable ${learnable}, learned ${learned}`);
     expect(learned).toBeGreaterThanOrEqual(learnable);
-    expect(learned).toBeLessThanOrEqual(counts.labelStatuses['201'] ?? 0);
+    // Acknowledged: 201, or 200 for a retry the balancer sent after the stored label's gateway died.
+    expect(learned).toBeLessThanOrEqual((counts.labelStatuses['201'] ?? 0) + (counts.labelStatuses['200'] ?? 0));
   }, 120_000);
 });
 

@@ -19,6 +19,7 @@ import { JsonClient } from '../../traffic/http';
 import { rolloutStatusQuery, type CanaryRollout } from '../../workflows/canary-rollout';
 import { testApiKey } from './helpers/auth';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { TEST_MODEL_PARAMS } from './helpers/local-gateway';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -43,15 +44,7 @@ async function registerOnnx(mlflow: MlflowClient, bytes: Uint8Array): Promise<st
 
 beforeAll(async () => {
   env = await openTestEnv('shadow-canary');
-  const onnx = softmaxRegressionToOnnx({
-    family: 'softmax-regression',
-    nFeatures: 4,
-    classes: ['a', 'b', 'c'],
-    mean: [0, 0, 0, 0],
-    scale: [1, 1, 1, 1],
-    weights: [0.5, -0.2, 0.1, 0.3, -0.4, 0.2, 0.6, -0.1, 0.1, 0.3, -0.5, 0.2],
-    bias: [0, 0.1, -0.1],
-  });
+  const onnx = softmaxRegressionToOnnx(TEST_MODEL_PARAMS);
   expect(await registerOnnx(env.mlflow, onnx)).toBe('1');
   expect(await registerOnnx(env.mlflow, onnx)).toBe('2');
   expect(await registerOnnx(env.mlflow, onnx)).toBe('3');

@@ -20,7 +20,8 @@ import { gatewayCa, JsonClient } from '../../../traffic/http';
 import { testApiKey } from './auth';
 
 export const FEATURES = [5.1, 3.5, 1.4, 0.2];
-const params = {
+/** The small three-class model the local-gateway tests serve (registered as ONNX by those that need MLflow too). */
+export const TEST_MODEL_PARAMS = {
   family: 'softmax-regression' as const,
   nFeatures: 4,
   classes: ['a', 'b', 'c'],
@@ -66,24 +67,24 @@ export async function seedGatewayDatabase(name: string): Promise<SeededDatabase>
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), `flywheel-${name}-`));
   const model = `${name}-iris`;
   const online = `${name}-online`;
-  const onnx = softmaxRegressionToOnnx(params);
+  const onnx = softmaxRegressionToOnnx(TEST_MODEL_PARAMS);
   const onnxPath = path.join(workDir, 'model.onnx');
   await fsp.writeFile(onnxPath, onnx);
   await db.query(`INSERT INTO deployments (model, version, onnx_uri, onnx_sha256, n_features, classes, state) VALUES ($1, '1', $2, $3, 4, $4, 'active')`, [
     model,
     onnxPath,
     sha256(onnx),
-    JSON.stringify(params.classes),
+    JSON.stringify(TEST_MODEL_PARAMS.classes),
   ]);
   await setTrafficWeights(db, { model, weights: { '1': 10_000 } });
-  const learner = fromSoftmaxRegressionParams(params, { learningRate: 0.05 });
+  const learner = fromSoftmaxRegressionParams(TEST_MODEL_PARAMS, { learningRate: 0.05 });
   await db.query('INSERT INTO online_models (name, base_model, base_version, state) VALUES ($1, $2, $3, $4)', [online, model, '1', JSON.stringify(learner.toJSON())]);
   return {
     url,
     db,
     model,
     online,
-    classes: params.classes,
+    classes: TEST_MODEL_PARAMS.classes,
     async drop() {
       await db.end();
       await dropDatabase(config, dbName);
@@ -131,7 +132,7 @@ export async function startLocalGateway(
     dbUrl: url,
     model,
     online,
-    classes: params.classes,
+    classes: TEST_MODEL_PARAMS.classes,
     async close() {
       await gateway.close();
       await drop();

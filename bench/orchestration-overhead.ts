@@ -13,8 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { loadConfig, PROJECT_ROOT } from '../config/index';
+import { peakRssMb, startWorkerProcess } from './worker-process';
 import type { temporal } from '@temporalio/proto';
 
 const { values } = parseArgs({
@@ -31,29 +32,8 @@ const base = loadConfig();
 const suffix = randomUUID().slice(0, 8);
 const config = values['running-workers'] ? base : { ...base, taskQueues: { ...base.taskQueues, workflows: `bench-wf-${suffix}`, cpu: `bench-cpu-${suffix}` } };
 
-function startWorker(file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      FLYWHEEL_TASK_QUEUE_WORKFLOWS: config.taskQueues.workflows,
-      FLYWHEEL_TASK_QUEUE_CPU: config.taskQueues.cpu,
-      FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: String(21000 + Math.floor(Math.random() * 9000)),
-      FLYWHEEL_CPU_WORKER_METRICS_PORT: String(31000 + Math.floor(Math.random() * 9000)),
-      FLYWHEEL_GIT_COMMIT: 'bench',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('worker ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-const workers = values['running-workers'] ? [] : [await startWorker('workers/workflow-worker.ts'), await startWorker('workers/cpu-worker.ts')];
+const workerEnv = { FLYWHEEL_TASK_QUEUE_WORKFLOWS: config.taskQueues.workflows, FLYWHEEL_TASK_QUEUE_CPU: config.taskQueues.cpu };
+const workers = values['running-workers'] ? [] : [await startWorkerProcess('workers/workflow-worker.ts', workerEnv), await startWorkerProcess('workers/cpu-worker.ts', workerEnv)];
 const connection = await Connection.connect({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
 
@@ -99,8 +79,7 @@ console.log(`| baseline: time inside the ${rows[0]!.activities} activities, as a
 console.log(`| orchestration overhead (ms) | ${p((r) => r.wall - r.inActivities)} |`);
 console.log(`| overhead per activity (ms) | ${p((r) => r.overheadPerActivity)} |`);
 console.log(`| wall / baseline | ${(median(rows.map((r) => r.wall)) / median(rows.map((r) => r.inActivities))).toFixed(2)}× |`);
-const rssMb = async (pid: number) => Number((await import('node:fs/promises').then((fs) => fs.readFile(`/proc/${pid}/status`, 'utf8'))).match(/VmHWM:\s+(\d+)/)![1]) / 1024;
-if (workers.length) console.log(`| peak RSS: workflow worker / CPU worker (MB) | ${(await rssMb(workers[0]!.pid!)).toFixed(0)} / ${(await rssMb(workers[1]!.pid!)).toFixed(0)} |`);
+if (workers.length) console.log(`| peak RSS: workflow worker / CPU worker (MB) | ${(await peakRssMb(workers[0]!.pid!)).toFixed(0)} / ${(await peakRssMb(workers[1]!.pid!)).toFixed(0)} |`);
 
 for (const w of workers) w.kill('SIGTERM');
 await connection.close();

@@ -47,6 +47,7 @@ const client = new Client({ connection, namespace: base.temporal.namespace });
 interface Row {
   workers: number;
   pipelinesSeconds: number;
+  historyEvents: number;
   searchSeconds: number;
   workflowWorkerRssMb: number;
   cpuWorkerRssMb: number[];
@@ -69,6 +70,8 @@ async function runConfiguration(n: number): Promise<Row> {
     );
     await Promise.all(handles.map((h) => h.result()));
     const pipelinesSeconds = (performance.now() - t0) / 1000;
+    // History events a pipeline writes: what Temporal's persistence carries per pipeline (docs/scaling.md).
+    const historyEvents = (await handles[0]!.fetchHistory()).events!.length;
 
     const t1 = performance.now();
     const model = `scale-${suffix}-search`;
@@ -91,6 +94,7 @@ async function runConfiguration(n: number): Promise<Row> {
     return {
       workers: n,
       pipelinesSeconds,
+      historyEvents,
       searchSeconds,
       workflowWorkerRssMb: await peakRssMb(workflowWorker.pid!),
       cpuWorkerRssMb: await Promise.all(cpuWorkers.map((w) => peakRssMb(w.pid!))),
@@ -109,13 +113,13 @@ await connection.close();
 
 const one = rows.find((r) => r.workers === 1) ?? rows[0]!;
 console.log(`\n${pipelines} concurrent TrainingPipelines and a ${trials}-trial search (parallel ${values.parallel}, TPE + median pruner), softmax regression on ${dataset}, ${epochs} epochs; ${cores} cores; Temporal at ${base.temporal.address}`);
-console.log('| CPU worker processes | pipelines: wall (s) | pipelines/min | speed-up | ideal (min(n, cores)) | ratio to ideal | search: wall (s) | speed-up | ratio to ideal | peak RSS: workflow worker / each CPU worker (MB) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| CPU worker processes | pipelines: wall (s) | pipelines/min | history events/s | speed-up | ideal (min(n, cores)) | ratio to ideal | search: wall (s) | speed-up | ratio to ideal | peak RSS: workflow worker / each CPU worker (MB) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   const ideal = Math.min(r.workers, cores) / Math.min(one.workers, cores);
   const sp = one.pipelinesSeconds / r.pipelinesSeconds;
   const ss = one.searchSeconds / r.searchSeconds;
   console.log(
-    `| ${r.workers} | ${r.pipelinesSeconds.toFixed(1)} | ${((pipelines / r.pipelinesSeconds) * 60).toFixed(1)} | ${sp.toFixed(2)}× | ${ideal.toFixed(0)}× | ${(sp / ideal).toFixed(2)} | ${r.searchSeconds.toFixed(1)} | ${ss.toFixed(2)}× | ${(ss / ideal).toFixed(2)} | ${r.workflowWorkerRssMb.toFixed(0)} / ${r.cpuWorkerRssMb.map((m) => m.toFixed(0)).join(', ')} |`,
+    `| ${r.workers} | ${r.pipelinesSeconds.toFixed(1)} | ${((pipelines / r.pipelinesSeconds) * 60).toFixed(1)} | ${((pipelines * r.historyEvents) / r.pipelinesSeconds).toFixed(0)} (${r.historyEvents} a pipeline) | ${sp.toFixed(2)}× | ${ideal.toFixed(0)}× | ${(sp / ideal).toFixed(2)} | ${r.searchSeconds.toFixed(1)} | ${ss.toFixed(2)}× | ${(ss / ideal).toFixed(2)} | ${r.workflowWorkerRssMb.toFixed(0)} / ${r.cpuWorkerRssMb.map((m) => m.toFixed(0)).join(', ')} |`,
   );
 }

@@ -100,6 +100,7 @@ const EnvSchema = z.object({
   FLYWHEEL_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   FLYWHEEL_FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
+  FLYWHEEL_SHADOW_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   /** Daily partitions created this many days ahead of today. */
   FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(366).default(7),
   /** Served rows whose features are stored, per model per UTC day per gateway, unless `flywheel data logging` sets another budget. */
@@ -170,8 +171,8 @@ export interface FlywheelConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   backup: { dir: string; retentionDays: number };
-  /** Time partitions of predictions, feedback and online_predictions (activities/traffic-partitions.ts). */
-  traffic: { retentionDays: Record<'predictions' | 'feedback' | 'online_predictions', number>; aheadDays: number };
+  /** Time partitions of predictions, feedback, online_predictions and shadow_predictions (activities/traffic-partitions.ts). */
+  traffic: { retentionDays: Record<'predictions' | 'feedback' | 'online_predictions' | 'shadow_predictions', number>; aheadDays: number };
   gateway: {
     host: string;
     port: number;
@@ -310,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
         predictions: e.FLYWHEEL_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
         feedback: e.FLYWHEEL_FEEDBACK_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
         online_predictions: e.FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
+        shadow_predictions: e.FLYWHEEL_SHADOW_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
       },
       aheadDays: e.FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS,
     },

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { segmentQuality, type SegmentCounts, type SegmentRow } from '../lib/segments/quality';
 import { LABEL_SKEW } from '../lib/data/partitions';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 
 export type { SegmentRow } from '../lib/segments/quality';
 
@@ -21,6 +22,8 @@ export interface SegmentReport {
 }
 
 // Counts per (segment value, time bucket); the value '' groups predictions without the attribute.
+// Labels: the first one that may count (datasets/decision-feedback.ts, $5 the model's client list), as
+// the canary's segment guardrails read them: a client outside the list cannot make a segment look behind.
 const SQL = `
 SELECT coalesce(p.segment->>$2, '') AS value,
        floor(extract(epoch FROM p.created_at) / $4)::bigint AS bucket,
@@ -29,12 +32,13 @@ SELECT coalesce(p.segment->>$2, '') AS value,
        count(l.label)::int AS labelled,
        count(*) FILTER (WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM p.predicted_label)::int AS wrong
 FROM predictions p
-LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at - interval '${LABEL_SKEW}' ORDER BY f.created_at, f.id LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at - interval '${LABEL_SKEW}' AND ${decisionFeedbackSql('f', '$5')} ORDER BY f.created_at, f.id LIMIT 1) l ON true
 WHERE p.model = $1 AND p.created_at >= $3
 GROUP BY 1, 2`;
 
 export async function segmentReport(db: pg.Pool, input: { model: string; attribute: string; since: Date; bucketSeconds: number; margin: number; alpha: number }): Promise<SegmentReport> {
-  const { rows } = await db.query<SegmentCounts>(SQL, [input.model, input.attribute, input.since, input.bucketSeconds]);
+  const clients = await decisionClients(db, input.model);
+  const { rows } = await db.query<SegmentCounts>(SQL, [input.model, input.attribute, input.since, input.bucketSeconds, clients]);
   const q = segmentQuality(rows, { margin: input.margin, alpha: input.alpha });
   return {
     model: input.model,

@@ -84,5 +84,15 @@ describe('flywheel data segments', () => {
 
     const bad = await cli(['data', 'segments', g.model, '--by', 'plan', '--alpha', '2']);
     expect([bad.code, bad.out.trim()]).toEqual([2, 'flywheel: --alpha: "2" must be between 0 and 1']);
+
+    // Only labels that may count are read (datasets/decision-feedback.ts): with the model's list naming
+    // another client, these labels no longer make "free" look behind, in the report or on /metrics.
+    const set = await cli(['feedback-clients', 'set', g.model, 'someone-else']);
+    expect(set.code, set.out).toBe(0);
+    const untrusted = await cli(['data', 'segments', g.model, '--by', 'plan', '--since', '1h', '--json']);
+    expect((JSON.parse(untrusted.out) as { overall: { labelled: number } }).overall.labelled).toBe(0);
+    expect((await g.gateway.segments.refresh()).filter((x) => x.behind === 1)).toEqual([]);
+    const after = (await client.request('GET', '/metrics')).body as string;
+    expect(after).toContain(`flywheel_gateway_segment_behind{model="${g.model}",attribute="plan",segment="free"} 0`);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { MlflowClient } from '../clients/mlflow';
 import type { VersionSample } from '../lib/rollout/analyse';
 import type { SegmentWindow, VersionWindow } from '../lib/rollout/sequential-judge';
 import type { SegmentGuardrail } from '../lib/rollout/spec';
-import { decisionClients, decisionFeedbackSql } from './decision-feedback';
+import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedback';
 import { createTrafficActivities } from './traffic';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';

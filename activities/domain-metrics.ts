@@ -81,7 +81,7 @@ export const domainMetrics = {
   },
   /** A traffic table's partitions after a maintenance run, and the rows its retention removed (planner estimates for dropped partitions). */
   trafficPartitions(table: string, partitions: number, rowsDropped: number): void {
-    gauge('flywheel_traffic_partitions', 'Partitions of a traffic table (predictions, feedback, online_predictions) after the last maintenance', { table }, partitions);
+    gauge('flywheel_traffic_partitions', 'Partitions of a traffic table (predictions, feedback, online_predictions, shadow_predictions) after the last maintenance', { table }, partitions);
     count('flywheel_traffic_rows_dropped', 'Rows of a traffic table removed past its retention (dropped partitions, estimated, plus default-partition rows)', { table }, rowsDropped);
   },
   /** The offline (holdout) accuracy a version was registered with: the baseline live accuracy is held to. */

@@ -8,7 +8,7 @@
  */
 import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
-import { decisionClients, decisionFeedbackSql } from './decision-feedback';
+import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedback';
 import type { ErrorChange } from '../lib/retraining/error-monitor';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';

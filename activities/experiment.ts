@@ -6,7 +6,7 @@
 import type { FlywheelConfig } from '../config/index';
 import type { Pool } from 'pg';
 import { getPool } from '../clients/db';
-import { decisionClients, decisionFeedbackSql } from './decision-feedback';
+import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedback';
 import type { PrimaryMetric } from '../lib/experiment/spec';
 import { LABEL_SKEW } from '../lib/data/partitions';
 import type { SegmentGuardrail } from '../lib/rollout/spec';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { check, type Checked } from '../lib/schema/issues';
 import { compareShadow, type ShadowComparison, type ShadowPair } from '../lib/shadow/compare';
 import type { ShadowSpec, ShadowWindow } from '../lib/shadow/judge';
-import { decisionClients, decisionFeedbackSql } from './decision-feedback';
+import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedback';
 import { invalidInput } from './errors';
 import { inTransaction, lockModel } from './traffic';
 

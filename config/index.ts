@@ -100,12 +100,20 @@ const EnvSchema = z.object({
   FLYWHEEL_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   FLYWHEEL_FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
+  FLYWHEEL_SHADOW_PREDICTIONS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).optional(),
   /** Daily partitions created this many days ahead of today. */
   FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(366).default(7),
   /** Served rows whose features are stored, per model per UTC day per gateway, unless `flywheel data logging` sets another budget. */
   FLYWHEEL_FEATURE_LOG_DAILY_ROWS: z.coerce.number().int().min(0).default(1_000_000),
   /** Requests waiting for their shadow run (serving/shadow.ts) past this many are dropped (and counted): a shadow never slows the caller. */
   FLYWHEEL_GATEWAY_SHADOW_QUEUE: z.coerce.number().int().min(1).default(2000),
+  /** How often the gateway recomputes its per-segment gauges and the segment-behind evidence (serving/segment-gauges.ts); 0: never. */
+  FLYWHEEL_SEGMENT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(300),
+  /** The segment evidence's window: it accumulates from the start of the previous whole window (lib/segments/alert.ts). */
+  FLYWHEEL_SEGMENT_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 31).default(24),
+  /** Tolerated excess of a segment's error odds over the rest's (0.2: 20 %), and the false flag rate per segment per window. */
+  FLYWHEEL_SEGMENT_MARGIN: z.coerce.number().min(0).default(0.2),
+  FLYWHEEL_SEGMENT_ALPHA: z.coerce.number().gt(0).lt(1).default(0.01),
   /** `on` (default): every route but /healthz needs an API key or an OIDC token; `off` is an explicit opt-out. */
   FLYWHEEL_GATEWAY_AUTH: z.enum(['on', 'off']).default('on'),
   /** Requests per minute per authenticated client (0: no limit). */
@@ -163,8 +171,8 @@ export interface FlywheelConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   backup: { dir: string; retentionDays: number };
-  /** Time partitions of predictions, feedback and online_predictions (activities/traffic-partitions.ts). */
-  traffic: { retentionDays: Record<'predictions' | 'feedback' | 'online_predictions', number>; aheadDays: number };
+  /** Time partitions of predictions, feedback, online_predictions and shadow_predictions (activities/traffic-partitions.ts). */
+  traffic: { retentionDays: Record<'predictions' | 'feedback' | 'online_predictions' | 'shadow_predictions', number>; aheadDays: number };
   gateway: {
     host: string;
     port: number;
@@ -179,6 +187,8 @@ export interface FlywheelConfig {
     featureLogDailyRows: number;
     /** Requests queued for their shadow run before more are dropped. */
     shadowQueue: number;
+    /** The per-segment gauges (serving/segment-gauges.ts): how often, over which window, with which margin and α. */
+    segments: { intervalMs: number; windowMs: number; margin: number; alpha: number };
     auth: GatewayAuthConfig;
     /** PEM files the gateway serves HTTPS with (FLYWHEEL_GATEWAY_TLS_CERT/KEY). */
     tls?: { certPath: string; keyPath: string };
@@ -301,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
         predictions: e.FLYWHEEL_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
         feedback: e.FLYWHEEL_FEEDBACK_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
         online_predictions: e.FLYWHEEL_ONLINE_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
+        shadow_predictions: e.FLYWHEEL_SHADOW_PREDICTIONS_RETENTION_DAYS ?? e.FLYWHEEL_TRAFFIC_RETENTION_DAYS,
       },
       aheadDays: e.FLYWHEEL_TRAFFIC_PARTITIONS_AHEAD_DAYS,
     },
@@ -315,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
       maxBufferRows: e.FLYWHEEL_GATEWAY_BUFFER_ROWS,
       featureLogDailyRows: e.FLYWHEEL_FEATURE_LOG_DAILY_ROWS,
       shadowQueue: e.FLYWHEEL_GATEWAY_SHADOW_QUEUE,
+      segments: { intervalMs: e.FLYWHEEL_SEGMENT_CHECK_INTERVAL_S * 1000, windowMs: e.FLYWHEEL_SEGMENT_WINDOW_HOURS * 3_600_000, margin: e.FLYWHEEL_SEGMENT_MARGIN, alpha: e.FLYWHEEL_SEGMENT_ALPHA },
       auth: {
         enabled: e.FLYWHEEL_GATEWAY_AUTH === 'on',
         rateLimitPerMinute: e.FLYWHEEL_GATEWAY_RATE_LIMIT,

@@ -9,6 +9,7 @@ import { datasetDigest } from '../lib/data/digest';
 import { mixWithReference, SnapshotBuilder, type SnapshotCounts } from '../lib/data/production-snapshot';
 import type { Dataset } from '../lib/data/table';
 import type { DatasetReference } from '../lib/data/reference';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { loadDataset, type LoadResult } from './load';
 import { readDataset, writeDataset, type DatasetMeta } from './store';
 
@@ -47,16 +48,18 @@ export class SnapshotRefused extends Error {
 
 const PAGE = 20_000;
 
-// The first label per prediction, by arrival; a label before its prediction's answer cannot be
-// attributed to it (nor one past the attribution window). Read through one server-side cursor:
-// one sort of the window, streamed in pages (keyset pages re-sorted the rest of the window each time).
+// The first trusted label per prediction, by arrival (the first untrusted one when there is none, so
+// it is counted and left out: datasets/decision-feedback.ts says which feedback may count, $5 the
+// model's client list); a label before its prediction's answer cannot be attributed to it (nor one
+// past the attribution window). Read through one server-side cursor: one sort of the window,
+// streamed in pages (keyset pages re-sorted the rest of the window each time).
 const JOIN_SQL = `
-SELECT p.version, p.features, l.label
+SELECT p.version, p.features, l.label, coalesce(l.trusted, false) AS trusted
 FROM predictions p
 LEFT JOIN LATERAL (
-  SELECT f.label FROM feedback f
+  SELECT f.label, ${decisionFeedbackSql('f', '$5')} AS trusted FROM feedback f
   WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at AND f.created_at <= p.created_at + $4 * interval '1 millisecond'
-  ORDER BY f.created_at, f.id LIMIT 1
+  ORDER BY 2 DESC NULLS LAST, f.created_at, f.id LIMIT 1
 ) l ON true
 WHERE p.model = $1 AND p.outcome = 'ok' AND p.created_at >= $2 AND p.created_at < $3
 ORDER BY p.created_at, p.id`;
@@ -86,12 +89,13 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
   const to = input.to ?? new Date();
   const from = new Date(Math.max(to.getTime() - input.windowMs, input.since?.getTime() ?? -Infinity));
   const builder = new SnapshotBuilder(shape.nFeatures, shape.classes);
+  const clients = await decisionClients(db, input.model);
   const client = await db.connect();
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query(`DECLARE snapshot_rows NO SCROLL CURSOR FOR ${JOIN_SQL}`, [input.model, from, to, input.attributionMs]);
+    await client.query(`DECLARE snapshot_rows NO SCROLL CURSOR FOR ${JOIN_SQL}`, [input.model, from, to, input.attributionMs, clients]);
     for (;;) {
-      const { rows } = await client.query<{ version: string; features: Array<number | null> | null; label: string | null }>(`FETCH ${PAGE} FROM snapshot_rows`);
+      const { rows } = await client.query<{ version: string; features: Array<number | null> | null; label: string | null; trusted: boolean }>(`FETCH ${PAGE} FROM snapshot_rows`);
       for (const r of rows) builder.add(r);
       if (rows.length < PAGE) break;
     }

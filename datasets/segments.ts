@@ -5,22 +5,11 @@
  * anytime-valid evidence (lib/stats/segment-gap.ts), counted per time bucket in serving order.
  */
 import type pg from 'pg';
-import { segmentGap } from '../lib/stats/segment-gap';
+import { segmentQuality, type SegmentCounts, type SegmentRow } from '../lib/segments/quality';
 import { LABEL_SKEW } from '../lib/data/partitions';
+import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 
-export interface SegmentRow {
-  value: string;
-  predictions: number;
-  errors: number;
-  labelled: number;
-  wrong: number;
-  accuracy: number | null;
-  errorRate: number;
-  labelCoverage: number;
-  /** Evidence that this segment's error odds exceed (1 + margin)× the rest's; behind when ≥ 1/α. */
-  e: number;
-  behind: boolean;
-}
+export type { SegmentRow } from '../lib/segments/quality';
 
 export interface SegmentReport {
   model: string;
@@ -28,11 +17,13 @@ export interface SegmentReport {
   since: string;
   margin: number;
   alpha: number;
-  overall: { predictions: number; labelled: number; accuracy: number | null };
+  overall: { predictions: number; labelled: number; wrong: number; accuracy: number | null };
   segments: SegmentRow[];
 }
 
 // Counts per (segment value, time bucket); the value '' groups predictions without the attribute.
+// Labels: the first one that may count (datasets/decision-feedback.ts, $5 the model's client list), as
+// the canary's segment guardrails read them: a client outside the list cannot make a segment look behind.
 const SQL = `
 SELECT coalesce(p.segment->>$2, '') AS value,
        floor(extract(epoch FROM p.created_at) / $4)::bigint AS bucket,
@@ -41,41 +32,35 @@ SELECT coalesce(p.segment->>$2, '') AS value,
        count(l.label)::int AS labelled,
        count(*) FILTER (WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM p.predicted_label)::int AS wrong
 FROM predictions p
-LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at - interval '${LABEL_SKEW}' ORDER BY f.created_at, f.id LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at - interval '${LABEL_SKEW}' AND ${decisionFeedbackSql('f', '$5')} ORDER BY f.created_at, f.id LIMIT 1) l ON true
 WHERE p.model = $1 AND p.created_at >= $3
 GROUP BY 1, 2`;
 
 export async function segmentReport(db: pg.Pool, input: { model: string; attribute: string; since: Date; bucketSeconds: number; margin: number; alpha: number }): Promise<SegmentReport> {
-  const { rows } = await db.query<{ value: string; bucket: string; predictions: number; errors: number; labelled: number; wrong: number }>(SQL, [input.model, input.attribute, input.since, input.bucketSeconds]);
-  const byBucket = new Map<string, { labelled: number; wrong: number }>();
-  for (const r of rows) {
-    const t = byBucket.get(r.bucket) ?? { labelled: 0, wrong: 0 };
-    t.labelled += r.labelled;
-    t.wrong += r.wrong;
-    byBucket.set(r.bucket, t);
-  }
-  const values = [...new Set(rows.map((r) => r.value))].filter((v) => v !== '').sort();
-  const segments = values.map((value) => {
-    const own = rows.filter((r) => r.value === value).sort((a, b) => Number(a.bucket) - Number(b.bucket));
-    const sum = (k: 'predictions' | 'errors' | 'labelled' | 'wrong') => own.reduce((s, r) => s + r[k], 0);
-    const [predictions, errors, labelled, wrong] = [sum('predictions'), sum('errors'), sum('labelled'), sum('wrong')];
-    const gap = segmentGap(
-      own.map((r) => {
-        const t = byBucket.get(r.bucket)!;
-        return { segmentWrong: r.wrong, segmentLabelled: r.labelled, restWrong: t.wrong - r.wrong, restLabelled: t.labelled - r.labelled };
-      }),
-      { margin: input.margin, alpha: input.alpha },
-    );
-    return { value, predictions, errors, labelled, wrong, accuracy: labelled ? 1 - wrong / labelled : null, errorRate: predictions ? errors / predictions : 0, labelCoverage: predictions ? labelled / predictions : 0, e: gap.e, behind: gap.behind };
-  });
-  const all = [...byBucket.values()].reduce((a, t) => ({ labelled: a.labelled + t.labelled, wrong: a.wrong + t.wrong }), { labelled: 0, wrong: 0 });
+  const clients = await decisionClients(db, input.model);
+  const { rows } = await db.query<SegmentCounts>(SQL, [input.model, input.attribute, input.since, input.bucketSeconds, clients]);
+  const q = segmentQuality(rows, { margin: input.margin, alpha: input.alpha });
   return {
     model: input.model,
     attribute: input.attribute,
     since: input.since.toISOString(),
     margin: input.margin,
     alpha: input.alpha,
-    overall: { predictions: rows.reduce((s, r) => s + r.predictions, 0), labelled: all.labelled, accuracy: all.labelled ? 1 - all.wrong / all.labelled : null },
-    segments,
+    overall: q.overall,
+    segments: q.segments,
   };
+}
+
+/**
+ * The segment attributes callers sent with a model's newest predictions since `since` (at most
+ * `sample` rows read, at most `max` names): bounded by the window, so only its daily partitions are read.
+ */
+export async function segmentAttributes(db: pg.Pool, input: { model: string; since: Date; sample?: number; max?: number }): Promise<string[]> {
+  const { rows } = await db.query<{ key: string }>(
+    `SELECT DISTINCT jsonb_object_keys(segment) AS key
+       FROM (SELECT segment FROM predictions WHERE model = $1 AND created_at >= $2 AND segment IS NOT NULL ORDER BY created_at DESC LIMIT $3) s
+      ORDER BY 1 LIMIT $4`,
+    [input.model, input.since, input.sample ?? 5000, input.max ?? 8],
+  );
+  return rows.map((r) => r.key);
 }

@@ -31,6 +31,7 @@ import { PredictionRecorder } from './recorder';
 import { requestIdOf } from './request-id';
 import { FeatureLogger } from './feature-logger';
 import { ShadowMirror, shadowWriter, type ShadowRun } from './shadow';
+import { SegmentGauges } from './segment-gauges';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { parseJsonAsStrictUtf8 } from './strict-json';
@@ -52,6 +53,8 @@ export interface Gateway {
   writers: { predictions: PredictionRecorder; feedback: FeedbackCommitter; online: OnlinePredictionWriter };
   /** Shadow runs of live requests (serving/shadow.ts). */
   shadow: ShadowMirror;
+  /** The per-segment gauges, recomputed on a timer (tests call refresh()). */
+  segments: SegmentGauges;
   metrics: GatewayMetrics;
   /** Resolves with the URL it listens on. */
   listen(): Promise<string>;
@@ -386,6 +389,11 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     }
   }
 
+  // Its own connection with a statement timeout: a slow window read never takes the writers' connections.
+  const segmentDb = new pg.Pool({ connectionString: config.postgres.url, max: 1, statement_timeout: 60_000, application_name: 'flywheel-gateway-segments' });
+  segmentDb.on('error', () => undefined);
+  const segments = new SegmentGauges(segmentDb, metrics, () => catalog.models().map((m) => m.model), config.gateway.segments, app.log);
+
   // Last: the document lists every route declared above.
   registerContractRoutes(app, declared, { title: 'Flywheel serving gateway', version: '1' });
 
@@ -395,6 +403,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     recorder,
     writers,
     shadow,
+    segments,
     metrics,
     async listen() {
       await catalog.reload();
@@ -406,6 +415,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
         void reloadFeatureLogging();
         void reloadShadows();
       });
+      segments.start();
       return app.listen({ port: opts.port ?? config.gateway.port, host: opts.host ?? config.gateway.host });
     },
     async close() {
@@ -415,6 +425,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       await feedback.close();
       await online.close();
       await shadow.close();
+      await segments.close();
+      await segmentDb.end();
       await recorder.close();
       await pool.close();
       await db.end();

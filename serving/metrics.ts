@@ -13,6 +13,7 @@ export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const labelNames = ['model', 'version'] as const;
+  const segmentLabels = ['model', 'attribute', 'segment'] as const;
   return {
     registry,
     requests: new client.Counter({ name: 'flywheel_gateway_predict_requests_total', help: 'Predict requests routed to a model version, failed ones included (a batch counts once)', labelNames, registers: [registry] }),
@@ -59,6 +60,14 @@ export function createMetrics() {
       registers: [registry],
     }),
     shadowQueue: new client.Gauge({ name: 'flywheel_gateway_shadow_queued_requests', help: 'Requests waiting for their shadow run', registers: [registry] }),
+    // Per segment value of a caller's segment attribute, over the evidence window (serving/segment-gauges.ts).
+    segmentBehind: new client.Gauge({ name: 'flywheel_gateway_segment_behind', help: 'Whether a segment falls behind the rest of its model\'s traffic by more than the margin, with anytime-valid evidence (1) or not (0)', labelNames: segmentLabels, registers: [registry] }),
+    segmentEvidence: new client.Gauge({ name: 'flywheel_gateway_segment_evidence', help: 'E-value that a segment\'s error odds exceed (1 + margin)x the rest\'s; behind once it reaches 1/alpha', labelNames: segmentLabels, registers: [registry] }),
+    segmentAccuracy: new client.Gauge({ name: 'flywheel_gateway_segment_accuracy_ratio', help: 'Share of a segment\'s labelled predictions served right (first label per prediction)', labelNames: segmentLabels, registers: [registry] }),
+    segmentRestAccuracy: new client.Gauge({ name: 'flywheel_gateway_segment_rest_accuracy_ratio', help: 'The same share for the rest of the model\'s traffic, the segment\'s comparison', labelNames: segmentLabels, registers: [registry] }),
+    segmentErrors: new client.Gauge({ name: 'flywheel_gateway_segment_error_ratio', help: 'Share of a segment\'s predictions that failed', labelNames: segmentLabels, registers: [registry] }),
+    segmentCoverage: new client.Gauge({ name: 'flywheel_gateway_segment_label_coverage_ratio', help: 'Share of a segment\'s predictions that received a label', labelNames: segmentLabels, registers: [registry] }),
+    segmentChecks: new client.Counter({ name: 'flywheel_gateway_segment_checks_total', help: 'Recomputations of the segment gauges, by outcome (ok, failed)', labelNames: ['outcome'] as const, registers: [registry] }),
     feedback: new client.Counter({ name: 'flywheel_gateway_feedback_items_stored_total', help: 'Feedback items stored (an item of a batch counts once), by kind', labelNames: ['kind'] as const, registers: [registry] }),
   };
 }

@@ -26,9 +26,11 @@ export interface ShadowRow {
   createdAt: Date;
 }
 
+// ON CONFLICT with no target: it matches the key whichever it is, (prediction_id, version) before
+// migration 0016 or (prediction_id, version, created_at) after (created_at is the served row's time).
 const INSERT = `INSERT INTO shadow_predictions (prediction_id, model, version, predicted_label, latency_ms, outcome, created_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::real[], $6::text[], $7::timestamptz[])
-ON CONFLICT (prediction_id, version) DO NOTHING`;
+ON CONFLICT DO NOTHING`;
 
 export function shadowWriter(db: pg.Pool, opts: RecorderOptions, events: RecorderEvents, monitor: WriterMonitor): BatchedWriter<ShadowRow> {
   return new BatchedWriter<ShadowRow>(db, opts, events, monitor, (pool, rows) =>

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { createScratchDatabase, dropDatabase } from '../../scripts/stack/postgres';
 import { loadConfig } from '../../config/index';
 import { migrate } from '../../db/migrate';
+import { decisionFeedbackSql } from '../../datasets/decision-feedback';
 import { snapshotProduction } from '../../datasets/production';
 
 const execFileP = promisify(execFile);
@@ -32,9 +33,10 @@ const D = flag('features', 8);
 const LABELLED = flag('labelled', 0.5);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-const JOIN = `SELECT p.id, p.created_at, p.version, p.features, l.label FROM predictions p
-LEFT JOIN LATERAL (SELECT f.label FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at
-  AND f.created_at <= p.created_at + interval '1 day' ORDER BY f.created_at, f.id LIMIT 1) l ON true
+// The snapshot's join, trust predicate included (datasets/decision-feedback.ts; no client list: null).
+const JOIN = `SELECT p.id, p.created_at, p.version, p.features, l.label, coalesce(l.trusted, false) AS trusted FROM predictions p
+LEFT JOIN LATERAL (SELECT f.label, ${decisionFeedbackSql('f', 'NULL')} AS trusted FROM feedback f WHERE f.prediction_id = p.id AND f.kind = 'label' AND f.created_at >= p.created_at
+  AND f.created_at <= p.created_at + interval '1 day' ORDER BY 2 DESC NULLS LAST, f.created_at, f.id LIMIT 1) l ON true
 WHERE p.model = 'bench' AND p.outcome = 'ok' ORDER BY p.created_at, p.id`;
 
 async function main(): Promise<void> {

@@ -48,7 +48,7 @@ async function snapshot(config: FlywheelConfig, model: string, opts: SnapshotOpt
       'with features': r.withFeatures,
       labelled: r.labelled,
       'label coverage': r.labelCoverage,
-      'left out': `${r.incompleteFeatures} with a dropped column, ${r.unknownLabel} with an unknown label`,
+      'left out': `${r.incompleteFeatures} with a dropped column, ${r.unknownLabel} with an unknown label, ${r.untrustedLabel} labelled only by untrusted feedback`,
       'versions served': Object.entries(r.versions).map(([v, n]) => `v${v}: ${n}`),
       train: `flywheel train -d stored:${r.digest} -m ${model}`,
     });

@@ -115,7 +115,7 @@ export async function auditCommand(config: FlywheelConfig, opts: { limit: string
 
 /**
  * `flywheel feedback-clients set|clear|show <model>`: the only clients whose feedback that model's
- * decisions count (activities/decision-feedback.ts). Entries are client ids (`key:<id>`,
+ * decisions and production snapshots count (datasets/decision-feedback.ts). Entries are client ids (`key:<id>`,
  * `oidc:<subject>`) or API key names. Changes are written to the audit log.
  */
 export async function feedbackClientsCommand(config: FlywheelConfig, what: 'set' | 'clear' | 'show', model: string, clients: string[], opts: { json?: boolean }): Promise<void> {
@@ -144,7 +144,7 @@ export async function feedbackClientsCommand(config: FlywheelConfig, what: 'set'
 }
 
 export function registerKeysCommands(program: Command, withConfig: WithConfig): void {
-  const fc = program.command('feedback-clients').description("the only clients whose feedback a model's canary, A/B and drift decisions count");
+  const fc = program.command('feedback-clients').description("the only clients whose feedback a model's canary, A/B and drift decisions and its production snapshots count");
   json(fc.command('set <model> <clients...>').description('count only these clients (client ids key:<id> / oidc:<subject>, or key names)')).action(
     withConfig((config, model: string, clients: string[], opts: { json?: boolean }) => feedbackClientsCommand(config, 'set', model, clients, opts)),
   );

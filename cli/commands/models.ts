@@ -5,22 +5,19 @@ import { CliError, printFields, printJson, printTable } from '../output';
 import { reportPointer } from './report';
 import { closePools, getPool } from '../../clients/db';
 import { snapshotLineage, type SnapshotLineage } from '../../datasets/production';
-import { segmentReport, type SegmentRow } from '../../datasets/segments';
+import { segmentAttributes, segmentReport, type SegmentRow } from '../../datasets/segments';
 
 /**
- * Per-segment quality over the last 7 days for each attribute seen in the newest 5,000 predictions
+ * Per-segment quality over the last 7 days for each attribute seen in its newest 5,000 predictions
  * (`flywheel data segments` for other windows and margins); none when PostgreSQL cannot be read.
  */
 async function segmentsOf(config: FlywheelConfig, model: string): Promise<Record<string, SegmentRow[]>> {
   try {
     const db = getPool(config.postgres.url);
-    const { rows } = await db.query<{ key: string }>(
-      `SELECT DISTINCT jsonb_object_keys(segment) AS key FROM (SELECT segment FROM predictions WHERE model = $1 AND segment IS NOT NULL ORDER BY created_at DESC LIMIT 5000) s ORDER BY 1 LIMIT 8`,
-      [model],
-    );
+    const since = new Date(Date.now() - 7 * 86_400_000);
     const out: Record<string, SegmentRow[]> = {};
-    for (const { key } of rows) {
-      out[key] = (await segmentReport(db, { model, attribute: key, since: new Date(Date.now() - 7 * 86_400_000), bucketSeconds: 3600, margin: 0.2, alpha: 0.01 })).segments;
+    for (const key of await segmentAttributes(db, { model, since })) {
+      out[key] = (await segmentReport(db, { model, attribute: key, since, bucketSeconds: 3600, margin: 0.2, alpha: 0.01 })).segments;
     }
     return out;
   } catch {

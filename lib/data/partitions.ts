@@ -1,6 +1,6 @@
 /**
  * Daily time partitions of the traffic tables (predictions, feedback, online_predictions: migration
- * 0014_traffic_partitions.sql): which partitions to create ahead and which to drop past a retention.
+ * 0014_traffic_partitions.sql; shadow_predictions: 0016_shadow_partitions.sql): which partitions to create ahead and which to drop past a retention.
  * Pure: the maintenance (activities/traffic-partitions.ts) reads the partitions that exist and
  * carries out the plan made here.
  *
@@ -12,7 +12,7 @@
  *    the maintenance not run for days), so nothing acknowledged is refused. Never dropped.
  */
 
-export const TRAFFIC_TABLES = ['predictions', 'feedback', 'online_predictions'] as const;
+export const TRAFFIC_TABLES = ['predictions', 'feedback', 'online_predictions', 'shadow_predictions'] as const;
 export type TrafficTable = (typeof TRAFFIC_TABLES)[number];
 
 const DAY_MS = 86_400_000;

@@ -12,11 +12,23 @@ describe('SnapshotBuilder', () => {
     b.add({ version: '2', features: [6, 7], label: 'zebra' }); // a class the model does not know
     for (let i = 0; i < 2000; i++) b.add({ version: '2', features: [i, -i], label: 'a' }); // past the first allocation
     const c = b.counted();
-    expect(c).toEqual({ predictions: 2005, withFeatures: 2004, labelled: 2003, rows: 2001, incompleteFeatures: 1, unknownLabel: 1, versions: { '1': 1, '2': 2000 }, labelCoverage: 2003 / 2004 });
+    expect(c).toEqual({ predictions: 2005, withFeatures: 2004, labelled: 2003, untrustedLabel: 0, rows: 2001, incompleteFeatures: 1, unknownLabel: 1, versions: { '1': 1, '2': 2000 }, labelCoverage: 2003 / 2004 });
     const ds = b.dataset(['f', 'g'], 'label', ['a', 'b']);
     expect(ds.nRows).toBe(2001);
     expect([ds.x[0], ds.x[1], ds.y[0]]).toEqual([Math.fround(0.1), 2, 1]);
     expect([ds.x[2 * 2000], ds.x[2 * 2000 + 1], ds.y[2000]]).toEqual([1999, -1999, 0]);
+  });
+
+  it('never keeps a label from untrusted feedback: the row is counted apart and not in the coverage', () => {
+    const b = new SnapshotBuilder(1, ['a', 'b']);
+    b.add({ version: '1', features: [1], label: 'a', trusted: true });
+    b.add({ version: '1', features: [2], label: 'b', trusted: false }); // an untrusted client's label
+    b.add({ version: '1', features: [3], label: 'zebra', trusted: false }); // untrusted first, whatever the label
+    b.add({ version: '1', features: [4], label: 'b' }); // no trust information: trusted (a caller outside the SQL)
+    b.add({ version: '1', features: [5], label: null, trusted: false }); // unlabelled
+    expect(b.counted()).toEqual({ predictions: 5, withFeatures: 5, labelled: 2, untrustedLabel: 2, rows: 2, incompleteFeatures: 0, unknownLabel: 0, versions: { '1': 2 }, labelCoverage: 2 / 5 });
+    const ds = b.dataset(['f'], 'label', ['a', 'b']);
+    expect([Array.from(ds.x), Array.from(ds.y)]).toEqual([[1, 4], [0, 1]]);
   });
 
   it('an empty window: no rows, coverage 0', () => {

@@ -14,6 +14,12 @@ export interface ServedRow {
   features: ReadonlyArray<number | null> | null;
   /** The first label within the attribution window, or null. */
   label: string | null;
+  /**
+   * Whether that label came from feedback that may count (datasets/decision-feedback.ts: not flagged
+   * as a contradicting burst, from a client on the model's list when it has one). Only such a label
+   * becomes training data; a row whose labels are all untrusted is counted, not kept. Absent: trusted.
+   */
+  trusted?: boolean;
 }
 
 export interface SnapshotCounts {
@@ -21,8 +27,10 @@ export interface SnapshotCounts {
   predictions: number;
   /** … of which the features were stored. */
   withFeatures: number;
-  /** … of which a label arrived within the attribution window (whatever the label). */
+  /** … of which a trusted label arrived within the attribution window (whatever the label). */
   labelled: number;
+  /** … left out: labelled within the window only by feedback that may not count (an untrusted client, a flagged burst). */
+  untrustedLabel: number;
   /** Rows in the dataset: labelled, features complete, label one of the model's classes. */
   rows: number;
   /** Left out: a NULL (dropped) feature column, a label the model does not know. */
@@ -38,7 +46,7 @@ export class SnapshotBuilder {
   private x: Float64Array;
   private y: Int32Array;
   private readonly classIndex: Map<string, number>;
-  private readonly counts = { predictions: 0, withFeatures: 0, labelled: 0, rows: 0, incompleteFeatures: 0, unknownLabel: 0 };
+  private readonly counts = { predictions: 0, withFeatures: 0, labelled: 0, untrustedLabel: 0, rows: 0, incompleteFeatures: 0, unknownLabel: 0 };
   private readonly versions: Record<string, number> = {};
 
   constructor(
@@ -55,6 +63,10 @@ export class SnapshotBuilder {
     if (!row.features) return;
     this.counts.withFeatures++;
     if (row.label === null) return;
+    if (row.trusted === false) {
+      this.counts.untrustedLabel++;
+      return;
+    }
     this.counts.labelled++;
     const cls = this.classIndex.get(row.label);
     if (cls === undefined) {

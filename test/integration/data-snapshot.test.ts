@@ -5,6 +5,8 @@
  * attribution window become rows, with the features the model saw and the label given, in serving
  * order; coverage, versions and counts are recorded as lineage; the dataset is content-addressed and
  * loads back as `stored:<digest>` with its production source; bad requests are refused with exit 2.
+ * Only trusted labels become training data: with `flywheel feedback-clients set` naming one key, a
+ * second key's labels, and a trusted client's label flagged as a contradicting burst, are left out.
  */
 import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
@@ -12,7 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/index';
+import { loadConfig } from '../../config/index';
 import { loadDataset } from '../../datasets/load';
+import { EXCLUDED_FROM_DECISIONS } from '../../datasets/decision-feedback';
+import { testApiKey } from './helpers/auth';
 import { JsonClient } from '../../traffic/http';
 import { startLocalGateway, type LocalGateway } from './helpers/local-gateway';
 
@@ -111,5 +116,43 @@ describe('flywheel data snapshot', () => {
     const b = await cli(['data', 'snapshot', g.model, '--window', '1h', '--to', to, '--json']);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect((JSON.parse(a.out) as { digest: string }).digest).toBe((JSON.parse(b.out) as { digest: string }).digest);
+  });
+
+  it('takes labels only from the clients the model trusts, never a flagged burst', async () => {
+    // Six more predictions; the model's list names this test's gateway key only.
+    const more = Array.from({ length: 6 }, (_, i) => [5 + i, 0.5, i % 3, -1]);
+    const moreIds: string[] = [];
+    for (const r of more) {
+      const res = await client.post(`/v1/models/${g.model}/predict`, { features: r });
+      expect(res.status).toBe(200);
+      moreIds.push((res.body as { predictionId: string }).predictionId);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await g.gateway.recorder.flush();
+    const set = await cli(['feedback-clients', 'set', g.model, 'test:snapshot', '--json']);
+    expect(set.code, set.out).toBe(0);
+    const otherKey = await testApiKey({ config: { ...loadConfig(), postgres: { ...loadConfig().postgres, url: dbUrl } }, db: g.db }, 'snapshot-untrusted');
+    const other = new JsonClient(g.baseUrl, 2, { apiKey: otherKey });
+    try {
+      // 12-14 labelled by the trusted key, 15-17 by the other one (its labels disagree: they would be learnt as 'c').
+      const trusted = await client.post('/v1/feedback/batch', { items: moreIds.slice(0, 3).map((predictionId, i) => ({ predictionId, kind: 'label', label: labelOf(12 + i) })) });
+      const untrusted = await other.post('/v1/feedback/batch', { items: moreIds.slice(3).map((predictionId) => ({ predictionId, kind: 'label', label: 'c' })) });
+      expect([trusted.status, untrusted.status]).toEqual([200, 200]);
+    } finally {
+      other.close();
+    }
+    // The trusted key's label on 14 is flagged as a contradicting burst (as serving/feedback-trust.ts would): left out too.
+    await g.db.query(`UPDATE feedback SET quality_flags = array_append(quality_flags, $2) WHERE prediction_id = $1`, [moreIds[2], EXCLUDED_FROM_DECISIONS]);
+
+    const res = await cli(['data', 'snapshot', g.model, '--window', '1h', '--attribution', '1h', '--to', new Date(Date.now() + 1000).toISOString(), '--json']);
+    expect(res.code, res.out).toBe(0);
+    const r = JSON.parse(res.out) as Record<string, unknown> & { digest: string };
+    // The first 12 as before (their labels came through the trusted key), 12 and 13; 14-17 counted as untrusted.
+    expect(r).toMatchObject({ predictions: 18, withFeatures: 18, labelled: 10, untrustedLabel: 4, rows: 10, labelCoverage: 10 / 18 });
+    const loaded = await loadDataset(`stored:${r.digest}`, { storeRoot: path.join(dataDir, 'datasets') });
+    if (!loaded.ok) throw loaded.error;
+    const ds = loaded.value.dataset;
+    const got = Array.from({ length: ds.nRows }, (_, i) => [Array.from(ds.x.subarray(i * 4, i * 4 + 4)), ds.classes[ds.y[i]!]]);
+    expect(got).toEqual([...rows.slice(0, 8).map((x, i) => [x.map(Math.fround), labelOf(i)]), ...more.slice(0, 2).map((x, i) => [x.map(Math.fround), labelOf(12 + i)])]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Migration 0014 (traffic tables partitioned by day) and the partition upkeep, on real PostgreSQL:
- * a database that holds traffic from before the migration is upgraded in place with every row kept
- * and readable; new rows land in their day's partition; a row of an unexpected time is caught by the
+ * Migrations 0014 and 0016 (traffic tables, then shadow_predictions, partitioned by day) and the
+ * partition upkeep, on real PostgreSQL: a database that holds traffic from before each migration is
+ * upgraded in place with every row kept and readable; new rows land in their day's partition; a row of an unexpected time is caught by the
  * default partition, not refused; retention drops the old partitions and only those; an idempotent
  * feedback retry is still stored exactly once, concurrently and across the upgrade.
  */
@@ -17,6 +17,8 @@ import { createScratchDatabase, dropDatabase } from '../../scripts/stack/postgre
 import { maintainTrafficPartitions } from '../../activities/traffic-partitions';
 import { PredictionRecorder, type PredictionRow } from '../../serving/recorder';
 import { storeFeedbackGroup, type ScoredItem } from '../../serving/feedback';
+import { shadowWriter, type ShadowRow } from '../../serving/shadow';
+import { WriterMonitor } from '../../serving/writer-health';
 import { addDays, partitionName, utcDay } from '../../lib/data/partitions';
 
 const config = loadConfig();
@@ -71,10 +73,19 @@ beforeAll(async () => {
      SELECT id, 'label', 'a', CASE WHEN row_number() OVER (ORDER BY id) % 2 = 0 THEN 'old-' || id END, 'part-test', created_at + interval '1 minute' FROM predictions`,
   );
   await db.query(`INSERT INTO online_predictions (id, model, generation, features, predicted_label, created_at) SELECT id, 'o', 1, '{1,2}', 'a', created_at FROM predictions`);
-  // 0014 first, then whatever came after it (0015 onwards), nothing from before.
-  const applied = await migrate(url);
-  expect(applied[0]).toBe('0014_traffic_partitions');
-  expect(applied.every((m) => m >= '0014')).toBe(true);
+  // 0014 first, then 0015 (shadow_predictions, not partitioned yet), nothing from before.
+  const upTo0015 = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-migrations-'));
+  for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < '0016')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(upTo0015, f));
+  const applied = await migrate(url, upTo0015);
+  fs.rmSync(upTo0015, { recursive: true, force: true });
+  expect(applied).toEqual(['0014_traffic_partitions', '0015_shadow']);
+  // A shadow answer for every seeded prediction, at its time, before 0016.
+  await db.query(
+    `INSERT INTO shadow_predictions (prediction_id, model, version, predicted_label, latency_ms, outcome, created_at) SELECT id, 'part-test', '2', 'b', 1, 'ok', created_at FROM predictions`,
+  );
+  // Then 0016 and whatever came after it.
+  const rest = await migrate(url);
+  expect(rest[0]).toBe('0016_shadow_partitions');
 }, 120_000);
 
 afterAll(async () => {
@@ -83,8 +94,8 @@ afterAll(async () => {
 });
 
 describe('migration 0014 on a database with traffic', () => {
-  it('turns the three tables into partitioned tables and keeps every row, in the legacy partition', async () => {
-    for (const table of ['predictions', 'feedback', 'online_predictions']) {
+  it('turns the four tables into partitioned tables and keeps every row, in the legacy partition', async () => {
+    for (const table of ['predictions', 'feedback', 'online_predictions', 'shadow_predictions']) {
       const kind = await db.query<{ relkind: string }>('SELECT relkind FROM pg_class WHERE oid = $1::regclass', [table]);
       expect(kind.rows[0]!.relkind, table).toBe('p');
       const { rows } = await db.query<{ part: string; n: number }>(`SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM ${table} GROUP BY 1`);
@@ -96,15 +107,22 @@ describe('migration 0014 on a database with traffic', () => {
         WHERE p.model = 'part-test' AND p.created_at >= now() - interval '11 days'`,
     );
     expect(joined.rows[0]!.n).toBe(SEEDED);
+    // The shadow comparison's join, and the shadow table's key and window index on the parent.
+    const shadowed = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM shadow_predictions s JOIN predictions p ON p.id = s.prediction_id WHERE s.model = 'part-test' AND s.version = '2' AND s.created_at >= now() - interval '11 days'`,
+    );
+    expect(shadowed.rows[0]!.n).toBe(SEEDED);
+    const indexes = await db.query<{ def: string }>(`SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'shadow_predictions'::regclass ORDER BY 1`);
+    expect(indexes.rows.map((r) => r.def.replace(/^.* USING btree /, ''))).toEqual(['(model, version, created_at)', '(prediction_id, version, created_at)']);
     const keys = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback_keys');
     expect(keys.rows[0]!.n).toBe(SEEDED / 2);
   });
 
   it('is idempotent: running its SQL again changes nothing', async () => {
-    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = ANY('{predictions,feedback,online_predictions}'::regclass[])`)).rows[0]!.n;
+    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = ANY('{predictions,feedback,online_predictions,shadow_predictions}'::regclass[])`)).rows[0]!.n;
     const before = await count();
-    expect(before).toBe(3 * (2 + 7)); // legacy + default + seven days ahead, per table
-    await db.query(fs.readFileSync(path.join(MIGRATIONS_DIR, '0014_traffic_partitions.sql'), 'utf8'));
+    expect(before).toBe(4 * (2 + 7)); // legacy + default + seven days ahead, per table
+    for (const file of ['0014_traffic_partitions.sql', '0015_shadow.sql', '0016_shadow_partitions.sql']) await db.query(fs.readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'));
     expect(await count()).toBe(before);
   });
 
@@ -119,6 +137,20 @@ describe('migration 0014 on a database with traffic', () => {
     // The legacy partition covers everything before its end (MINVALUE): a clock far behind lands there.
     expect(await where('predictions', past.id)).toBe('predictions_legacy');
     expect(await where('predictions', future.id)).toBe('predictions_default');
+  });
+
+  it("puts new shadow answers in their day's partition, and a retried batch stores nothing twice", async () => {
+    const shadow = (p: PredictionRow): ShadowRow => ({ predictionId: p.id, model: p.model, version: '2', predictedLabel: 'b', latencyMs: 1, outcome: 'ok', createdAt: p.createdAt });
+    const rows = [prediction(new Date(day(1).getTime() + 5 * HOUR)), prediction(new Date('2001-01-01T00:00:00Z')), prediction(new Date('2100-01-01T00:00:00Z'))].map(shadow);
+    for (const batch of [rows, rows]) {
+      const failures: Error[] = [];
+      const writer = shadowWriter(db, { flushMs: 10_000, flushRows: 1000, maxRows: 10_000 }, { recorded: () => undefined, dropped: () => undefined, failed: (e) => failures.push(e) }, new WriterMonitor('shadow_predictions', undefined));
+      for (const r of batch) writer.record(r);
+      await writer.close();
+      expect(failures).toEqual([]);
+    }
+    const { rows: stored } = await db.query<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM shadow_predictions WHERE prediction_id = ANY($1::uuid[]) ORDER BY created_at`, [rows.map((r) => r.predictionId)]);
+    expect(stored.map((r) => r.part)).toEqual(['shadow_predictions_legacy', partitionName('shadow_predictions', day(1)), 'shadow_predictions_default']);
   });
 
   it('stores an idempotent feedback retry exactly once, also when retried concurrently and across the upgrade', async () => {
@@ -152,7 +184,7 @@ describe('migration 0014 on a database with traffic', () => {
     const later = prediction(new Date(day(20).getTime() + HOUR));
     await record([later]);
     expect(await where('predictions', later.id)).toBe('predictions_default');
-    const [predictions] = await maintainTrafficPartitions(db, { retentionDays: { predictions: 0, feedback: 0, online_predictions: 0 }, aheadDays: 1 }, { now: day(20).toISOString() });
+    const [predictions] = await maintainTrafficPartitions(db, { retentionDays: { predictions: 0, feedback: 0, online_predictions: 0, shadow_predictions: 0 }, aheadDays: 1 }, { now: day(20).toISOString() });
     expect(predictions!.created).toEqual([partitionName('predictions', day(20)), partitionName('predictions', day(21))]);
     expect(predictions!.defaultRowsMoved).toBe(1);
     expect(predictions!.dropped).toEqual([]);
@@ -165,7 +197,7 @@ describe('migration 0014 on a database with traffic', () => {
     const keyOnKeptDay = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback_keys');
     // Five days from now with three days kept: the legacy partition (ends tomorrow) and tomorrow's go;
     // from the day after tomorrow on, everything stays.
-    const result = await maintainTrafficPartitions(db, { retentionDays: { predictions: 3, feedback: 3, online_predictions: 3 }, aheadDays: 2 }, { now: day(5).toISOString() });
+    const result = await maintainTrafficPartitions(db, { retentionDays: { predictions: 3, feedback: 3, online_predictions: 3, shadow_predictions: 3 }, aheadDays: 2 }, { now: day(5).toISOString() });
     for (const t of result) {
       expect(t.cutoff, t.table).toBe(day(2).toISOString());
       expect(t.dropped.map((d) => d.name).sort(), t.table).toEqual([`${t.table}_legacy`, partitionName(t.table, day(1))].sort());
@@ -182,7 +214,7 @@ describe('migration 0014 on a database with traffic', () => {
     const past = prediction(new Date('2001-01-01T00:00:00Z'));
     await record([past]);
     expect(await where('predictions', past.id)).toBe('predictions_default');
-    const [again] = await maintainTrafficPartitions(db, { retentionDays: { predictions: 3, feedback: 3, online_predictions: 3 }, aheadDays: 2 }, { now: day(5).toISOString() });
+    const [again] = await maintainTrafficPartitions(db, { retentionDays: { predictions: 3, feedback: 3, online_predictions: 3, shadow_predictions: 3 }, aheadDays: 2 }, { now: day(5).toISOString() });
     expect(again).toMatchObject({ table: 'predictions', created: [], dropped: [], defaultRowsDeleted: 1 });
     expect(await defaultRows()).toEqual(['2100-01-01T00:00:00.000Z']);
     // Every feedback row so far was stored today, so in the legacy partition (it ends tomorrow):

@@ -1,6 +1,8 @@
 /**
- * Which feedback may move a decision (canary verdicts, A/B results, drift), read on the server side
- * so that no workflow input or recorded history changes:
+ * Which feedback may move a decision (canary verdicts, A/B results, drift) or become training data
+ * (production snapshots, datasets/production.ts), read on the server side so that no workflow input
+ * or recorded history changes. Here, not in activities/, because both the activities and the dataset
+ * loader read it:
  *
  *  - by default, every client's feedback counts except items the gateway flagged
  *    `client_burst_contradiction` (a burst of one client's labels contradicting what other clients

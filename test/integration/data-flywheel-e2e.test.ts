@@ -16,7 +16,7 @@
  *   4. A canary with a `plan=pro` segment guardrail, labels planted so that the candidate is wrong on
  *      half of pro's requests and right elsewhere while stable is wrong on 1 in 8 outside pro: the same
  *      wrong-label rate overall (10 %). It rolls back naming plan=pro; the whole-traffic check never
- *      fails at any look.
+ *      fails at any look, and its evidence stays below what the judge without guardrails acts on.
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -36,7 +36,8 @@ import type { Dataset } from '../../lib/data/table';
 import { decide } from '../../lib/retraining/decision';
 import { featureDriftMonitorId } from '../../lib/retraining/feature-drift-spec';
 import { driftMonitorId, driftRetrainingId, DEFAULT_MARGIN, type DriftMonitorInput, type RetrainingInput } from '../../lib/retraining/spec';
-import type { CanaryRolloutInput, MetricCheck } from '../../lib/rollout/spec';
+import type { MetricReport } from '../../lib/rollout/sequential-judge';
+import { DEFAULT_ANALYSIS, type CanaryRolloutInput, type MetricCheck } from '../../lib/rollout/spec';
 import { CovariateShiftStream, Hyperplane, take, type DataStream, type Sample } from '../../lib/streams';
 import { createGateway, type Gateway } from '../../serving/app';
 import { readOnnx } from '../../serving/onnx-source';
@@ -349,8 +350,11 @@ describe('the data flywheel, end to end', () => {
     const whole = status.analyses.flatMap((a) => a.checks.filter((c) => c.segment === undefined));
     expect(whole.length).toBe(status.analyses.length);
     expect(whole.every((c) => c.verdict !== 'fail')).toBe(true);
-    const lastWhole = last.checks.find((c) => c.segment === undefined)!;
-    console.log(`whole accuracy at the rollback: candidate ${lastWhole.candidate} vs stable ${lastWhole.stable} (${lastWhole.verdict})`);
+    // Nor would it have with a threshold of its own: without guardrails its harm test is the only one
+    // and crosses at 1/α (100), not 2/α. harmE is the largest evidence of any look so far.
+    const lastWhole = last.checks.find((c) => c.segment === undefined) as MetricReport;
+    console.log(`whole wrong-label rate at the rollback: candidate ${lastWhole.candidate?.toFixed(3)} vs stable ${lastWhole.stable?.toFixed(3)}, harm E ${lastWhole.evidence.harmE.toFixed(2)} (${lastWhole.verdict})`);
+    expect(lastWhole.evidence.harmE).toBeLessThan(1 / DEFAULT_ANALYSIS.alpha);
     expect((await env.mlflow.getVersionByAlias(model, 'champion'))?.version).toBe(stable);
   }, 300_000);
 });

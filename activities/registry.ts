@@ -14,6 +14,7 @@ import type { DatasetRef, SplitRef } from './data';
 import type { EvaluationResult } from './evaluation';
 import type { ExportResult } from './export';
 import type { EpochRecord } from './training';
+import { datasetSourceType } from '../lib/data/source-type';
 
 export const IDEMPOTENCY_TAG = 'flywheel.idempotency_key';
 export const ONNX_ARTIFACT_PATH = `${MODEL_ARTIFACT_DIR}/model.onnx`;
@@ -91,7 +92,7 @@ export function createRegistryActivities(config: FlywheelConfig, gitCommit: stri
           {
             name: input.dataset.name,
             digest: input.dataset.digest.slice(0, 36),
-            sourceType: input.dataset.source.split(':')[0] ?? 'local',
+            sourceType: datasetSourceType(input.dataset.source),
             source: JSON.stringify({ uri: input.dataset.source }),
             schema: JSON.stringify({ features: input.dataset.featureNames, label: input.dataset.labelName, classes: input.dataset.classes }),
             profile: JSON.stringify({ num_rows: input.dataset.nRows, num_features: input.dataset.nFeatures }),

@@ -6,11 +6,11 @@
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/4+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/5+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -53,6 +53,7 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           const full = [...new Set(people.filter((p) => { const w = p.split(/\s+/); return w[0] === s.text || w[w.length - 1] === s.text; }))];
           if (full.length === 1) s.fullName = full[0];
         }
+        shareSurnames(slots, turn.text);
         for (const s of slots) {
           if (s.type === 'person' && SELF_INTRODUCTION.test(turn.text.slice(0, s.start)) && /\s/.test(s.text)) selves.set(turn.speaker ?? '', s);
         }
@@ -89,6 +90,26 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     }
   }
   return out;
+}
+
+/**
+ * "the twins Aino and Eero Lahtinen": a first name coordinated with a full name shares its surname;
+ * "Samuel Prynne and his brother Elias": so does a sibling, parent or child named after it.
+ */
+function shareSurnames(slots: Slot[], text: string): void {
+  const surname = (s: Slot) => s.name.split(/\s+/).pop()!;
+  const personish = (s: Slot) => (s.type ?? 'person') === 'person' && !s.coreference;
+  for (let k = 0; k + 1 < slots.length; k++) {
+    const a = slots[k]!;
+    const b = slots[k + 1]!;
+    if (!personish(a) || !personish(b)) continue;
+    const link = text.slice(a.end, b.start);
+    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && a.type === 'person') a.fullName = `${a.name} ${surname(b)}`;
+    if (/\s/.test(a.name) && a.type === 'person' && !/\s/.test(b.name) && SAME_SURNAME_RELATIVE.test(link)) {
+      b.fullName = `${b.name} ${surname(a)}`;
+      b.type ??= 'person';
+    }
+  }
 }
 
 function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest: string): CandidateFact[] {

@@ -7,6 +7,7 @@ import nlp from 'compromise';
 import datePlugin from 'compromise-dates';
 import type { EntityType } from '../types';
 import { normaliseDate } from '../normalise';
+import { shapedNames, typeByShape } from './name-shapes';
 
 nlp.plugin(datePlugin as unknown as Parameters<typeof nlp.plugin>[0]);
 
@@ -40,7 +41,7 @@ const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:
 /** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
 const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
-const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
+const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
 
 /** "Deal news: Solvane Energy", "Breaking: …": a short label and a colon opening a sentence are not part of a name. */
 const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
@@ -97,10 +98,12 @@ function findMentions(doc: Doc, text: string): RawMention[] {
     if (c && value) out.push({ ...c, type: 'date', value });
   }
   out.push(...productsOf(text));
+  // Longer than the tagger's pieces of them, so they win the dedupe ("St Mary's Hospital", not "Mary").
+  out.push(...shapedNames(text));
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
-  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|la|von|van|der|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
+  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
     for (const piece of splitAtFullStops(m[0], m.index!).flatMap((p) => outside(p.text, p.start, typed))) {
       const lead = LEADING_TITLE.exec(piece.text)?.[0].length ?? 0;
       let c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
@@ -112,7 +115,14 @@ function findMentions(doc: Doc, text: string): RawMention[] {
       if (c && /^(?:[\p{Lu}\d]|i\p{Lu})/u.test(c.text) && !/^(?:\s+[a-z]+)?:\s/.test(text.slice(c.end)) && !NOT_A_NAME.has(c.text) && !TITLE_ONLY.test(c.text)) untyped.push({ ...c, titled: piece.text.slice(lead) !== piece.text.slice(lead).replace(TITLE_WORDS, '') || lead > 0 });
     }
   }
-  return splitRegions(mergeFragments(typed, untyped, text), text);
+  const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
+  return (
+    splitRegions(mergeFragments(typed, untyped, text), text)
+      // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
+      .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
+      // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
+      .map((m) => ({ ...m, type: /^\s+(?:himself|herself)\b/.test(text.slice(m.end)) && !/\s/.test(m.text) ? 'person' : typeByShape(m.text, m.type) }))
+  );
 }
 
 const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;

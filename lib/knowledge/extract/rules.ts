@@ -27,6 +27,8 @@ const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|a
 const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop)';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
+/** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
+const FOUNDER_DESCRIPTION = '(?: (?:the|a|an|two|three|four|his|her|their) [a-z-]+(?: [a-z-]+){0,2})?';
 const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
 
 export const RULES: RelationRule[] = [
@@ -44,8 +46,9 @@ export const RULES: RelationRule[] = [
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s?)?\s*(?:current |new )?(?:ceo|chief executive(?: officer)?)(?:,| is| is now| is still)?$/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
-  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started)(?: there| here)? by$/, base: 0.92 },
-  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated)(?: there| here)? (?:in|on)$/, base: 0.9 },
+  // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
   // "Volkswagen's headquarters are in Wolfsburg", "its head office is in Lugano", "our roastery and head office are now in Boise".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
@@ -94,8 +97,12 @@ export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|sa
 export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
 /** Before the claim: "replaced Yangon as …", "succeeding Laxman Narasimhan". */
 export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
+/** "A and his brother B", "A and her cousin B": a relative named after "and" is one more name of the list. */
+export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague)';
+/** Relatives who share the name's surname ("Samuel Prynne and his brother Elias" is Elias Prynne). */
+export const SAME_SURNAME_RELATIVE = /^\s+and\s+(?:his|her|their)\s+(?:twin\s+|younger\s+|elder\s+|older\s+|little\s+|big\s+)?(?:brother|sister|son|daughter|father|mother)\s+$/i;
 /** Names in a list: a comma, "and", ", and", "&". */
-export const COORDINATION = /^(?:,|and|, and|&|,\s*and)$/;
+export const COORDINATION = new RegExp(`^(?:,|and|, and|&|,\\s*and)(?: ${RELATIVE_OF})?$`);
 /** A verb right after a name starts a clause of its own: "…of Brazil, and Rio is its largest city" coordinates clauses, not names. */
 export const CLAUSE_VERB_AFTER = /^\s+(?:is|was|are|were|has|have|had|will|would|can|could|does|did|remains|became|becomes)\b/;
 /** "Milan, Ohio", "Smiljan, in present-day Croatia": a place's region after a comma. */

@@ -5,6 +5,7 @@
  */
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
+import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
 import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
@@ -44,14 +45,20 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     const selves = new Map<string, Slot>();
     /** Full names of people (two words or more) said so far in the conversation. */
     const people: string[] = [];
+    /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
+    let asked: { speaker?: string; question?: OpenQuestion; claims: CandidateFact[] } = { claims: [] };
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
-      for (const sentence of sentencesOf(turn.text)) {
+      const answering = asked.speaker !== turn.speaker;
+      const askedNow: typeof asked = { speaker: turn.speaker, claims: [] };
+      for (const [index, sentence] of sentencesOf(turn.text).entries()) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
         for (const s of slots) {
           if ((s.type && s.type !== 'person') || /\s/.test(s.text)) continue;
           // One earlier full name with this word as its first or last name: the same person ("Darwin", "Yusuf").
           const full = [...new Set(people.filter((p) => { const w = p.split(/\s+/); return w[0] === s.text || w[w.length - 1] === s.text; }))];
           if (full.length === 1) s.fullName = full[0];
+          // "Eero left; he …" after "Eero Lahtinen": an untyped first name is that person (a surname alone may name their company: "Deere").
+          if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
         shareSurnames(slots, turn.text);
         for (const s of slots) {
@@ -80,6 +87,14 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           found = fromSentence(turn, sentence, slots, batchDigest);
         }
         out.push(...found);
+        if (index === 0 && answering) out.push(...answersIn(turn, sentence, slots, asked, batchDigest));
+        const question = openQuestion(sentence.text);
+        if (question) {
+          askedNow.question = question;
+          // "where was usain bolt born?": a name the tagger missed is still what "he" in the answer refers to.
+          if (!slots.some((x) => (x.type ?? x.inferred) === question.knownType)) last.set(question.knownType, { text: question.known, name: question.known, type: question.knownType, start: sentence.start, end: sentence.start });
+        }
+        if (sentence.text.trim().endsWith('?')) askedNow.claims.push(...found.filter((c) => c.cues?.includes('question')));
         for (const s of slots) {
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
@@ -87,8 +102,66 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
       }
+      asked = askedNow;
     }
   }
+  return out;
+}
+
+/** How much less a name answering another speaker's question is worth than a stated claim. */
+const ANSWER_BASE = 0.88;
+const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on' };
+
+/**
+ * The first sentence of a turn answering the previous speaker: a bare name answering a wh-question
+ * ("Ottawa.", "In Sherwood Content, a small town …", "Pasadena, California, on August 15, 1912."),
+ * or a confirmation ("Yes, …", "She did.") of a yes/no question's claims.
+ */
+function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { question?: OpenQuestion; claims: CandidateFact[] }, batchDigest: string): CandidateFact[] {
+  const out: CandidateFact[] = [];
+  const text = sentence.text.trimStart();
+  const at = sentence.start + (sentence.text.length - text.length);
+  const span = { conversation: turn.conversation, source: turn.source, turn: turn.turn, speaker: turn.speaker, start: sentence.start, end: sentence.end, text: sentence.text };
+  const make = (predicate: string, subject: Mention, object: Mention, confidence: number, cues: string[]): CandidateFact => ({
+    candidateId: candidateId(batchDigest, turn.conversation, turn.turn, sentence.start, sentence.end, predicate, subject.text, object.text),
+    subject,
+    predicate,
+    object,
+    confidence: Math.round(confidence * 1000) / 1000,
+    span,
+    extractor: EXTRACTOR_VERSION,
+    cues,
+  });
+  if (CONFIRMATION.test(text)) {
+    for (const c of asked.claims) {
+      if (c.cues?.some((x) => x === 'negated' || x === 'reported' || x === 'hedged')) continue;
+      const cues = [...c.cues!.filter((x) => x !== 'question'), 'confirmed'];
+      out.push(make(c.predicate, c.subject, c.object, c.confidence / FACTOR.question, cues));
+    }
+  }
+  const q = asked.question;
+  if (!q) return out;
+  const lead = ANSWER_LEAD.exec(text)![0];
+  const answer = slots.find((x) => x.start === at + lead.length && !x.coreference);
+  if (!answer || !ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
+  const t = answer.type ?? answer.inferred;
+  // "In Sherwood Content": after "in", a name the tagger took for a person is the place asked for.
+  if (t !== undefined && t !== q.answerType && !(q.answerType === 'place' && t === 'person' && /\b(?:in|at)\s+$/i.test(lead))) return out;
+  if (answer.name.toLowerCase() === q.known.toLowerCase()) return out;
+  const known: Mention = { text: q.known, type: q.knownType, start: sentence.start, end: sentence.start };
+  const given: Mention = { text: q.answerType === 'date' ? (answer.value ?? answer.name) : answer.name, type: q.answerType, start: answer.start, end: answer.end };
+  const cues = ['cross-turn', ...(HEDGE.test(sentence.text.toLowerCase()) ? ['hedged'] : [])];
+  const confidence = ANSWER_BASE * (cues.includes('hedged') ? FACTOR.hedged : 1);
+  out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  // "Pasadena, California": the answer's region.
+  const next = slots[slots.indexOf(answer) + 1];
+  if (q.answerType === 'place' && next && (next.type ?? 'place') === 'place' && REGION_LINK.test(turn.text.slice(answer.end, next.start))) {
+    out.push(make('located_in', given, { text: next.name, type: 'place', start: next.start, end: next.end }, ANSWER_BASE, ['cross-turn']));
+  }
+  // "Pasadena, California, on August 15, 1912.": the date after the place is the same event's.
+  const datePredicate = ANSWER_EVENT_DATE[q.predicate];
+  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
+  if (datePredicate && date) out.push(make(datePredicate, known, { text: date.value ?? date.name, type: 'date', start: date.start, end: date.end }, confidence, cues));
   return out;
 }
 
@@ -222,7 +295,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const a = slots[j - 1]!;
     const b = slots[j]!;
     // "Aarhus, Denmark", "Smiljan, in present-day Croatia": a place and its region.
-    if ((a.type ?? a.inferred) === 'place' && fits(b, ['place']) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
+    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
       emit(REGION_RULE, a, b, '', true);
     }
   }
@@ -325,7 +398,7 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
         if (ev.date) emit({ ...rule, predicate: ev.date, subject: [owner.type ?? 'person'], object: ['date'], base: 0.9 }, owner, next, '', true);
         break;
       }
-      if (fits(next, ['place']) && (EVENT_DATE.test(link) || REGION_LINK.test(link))) {
+      if ((fits(next, ['place']) || regionTypedAsPerson(slots[i]!, next, lower)) && (EVENT_DATE.test(link) || REGION_LINK.test(link))) {
         if (ev.place && EVENT_DATE.test(link)) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
         i++;
         continue;
@@ -337,6 +410,14 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
       break;
     }
   }
+}
+
+/** "Torquay, Devon, on …": a one-word name the tagger took for a person, after a place and a comma, is its region. */
+function regionTypedAsPerson(a: Slot, b: Slot, text: string): boolean {
+  if ((a.type ?? a.inferred) !== 'place' || b.type !== 'person' || b.coreference || /\s/.test(b.name) || !REGION_LINK.test(text.slice(a.end, b.start))) return false;
+  b.type = 'place';
+  b.fullName = undefined;
+  return true;
 }
 
 /**

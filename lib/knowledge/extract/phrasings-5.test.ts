@@ -17,6 +17,7 @@ const claims = (...texts: string[]) =>
     'digest',
   ).map((c) => ({ claim: `${c.subject.text} ${c.predicate} ${c.object.text}`, confidence: c.confidence, cues: c.cues ?? [] }));
 const ACCEPT = 0.85;
+const by = (got: ReturnType<typeof claims>, claim: string) => got.find((c) => c.claim === claim);
 const accepted = (...texts: string[]) => claims(...texts).filter((c) => c.confidence >= ACCEPT).map((c) => c.claim);
 const mentions = (text: string) => sentencesOf(text).flatMap((s) => s.mentions.map((m) => `${m.text}:${m.type ?? '?'}`));
 
@@ -61,5 +62,31 @@ describe('flywheel-patterns/5: coordinated founders', () => {
   });
   it('"A and his cousin B founded it": a cousin keeps his own name', () => {
     expect(accepted('Kelby Publishing is small.', 'Jon Kelby and his cousin Amir Haddad founded it.')).toEqual(expect.arrayContaining(['Jon Kelby founded Kelby Publishing', 'Amir Haddad founded Kelby Publishing']));
+  });
+});
+
+describe('flywheel-patterns/5: answers in the next speaker\'s turn', () => {
+  it('a bare name answers a wh-question, with the region and date that follow it', () => {
+    const got = claims('Where was Edna Falk born?', 'Dunedin, Otago, on 3 June 1921.');
+    for (const c of ['Edna Falk born_in Dunedin', 'Edna Falk born_on 1921-06-03', 'Dunedin located_in Otago']) expect(by(got, c)?.confidence).toBeGreaterThanOrEqual(ACCEPT);
+    expect(by(got, 'Edna Falk born_in Dunedin')!.cues).toContain('cross-turn');
+  });
+  it('"Capital of X?" — "Y.", and the guess in the question is not the answer', () => {
+    const got = accepted('Capital of Mongolia, Darkhan?', 'Ulaanbaatar.');
+    expect(got).toContain('Ulaanbaatar capital_of Mongolia');
+    expect(got).not.toContain('Darkhan capital_of Mongolia');
+  });
+  it('"Who founded X?" — "The <description> A, who …"; a lower-case name in the question is still what "he" refers to', () => {
+    expect(accepted('Who started Pellworth Growers?', 'The farmer Jakob Reil, who was born in Tønder.')).toEqual(expect.arrayContaining(['Jakob Reil founded Pellworth Growers', 'Jakob Reil born_in Tønder']));
+    expect(accepted('quiz question: where was edna falk born?', 'In Dunedin. She was born on 3 June 1921.')).toEqual(expect.arrayContaining(['edna falk born_in Dunedin', 'edna falk born_on 1921-06-03']));
+  });
+  it('an answer that is a sentence of its own, a negative or the same speaker going on is not a bare answer', () => {
+    expect(claims('Where was Edna Falk born?', 'No idea, sorry.').some((c) => c.cues.includes('cross-turn'))).toBe(false);
+    expect(claims('user: Where was Edna Falk born?', 'user: Dunedin, I think.').some((c) => c.cues.includes('cross-turn'))).toBe(false);
+  });
+  it('a yes/no question confirmed by the other speaker is a claim; one denied, or "confirmed" by its asker, is not', () => {
+    expect(accepted('Ines Kahl founded Quorvel Therapeutics, didn\'t she?', 'She did.')).toContain('Ines Kahl founded Quorvel Therapeutics');
+    expect(accepted('user: Ines Kahl founded Quorvel Therapeutics, right?', 'user: Yes.')).not.toContain('Ines Kahl founded Quorvel Therapeutics');
+    expect(accepted('Ines Kahl founded Quorvel Therapeutics, didn\'t she?', 'No, that was Emil Dorn.')).not.toContain('Ines Kahl founded Quorvel Therapeutics');
   });
 });

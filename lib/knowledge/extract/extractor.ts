@@ -7,7 +7,7 @@ import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
@@ -210,7 +210,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // Distance costs confidence when another name between the two could have been the subject; with
     // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
     const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
-    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date');
+    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date' && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, m.start - 16), m.start)));
     const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
     const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
@@ -268,7 +268,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
             ? prev
             : head && fits(head, rule.subject)
               ? head
-              : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4);
+              : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4, lower);
         if (!subject) continue;
         emit(rule, subject, b, cueText);
       } else if (prev) {
@@ -313,6 +313,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   }
   return [...found.values()];
 }
+
+/** A preposition right before a name: the name is its object. */
+const GOVERNED_BEFORE = /\b(?:in|at|from|to|of|near|into|for|with|by)\s+(?:the\s+)?$/;
 
 /** A word that takes the next name as its object ("capital of", "born in", "bought"). */
 const OBJECT_OF_BEFORE = /\b(?:of|in|at|to|for|from|by|on|with|is|was|are|were|bought|acquired|founded|makes)\s+(?:the\s+)?$/;
@@ -398,8 +401,8 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
         if (ev.date) emit({ ...rule, predicate: ev.date, subject: [owner.type ?? 'person'], object: ['date'], base: 0.9 }, owner, next, '', true);
         break;
       }
-      if ((fits(next, ['place']) || regionTypedAsPerson(slots[i]!, next, lower)) && (EVENT_DATE.test(link) || REGION_LINK.test(link))) {
-        if (ev.place && EVENT_DATE.test(link)) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
+      if ((fits(next, ['place']) || regionTypedAsPerson(slots[i]!, next, lower)) && (EVENT_DATE.test(link) || EVENT_PLACE.test(link) || REGION_LINK.test(link))) {
+        if (ev.place && (EVENT_DATE.test(link) || EVENT_PLACE.test(link))) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
         i++;
         continue;
       }
@@ -449,11 +452,15 @@ function fits(m: Slot, types: EntityType[]): boolean {
  * Nearest earlier mention that can fill the subject slot, a typed one before an untyped one (the
  * tagger's evidence beats the pattern's guess); across a relative clause, the sentence's head.
  */
-function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false): Slot | undefined {
+function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false, lower = ''): Slot | undefined {
   const typed = (s: Slot) => s.type !== undefined && rule.subject.includes(s.type);
   if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
-  for (let i = before.length - 1; i >= 0; i--) if (typed(before[i]!)) return before[i];
-  for (let i = before.length - 1; i >= 0; i--) if (fits(before[i]!, rule.subject)) return before[i];
+  // "Mirelle was spun out of the University of Edinburgh and is headquartered in …", "grew up in Rotorua
+  // but was born in …": a name governed by a preposition is that word's object, not the verb's subject.
+  const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
+  const pool = free.some((s) => fits(s, rule.subject)) ? free : before;
+  for (let i = pool.length - 1; i >= 0; i--) if (typed(pool[i]!)) return pool[i];
+  for (let i = pool.length - 1; i >= 0; i--) if (fits(pool[i]!, rule.subject)) return pool[i];
   // Right before the cue, a name the tagger typed otherwise ("Lumivale Optics was founded …", read as a place): the pattern's type.
   const adjacent = before[before.length - 1];
   if (adjacent && closeCue && fitsOrRetype(adjacent, rule.subject)) {

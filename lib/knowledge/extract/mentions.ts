@@ -100,6 +100,11 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   out.push(...productsOf(text));
   // Longer than the tagger's pieces of them, so they win the dedupe ("St Mary's Hospital", not "Mary").
   out.push(...shapedNames(text));
+  // "on 2 April 1971 by …", "August 15, 1912": whole dates the dates plugin sometimes cuts to a bare year.
+  for (const m of text.matchAll(FULL_DATE)) {
+    const value = normaliseDate(m[0]);
+    if (value) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value });
+  }
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
@@ -121,9 +126,19 @@ function findMentions(doc: Doc, text: string): RawMention[] {
       // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
       .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
       // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
-      .map((m) => ({ ...m, type: /^\s+(?:himself|herself)\b/.test(text.slice(m.end)) && !/\s/.test(m.text) ? 'person' : typeByShape(m.text, m.type) }))
+      .map((m) => ({ ...m, type: typeByShape(m.text, m.type) }))
+      .map((m) => {
+        // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
+        if (/^\s+(?:himself|herself)\b/.test(text.slice(m.end)) && !/\s/.test(m.text)) return { ...m, type: 'person' as const };
+        return m.type === undefined && /\s/.test(m.text) && ROLE_BEFORE.test(text.slice(Math.max(0, m.start - 40), m.start)) ? { ...m, type: 'person' as const } : m;
+      })
   );
 }
+
+const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December)';
+const FULL_DATE = new RegExp(`\\b(?:\\d{1,2}(?:st|nd|rd|th)? ${MONTH},? \\d{3,4}|${MONTH} \\d{1,2}(?:st|nd|rd|th)?, \\d{3,4})\\b`, 'g');
+/** "a new head coach, Ngaio Parata", "the presenter, Jago Trevithick": a name in apposition to a person's role is a person's. */
+const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter)s?,?\s+$/;
 
 const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;
 /** Words that end a noun phrase: a preposition, conjunction, relative or adverb. */

@@ -90,3 +90,21 @@ describe('flywheel-patterns/5: answers in the next speaker\'s turn', () => {
     expect(accepted('Ines Kahl founded Quorvel Therapeutics, didn\'t she?', 'No, that was Emil Dorn.')).not.toContain('Ines Kahl founded Quorvel Therapeutics');
   });
 });
+
+describe('flywheel-patterns/5: dates, roles and subjects', () => {
+  it('a whole date the dates plugin cut to its year, and a founding date before "by"', () => {
+    expect(mentions('It opened on 4 March 1930 by the river.')).toContain('4 March 1930:date');
+    expect(accepted('Dunmarsh Athletic was founded on 4 March 1930 by two miners, Tom Rudd and Alf Nye.')).toEqual(expect.arrayContaining(['Dunmarsh Athletic founded_on 1930-03-04', 'Tom Rudd founded Dunmarsh Athletic', 'Alf Nye founded Dunmarsh Athletic']));
+  });
+  it('a name in apposition to a person\'s role is a person, and "she" finds it', () => {
+    expect(accepted('Our club just hired a new coach, Wiremu Tane.', 'She was born in Napier.')).toContain('Wiremu Tane born_in Napier');
+  });
+  it('"died at his home in X" and "died on D at her home in X"', () => {
+    expect(accepted('Ottilie Brun died on 2 May 1950 at her home in Lausanne.', 'Emil Brun died at his villa in Vevey on 3 June 1960.')).toEqual(expect.arrayContaining(['Ottilie Brun died_in Lausanne', 'Ottilie Brun died_on 1950-05-02', 'Emil Brun died_in Vevey', 'Emil Brun died_on 1960-06-03']));
+  });
+  it('a name governed by a preposition is not the subject of the verb after it', () => {
+    const got = accepted('Quorvel Therapeutics was spun out of the University of Ghent and is headquartered in Aalst.');
+    expect(got).toContain('Quorvel Therapeutics headquartered_in Aalst');
+    expect(got).not.toContain('University of Ghent headquartered_in Aalst');
+  });
+});

@@ -34,7 +34,7 @@ const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|isl
 export const RULES: RelationRule[] = [
   { predicate: 'born_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bborn (?:\w+ )?in(?: the)?(?: (?:city|town|village) of)?$/, base: 0.92 },
   { predicate: 'born_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bborn (?:on|in)$/, base: 0.92 },
-  { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied in(?: the)?$/, base: 0.9 },
+  { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied (?:at (?:his|her|their) (?:home|villa|house|estate|residence|farm) )?in(?: the)?$/, base: 0.9 },
   { predicate: 'died_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bdied (?:on|in)$/, base: 0.9 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:works|worked|working|work|is employed|was employed) (?:for|at)(?: the)?$`), base: 0.9 },
   // "She joined Samsung last spring", "just got a job at Tidewell Insurance".
@@ -108,6 +108,8 @@ export const CLAUSE_VERB_AFTER = /^\s+(?:is|was|are|were|has|have|had|will|would
 /** "Milan, Ohio", "Smiljan, in present-day Croatia": a place's region after a comma. */
 export const REGION_LINK = /^,\s+(?:in\s+(?:present-day|modern(?:-day)?|today['’]s)\s+(?:the\s+)?)?$/;
 /** A date or place continuing an event: "on 5 September 1946", ", in 1847", "in Seattle". */
+/** A place continuing an event after its date: "died on 12 January 1976 at her home in Wallingford". */
+export const EVENT_PLACE = /^,?\s+(?:at (?:his|her|their) (?:home|villa|house|estate|residence|farm) )?in\s+(?:the\s+)?$/;
 export const EVENT_DATE = /^,?\s+(?:in|on)\s+(?:the\s+)?$/;
 /** A relative clause between the mentions: the subject is the head noun the clause hangs on. */
 export const RELATIVE = /\b(?:that|which|who|whose)\b/;

@@ -45,6 +45,9 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     const selves = new Map<string, Slot>();
     /** Full names of people (two words or more) said so far in the conversation. */
     const people: string[] = [];
+    /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
+    const ownOrganisation = new Map<string, Slot>();
+    let firstOrganisation: Slot | undefined;
     /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
     let asked: { speaker?: string; question?: OpenQuestion; claims: CandidateFact[] } = { claims: [] };
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
@@ -75,7 +78,10 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference);
           // "Marrowby Foods, the company that makes …": an apposition names its antecedent right before it.
           const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
-          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? before[before.length - 1] ?? last.get(p.type);
+          // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
+          // first (the one the customer called about), not the acquirer or rival named last.
+          const own = /^our$/i.test(p.text) && !before.length ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type);
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
           slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
@@ -99,6 +105,10 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
           if (t && t !== 'date' && !s.coreference) last.set(t, s);
+          if (t === 'organisation' && !s.coreference) {
+            if (!ownOrganisation.has(turn.speaker ?? '')) ownOrganisation.set(turn.speaker ?? '', s);
+            firstOrganisation ??= s;
+          }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
       }

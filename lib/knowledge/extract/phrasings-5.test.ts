@@ -108,3 +108,21 @@ describe('flywheel-patterns/5: dates, roles and subjects', () => {
     expect(got).not.toContain('University of Ghent headquartered_in Aalst');
   });
 });
+
+describe('flywheel-patterns/5: products, founders by apposition, organisations by kind and "our"', () => {
+  it('"they make X", "make the <kind> X"', () => {
+    expect(accepted('Quorvel Therapeutics is in Ghent and they make Renavol.', 'Kelby Publishing make the gardening magazine Greenleaf.')).toEqual(expect.arrayContaining(['Quorvel Therapeutics makes Renavol', 'Kelby Publishing makes Greenleaf']));
+  });
+  it('"A, one of X\'s founders"', () => {
+    expect(accepted('Ines Kahl, one of Quorvel Therapeutics\'s founders, spoke first.')).toContain('Ines Kahl founded Quorvel Therapeutics');
+  });
+  it('"the club", "the studio" refer to the organisation named before; "headquartered there" to the place', () => {
+    expect(accepted('Tell me about Dunmarsh Athletic.', 'Tom Rudd has worked for the club since 2019.')).toContain('Tom Rudd works_for Dunmarsh Athletic');
+    expect(accepted('Ghent is lovely. Quorvel Therapeutics and Kelby Publishing are both headquartered there.')).toEqual(expect.arrayContaining(['Quorvel Therapeutics headquartered_in Ghent', 'Kelby Publishing headquartered_in Ghent']));
+  });
+  it('an agent\'s "our" is the organisation the agent named first, not the acquirer named last', () => {
+    const got = accepted('user: Is Pellworth Growers still independent?', 'agent: No, Pellworth Growers was acquired by Harlan Foods last year. Our head office is in Tønder.');
+    expect(got).toContain('Pellworth Growers headquartered_in Tønder');
+    expect(got).not.toContain('Harlan Foods headquartered_in Tønder');
+  });
+});

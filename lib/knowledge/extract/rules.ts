@@ -59,7 +59,11 @@ export const RULES: RelationRule[] = [
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
   // "makes the PlayStation", "makes payroll software called Quinlex Pay".
-  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|made|produces|produce|produced|manufactures|manufacture|released|launched|develops|develop|developed|sells|sell|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
+  // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|produces|produce|manufactures|manufacture|sells|sell) (?:the|an?|its|their) (?:[a-z-]+ ){0,2}(?:drug|medicine|vaccine|game|console|phone|car|wine|beer|cheese|crisps|show|series|magazine|app|software|telescope|camera|watch|drone)$`), base: 0.9 },
+  // "Akio Morita, one of Sony's founders", "X, Y's founder,": an apposition naming the founder.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:one of|(?:is|was) one of)$/, after: /^['’]s?\s+(?:co-)?founders\b/, base: 0.88 },
   {
     predicate: 'capital_of',
     subject: ['place'],

@@ -80,7 +80,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
           // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
           // first (the one the customer called about), not the acquirer or rival named last.
-          const own = /^our$/i.test(p.text) && !before.length ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          // "Drummond bought us": never the buyer named before it.
+          const own = (/^our$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
           const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type);
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
@@ -231,6 +232,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
+    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing.
+    if (s.text === o.text) return;
     if (!subject.type) subject.inferred ??= s.type;
     if (!object.type) object.inferred ??= o.type;
     emitted.push({ rule, subject, object });

@@ -286,7 +286,7 @@ function dedupe(ms: RawMention[]): RawMention[] {
 
 // "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
 // is as often the acquirer just named as the one the speaker means).
-const PRONOUN = /\b(?:he|she|it|its|they|their|our|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
+const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
 const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
@@ -320,9 +320,11 @@ export function pronounsOf(sentence: Sentence): PronounMention[] {
     const before = sentence.text.slice(0, m.index!);
     const anywhere = w.startsWith('the ') || w === 'its' || w === 'their' || w === 'our';
     if (w === 'i' && m[0] !== 'I') continue;
+    // "Drummond bought us": "us" only as the object of a verb that takes an organisation, where it is the speaker's.
+    if (w === 'us' && !VERB_BEFORE_IT.test(before)) continue;
     if (w === 'there') {
       if (!VERB_BEFORE_THERE.test(before)) continue;
-    } else if (!anywhere && !CLAUSE_BEFORE.test(before) && !(w === 'it' && VERB_BEFORE_IT.test(before))) continue;
+    } else if (!anywhere && !CLAUSE_BEFORE.test(before) && !((w === 'it' || w === 'us') && VERB_BEFORE_IT.test(before))) continue;
     const start = sentence.start + m.index!;
     const text = m[0].replace(/['’]s$/, '');
     out.push({ text, start, end: start + text.length, type: pronounType(w === 'its' || w === 'their' || w === 'our' ? 'it' : w), ...(w === 'i' ? { speaker: true } : {}) });

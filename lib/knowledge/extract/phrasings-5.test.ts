@@ -126,3 +126,11 @@ describe('flywheel-patterns/5: products, founders by apposition, organisations b
     expect(got).not.toContain('Harlan Foods headquartered_in Tønder');
   });
 });
+
+describe('flywheel-patterns/5: ownership', () => {
+  it('"X is now part of Y" is an acquisition; "Y bought us" never makes Y buy itself', () => {
+    const got = claims('agent: Kelby Publishing is now part of Harlan Foods; Harlan bought us in 2021.');
+    expect(by(got, 'Harlan Foods acquired Kelby Publishing')!.confidence).toBeGreaterThanOrEqual(ACCEPT);
+    expect(got.some((c) => c.claim === 'Kelby Publishing acquired Kelby Publishing')).toBe(false);
+  });
+});

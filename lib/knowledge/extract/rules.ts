@@ -58,6 +58,8 @@ export const RULES: RelationRule[] = [
   { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
+  // "Pennock & Rowe is now part of Drummond Bancorp", "became a subsidiary of": owned by the later name.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:is|has been|became) (?:now )?(?:part|a subsidiary|a division) of$/, base: 0.88 },
   // "makes the PlayStation", "makes payroll software called Quinlex Pay".
   { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|made|produces|produce|produced|manufactures|manufacture|released|launched|develops|develop|developed|sells|sell|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
   // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.

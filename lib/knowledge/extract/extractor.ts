@@ -5,12 +5,13 @@
  */
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
+import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/4+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/5+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -44,15 +45,25 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     const selves = new Map<string, Slot>();
     /** Full names of people (two words or more) said so far in the conversation. */
     const people: string[] = [];
+    /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
+    const ownOrganisation = new Map<string, Slot>();
+    let firstOrganisation: Slot | undefined;
+    /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
+    let asked: { speaker?: string; question?: OpenQuestion; claims: CandidateFact[] } = { claims: [] };
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
-      for (const sentence of sentencesOf(turn.text)) {
+      const answering = asked.speaker !== turn.speaker;
+      const askedNow: typeof asked = { speaker: turn.speaker, claims: [] };
+      for (const [index, sentence] of sentencesOf(turn.text).entries()) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
         for (const s of slots) {
           if ((s.type && s.type !== 'person') || /\s/.test(s.text)) continue;
           // One earlier full name with this word as its first or last name: the same person ("Darwin", "Yusuf").
           const full = [...new Set(people.filter((p) => { const w = p.split(/\s+/); return w[0] === s.text || w[w.length - 1] === s.text; }))];
           if (full.length === 1) s.fullName = full[0];
+          // "Eero left; he …" after "Eero Lahtinen": an untyped first name is that person (a surname alone may name their company: "Deere").
+          if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
+        shareSurnames(slots, turn.text);
         for (const s of slots) {
           if (s.type === 'person' && SELF_INTRODUCTION.test(turn.text.slice(0, s.start)) && /\s/.test(s.text)) selves.set(turn.speaker ?? '', s);
         }
@@ -67,7 +78,11 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference);
           // "Marrowby Foods, the company that makes …": an apposition names its antecedent right before it.
           const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
-          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? before[before.length - 1] ?? last.get(p.type);
+          // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
+          // first (the one the customer called about), not the acquirer or rival named last.
+          // "Drummond bought us": never the buyer named before it.
+          const own = (/^our$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type);
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
           slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
@@ -79,16 +94,106 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           found = fromSentence(turn, sentence, slots, batchDigest);
         }
         out.push(...found);
+        if (index === 0 && answering) out.push(...answersIn(turn, sentence, slots, asked, batchDigest));
+        const question = openQuestion(sentence.text);
+        if (question) {
+          askedNow.question = question;
+          // "where was usain bolt born?": a name the tagger missed is still what "he" in the answer refers to.
+          if (!slots.some((x) => (x.type ?? x.inferred) === question.knownType)) last.set(question.knownType, { text: question.known, name: question.known, type: question.knownType, start: sentence.start, end: sentence.start });
+        }
+        if (sentence.text.trim().endsWith('?')) askedNow.claims.push(...found.filter((c) => c.cues?.includes('question')));
         for (const s of slots) {
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
           if (t && t !== 'date' && !s.coreference) last.set(t, s);
+          if (t === 'organisation' && !s.coreference) {
+            if (!ownOrganisation.has(turn.speaker ?? '')) ownOrganisation.set(turn.speaker ?? '', s);
+            firstOrganisation ??= s;
+          }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
       }
+      asked = askedNow;
     }
   }
   return out;
+}
+
+/** How much less a name answering another speaker's question is worth than a stated claim. */
+const ANSWER_BASE = 0.88;
+const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on' };
+
+/**
+ * The first sentence of a turn answering the previous speaker: a bare name answering a wh-question
+ * ("Ottawa.", "In Sherwood Content, a small town …", "Pasadena, California, on August 15, 1912."),
+ * or a confirmation ("Yes, …", "She did.") of a yes/no question's claims.
+ */
+function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { question?: OpenQuestion; claims: CandidateFact[] }, batchDigest: string): CandidateFact[] {
+  const out: CandidateFact[] = [];
+  const text = sentence.text.trimStart();
+  const at = sentence.start + (sentence.text.length - text.length);
+  const span = { conversation: turn.conversation, source: turn.source, turn: turn.turn, speaker: turn.speaker, start: sentence.start, end: sentence.end, text: sentence.text };
+  const make = (predicate: string, subject: Mention, object: Mention, confidence: number, cues: string[]): CandidateFact => ({
+    candidateId: candidateId(batchDigest, turn.conversation, turn.turn, sentence.start, sentence.end, predicate, subject.text, object.text),
+    subject,
+    predicate,
+    object,
+    confidence: Math.round(confidence * 1000) / 1000,
+    span,
+    extractor: EXTRACTOR_VERSION,
+    cues,
+  });
+  if (CONFIRMATION.test(text)) {
+    for (const c of asked.claims) {
+      if (c.cues?.some((x) => x === 'negated' || x === 'reported' || x === 'hedged')) continue;
+      const cues = [...c.cues!.filter((x) => x !== 'question'), 'confirmed'];
+      out.push(make(c.predicate, c.subject, c.object, c.confidence / FACTOR.question, cues));
+    }
+  }
+  const q = asked.question;
+  if (!q) return out;
+  const lead = ANSWER_LEAD.exec(text)![0];
+  const answer = slots.find((x) => x.start === at + lead.length && !x.coreference);
+  if (!answer || !ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
+  const t = answer.type ?? answer.inferred;
+  // "In Sherwood Content": after "in", a name the tagger took for a person is the place asked for.
+  if (t !== undefined && t !== q.answerType && !(q.answerType === 'place' && t === 'person' && /\b(?:in|at)\s+$/i.test(lead))) return out;
+  if (answer.name.toLowerCase() === q.known.toLowerCase()) return out;
+  const known: Mention = { text: q.known, type: q.knownType, start: sentence.start, end: sentence.start };
+  const given: Mention = { text: q.answerType === 'date' ? (answer.value ?? answer.name) : answer.name, type: q.answerType, start: answer.start, end: answer.end };
+  const cues = ['cross-turn', ...(HEDGE.test(sentence.text.toLowerCase()) ? ['hedged'] : [])];
+  const confidence = ANSWER_BASE * (cues.includes('hedged') ? FACTOR.hedged : 1);
+  out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  // "Pasadena, California": the answer's region.
+  const next = slots[slots.indexOf(answer) + 1];
+  if (q.answerType === 'place' && next && (next.type ?? 'place') === 'place' && REGION_LINK.test(turn.text.slice(answer.end, next.start))) {
+    out.push(make('located_in', given, { text: next.name, type: 'place', start: next.start, end: next.end }, ANSWER_BASE, ['cross-turn']));
+  }
+  // "Pasadena, California, on August 15, 1912.": the date after the place is the same event's.
+  const datePredicate = ANSWER_EVENT_DATE[q.predicate];
+  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
+  if (datePredicate && date) out.push(make(datePredicate, known, { text: date.value ?? date.name, type: 'date', start: date.start, end: date.end }, confidence, cues));
+  return out;
+}
+
+/**
+ * "the twins Aino and Eero Lahtinen": a first name coordinated with a full name shares its surname;
+ * "Samuel Prynne and his brother Elias": so does a sibling, parent or child named after it.
+ */
+function shareSurnames(slots: Slot[], text: string): void {
+  const surname = (s: Slot) => s.name.split(/\s+/).pop()!;
+  const personish = (s: Slot) => (s.type ?? 'person') === 'person' && !s.coreference;
+  for (let k = 0; k + 1 < slots.length; k++) {
+    const a = slots[k]!;
+    const b = slots[k + 1]!;
+    if (!personish(a) || !personish(b)) continue;
+    const link = text.slice(a.end, b.start);
+    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && a.type === 'person') a.fullName = `${a.name} ${surname(b)}`;
+    if (/\s/.test(a.name) && a.type === 'person' && !/\s/.test(b.name) && SAME_SURNAME_RELATIVE.test(link)) {
+      b.fullName = `${b.name} ${surname(a)}`;
+      b.type ??= 'person';
+    }
+  }
 }
 
 function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest: string): CandidateFact[] {
@@ -116,7 +221,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // Distance costs confidence when another name between the two could have been the subject; with
     // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
     const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
-    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date');
+    const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date' && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, m.start - 16), m.start)));
     const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
     const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
@@ -127,6 +232,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
+    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing.
+    if (s.text === o.text) return;
     if (!subject.type) subject.inferred ??= s.type;
     if (!object.type) object.inferred ??= o.type;
     emitted.push({ rule, subject, object });
@@ -174,7 +281,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
             ? prev
             : head && fits(head, rule.subject)
               ? head
-              : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4);
+              : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4, lower);
         if (!subject) continue;
         emit(rule, subject, b, cueText);
       } else if (prev) {
@@ -201,7 +308,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const a = slots[j - 1]!;
     const b = slots[j]!;
     // "Aarhus, Denmark", "Smiljan, in present-day Croatia": a place and its region.
-    if ((a.type ?? a.inferred) === 'place' && fits(b, ['place']) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
+    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
       emit(REGION_RULE, a, b, '', true);
     }
   }
@@ -219,6 +326,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   }
   return [...found.values()];
 }
+
+/** A preposition right before a name: the name is its object. */
+const GOVERNED_BEFORE = /\b(?:in|at|from|to|of|near|into|for|with|by)\s+(?:the\s+)?$/;
 
 /** A word that takes the next name as its object ("capital of", "born in", "bought"). */
 const OBJECT_OF_BEFORE = /\b(?:of|in|at|to|for|from|by|on|with|is|was|are|were|bought|acquired|founded|makes)\s+(?:the\s+)?$/;
@@ -304,8 +414,8 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
         if (ev.date) emit({ ...rule, predicate: ev.date, subject: [owner.type ?? 'person'], object: ['date'], base: 0.9 }, owner, next, '', true);
         break;
       }
-      if (fits(next, ['place']) && (EVENT_DATE.test(link) || REGION_LINK.test(link))) {
-        if (ev.place && EVENT_DATE.test(link)) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
+      if ((fits(next, ['place']) || regionTypedAsPerson(slots[i]!, next, lower)) && (EVENT_DATE.test(link) || EVENT_PLACE.test(link) || REGION_LINK.test(link))) {
+        if (ev.place && (EVENT_DATE.test(link) || EVENT_PLACE.test(link))) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
         i++;
         continue;
       }
@@ -316,6 +426,14 @@ function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Sl
       break;
     }
   }
+}
+
+/** "Torquay, Devon, on …": a one-word name the tagger took for a person, after a place and a comma, is its region. */
+function regionTypedAsPerson(a: Slot, b: Slot, text: string): boolean {
+  if ((a.type ?? a.inferred) !== 'place' || b.type !== 'person' || b.coreference || /\s/.test(b.name) || !REGION_LINK.test(text.slice(a.end, b.start))) return false;
+  b.type = 'place';
+  b.fullName = undefined;
+  return true;
 }
 
 /**
@@ -347,11 +465,15 @@ function fits(m: Slot, types: EntityType[]): boolean {
  * Nearest earlier mention that can fill the subject slot, a typed one before an untyped one (the
  * tagger's evidence beats the pattern's guess); across a relative clause, the sentence's head.
  */
-function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false): Slot | undefined {
+function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false, lower = ''): Slot | undefined {
   const typed = (s: Slot) => s.type !== undefined && rule.subject.includes(s.type);
   if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
-  for (let i = before.length - 1; i >= 0; i--) if (typed(before[i]!)) return before[i];
-  for (let i = before.length - 1; i >= 0; i--) if (fits(before[i]!, rule.subject)) return before[i];
+  // "Mirelle was spun out of the University of Edinburgh and is headquartered in …", "grew up in Rotorua
+  // but was born in …": a name governed by a preposition is that word's object, not the verb's subject.
+  const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
+  const pool = free.some((s) => fits(s, rule.subject)) ? free : before;
+  for (let i = pool.length - 1; i >= 0; i--) if (typed(pool[i]!)) return pool[i];
+  for (let i = pool.length - 1; i >= 0; i--) if (fits(pool[i]!, rule.subject)) return pool[i];
   // Right before the cue, a name the tagger typed otherwise ("Lumivale Optics was founded …", read as a place): the pattern's type.
   const adjacent = before[before.length - 1];
   if (adjacent && closeCue && fitsOrRetype(adjacent, rule.subject)) {

@@ -7,6 +7,7 @@ import nlp from 'compromise';
 import datePlugin from 'compromise-dates';
 import type { EntityType } from '../types';
 import { normaliseDate } from '../normalise';
+import { shapedNames, typeByShape } from './name-shapes';
 
 nlp.plugin(datePlugin as unknown as Parameters<typeof nlp.plugin>[0]);
 
@@ -40,7 +41,7 @@ const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:
 /** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
 const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
-const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
+const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
 
 /** "Deal news: Solvane Energy", "Breaking: …": a short label and a colon opening a sentence are not part of a name. */
 const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
@@ -97,10 +98,17 @@ function findMentions(doc: Doc, text: string): RawMention[] {
     if (c && value) out.push({ ...c, type: 'date', value });
   }
   out.push(...productsOf(text));
+  // Longer than the tagger's pieces of them, so they win the dedupe ("St Mary's Hospital", not "Mary").
+  out.push(...shapedNames(text));
+  // "on 2 April 1971 by …", "August 15, 1912": whole dates the dates plugin sometimes cuts to a bare year.
+  for (const m of text.matchAll(FULL_DATE)) {
+    const value = normaliseDate(m[0]);
+    if (value) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value });
+  }
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
-  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|la|von|van|der|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
+  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
     for (const piece of splitAtFullStops(m[0], m.index!).flatMap((p) => outside(p.text, p.start, typed))) {
       const lead = LEADING_TITLE.exec(piece.text)?.[0].length ?? 0;
       let c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
@@ -112,8 +120,25 @@ function findMentions(doc: Doc, text: string): RawMention[] {
       if (c && /^(?:[\p{Lu}\d]|i\p{Lu})/u.test(c.text) && !/^(?:\s+[a-z]+)?:\s/.test(text.slice(c.end)) && !NOT_A_NAME.has(c.text) && !TITLE_ONLY.test(c.text)) untyped.push({ ...c, titled: piece.text.slice(lead) !== piece.text.slice(lead).replace(TITLE_WORDS, '') || lead > 0 });
     }
   }
-  return splitRegions(mergeFragments(typed, untyped, text), text);
+  const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
+  return (
+    splitRegions(mergeFragments(typed, untyped, text), text)
+      // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
+      .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
+      // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
+      .map((m) => ({ ...m, type: typeByShape(m.text, m.type) }))
+      .map((m) => {
+        // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
+        if (/^\s+(?:himself|herself)\b/.test(text.slice(m.end)) && !/\s/.test(m.text)) return { ...m, type: 'person' as const };
+        return m.type === undefined && /\s/.test(m.text) && ROLE_BEFORE.test(text.slice(Math.max(0, m.start - 40), m.start)) ? { ...m, type: 'person' as const } : m;
+      })
+  );
 }
+
+const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December)';
+const FULL_DATE = new RegExp(`\\b(?:\\d{1,2}(?:st|nd|rd|th)? ${MONTH},? \\d{3,4}|${MONTH} \\d{1,2}(?:st|nd|rd|th)?, \\d{3,4})\\b`, 'g');
+/** "a new head coach, Ngaio Parata", "the presenter, Jago Trevithick": a name in apposition to a person's role is a person's. */
+const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter)s?,?\s+$/;
 
 const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;
 /** Words that end a noun phrase: a preposition, conjunction, relative or adverb. */
@@ -259,13 +284,15 @@ function dedupe(ms: RawMention[]): RawMention[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
-const PRONOUN = /\b(?:he|she|it|its|they|their|our|i|there|the company(?:['’]s)?|the firm(?:['’]s)?|the city|the town)\b/gi;
+// "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
+// is as often the acquirer just named as the one the speaker means).
+const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
 const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
 const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
 /** "died there", "was founded there": "there" stands for a place only after an event's verb. */
-const VERB_BEFORE_THERE = /\b(?:born|died|lives|lived|live|living|moved)\s+$/i;
+const VERB_BEFORE_THERE = /\b(?:born|died|lives|lived|live|living|moved|headquartered|based)\s+$/i;
 
 export interface PronounMention {
   text: string;
@@ -293,9 +320,11 @@ export function pronounsOf(sentence: Sentence): PronounMention[] {
     const before = sentence.text.slice(0, m.index!);
     const anywhere = w.startsWith('the ') || w === 'its' || w === 'their' || w === 'our';
     if (w === 'i' && m[0] !== 'I') continue;
+    // "Drummond bought us": "us" only as the object of a verb that takes an organisation, where it is the speaker's.
+    if (w === 'us' && !VERB_BEFORE_IT.test(before)) continue;
     if (w === 'there') {
       if (!VERB_BEFORE_THERE.test(before)) continue;
-    } else if (!anywhere && !CLAUSE_BEFORE.test(before) && !(w === 'it' && VERB_BEFORE_IT.test(before))) continue;
+    } else if (!anywhere && !CLAUSE_BEFORE.test(before) && !((w === 'it' || w === 'us') && VERB_BEFORE_IT.test(before))) continue;
     const start = sentence.start + m.index!;
     const text = m[0].replace(/['’]s$/, '');
     out.push({ text, start, end: start + text.length, type: pronounType(w === 'its' || w === 'their' || w === 'our' ? 'it' : w), ...(w === 'i' ? { speaker: true } : {}) });

@@ -27,12 +27,14 @@ const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|a
 const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop)';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
+/** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
+const FOUNDER_DESCRIPTION = '(?: (?:the|a|an|two|three|four|his|her|their) [a-z-]+(?: [a-z-]+){0,2})?';
 const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
 
 export const RULES: RelationRule[] = [
   { predicate: 'born_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bborn (?:\w+ )?in(?: the)?(?: (?:city|town|village) of)?$/, base: 0.92 },
   { predicate: 'born_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bborn (?:on|in)$/, base: 0.92 },
-  { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied in(?: the)?$/, base: 0.9 },
+  { predicate: 'died_in', subject: ['person'], object: ['place'], order: 'forward', between: /\bdied (?:at (?:his|her|their) (?:home|villa|house|estate|residence|farm) )?in(?: the)?$/, base: 0.9 },
   { predicate: 'died_on', subject: ['person'], object: ['date'], order: 'forward', between: /\bdied (?:on|in)$/, base: 0.9 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:works|worked|working|work|is employed|was employed) (?:for|at)(?: the)?$`), base: 0.9 },
   // "She joined Samsung last spring", "just got a job at Tidewell Insurance".
@@ -44,8 +46,9 @@ export const RULES: RelationRule[] = [
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s?)?\s*(?:current |new )?(?:ceo|chief executive(?: officer)?)(?:,| is| is now| is still)?$/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
-  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:was |is )?(?:founded|co-founded|established|started)(?: there| here)? by$/, base: 0.92 },
-  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated)(?: there| here)? (?:in|on)$/, base: 0.9 },
+  // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
   // "Volkswagen's headquarters are in Wolfsburg", "its head office is in Lugano", "our roastery and head office are now in Boise".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
@@ -55,8 +58,14 @@ export const RULES: RelationRule[] = [
   { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
+  // "Pennock & Rowe is now part of Drummond Bancorp", "became a subsidiary of": owned by the later name.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:is|has been|became) (?:now )?(?:part|a subsidiary|a division) of$/, base: 0.88 },
   // "makes the PlayStation", "makes payroll software called Quinlex Pay".
-  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|made|produces|produced|manufactures|released|launched|develops|developed|sells|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|made|produces|produce|produced|manufactures|manufacture|released|launched|develops|develop|developed|sells|sell|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
+  // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.
+  { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|produces|produce|manufactures|manufacture|sells|sell) (?:the|an?|its|their) (?:[a-z-]+ ){0,2}(?:drug|medicine|vaccine|game|console|phone|car|wine|beer|cheese|crisps|show|series|magazine|app|software|telescope|camera|watch|drone)$`), base: 0.9 },
+  // "Akio Morita, one of Sony's founders", "X, Y's founder,": an apposition naming the founder.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:one of|(?:is|was) one of)$/, after: /^['’]s?\s+(?:co-)?founders\b/, base: 0.88 },
   {
     predicate: 'capital_of',
     subject: ['place'],
@@ -94,13 +103,19 @@ export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|sa
 export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
 /** Before the claim: "replaced Yangon as …", "succeeding Laxman Narasimhan". */
 export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
+/** "A and his brother B", "A and her cousin B": a relative named after "and" is one more name of the list. */
+export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague)';
+/** Relatives who share the name's surname ("Samuel Prynne and his brother Elias" is Elias Prynne). */
+export const SAME_SURNAME_RELATIVE = /^\s+and\s+(?:his|her|their)\s+(?:twin\s+|younger\s+|elder\s+|older\s+|little\s+|big\s+)?(?:brother|sister|son|daughter|father|mother)\s+$/i;
 /** Names in a list: a comma, "and", ", and", "&". */
-export const COORDINATION = /^(?:,|and|, and|&|,\s*and)$/;
+export const COORDINATION = new RegExp(`^(?:,|and|, and|&|,\\s*and)(?: ${RELATIVE_OF})?$`);
 /** A verb right after a name starts a clause of its own: "…of Brazil, and Rio is its largest city" coordinates clauses, not names. */
 export const CLAUSE_VERB_AFTER = /^\s+(?:is|was|are|were|has|have|had|will|would|can|could|does|did|remains|became|becomes)\b/;
 /** "Milan, Ohio", "Smiljan, in present-day Croatia": a place's region after a comma. */
 export const REGION_LINK = /^,\s+(?:in\s+(?:present-day|modern(?:-day)?|today['’]s)\s+(?:the\s+)?)?$/;
 /** A date or place continuing an event: "on 5 September 1946", ", in 1847", "in Seattle". */
+/** A place continuing an event after its date: "died on 12 January 1976 at her home in Wallingford". */
+export const EVENT_PLACE = /^,?\s+(?:at (?:his|her|their) (?:home|villa|house|estate|residence|farm) )?in\s+(?:the\s+)?$/;
 export const EVENT_DATE = /^,?\s+(?:in|on)\s+(?:the\s+)?$/;
 /** A relative clause between the mentions: the subject is the head noun the clause hangs on. */
 export const RELATIVE = /\b(?:that|which|who|whose)\b/;

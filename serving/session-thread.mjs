@@ -7,18 +7,10 @@
 //               { op: 'result', id, probabilities, labels } | { op: 'error', id, error }
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { SESSION_OPTIONS } from './session-options.mjs';
 
 /** key → { session, running, unloadWhenIdle } */
 const sessions = new Map();
-
-// One intra-op thread: the pool is the parallelism, and per-session thread pools on a small
-// machine would only fight the gateway's own threads for cores.
-const SESSION_OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-};
 
 function metadataOf(list) {
   return list.map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.type, shape: m.shape ? [...m.shape] : undefined }));

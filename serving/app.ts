@@ -33,6 +33,7 @@ import { FeatureLogger } from './feature-logger';
 import { ShadowMirror, shadowWriter, type ShadowRun } from './shadow';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
+import { InlineSessions } from './inline-sessions';
 import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { envelopeOf, featureMatrix } from './validate';
@@ -124,7 +125,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);
   const metrics = createMetrics();
-  const pool = new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
+  const pool =
+    config.gateway.threads === 0 ? new InlineSessions() : new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
   const recorder = new PredictionRecorder(
     db,
     { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },

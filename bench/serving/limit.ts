@@ -48,7 +48,8 @@ const opts = {
   connections: flag('connections', 16),
   saturate: flag('saturate', 256),
   rate: flag('rate', 1000),
-  threads: flag('threads', 2),
+  // 0 is allowed: the gateway's sessions on its event loop (serving/inline-sessions.ts).
+  threads: stringFlag('threads') === '0' ? 0 : flag('threads', 2),
   workers: flag('workers', 2),
   arms: (stringFlag('arms') ?? ARMS.join(',')).split(',') as Arm[],
   cpuProf: stringFlag('cpu-prof'),
@@ -119,7 +120,13 @@ async function main(): Promise<void> {
       const nodeArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(opts.cpuProf)] : [];
       const gw = gatewayTarget(port, stack.apiKey, opts.saturate);
       results.gateway = await withServer(startGateway(stack, port, opts.threads, nodeArgs), port, '/healthz', 60_000, async (server) => {
-        answer = JSON.stringify((await gw.client.post(PREDICT_PATH, { unitKey: 'u-0', features: rows[0] })).body);
+        // /healthz answers before the catalog has loaded the model: wait for a real answer.
+        for (let i = 0; i < 300; i++) {
+          const res = await gw.client.post(PREDICT_PATH, { unitKey: 'u-0', features: rows[0] });
+          answer = JSON.stringify(res.body);
+          if (res.status === 200) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         return measureHttp(gw, rows, server.child.pid!, () => latencyBuckets(gw.client, BENCH_MODEL));
       });
       gw.client.close();
@@ -224,7 +231,7 @@ function printTable(res: Partial<Record<string, HttpMeasured>>, session: Session
   );
   out('|---|---|---|---|---|---|---|---|---|---|');
   const names: Record<string, string> = {
-    gateway: `gateway (${opts.threads} session threads, recorder → PostgreSQL)`,
+    gateway: `gateway (${opts.threads ? `${opts.threads} session threads` : 'sessions on the event loop'}, recorder → PostgreSQL)`,
     floor: 'floor (fastify, parse + constant body)',
     mlflow: `mlflow models serve (${opts.workers} workers)`,
     mlserver: `MLServer + mlserver-mlflow (${opts.workers} workers)`,

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { LatencyRecorder, type LatencySummary } from '../../traffic/latency';
-import { SESSION_OPTIONS } from '../../serving/session-options.mjs';
+import { SESSION_OPTIONS } from '../../serving/session-core.mjs';
 
 export interface SessionRunResult {
   calls: number;
@@ -14,7 +14,7 @@ export interface SessionRunResult {
 }
 
 export async function measureSessionRun(bytes: Uint8Array, rows: number[][], durationMs: number): Promise<SessionRunResult> {
-  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS as ort.InferenceSession.SessionOptions);
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const input = session.inputNames[0]!;
   const cols = rows[0]!.length;
   const run = (i: number) => session.run({ [input]: new ort.Tensor('float32', Float32Array.from(rows[i % rows.length]!), [1, cols]) });

@@ -1,6 +1,0 @@
-export declare const SESSION_OPTIONS: {
-  intraOpNumThreads: number;
-  interOpNumThreads: number;
-  executionMode: 'sequential';
-  graphOptimizationLevel: 'all';
-};

@@ -86,8 +86,9 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_TLS_KEY: z.string().min(1).optional(),
   /** PEM CA the CLI and the load generator trust for an https gateway (beside the system's roots). */
   FLYWHEEL_GATEWAY_CA: z.string().min(1).optional(),
-  /** Worker threads holding ONNX sessions: inference never runs on the gateway's event loop. */
-  FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(1).max(32).default(2),
+  /** Worker threads holding ONNX sessions: inference never runs on the gateway's event loop.
+   * 0: sessions on the event loop, for small models (serving/inline-sessions.ts). */
+  FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(0).max(32).default(2),
   /** Fallback for missed NOTIFYs (a dropped listener connection). */
   FLYWHEEL_GATEWAY_POLL_MS: z.coerce.number().int().min(100).default(5000),
   FLYWHEEL_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).default(200),

@@ -34,6 +34,7 @@ import { ShadowMirror, shadowWriter, type ShadowRun } from './shadow';
 import { SegmentGauges } from './segment-gauges';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
+import { InlineSessions } from './inline-sessions';
 import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { envelopeOf, featureMatrix } from './validate';
@@ -127,7 +128,8 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);
   const metrics = createMetrics();
-  const pool = new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
+  const pool =
+    config.gateway.threads === 0 ? new InlineSessions() : new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
   const recorder = new PredictionRecorder(
     db,
     { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from './metrics';
 import { checkDummyOutput, checkSignature, ModelCheckError, modelInfo } from './model-check';
 import { readOnnx, sha256 } from './onnx-source';
 import { BUCKETS, compareVersions, freshLayout, isPartition, layoutWeights, routingTable, type Layout, type Range } from './routing';
-import type { SessionPool } from './session-pool';
+import type { Sessions } from './session-pool';
 
 export interface Fault {
   errorRate: number;
@@ -86,7 +86,7 @@ export class Catalog {
 
   constructor(
     private readonly db: pg.Pool,
-    private readonly pool: SessionPool,
+    private readonly pool: Sessions,
     private readonly mlflow: MlflowClient,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,

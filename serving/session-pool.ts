@@ -20,6 +20,18 @@ export interface LoadedSignature {
   outputs: IoMetadata[];
 }
 
+/** What the catalog and the routes need of the sessions, wherever they run. */
+export interface Sessions {
+  /** Session threads; 0 when inference runs on the event loop (inline-sessions.ts). */
+  readonly size: number;
+  readonly inFlight: number;
+  load(key: string, bytes: Uint8Array): Promise<LoadedSignature>;
+  unload(key: string): void;
+  has(key: string): boolean;
+  run(key: string, data: Float32Array, rows: number, cols: number): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
 type Pending = { resolve: (r: RunResult) => void; reject: (e: Error) => void };
 type PendingLoad = { resolve: (s: LoadedSignature) => void; reject: (e: Error) => void };
 
@@ -37,7 +49,7 @@ type ThreadMessage =
   | { op: 'loaded'; key: string; inputs: IoMetadata[]; outputs: IoMetadata[] }
   | { op: 'failed'; key: string; error: string };
 
-export class SessionPool {
+export class SessionPool implements Sessions {
   private readonly threads: Thread[] = [];
   /** Bytes of every loaded model, to reload a replacement thread. */
   private readonly models = new Map<string, Uint8Array>();

@@ -7,22 +7,10 @@
 //               { op: 'result', id, probabilities, labels } | { op: 'error', id, error }
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { metadataOf, runSession, SESSION_OPTIONS } from './session-core.mjs';
 
 /** key → { session, running, unloadWhenIdle } */
 const sessions = new Map();
-
-// One intra-op thread: the pool is the parallelism, and per-session thread pools on a small
-// machine would only fight the gateway's own threads for cores.
-const SESSION_OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-};
-
-function metadataOf(list) {
-  return list.map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.type, shape: m.shape ? [...m.shape] : undefined }));
-}
 
 async function load({ key, bytes }) {
   try {
@@ -59,22 +47,7 @@ async function run({ id, key, data, rows, cols }) {
   }
   entry.running++;
   try {
-    const input = entry.session.inputNames[0];
-    const out = await entry.session.run({ [input]: new ort.Tensor('float32', data, [rows, cols]) });
-    const probabilities = out.probabilities.data;
-    const k = probabilities.length / rows;
-    const labels = new Int32Array(rows);
-    if (out.label) {
-      for (let r = 0; r < rows; r++) labels[r] = Number(out.label.data[r]);
-    } else {
-      // Models without a label output: the most probable class.
-      for (let r = 0; r < rows; r++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (probabilities[r * k + j] > probabilities[r * k + best]) best = j;
-        labels[r] = best;
-      }
-    }
-    const probs = new Float32Array(probabilities);
+    const { probabilities: probs, labels } = await runSession(entry.session, data, rows, cols);
     parentPort.postMessage({ op: 'result', id, probabilities: probs, labels }, [probs.buffer, labels.buffer]);
   } catch (err) {
     parentPort.postMessage({ op: 'error', id, error: err instanceof Error ? err.message : String(err) });

@@ -5,6 +5,7 @@ export interface LatencySummary {
   meanMs: number;
   p50Ms: number;
   p90Ms: number;
+  p95Ms: number;
   p99Ms: number;
   p999Ms: number;
   maxMs: number;
@@ -31,6 +32,7 @@ export class LatencyRecorder {
       meanMs: round(mean),
       p50Ms: round(at(0.5)),
       p90Ms: round(at(0.9)),
+      p95Ms: round(at(0.95)),
       p99Ms: round(at(0.99)),
       p999Ms: round(at(0.999)),
       maxMs: round(s.length ? s[s.length - 1]! : 0),

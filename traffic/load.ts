@@ -26,8 +26,9 @@ function finish(mode: LoadResult['mode'], sent: number, ok: number, t0: number, 
   return { mode, sent, ok, failed: sent - ok, elapsedS: Math.round(elapsedS * 1000) / 1000, throughputRps: Math.round(ok / elapsedS), latency: latency.summary(), ...extra };
 }
 
-async function timed(send: Send, i: number, latency: LatencyRecorder): Promise<boolean> {
-  const t = performance.now();
+/** `from`: when the request's clock starts; by default when it is sent. */
+async function timed(send: Send, i: number, latency: LatencyRecorder, from = performance.now()): Promise<boolean> {
+  const t = from;
   let ok = false;
   try {
     ok = await send(i);
@@ -55,7 +56,12 @@ export async function closedLoop(opts: { connections: number; durationMs: number
   return finish('closed', sent, ok, t0, latency);
 }
 
-export async function openLoop(opts: { rate: number; durationMs: number; send: Send; maxInFlight?: number }): Promise<LoadResult> {
+/**
+ * `fromSchedule`: count each request's latency from the time it was due, not from when it was
+ * sent, so a stall (the server's or the client's) counts against every request it delays — no
+ * coordinated omission. Off by default, as the figures recorded before it were measured.
+ */
+export async function openLoop(opts: { rate: number; durationMs: number; send: Send; maxInFlight?: number; fromSchedule?: boolean }): Promise<LoadResult> {
   const latency = new LatencyRecorder();
   const t0 = performance.now();
   const total = Math.floor((opts.rate * opts.durationMs) / 1000);
@@ -68,8 +74,9 @@ export async function openLoop(opts: { rate: number; durationMs: number; send: S
     const now = performance.now();
     const due = Math.min(total, Math.floor(((now - t0) * opts.rate) / 1000) + 1);
     while (sent < due && inFlight.size < maxInFlight) {
-      maxLag = Math.max(maxLag, now - (t0 + (sent * 1000) / opts.rate));
-      const p = timed(opts.send, sent, latency).then((good) => {
+      const dueAt = t0 + (sent * 1000) / opts.rate;
+      maxLag = Math.max(maxLag, now - dueAt);
+      const p = timed(opts.send, sent, latency, opts.fromSchedule ? dueAt : undefined).then((good) => {
         if (good) ok++;
         inFlight.delete(p);
       });

@@ -9,6 +9,7 @@ import sys
 import mlflow
 import numpy as np
 import onnx
+import onnxruntime
 from mlflow.models import infer_signature
 
 
@@ -19,7 +20,11 @@ def main() -> None:
     n_features = graph_input.type.tensor_type.shape.dim[1].dim_value
     # A float32 tensor signature: without it the scoring server passes JSON integers on as int64,
     # which the model refuses.
-    signature = infer_signature({graph_input.name: np.zeros((1, n_features), dtype=np.float32)})
+    # Outputs too: MLServer's MLflow runtime (mlserver-mlflow 1.7) refuses a signature without them.
+    example = {graph_input.name: np.zeros((1, n_features), dtype=np.float32)}
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, example)))
+    signature = infer_signature(example, outputs)
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name="onnx-baseline") as run:
         mlflow.onnx.log_model(model, name="model", signature=signature)

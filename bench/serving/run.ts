@@ -13,30 +13,17 @@
  * and onnx + onnxruntime in .venv (scripts/requirements.txt). The gateway gets a database of its
  * own (flywheel_bench_serving), so it loads exactly the benchmark's versions.
  */
-import { execFile } from 'node:child_process';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
 import { deployVersion } from '../../activities/deploy';
 import { setTrafficWeights } from '../../activities/traffic';
-import { MlflowClient, mlflowAuthEnv } from '../../clients/mlflow';
-import { createScratchDatabase } from '../../scripts/stack/postgres';
-import { loadConfig, PROJECT_ROOT } from '../../config/index';
-import { migrate } from '../../db/migrate';
-import { createApiKey } from '../../clients/api-keys';
-import { loadDataset } from '../../datasets/load';
-import { JsonClient } from '../../traffic/http';
 import { closedLoop, openLoop, type LoadResult } from '../../traffic/load';
-import { BENCH_MODEL, benchOnnx, ensureVersion } from './models';
-import { freePort, peakRssMb, startServer, stopServer, waitHttp, type Server } from './processes';
+import { BENCH_MODEL } from './models';
+import { freePort, peakRssMb, stopServer, waitHttp, type Server } from './processes';
 import { latencyBuckets, quantileBetween } from './server-latency';
+import { gatewayTarget, irisRows, log, logOnnxFlavour, mlflowTarget, prepareStack, startGateway, startMlflowServe, type Target } from './stack';
 import { positiveFlag as flag } from '../flags';
 
-const execFileP = promisify(execFile);
 const BENCH_DB = 'flywheel_bench_serving';
-const VENV_BIN = path.join(PROJECT_ROOT, '.venv', 'bin');
 
 const opts = {
   durationS: flag('duration', 8),
@@ -49,13 +36,6 @@ const opts = {
   mlflowWorkers: flag('mlflow-workers', 2),
   json: process.argv.includes('--json'),
 };
-const log = (line: string) => process.stderr.write(`${line}\n`);
-
-interface Target {
-  name: string;
-  client: JsonClient;
-  send: (features: number[], i: number) => Promise<boolean>;
-}
 
 interface Measured {
   closed: LoadResult;
@@ -91,78 +71,24 @@ function best(m: Measured): number {
   return Math.max(m.closed.throughputRps, m.saturated.throughputRps);
 }
 
-async function python(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const { stdout } = await execFileP(path.join(VENV_BIN, 'python'), args, { env, cwd: PROJECT_ROOT, maxBuffer: 10 * 1024 * 1024 });
-  return stdout.trim();
-}
-
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const mlflow = new MlflowClient(config.mlflow);
-  if (!(await mlflow.health())) throw new Error(`MLflow is not reachable at ${config.mlflow.trackingUri}: run \`flywheel up\``);
-  const pyEnv = { ...process.env, MLFLOW_TRACKING_URI: config.mlflow.trackingUri, ...mlflowAuthEnv(config.mlflow.auth), PATH: `${VENV_BIN}:${process.env.PATH}` };
-  await python(['-c', 'import onnx, onnxruntime'], pyEnv).catch(() => {
-    throw new Error('.venv lacks onnx/onnxruntime: .venv/bin/pip install -r scripts/requirements.txt');
-  });
-  const workDir = path.join(config.dataDir, 'bench-serving');
-  await fsp.mkdir(workDir, { recursive: true });
-
-  log(`database ${BENCH_DB}: recreating`);
-  // Made with the admin login, owned by Flywheel's role (scripts/stack/postgres-roles.ts).
-  const benchUrl = await createScratchDatabase(config, BENCH_DB);
-  await migrate(benchUrl);
-  const db = new pg.Pool({ connectionString: benchUrl, max: 2 });
-  // The gateway runs as deployed, authentication on: the client sends an API key.
-  const { key: apiKey } = await createApiKey(db, { name: 'bench-serving', scopes: ['predict', 'metrics'] });
-
-  log(`MLflow: registering ${opts.versions} versions of ${BENCH_MODEL}`);
-  const bytes = Array.from({ length: opts.versions }, (_, i) => benchOnnx(i + 1));
-  const versions: string[] = [];
-  for (const b of bytes) versions.push(await ensureVersion(mlflow, b));
-  await deployVersion(db, mlflow, { model: BENCH_MODEL, version: versions[0]! });
-
-  const onnxPath = path.join(workDir, 'model.onnx');
-  await fsp.writeFile(onnxPath, bytes[0]!);
-  const modelUri = (await python(['bench/serving/log_onnx_model.py', onnxPath, `${BENCH_MODEL}-baseline`], pyEnv)).split('\n').pop()!;
-  log(`MLflow baseline model: ${modelUri}`);
+  const stack = await prepareStack(BENCH_DB, opts.versions);
+  const { db, mlflow, versions } = stack;
+  const { modelUri } = await logOnnxFlavour(stack);
 
   const [gatewayPort, mlflowPort] = [await freePort(), await freePort()];
   const servers: Server[] = [];
   try {
-    const mlflowServer = startServer(
-      'mlflow models serve',
-      path.join(VENV_BIN, 'mlflow'),
-      ['models', 'serve', '-m', modelUri, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(mlflowPort), '-w', String(opts.mlflowWorkers)],
-      pyEnv,
-      path.join(workDir, 'mlflow-serve.log'),
-    );
+    const mlflowServer = startMlflowServe(stack, modelUri, mlflowPort, opts.mlflowWorkers);
     servers.push(mlflowServer);
-    const gateway = startServer(
-      'gateway',
-      process.execPath,
-      ['--import', 'tsx', 'serving/main.ts'],
-      { ...process.env, DATABASE_URL: benchUrl, FLYWHEEL_GATEWAY_PORT: String(gatewayPort), FLYWHEEL_GATEWAY_THREADS: String(opts.threads), FLYWHEEL_LOG_LEVEL: 'warn' },
-      path.join(workDir, 'gateway.log'),
-    );
+    const gateway = startGateway(stack, gatewayPort, opts.threads);
     servers.push(gateway);
     await waitHttp(gateway, `http://127.0.0.1:${gatewayPort}/healthz`, 60_000);
     await waitHttp(mlflowServer, `http://127.0.0.1:${mlflowPort}/ping`, 120_000);
 
-    const iris = await loadDataset('builtin:iris');
-    if (!iris.ok) throw new Error(iris.error.message);
-    const ds = iris.value.dataset;
-    const rows = Array.from({ length: ds.nRows }, (_, r) => Array.from(ds.x.subarray(r * ds.nFeatures, (r + 1) * ds.nFeatures)));
-
-    const gw: Target = {
-      name: 'gateway',
-      client: new JsonClient(`http://127.0.0.1:${gatewayPort}`, opts.saturate, { apiKey }),
-      send: async (features, i) => (await gw.client.post(`/v1/models/${BENCH_MODEL}/predict`, { unitKey: `u-${i % 5000}`, features })).status === 200,
-    };
-    const ml: Target = {
-      name: 'mlflow models serve',
-      client: new JsonClient(`http://127.0.0.1:${mlflowPort}`, opts.saturate),
-      send: async (features) => (await ml.client.post('/invocations', { inputs: { features: [features] } })).status === 200,
-    };
+    const rows = await irisRows();
+    const gw = gatewayTarget(gatewayPort, stack.apiKey, opts.saturate);
+    const ml = mlflowTarget(mlflowPort, opts.saturate);
 
     // Same model, same answers: the largest probability difference over the dataset's first rows.
     let maxDiff = 0;

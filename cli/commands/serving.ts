@@ -52,7 +52,7 @@ export async function serveCommand(config: FlywheelConfig, opts: { port?: string
   const port = opts.port === undefined ? undefined : Number(opts.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new CliError(`--port: expected a port number, got ${opts.port}`, 2);
   const threads = opts.threads === undefined ? config.gateway.threads : Number(opts.threads);
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 32)) throw new CliError(`--threads: expected 1 to 32, got ${opts.threads}`, 2);
+  if (!(Number.isInteger(threads) && threads >= 0 && threads <= 32)) throw new CliError(`--threads: expected 0 (inference on the event loop) to 32, got ${opts.threads}`, 2);
   const { serve } = await import('../../serving/main');
   try {
     await serve({ ...config, gateway: { ...config.gateway, threads } }, { port, host: opts.host });
@@ -73,7 +73,7 @@ export function registerServingCommands(program: Command, withConfig: WithConfig
     .description('run the serving gateway in the foreground (Ctrl-C stops it after in-flight requests and buffered predictions)')
     .option('--port <n>', 'listen port (default FLYWHEEL_GATEWAY_PORT)')
     .option('--host <address>', 'listen address (default FLYWHEEL_GATEWAY_HOST)')
-    .option('--threads <n>', 'inference worker threads (default FLYWHEEL_GATEWAY_THREADS)')
+    .option('--threads <n>', 'inference worker threads, 0: on the event loop, for small models (default FLYWHEEL_GATEWAY_THREADS)')
     .option('--json', 'log as JSON lines (the gateway always does)')
     .action(withConfig((config, opts: { port?: string; host?: string; threads?: string; json?: boolean }) => serveCommand(config, opts)));
 }

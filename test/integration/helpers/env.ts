@@ -100,6 +100,8 @@ export function hostProcessEnv(config: FlywheelConfig, dataDir: string): Record<
  * "host" as Temporal hands them out: a file one wrote and the other needs must come through the store. */
 export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { activities?: boolean } = {}): Promise<T> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(env.config));
+  // The SDK allows one worker per queue on a connection: the second CPU "host" has a connection of its own, as it would.
+  const connections = [connection];
   const pools = [env.taskQueues.cpu, env.taskQueues.cpu, env.taskQueues.control];
   const folders = [hostDataDir(env.config, 'cpu-a'), hostDataDir(env.config, 'cpu-b'), hostDataDir(env.config, 'control')];
   const workers: Worker[] = [
@@ -110,7 +112,9 @@ export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { 
     for (const [i, taskQueue] of pools.entries()) {
       if (i === 1 && folders[1]!.dataDir === env.config.dataDir) continue;
       const activities = createActivities(onHost(env.config, folders[i]!.dataDir), 'test-commit');
-      workers.push(await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue, activities }));
+      const own = i === 1 ? await NativeConnection.connect(temporalConnectionOptions(env.config)) : connection;
+      if (own !== connection) connections.push(own);
+      workers.push(await Worker.create({ connection: own, namespace: env.config.temporal.namespace, taskQueue, activities }));
     }
   }
   const running = workers.map((w) => w.run());
@@ -119,7 +123,7 @@ export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { 
   } finally {
     for (const w of workers) w.shutdown();
     await Promise.all(running);
-    await connection.close();
+    for (const c of connections) await c.close();
     for (const f of folders) f.remove();
   }
 }

@@ -98,12 +98,18 @@ export function hostProcessEnv(config: FlywheelConfig, dataDir: string): Record<
  * process. Inputs that name only `cpu` run all their activities on the CPU workers, as before. The two
  * CPU workers poll one queue from folders of their own, so a pipeline's activities land on either
  * "host" as Temporal hands them out: a file one wrote and the other needs must come through the store. */
-export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { activities?: boolean } = {}): Promise<T> {
+export async function runWorkers<T>(
+  env: TestEnv,
+  fn: () => Promise<T>,
+  /** ownFolders false: the activity workers run on the host of env.config's folder (a backup of that folder, say). */
+  opts: { activities?: boolean; ownFolders?: boolean } = {},
+): Promise<T> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(env.config));
   // The SDK allows one worker per queue on a connection: the second CPU "host" has a connection of its own, as it would.
   const connections = [connection];
   const pools = [env.taskQueues.cpu, env.taskQueues.cpu, env.taskQueues.control];
-  const folders = [hostDataDir(env.config, 'cpu-a'), hostDataDir(env.config, 'cpu-b'), hostDataDir(env.config, 'control')];
+  const folder = (role: string) => (opts.ownFolders === false ? { dataDir: env.config.dataDir, remove: () => undefined } : hostDataDir(env.config, role));
+  const folders = [folder('cpu-a'), folder('cpu-b'), folder('control')];
   const workers: Worker[] = [
     await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }),
   ];
@@ -111,7 +117,8 @@ export async function runWorkers<T>(env: TestEnv, fn: () => Promise<T>, opts: { 
     // One CPU worker when all share a folder (the one-host layout): a second would prove nothing more.
     for (const [i, taskQueue] of pools.entries()) {
       if (i === 1 && folders[1]!.dataDir === env.config.dataDir) continue;
-      const activities = createActivities(onHost(env.config, folders[i]!.dataDir), 'test-commit');
+      const dataDir = folders[i]!.dataDir;
+      const activities = createActivities(dataDir === env.config.dataDir ? env.config : onHost(env.config, dataDir), 'test-commit');
       const own = i === 1 ? await NativeConnection.connect(temporalConnectionOptions(env.config)) : connection;
       if (own !== connection) connections.push(own);
       workers.push(await Worker.create({ connection: own, namespace: env.config.temporal.namespace, taskQueue, activities }));

@@ -109,11 +109,21 @@ export async function runWorkers<T>(
   const connections = [connection];
   const pools = [env.taskQueues.cpu, env.taskQueues.cpu, env.taskQueues.control];
   const folder = (role: string) => (opts.ownFolders === false ? { dataDir: env.config.dataDir, remove: () => undefined } : hostDataDir(env.config, role));
-  const folders = [folder('cpu-a'), folder('cpu-b'), folder('control')];
-  const workers: Worker[] = [
-    await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }),
-  ];
-  if (opts.activities !== false) {
+  const folders = opts.activities === false ? [] : [folder('cpu-a'), folder('cpu-b'), folder('control')];
+  const cleanUp = async () => {
+    for (const c of connections) await c.close();
+    for (const f of folders) f.remove();
+  };
+  const workers: Worker[] = [];
+  try {
+    workers.push(await Worker.create({ connection, namespace: env.config.temporal.namespace, taskQueue: env.taskQueues.workflows, workflowsPath: WORKFLOWS_PATH }));
+    await startActivityWorkers();
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+  async function startActivityWorkers() {
+    if (opts.activities === false) return;
     // One CPU worker when all share a folder (the one-host layout): a second would prove nothing more.
     for (const [i, taskQueue] of pools.entries()) {
       if (i === 1 && folders[1]!.dataDir === env.config.dataDir) continue;
@@ -130,8 +140,7 @@ export async function runWorkers<T>(
   } finally {
     for (const w of workers) w.shutdown();
     await Promise.all(running);
-    for (const c of connections) await c.close();
-    for (const f of folders) f.remove();
+    await cleanUp();
   }
 }
 

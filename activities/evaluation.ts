@@ -6,7 +6,8 @@ import * as ort from 'onnxruntime-node';
 import type { FlywheelConfig } from '../config/index';
 import { selectRows } from '../lib/data/table';
 import { classificationMetrics, type ClassificationMetrics } from '../lib/metrics/classification';
-import { readDataset, readIndices } from '../datasets/store';
+import { localDataset, readDataset, readIndices } from '../datasets/store';
+import { getFileStore } from '../datasets/file-store';
 import { invalidInput } from './errors';
 
 export interface EvaluateInput {
@@ -22,12 +23,14 @@ export interface EvaluationResult extends ClassificationMetrics {
 /** Rows per inference call: bounds the float32 copy and the output tensors for large holdouts. */
 const EVAL_BATCH_ROWS = 16_384;
 
-export function createEvaluationActivities(_config: FlywheelConfig) {
+export function createEvaluationActivities(config: FlywheelConfig) {
+  const files = getFileStore(config);
   return {
     async evaluateOnnx(input: EvaluateInput): Promise<EvaluationResult> {
-      const { dataset } = await readDataset(input.datasetUri);
-      const holdout = selectRows(dataset, await readIndices(input.holdoutUri));
-      const session = await ort.InferenceSession.create(input.onnxUri, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+      // Each input may have been written on another host (the ONNX by the PyTorch pool): this host's copies.
+      const { dataset } = await readDataset(await localDataset(files, input.datasetUri));
+      const holdout = selectRows(dataset, await readIndices(await files.local(input.holdoutUri)));
+      const session = await ort.InferenceSession.create(await files.local(input.onnxUri), { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
       try {
         const [inputName] = session.inputNames;
         const nClasses = holdout.classes.length;

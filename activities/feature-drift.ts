@@ -8,6 +8,7 @@ import { getPool } from '../clients/db';
 import { checkFeatureDrift, FeatureDriftRefused, type FeatureDriftCheckInput } from '../datasets/feature-drift';
 import { domainMetrics } from './domain-metrics';
 import { invalidInput } from './errors';
+import { getFileStore } from '../datasets/file-store';
 
 export interface FeatureDriftSummary {
   judged: boolean;
@@ -24,7 +25,7 @@ export function createFeatureDriftActivities(config: FlywheelConfig) {
   return {
     async checkFeatureDrift(input: FeatureDriftCheckInput): Promise<FeatureDriftSummary> {
       try {
-        const r = await checkFeatureDrift(getPool(config.postgres.url), dataPaths(config).datasets, input);
+        const r = await checkFeatureDrift(getPool(config.postgres.url), dataPaths(config).datasets, input, getFileStore(config));
         domainMetrics.featureDrift(input.model, r.scores.map((s) => ({ name: s.name, psi: s.psi })), r.moved.length);
         return {
           judged: r.judged,

@@ -14,6 +14,7 @@ import type { ClassificationMetrics } from '../lib/metrics/classification';
 import type { SoftmaxRegressionHyperparameters } from '../lib/models/softmax-regression';
 import { domainMetrics } from './domain-metrics';
 import { currentWorkflow } from './artifacts';
+import { getFileStore } from '../datasets/file-store';
 import { IDEMPOTENCY_TAG } from './registry';
 import { runTrainingThread } from './training-thread-runner';
 
@@ -114,6 +115,7 @@ export function createHpoActivities(config: FlywheelConfig, gitCommit?: string) 
         hyperparameters: input.hyperparameters,
         // Keyed by study and trial number, not attempt: a retry resumes where the last attempt stopped.
         checkpointFile: path.join(dataPaths(config).checkpoints, workflowId.replace(/[^A-Za-z0-9._-]/g, '_'), `trial-${input.trialNumber}.json`),
+        files: getFileStore(config),
         onEpoch: (e) => {
           const report: TrialReport = { trialNumber: input.trialNumber, step: e.epoch, value: e.validation![input.metric] };
           workflow.signal(input.reportSignal, report).catch(() => undefined);

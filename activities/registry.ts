@@ -4,6 +4,7 @@
  * advisory lock, so a retried or duplicated attempt never makes a second run or version.
  */
 import { readFile } from 'node:fs/promises';
+import { getFileStore } from '../datasets/file-store';
 import { Context } from '@temporalio/activity';
 import type { FlywheelConfig } from '../config/index';
 import { currentWorkflow } from './artifacts';
@@ -57,6 +58,7 @@ export interface RegisteredVersion {
 
 export function createRegistryActivities(config: FlywheelConfig, gitCommit: string) {
   const mlflow = new MlflowClient(config.mlflow);
+  const files = getFileStore(config);
   const pool = () => getPool(config.postgres.url);
 
   return {
@@ -99,7 +101,7 @@ export function createRegistryActivities(config: FlywheelConfig, gitCommit: stri
             context: 'training',
           },
         ]);
-        await uploadOnnxModel(mlflow, { runId: mlflowRunId, artifactUri: run.info.artifact_uri }, await readFile(input.onnx.onnxUri));
+        await uploadOnnxModel(mlflow, { runId: mlflowRunId, artifactUri: run.info.artifact_uri }, await readFile(await files.local(input.onnx.onnxUri)));
         await mlflow.finishRun(mlflowRunId, 'FINISHED', Date.now());
         return { mlflowRunId, experimentId, artifactUri: run.info.artifact_uri };
       });

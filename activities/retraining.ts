@@ -11,7 +11,8 @@ import type { FlywheelConfig } from '../config/index';
 import { dataPaths } from '../config/index';
 import { getPool } from '../clients/db';
 import { MlflowClient, MlflowError, type MlflowModelVersion } from '../clients/mlflow';
-import { datasetDir, readDatasetMeta } from '../datasets/store';
+import { datasetDir, localDataset, readDatasetMeta } from '../datasets/store';
+import { getFileStore, StoreMiss } from '../datasets/file-store';
 import { modelInfo } from '../serving/model-check';
 import { readOnnx, sha256 } from '../serving/onnx-source';
 import { createDataActivities } from './data';
@@ -64,12 +65,15 @@ export function createRetrainingActivities(config: FlywheelConfig) {
   const mlflow = new MlflowClient(config.mlflow);
   const paths = dataPaths(config);
   const data = createDataActivities(config);
+  const files = getFileStore(config);
 
   return {
     /** The same split the child pipeline made: a pure function of content, fraction and seed. */
     async locateHoldout(input: { datasetDigest: string; holdoutFraction: number; splitSeed: number }): Promise<HoldoutRef> {
-      const datasetUri = datasetDir(paths.datasets, input.datasetDigest);
-      if (!existsSync(path.join(datasetUri, 'meta.json'))) throw invalidInput(`dataset ${input.datasetDigest} is not in the dataset store (${datasetUri})`);
+      // Materialised by the child pipeline, maybe on another host: this host's copy.
+      const datasetUri = await localDataset(files, datasetDir(paths.datasets, input.datasetDigest)).catch((err: unknown) => {
+        throw err instanceof StoreMiss ? invalidInput(`dataset ${input.datasetDigest} is not in the dataset store (${err.message})`) : err;
+      });
       const meta = await readDatasetMeta(datasetUri);
       const split = await data.splitDataset({ datasetUri, holdoutFraction: input.holdoutFraction, seed: input.splitSeed });
       return { datasetUri, holdoutUri: split.holdoutUri, holdoutRows: split.holdoutRows, classes: meta.classes, nFeatures: meta.nFeatures };
@@ -102,6 +106,8 @@ export function createRetrainingActivities(config: FlywheelConfig) {
         await writeFile(tmp, bytes);
         await rename(tmp, onnxPath);
       }
+      // The evaluation that reads it may run on another host.
+      await files.publish(onnxPath);
       return { version, source, onnxPath, classes: info.classes, nFeatures: info.nFeatures };
     },
 

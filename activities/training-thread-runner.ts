@@ -12,6 +12,8 @@ import type { SoftmaxRegressionHyperparameters } from '../lib/models/softmax-reg
 import type { SoftmaxRegressionParams } from '../lib/models/types';
 import { invalidInput } from './errors';
 import type { TrainThreadInput, TrainThreadMessage } from './threads/train-thread';
+import { localDataset } from '../datasets/store';
+import { StoreMiss, type FileStore } from '../datasets/file-store';
 
 export interface EpochRecord {
   epoch: number;
@@ -25,6 +27,8 @@ export interface ThreadRunInput {
   validUri?: string;
   hyperparameters: SoftmaxRegressionHyperparameters;
   checkpointFile: string;
+  /** The shared store: inputs written on other hosts come from it, checkpoints go to it (a retry on another host resumes). */
+  files: FileStore;
   onEpoch?(e: EpochRecord): void;
 }
 
@@ -47,14 +51,19 @@ const THREAD_ENTRY = new URL('./threads/train-thread.ts', import.meta.url).href;
 
 export async function runTrainingThread(input: ThreadRunInput): Promise<ThreadRunResult> {
   const ctx = Context.current();
+  const { files } = input;
+  // An earlier attempt on another host may have published one: fetched into place, or none.
+  await files.local(input.checkpointFile).catch((err: unknown) => {
+    if (!(err instanceof StoreMiss)) throw err;
+  });
   const checkpoint = await readCheckpoint(input.checkpointFile);
   const resumedFromEpoch = checkpoint?.epoch ?? 0;
   const history: EpochRecord[] = checkpoint?.history ?? [];
   const threadInput: TrainThreadInput = {
     entry: THREAD_ENTRY,
-    datasetUri: input.datasetUri,
-    trainUri: input.trainUri,
-    validUri: input.validUri,
+    datasetUri: await localDataset(files, input.datasetUri),
+    trainUri: await files.local(input.trainUri),
+    validUri: input.validUri && (await files.local(input.validUri)),
     hyperparameters: input.hyperparameters,
     startEpoch: resumedFromEpoch + 1,
     initial: checkpoint?.params,
@@ -62,6 +71,22 @@ export async function runTrainingThread(input: ThreadRunInput): Promise<ThreadRu
   let trainRows = 0;
   let started = performance.now();
   let checkpointWrite: Promise<void> = Promise.resolve();
+  // One publish in flight, then the newest checkpoint: current for a resume elsewhere, no backlog when epochs are fast.
+  let publishing: Promise<void> | undefined;
+  let newer = false;
+  const publishLatest = () => {
+    if (publishing) {
+      newer = true;
+      return;
+    }
+    publishing = (async () => {
+      do {
+        newer = false;
+        // Best effort: a store hiccup costs a resume elsewhere some epochs, never the training.
+        await files.publish(input.checkpointFile).catch(() => undefined);
+      } while (newer);
+    })().finally(() => (publishing = undefined));
+  };
   const thread = new Worker(THREAD_SHIM, { workerData: threadInput });
   const abort = () => void thread.terminate();
   ctx.cancellationSignal.addEventListener('abort', abort);
@@ -82,7 +107,10 @@ export async function runTrainingThread(input: ThreadRunInput): Promise<ThreadRu
           ctx.heartbeat(record);
           const cp: Checkpoint = { epoch: m.epoch, params: m.params, history: [...history] };
           // Chained so checkpoints land in epoch order even if one write is slow.
-          checkpointWrite = checkpointWrite.then(() => writeCheckpoint(input.checkpointFile, cp));
+          checkpointWrite = checkpointWrite.then(async () => {
+            await writeCheckpoint(input.checkpointFile, cp);
+            publishLatest();
+          });
           input.onEpoch?.(record);
           break;
         }
@@ -99,6 +127,7 @@ export async function runTrainingThread(input: ThreadRunInput): Promise<ThreadRu
     void thread.terminate();
   });
   await checkpointWrite;
+  await publishing;
   return { params, history, trainRows, seconds: (performance.now() - started) / 1000, resumedFromEpoch };
 }
 

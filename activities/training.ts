@@ -10,6 +10,7 @@ import type { FlywheelConfig } from '../config/index';
 import type { SoftmaxRegressionHyperparameters } from '../lib/models/softmax-regression';
 import { currentWorkflow, runArtifactDir, runCheckpointDir } from './artifacts';
 import { runTrainingThread, type EpochRecord } from './training-thread-runner';
+import { getFileStore } from '../datasets/file-store';
 
 export type { EpochRecord } from './training-thread-runner';
 
@@ -43,6 +44,7 @@ export interface TrainResult {
 const PROGRESS_INTERVAL_MS = 1000;
 
 export function createTrainingActivities(config: FlywheelConfig) {
+  const files = getFileStore(config);
   return {
     async trainModel(input: TrainInput): Promise<TrainResult> {
       const ctx = Context.current();
@@ -56,6 +58,7 @@ export function createTrainingActivities(config: FlywheelConfig) {
         trainUri: input.trainUri,
         hyperparameters: input.hyperparameters,
         checkpointFile: path.join(runCheckpointDir(config), 'checkpoint.json'),
+        files,
         onEpoch: ({ epoch, loss }) => {
           const now = Date.now();
           if (!workflow || !input.progressSignal || (now - lastProgress < PROGRESS_INTERVAL_MS && epoch !== totalEpochs)) return;
@@ -70,6 +73,7 @@ export function createTrainingActivities(config: FlywheelConfig) {
       await mkdir(dir, { recursive: true });
       const paramsUri = path.join(dir, 'model-params.json');
       await writeFile(paramsUri, JSON.stringify(run.params));
+      await files.publish(paramsUri);
       const epochsRun = totalEpochs - run.resumedFromEpoch;
       return {
         paramsUri,

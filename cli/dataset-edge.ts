@@ -9,6 +9,7 @@ import { closePools, getPool } from '../clients/db';
 import { BUILTIN_NAMES } from '../datasets/catalog';
 import { loadDataset, type LoadedDataset } from '../datasets/load';
 import { productionLoader } from '../datasets/production';
+import { getFileStore } from '../datasets/file-store';
 import { datasetDigest } from '../lib/data/digest';
 import { parseDatasetReference, withProductionModel } from '../lib/data/reference';
 import { badInput } from './output';
@@ -29,7 +30,9 @@ export async function datasetAtEdge(
         if (!rowCount) throw badInput(`dataset ${dataset}: model ${parsed.value.model} was never deployed, so it has no served traffic to learn from`);
         return { reference };
       }
-      const loaded = await loadDataset(parsed.value, { storeRoot, production: productionLoader(db, storeRoot) });
+      // Published: the workflow's workers read `stored:<digest>` on their own hosts.
+      const files = getFileStore(config);
+      const loaded = await loadDataset(parsed.value, { storeRoot, files, production: productionLoader(db, storeRoot, files) });
       if (!loaded.ok) throw badInput(`dataset ${dataset}: ${loaded.error.message}`);
       const digest = datasetDigest(loaded.value.dataset);
       return { reference: `stored:${digest}`, loaded: loaded.value, digest };
@@ -37,7 +40,7 @@ export async function datasetAtEdge(
       await closePools();
     }
   }
-  const loaded = await loadDataset(reference, { labelColumn: opts.label, cwd: process.cwd(), storeRoot });
+  const loaded = await loadDataset(reference, { labelColumn: opts.label, cwd: process.cwd(), storeRoot, files: getFileStore(config) });
   if (!loaded.ok) throw badInput(`dataset ${dataset}: ${loaded.error.message}`);
   return { reference: loaded.value.source, loaded: loaded.value, digest: datasetDigest(loaded.value.dataset) };
 }

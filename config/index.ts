@@ -60,6 +60,12 @@ const EnvSchema = z.object({
   FLYWHEEL_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** `flywheel up` runs the local stack under supervisord when installed (auto), or detached (off). */
   FLYWHEEL_SUPERVISOR: z.enum(['auto', 'off']).default('auto'),
+  /**
+   * Where workers share datasets, artifacts and checkpoints (datasets/file-store.ts). mlflow-isolated:
+   * never read a path outside this worker's own folder even when it is visible (the integration tests'
+   * hosts, all on one machine); off: one host, its data folder alone.
+   */
+  FLYWHEEL_FILE_STORE: z.enum(['mlflow', 'mlflow-isolated', 'off']).default('mlflow'),
   /** Read by the Python worker (gpu-worker/): default one training per visible GPU, one on a CPU. */
   FLYWHEEL_GPU_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(64).optional(),
   FLYWHEEL_GPU_WORKER_METRICS_PORT: port.default(9466),
@@ -169,6 +175,8 @@ export interface FlywheelConfig {
   shutdownGraceSeconds: number;
   /** Whether the local stack may run its services under supervisord (scripts/stack/supervisor.ts). */
   supervisor: 'auto' | 'off';
+  /** 'mlflow': files pass between workers through MLflow's artifact proxy; 'off': one shared data folder. */
+  fileStore: 'mlflow' | 'mlflow-isolated' | 'off';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   gitCommit?: string;
   backup: { dir: string; retentionDays: number };
@@ -301,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
     controlWorker: { maxConcurrentActivities: e.FLYWHEEL_CONTROL_MAX_CONCURRENT_ACTIVITIES },
     shutdownGraceSeconds: e.FLYWHEEL_SHUTDOWN_GRACE_SECONDS,
     supervisor: e.FLYWHEEL_SUPERVISOR,
+    fileStore: e.FLYWHEEL_FILE_STORE,
     logLevel: e.FLYWHEEL_LOG_LEVEL,
     gitCommit: e.FLYWHEEL_GIT_COMMIT,
     backup: {

@@ -7,7 +7,8 @@
  */
 import type pg from 'pg';
 import { FEATURE_DRIFT_DEFAULTS, FeatureReference, type FeatureDriftOptions, type FeatureScore } from '../lib/drift/feature-drift';
-import { datasetDir, readDataset } from './store';
+import { datasetDir, localDataset, readDataset } from './store';
+import type { FileStore } from './file-store';
 
 export interface FeatureDriftCheckInput {
   model: string;
@@ -53,12 +54,13 @@ async function champion(db: pg.Pool, model: string): Promise<{ version: string; 
   return { version, digest };
 }
 
-export async function checkFeatureDrift(db: pg.Pool, storeRoot: string, input: FeatureDriftCheckInput): Promise<FeatureDriftCheck> {
+export async function checkFeatureDrift(db: pg.Pool, storeRoot: string, input: FeatureDriftCheckInput, files?: FileStore): Promise<FeatureDriftCheck> {
   const options = { ...FEATURE_DRIFT_DEFAULTS, ...input.options };
   const champ = await champion(db, input.model);
   let reference;
   try {
-    reference = await readDataset(datasetDir(storeRoot, champ.digest));
+    const dir = datasetDir(storeRoot, champ.digest);
+    reference = await readDataset(files ? await localDataset(files, dir) : dir);
   } catch {
     throw new FeatureDriftRefused(`the training data of ${input.model} v${champ.version} (${champ.digest.slice(0, 12)}) is not in the dataset store ${storeRoot}`);
   }

@@ -12,7 +12,8 @@ import { makeClassification } from '../lib/data/synthetic';
 import type { Dataset, RawTable } from '../lib/data/table';
 import { validateTable, type DataValidationError } from '../lib/data/validate';
 import { BUILTIN_DATASETS, BUILTIN_NAMES, type BuiltinDataset } from './catalog';
-import { datasetDir, readDataset } from './store';
+import { datasetDir, localDataset, readDataset } from './store';
+import { StoreMiss, type FileStore } from './file-store';
 
 export interface LoadedDataset {
   dataset: Dataset;
@@ -30,6 +31,8 @@ export interface LoadOptions {
   cwd?: string;
   /** The content-addressed store (dataPaths(config).datasets), for `stored:<digest>` references. */
   storeRoot?: string;
+  /** The shared store a `stored:` dataset missing from storeRoot is fetched from (datasets/file-store.ts). */
+  files?: FileStore;
   /** Snapshots `production:` references (datasets/production.ts); callers without a database leave it out. */
   production?: (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult>;
 }
@@ -52,7 +55,7 @@ export async function loadDataset(input: string | DatasetReference, opts: LoadOp
   if (ref.kind === 'file' && !path.isAbsolute(ref.path)) ref = { ...ref, path: path.resolve(opts.cwd ?? process.cwd(), ref.path) };
   const source = formatDatasetReference(ref);
 
-  if (ref.kind === 'stored') return loadStored(ref.digest, opts.storeRoot);
+  if (ref.kind === 'stored') return loadStored(ref.digest, opts.storeRoot, opts.files);
   if (ref.kind === 'production') {
     if (!opts.production) return { ok: false, error: { code: 'reference', message: `${source}: production data is snapshotted where PostgreSQL is at hand (a worker, flywheel data snapshot), not loaded here` } };
     if (!ref.model) return { ok: false, error: { code: 'reference', message: `${source}: name the model (production:<model>:<window>)` } };
@@ -108,9 +111,10 @@ export async function loadDataset(input: string | DatasetReference, opts: LoadOp
  * source is the one it was written with (`production:<model>?…` for a snapshot), so lineage names
  * the traffic, not the store's path.
  */
-async function loadStored(digest: string, storeRoot: string | undefined): Promise<LoadResult> {
+async function loadStored(digest: string, storeRoot: string | undefined, files: FileStore | undefined): Promise<LoadResult> {
   if (!storeRoot) return { ok: false, error: { code: 'reference', message: `stored:${digest}: stored datasets are read from the data folder, which this caller did not give` } };
-  const dir = datasetDir(storeRoot, digest);
+  let dir = datasetDir(storeRoot, digest);
+  if (files) dir = await localDataset(files, dir).catch((err: unknown) => (err instanceof StoreMiss ? dir : Promise.reject(err)));
   if (!existsSync(path.join(dir, 'meta.json'))) return { ok: false, error: { code: 'unreadable', message: `no stored dataset ${digest} in ${storeRoot} (flywheel data snapshot writes one)` } };
   try {
     const { meta, dataset } = await readDataset(dir);

@@ -11,7 +11,8 @@ import type { Dataset } from '../lib/data/table';
 import type { DatasetReference } from '../lib/data/reference';
 import { decisionClients, decisionFeedbackSql } from './decision-feedback';
 import { loadDataset, type LoadResult } from './load';
-import { readDataset, writeDataset, type DatasetMeta } from './store';
+import { publishDataset, readDataset, writeDataset, type DatasetMeta } from './store';
+import type { FileStore } from './file-store';
 
 export interface SnapshotInput {
   model: string;
@@ -84,7 +85,8 @@ async function servedShape(db: pg.Pool, model: string): Promise<{ nFeatures: num
   };
 }
 
-export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: SnapshotInput): Promise<SnapshotResult> {
+/** `files`: the shared store the snapshot is published to (and a `--mix` stored dataset fetched from). */
+export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: SnapshotInput, files?: FileStore): Promise<SnapshotResult> {
   const shape = await servedShape(db, input.model);
   const to = input.to ?? new Date();
   const from = new Date(Math.max(to.getTime() - input.windowMs, input.since?.getTime() ?? -Infinity));
@@ -114,7 +116,7 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
   let dataset: Dataset = builder.dataset(shape.featureNames, shape.labelName, shape.classes);
   let mix: SnapshotResult['mix'];
   if (input.mix) {
-    const ref = await loadDataset(input.mix.dataset, { storeRoot });
+    const ref = await loadDataset(input.mix.dataset, { storeRoot, files });
     if (!ref.ok) throw new SnapshotRefused(`--mix ${input.mix.dataset}: ${ref.error.message}`);
     try {
       const mixed = mixWithReference(dataset, ref.value.dataset, input.mix.share, input.seed ?? 1);
@@ -138,6 +140,7 @@ export async function snapshotProduction(db: pg.Pool, storeRoot: string, input: 
     order: 'time',
   };
   const uri = await writeDataset(storeRoot, dataset, meta);
+  if (files) await publishDataset(files, uri);
   await db.query(
     `INSERT INTO datasets (digest, uri, name, n_rows, n_features, feature_names, label_name, classes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (digest) DO NOTHING`,
     [digest, source, meta.name, meta.nRows, meta.nFeatures, JSON.stringify(meta.featureNames), meta.labelName, JSON.stringify(meta.classes)],
@@ -181,11 +184,11 @@ export async function snapshotLineage(db: pg.Pool, model: string, digests: strin
  * The resolver loadDataset uses for `production:<model>:<window>[+mix]`: a fresh snapshot ending now
  * (each scheduled or drift-triggered retraining trains on the latest window), default attribution 1 day.
  */
-export function productionLoader(db: pg.Pool, storeRoot: string): (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult> {
+export function productionLoader(db: pg.Pool, storeRoot: string, files?: FileStore): (ref: Extract<DatasetReference, { kind: 'production' }>) => Promise<LoadResult> {
   return async (ref) => {
     const windowMs = parseWindow(ref.window);
     try {
-      const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix, ...(ref.since ? { since: new Date(ref.since) } : {}) });
+      const r = await snapshotProduction(db, storeRoot, { model: ref.model, windowMs, windowText: ref.window, attributionMs: 86_400_000, minLabelCoverage: 0, mix: ref.mix, ...(ref.since ? { since: new Date(ref.since) } : {}) }, files);
       // This window's source, not the stored meta's: the same rows may have been stored from another window first.
       const { dataset } = await readDataset(r.uri);
       return { ok: true, value: { dataset, source: r.source, name: `${ref.model}-production-${ref.window}` } };

@@ -3,12 +3,15 @@
  * content digest, so activities pass a digest and a URI between them, never rows.
  * Layout: <dataDir>/datasets/<digest>/{meta.json,x.f64,y.i32}. Writes go to a temp folder and are
  * renamed into place, so a killed writer never leaves a half dataset that a reader would trust.
+ * Writers publish a dataset to the shared store (publishDataset) and readers on other hosts fetch
+ * it into their own data folder (localDataset), meta.json last: its presence means the rest is there.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Dataset } from '../lib/data/table';
+import type { FileStore } from './file-store';
 
 export interface DatasetMeta {
   digest: string;
@@ -38,11 +41,30 @@ export async function writeDataset(datasetsRoot: string, dataset: Dataset, meta:
   try {
     await rename(tmp, dir);
   } catch (err) {
-    // Another worker materialised the same digest first: same content, keep theirs.
+    // Another worker materialised the same digest first: same content, keep theirs. Or a fetch from
+    // the store left part of it (meta.json comes last): complete it file by file, meta.json last.
+    if (!existsSync(path.join(dir, 'meta.json')) && existsSync(dir)) {
+      for (const f of DATASET_FILES) await rename(path.join(tmp, f), path.join(dir, f));
+    }
     await rm(tmp, { recursive: true, force: true });
     if (!existsSync(path.join(dir, 'meta.json'))) throw err;
   }
   return dir;
+}
+
+/** A dataset's files, meta.json last: a reader trusts a folder with meta.json. */
+const DATASET_FILES = ['x.f64', 'y.i32', 'meta.json'] as const;
+
+/** Makes a dataset this worker wrote readable from every other worker's host. */
+export async function publishDataset(files: FileStore, dir: string): Promise<void> {
+  await files.publishAll(DATASET_FILES.map((f) => path.join(dir, f)));
+}
+
+/** A dataset folder named by any worker's path, as a folder on this host (fetched on a miss). */
+export async function localDataset(files: FileStore, dir: string): Promise<string> {
+  let local = dir;
+  for (const f of DATASET_FILES) local = path.dirname(await files.local(path.join(dir, f)));
+  return local;
 }
 
 export async function readDatasetMeta(dir: string): Promise<DatasetMeta> {

@@ -8,6 +8,7 @@ import { snapshotProduction, SnapshotRefused } from '../../datasets/production';
 import { json } from '../command-kit';
 import { badInput, printFields, printJson } from '../output';
 import { asCliError, type WithConfig } from './serving';
+import { getFileStore } from '../../datasets/file-store';
 
 interface SnapshotOptions {
   window: string;
@@ -37,7 +38,7 @@ async function snapshot(config: FlywheelConfig, model: string, opts: SnapshotOpt
   if (to && Number.isNaN(to.getTime())) throw badInput(`--to: "${opts.to}" must be an ISO time (2026-12-03T12:00:00Z)`);
   const mix = opts.mix === undefined ? undefined : parseMix(opts.mix);
   try {
-    const r = await snapshotProduction(getPool(config.postgres.url), dataPaths(config).datasets, { model, windowMs, windowText: opts.window, attributionMs, minLabelCoverage, mix, to });
+    const r = await snapshotProduction(getPool(config.postgres.url), dataPaths(config).datasets, { model, windowMs, windowText: opts.window, attributionMs, minLabelCoverage, mix, to }, getFileStore(config));
     if (opts.json) return printJson(r);
     printFields({
       dataset: `stored:${r.digest}`,

@@ -17,6 +17,7 @@ import { checkFeatureDrift, FeatureDriftRefused } from '../../datasets/feature-d
 import { json, withConfig } from '../command-kit';
 import { badInput, printFields, printJson, printTable } from '../output';
 import { asCliError } from './serving';
+import { getFileStore } from '../../datasets/file-store';
 
 interface FeaturesOptions {
   window: string;
@@ -41,7 +42,7 @@ async function features(config: FlywheelConfig, model: string, opts: FeaturesOpt
     ...(opts.minSample !== undefined ? { minSample: numberOption('min-sample', opts.minSample, (n) => Number.isInteger(n) && n >= 2, 'a whole number ≥ 2') } : {}),
   };
   try {
-    const r = await checkFeatureDrift(getPool(config.postgres.url), dataPaths(config).datasets, { model, windowRows, options, source: 'cli' });
+    const r = await checkFeatureDrift(getPool(config.postgres.url), dataPaths(config).datasets, { model, windowRows, options, source: 'cli' }, getFileStore(config));
     if (opts.json) return printJson(r);
     printFields({
       model,

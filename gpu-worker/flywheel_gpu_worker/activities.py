@@ -29,6 +29,7 @@ from .datasets import DatasetError
 from .devices import DevicePool
 from .errors import ExportError, ParityError, TrainingDiverged
 from .hyperparameters import HyperparameterError, Hyperparameters, parse_hyperparameters
+from .store import ArtifactTransport, FileStore
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class TrainActivities:
     ) -> None:
         self.config = config
         self.devices = devices
+        # This worker's data folder as a cache of the shared store: inputs from other hosts, outputs to them.
+        transport = ArtifactTransport(config.mlflow_tracking_uri, config.mlflow_authorization) if config.mlflow_tracking_uri else None
+        self.files = FileStore(config.data_dir, transport, config.foreign_paths)
         self.client = client
         # The worker's event loop: the client's signal coroutine must run there, not in this thread.
         self.loop = loop

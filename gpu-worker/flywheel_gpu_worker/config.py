@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .store import mlflow_authorization
 
 LOG_LEVELS = ("debug", "info", "warn", "error")
 
@@ -42,6 +44,13 @@ class Config:
     temporal_tls: TemporalTls | None = None
     # Temporal Cloud API key (TEMPORAL_API_KEY); implies TLS.
     temporal_api_key: str | None = None
+    # MLflow's artifact proxy holds the shared file store (store.py); the same variables as config/index.ts.
+    # None (a Config built in code, as unit tests do): no store, the data folder alone.
+    mlflow_tracking_uri: str | None = None
+    # The Authorization header value for it (never printed).
+    mlflow_authorization: str | None = field(default=None, repr=False)
+    # False (FLYWHEEL_FILE_STORE=mlflow-isolated): never read another folder's path even when visible.
+    foreign_paths: bool = True
 
     def task_queue(self, device_type: str) -> str:
         # A worker without a GPU polls its own queue and never takes GPU-queue work: falling back to
@@ -160,6 +169,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     metrics_port = _int(env, "FLYWHEEL_GPU_WORKER_METRICS_PORT", Config.metrics_port, 0, 65535)
     assert metrics_port is not None
     temporal_tls, temporal_api_key = _temporal_tls(env)
+    file_store = _string(env, "FLYWHEEL_FILE_STORE", "mlflow")
+    if file_store not in ("mlflow", "mlflow-isolated", "off"):
+        raise ConfigError(f"FLYWHEEL_FILE_STORE must be one of mlflow|mlflow-isolated|off (got {file_store!r})")
+    tracking_uri = _string(env, "MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    if not tracking_uri.startswith(("http://", "https://")):
+        raise ConfigError(f"MLFLOW_TRACKING_URI must be an http(s) URL (got {tracking_uri!r})")
     return Config(
         temporal_address=address,
         temporal_namespace=_string(env, "TEMPORAL_NAMESPACE", Config.temporal_namespace),
@@ -173,4 +188,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         shutdown_grace_seconds=_int(env, "FLYWHEEL_SHUTDOWN_GRACE_SECONDS", Config.shutdown_grace_seconds, 0, 3600) or 0,
         temporal_tls=temporal_tls,
         temporal_api_key=temporal_api_key,
+        # off: one host, the data folder alone (FLYWHEEL_FILE_STORE, as on the TypeScript side).
+        mlflow_tracking_uri=tracking_uri if file_store != "off" else None,
+        foreign_paths=file_store != "mlflow-isolated",
+        mlflow_authorization=mlflow_authorization(env, data_dir, tracking_uri),
     )

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from .checkpoint import load_checkpoint, save_checkpoint, write_atomic
 from .datasets import DatasetError, gather, open_dataset, read_indices
 from .onnx_export import PARITY_ROWS, build_onnx, check_parity, own_metadata
+from .store import StoreError, StoreMiss
 from .trainer import EpochRecord, Progress, bf16_supported, build_model, describe_devices, train
 
 if TYPE_CHECKING:
@@ -32,16 +34,26 @@ SIGNAL_INTERVAL_SECONDS = 1.0
 WORKER_SHUTDOWN = "WorkerShutdown"
 
 
+def _local(fetch: Callable[[], Path], named: str | Path) -> Path:
+    """An input nobody published is a missing file, named as the dataset reader names it."""
+    try:
+        return fetch()
+    except StoreMiss as err:
+        raise DatasetError(f"{named} is missing: {err}") from None
+
+
 def run_training(acts: TrainActivities, req: TrainRequest, devices: list[Any]) -> dict[str, Any]:
     """The training itself: in a training process of its own when the worker runs it (worker.py)."""
     hp = req.hyperparameters
     onnx_path, ckpt_path = acts.paths(req.checkpoint_name)
-    ds = open_dataset(req.dataset_uri)
+    files = acts.files
+    # Written by the TypeScript pool, maybe on another host: this host's copies, fetched on a miss.
+    ds = open_dataset(_local(lambda: files.local_dataset(req.dataset_uri), Path(req.dataset_uri) / "meta.json"))
     meta = ds.meta
     if len(meta.classes) < 2:
         raise DatasetError(f"{req.dataset_uri}: a classifier needs at least two classes (got {meta.classes})")
-    train_idx = read_indices(req.train_uri, meta.n_rows)
-    valid_idx = read_indices(req.valid_uri, meta.n_rows) if req.valid_uri else None
+    train_idx = read_indices(_local(lambda: files.local(req.train_uri), req.train_uri), meta.n_rows)
+    valid_idx = read_indices(_local(lambda: files.local(valid_uri), valid_uri), meta.n_rows) if (valid_uri := req.valid_uri) else None
     # Checked now rather than after hours of training.
     own_metadata(meta.n_features, meta.classes, hp.hidden_units, hp.hidden_layers, req.metadata)
 
@@ -55,6 +67,10 @@ def run_training(acts: TrainActivities, req: TrainRequest, devices: list[Any]) -
         "trainRows": int(len(train_idx)),
         "trainSha256": hashlib.sha256(train_idx.tobytes()).hexdigest(),
     }
+    try:
+        files.local(ckpt_path)  # an earlier attempt on another host may have published one
+    except StoreMiss:
+        pass
     state = _load_matching(ckpt_path, fingerprint, devices[0])
     progress = _Progress(acts, req, hp.epochs, describe_devices(devices))
 
@@ -75,6 +91,12 @@ def run_training(acts: TrainActivities, req: TrainRequest, devices: list[Any]) -
 
         def on_epoch(record: EpochRecord, snapshot: Any) -> None:
             save_checkpoint(ckpt_path, {"fingerprint": fingerprint, "state": snapshot()})
+            # Every epoch, so a retry on another host resumes where this one stopped; best effort: a
+            # store hiccup costs that resume some epochs, never this training.
+            try:
+                files.publish(ckpt_path)
+            except (OSError, StoreError) as err:
+                log.warning("checkpoint not published", extra={"fields": {"error": repr(err)}})
             progress.epoch_done(record)
 
         result = train(
@@ -98,6 +120,7 @@ def run_training(acts: TrainActivities, req: TrainRequest, devices: list[Any]) -
     data = proto.SerializeToString()
     parity = check_parity(data, model, parity_x)
     write_atomic(onnx_path, data)
+    files.publish(onnx_path)  # evaluated and registered by the TypeScript pool, maybe on another host
     rows = int(len(train_idx))
     out = {
         "onnxUri": str(onnx_path),
@@ -195,5 +218,7 @@ class _Progress:
             last = record.epoch == self.epochs
             if last or now - self.last_signal >= SIGNAL_INTERVAL_SECONDS:
                 self.last_signal = now
-                self.acts.send_signal(self.signal, {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss, "device": self.device})
+                self.acts.send_signal(
+                    self.signal, {"epoch": record.epoch, "epochs": self.epochs, "loss": record.loss, "device": self.device}
+                )
         self.check_stop(f"after epoch {record.epoch}")

@@ -130,3 +130,15 @@ def test_metrics_host_follows_the_stack_wide_variable_unless_its_own_is_set() ->
     assert load_config({}).metrics_host == "127.0.0.1"
     assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0"}).metrics_host == "0.0.0.0"
     assert load_config({"FLYWHEEL_METRICS_HOST": "0.0.0.0", "FLYWHEEL_GPU_WORKER_METRICS_HOST": "10.0.0.5"}).metrics_host == "10.0.0.5"
+
+
+def test_the_shared_file_store_is_mlflow_unless_turned_off(tmp_path: Path) -> None:
+    on = load_config({"MLFLOW_TRACKING_URI": "http://mlflow:5000", "MLFLOW_TRACKING_TOKEN": "t", "FLYWHEEL_DATA_DIR": str(tmp_path)})
+    assert on.mlflow_tracking_uri == "http://mlflow:5000" and on.mlflow_authorization == "Bearer t"
+    assert "Bearer" not in repr(on)  # the login is never printed
+    assert load_config({"FLYWHEEL_FILE_STORE": "off"}).mlflow_tracking_uri is None
+    assert load_config({"FLYWHEEL_FILE_STORE": "mlflow-isolated"}).foreign_paths is False
+    with pytest.raises(ConfigError, match="FLYWHEEL_FILE_STORE must be one of mlflow|mlflow-isolated|off"):
+        load_config({"FLYWHEEL_FILE_STORE": "s3"})
+    with pytest.raises(ConfigError, match="MLFLOW_TRACKING_URI must be an http"):
+        load_config({"MLFLOW_TRACKING_URI": "file:///tmp/mlruns"})

@@ -105,7 +105,13 @@ async def test_worker_process_trains_for_a_workflow(store: dict[str, Path]) -> N
         metrics_port = free_port()
         data_dir = store["root"] / "data"
         proc, lines = start_worker(
-            {"TEMPORAL_ADDRESS": address, "FLYWHEEL_DATA_DIR": str(data_dir), "FLYWHEEL_GPU_WORKER_METRICS_PORT": str(metrics_port)},
+            {
+                "TEMPORAL_ADDRESS": address,
+                "FLYWHEEL_DATA_DIR": str(data_dir),
+                "FLYWHEEL_GPU_WORKER_METRICS_PORT": str(metrics_port),
+                # Its own Temporal and no MLflow: one host, the data folder alone.
+                "FLYWHEEL_FILE_STORE": "off",
+            },
             "--device",
             "cpu",
             "--task-queue",

@@ -149,9 +149,13 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
   });
 
   it('the Backup workflow makes a verified backup, idempotent under its start time, and prunes', async () => {
-    const result = await runWorkers({ ...env, config: backupConfig }, async () =>
-      env.client.workflow.execute('Backup', { taskQueue: env.taskQueues.workflows, workflowId: `backup-${model}`, args: [{ prune: true, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }] }),
-    ) as BackupResult;
+    // On the host of the folder being backed up (the one MLflow keeps its artifacts, and so the store, in).
+    const result = (await runWorkers(
+      { ...env, config: backupConfig },
+      async () =>
+        env.client.workflow.execute('Backup', { taskQueue: env.taskQueues.workflows, workflowId: `backup-${model}`, args: [{ prune: true, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }] }),
+      { ownFolders: false },
+    )) as BackupResult;
     const listed = listBackups(backupConfig);
     expect(listed.map((b) => b.id)).toContain(result.id);
     expect(result).toMatchObject({ files: listed.find((b) => b.id === result.id)!.files.length, newBytes: 0, pruned: { deleted: [], objectsDeleted: 0 } });

@@ -16,6 +16,7 @@ import { dataPaths, PROJECT_ROOT } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
 import { loadDataset } from '../../datasets/load';
 import { datasetDir, readIndices } from '../../datasets/store';
+import { getFileStore } from '../../datasets/file-store';
 import type { RetrainingInput } from '../../lib/retraining/spec';
 import { createGateway, type Gateway } from '../../serving/app';
 import { JsonClient } from '../../traffic/http';
@@ -42,7 +43,7 @@ beforeAll(async () => {
     await handle.result();
   });
   await deployVersion(env.db, env.mlflow, { model, version: '1' });
-  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 200, flushMs: 50 } }, { port: 0, logger: false });
+  gateway = await createGateway({ ...env.host('gateway'), gateway: { ...env.config.gateway, threads: 1, pollMs: 200, flushMs: 50 } }, { port: 0, logger: false });
   client = new JsonClient(await gateway.listen(), 4, { apiKey: await testApiKey(env, 'prodretrain') });
 });
 
@@ -97,10 +98,10 @@ describe('Retraining on production:<model>:<window>', () => {
     const tags = tagsToRecord((await env.mlflow.getModelVersion(model, result.challenger.version))!.tags);
     expect(tags['flywheel.dataset_source']).toMatch(new RegExp(`^production:${model}\\?window=1h&to=`));
     const digest = tags['flywheel.dataset_digest']!;
+    // Written by the workers, each on a folder of its own: this (the test's) host reads it from the shared store.
     const dir = datasetDir(dataPaths(env.config).datasets, digest);
-    const splits = await fsp.readdir(path.join(dir, 'splits'));
-    expect(splits.length).toBeGreaterThan(0);
-    const holdout = Array.from(await readIndices(path.join(dir, 'splits', splits[0]!, 'holdout.u32')));
+    const holdoutFile = await getFileStore(env.config).local(path.join(dir, 'splits', 'seed42-holdout0.2', 'holdout.u32'));
+    const holdout = Array.from(await readIndices(holdoutFile));
     expect(holdout).toEqual(Array.from({ length: 15 }, (_, i) => 60 + i));
     const lineage = await env.db.query('SELECT model, production_rows, labelled, label_coverage, versions FROM dataset_snapshots WHERE digest = $1 AND model = $2', [digest, model]);
     expect(lineage.rows).toEqual([{ model, production_rows: String(SERVED), labelled: String(SERVED), label_coverage: 1, versions: { '1': SERVED } }]);

@@ -103,7 +103,7 @@ beforeAll(async () => {
   await deployVersion(env.db, env.mlflow, { model, version: v1 });
   await deployVersion(env.db, env.mlflow, { model, version: v2 });
   gateway = await createGateway(
-    { ...env.config, gateway: { ...env.config.gateway, threads: 2, pollMs: 1_000, flushMs: 100, flushRows: 50 } },
+    { ...env.host('gateway'), gateway: { ...env.config.gateway, threads: 2, pollMs: 1_000, flushMs: 100, flushRows: 50 } },
     { port: 0, logger: false },
   );
   baseUrl = await gateway.listen();

@@ -72,7 +72,7 @@ it('trains an mlp on the Python worker after no GPU worker came, registers its O
 
   await deployVersion(env.db, env.mlflow, { model, version: result.version });
   await setTrafficWeights(env.db, { model, weights: { [result.version]: 10_000 } });
-  gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 500 } }, { port: 0, logger: false });
+  gateway = await createGateway({ ...env.host('gateway'), gateway: { ...env.config.gateway, threads: 1, pollMs: 500 } }, { port: 0, logger: false });
   const client = new JsonClient(await gateway.listen(), 4, { apiKey: await testApiKey(env, 'torch') });
   const loaded = await loadDataset('builtin:breast-cancer');
   if (!loaded.ok) throw new Error(loaded.error.message);

@@ -21,6 +21,7 @@ interface Service {
   ports?: Array<string | { target: number; published: string | number }>;
   command?: string | string[];
   stop_grace_period?: string;
+  volumes?: string[];
   deploy?: { resources?: { reservations?: { devices?: Array<{ driver?: string; capabilities?: string[] }> } } };
 }
 
@@ -61,6 +62,13 @@ function commandText(service: Service): string {
 describe('docker-compose.temporal.yml', () => {
   it('has every Flywheel service', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining([...FLYWHEEL_SERVICES, 'postgres', 'temporal', 'temporal-ui', 'mlflow']));
+  });
+
+  it.each(FLYWHEEL_SERVICES)('%s keeps its data folder to itself: an anonymous volume per container, no shared one', (name) => {
+    const dataDir = loadConfig(envOf(compose.services[name]!)).dataDir;
+    const mounts = (compose.services[name]!.volumes ?? []).filter((v) => v.split(':').includes(dataDir));
+    // `/data` alone is anonymous: every replica gets its own; `name:/data` would be one volume for all.
+    for (const m of mounts) expect(m).toBe(dataDir);
   });
 
   it.each(FLYWHEEL_SERVICES)('%s sets only variables config/index.ts reads', (name) => {

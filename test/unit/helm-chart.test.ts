@@ -289,12 +289,12 @@ describe('deploy/helm/flywheel', () => {
     expect(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).toMatch(/ARG FLYWHEEL_GIT_COMMIT[\s\S]*ENV FLYWHEEL_GIT_COMMIT=\$FLYWHEEL_GIT_COMMIT/);
   });
 
-  it('mounts one shared data volume into every worker pool', () => {
-    const claim = of(defaults, 'PersistentVolumeClaim')[0]!;
-    expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+  it('gives every pod a data folder of its own: no shared volume (files pass through the store on MLflow)', () => {
+    expect(of(defaults, 'PersistentVolumeClaim')).toEqual([]);
     for (const pool of POOLS.filter((p) => p.component !== 'gpu-worker')) {
       const spec = named(defaults, 'Deployment', `flywheel-${pool.component}`).spec.template.spec;
-      expect(spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: claim.metadata.name } });
+      expect(spec.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '50Gi' } });
+      expect(loadConfig(envOf(spec.containers[0])).fileStore).toBe('mlflow');
       expect(loadConfig(envOf(spec.containers[0])).dataDir).toBe(spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'data').mountPath);
     }
   });

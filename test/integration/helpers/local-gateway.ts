@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { setTrafficWeights } from '../../../activities/traffic';
+import { hostDataDir } from './env';
 import { loadConfig } from '../../../config/index';
 import { createScratchDatabase, dropDatabase } from '../../../scripts/stack/postgres';
 import { migrate } from '../../../db/migrate';
@@ -103,7 +104,9 @@ export async function startLocalGateway(
   const config = loadConfig();
   const { url, db, model, online, drop } = await seedGatewayDatabase(name);
 
-  const cfg = { ...config, postgres: { ...config.postgres, url }, gateway: { ...config.gateway, threads: 1, pollMs: 200, flushMs: 50 } };
+  // A host of its own: the gateway reads models from MLflow, never from a shared folder.
+  const host = hostDataDir(config, 'gateway');
+  const cfg = { ...config, dataDir: host.dataDir, postgres: { ...config.postgres, url }, gateway: { ...config.gateway, threads: 1, pollMs: 200, flushMs: 50 } };
   const { beforeListen, ...gatewayOpts } = opts;
   const gateway = await createGateway(cfg, { port: 0, logger: false, ...gatewayOpts });
   beforeListen?.(gateway);
@@ -136,6 +139,7 @@ export async function startLocalGateway(
     async close() {
       await gateway.close();
       await drop();
+      host.remove();
     },
   };
 }

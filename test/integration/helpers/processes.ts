@@ -1,7 +1,11 @@
-/** Real worker processes for tests that must kill one (SIGKILL: no graceful shutdown, like a crash). */
+/**
+ * Real worker processes for tests that must kill one (SIGKILL: no graceful shutdown, like a crash).
+ * Each gets a data folder of its own (env.ts hostDataDir), as if on its own host, unless the test names one.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { PROJECT_ROOT } from '../../../config/index';
+import { loadConfig, PROJECT_ROOT } from '../../../config/index';
+import { hostDataDir, hostProcessEnv } from './env';
 
 export interface SpawnedWorker {
   child: ChildProcess;
@@ -11,7 +15,10 @@ export interface SpawnedWorker {
 
 /** Starts `command` in the project root and resolves once its output says `readyPhrase`. */
 export async function spawnUntilReady(what: string, command: string, args: string[], env: Record<string, string>, readyPhrase: string): Promise<SpawnedWorker> {
-  const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const config = loadConfig();
+  const host = env.FLYWHEEL_DATA_DIR ? undefined : hostDataDir(config, what.replace(/\W+/g, '-'));
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...(host ? hostProcessEnv(config, host.dataDir) : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', () => host?.remove());
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (b: Buffer) => {

@@ -29,10 +29,6 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" .Values.torchImage.repository (.Values.torchImage.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 
-{{- define "flywheel.dataClaim" -}}
-{{- .Values.data.existingClaim | default (printf "%s-data" (include "flywheel.fullname" .)) -}}
-{{- end -}}
-
 {{/* A worker's drain (grace) + the SDK's force margin (15 s) + 5 s: README "draining a worker". */}}
 {{- define "flywheel.terminationGracePeriodSeconds" -}}
 {{- add (int .Values.shutdownGraceSeconds) 20 -}}
@@ -139,9 +135,13 @@ What every Flywheel process reads; names exactly as config/index.ts reads them
 {{- end -}}
 
 {{- define "flywheel.volumes" -}}
+# A pod's own scratch folder: a cache of the shared file store on MLflow (datasets/file-store.ts), so
+# pools share no volume and scale across nodes.
 - name: data
-  persistentVolumeClaim:
-    claimName: {{ include "flywheel.dataClaim" . }}
+  emptyDir:
+    {{- with .Values.data.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
 {{- if and .Values.temporal.tls.enabled .Values.temporal.tls.secretName }}
 - name: temporal-tls
   secret:

@@ -49,6 +49,10 @@ import { retrainingStatusQuery, type RetrainingResult, type RetrainingStatus } f
 import { testApiKey } from './helpers/auth';
 import { runFlywheel } from './helpers/cli';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
+import { until as untilWithin } from './helpers/until';
+
+/** This file's waits are bounded at 120 s. */
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000) => untilWithin(what, read, ok, timeoutMs);
 
 const model = uniqueModelName('flywheel-e2e');
 const hyperparameters = { epochs: 60, learningRate: 0.2, seed: 1 };
@@ -161,15 +165,6 @@ async function label(served: Served[], labelOf: (s: Served) => string = (s) => s
 
 const draw = (stream: DataStream, n: number) => Array.from({ length: n }, () => stream.next());
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * Traffic for a canary, one round per look: a round, then wait for the rollout's next look (its

@@ -24,6 +24,7 @@ import { retrainingStatusQuery, type RetrainingResult } from '../../workflows/re
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
 import { runFlywheel } from './helpers/cli';
+import { until } from './helpers/until';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -81,15 +82,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const send = (dataset: Dataset, seed: number): Promise<ReplayReport> =>
   replay({ url, apiKey, model, dataset, rate: 250, durationMs: (dataset.nRows / 250) * 1000, labelDelayMs: 20, units: 200, seed });

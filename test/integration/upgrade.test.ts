@@ -43,6 +43,10 @@ import { createGateway } from '../../serving/app';
 import { replay } from '../../traffic/replay';
 import { abStatusQuery, stopSignal as abStopSignal, type ABTestResult } from '../../workflows/ab-test';
 import { pauseUpdate, promoteUpdate, resumeUpdate, rolloutStatusQuery, type RolloutResult } from '../../workflows/canary-rollout';
+import { until as untilWithin } from './helpers/until';
+
+/** This file's waits are bounded at 60 s. */
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000) => untilWithin(what, read, ok, timeoutMs);
 
 type History = temporal.api.history.v1.IHistory;
 type UpgradedStatus = DriftMonitorStatus & { upgradedPolls?: number };
@@ -73,16 +77,6 @@ function makeBuild(name: string, guarded: boolean): string {
   return path.join(out, 'index.ts');
 }
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && ok(last)) return last;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const activityIndexes = (h: History, type: string) =>
   h.events!.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === type ? [i] : []));

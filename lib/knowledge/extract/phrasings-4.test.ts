@@ -3,19 +3,9 @@
  * sentences written for these tests, outside every labelled set.
  */
 import { describe, expect, it } from 'vitest';
-import { extractCandidates } from './extractor';
+import { by, claims } from './phrasing-claims';
 
-/** Turns alternate user/agent unless a text starts with "agent:" or "user:". */
-const claims = (...texts: string[]) =>
-  extractCandidates(
-    texts.map((raw, i) => {
-      const m = /^(agent|user):\s*/.exec(raw);
-      return { conversation: 'c1', turn: i, source: 'c1', speaker: m ? m[1] : i % 2 ? 'agent' : 'user', text: m ? raw.slice(m[0].length) : raw };
-    }),
-    'digest',
-  ).map((c) => ({ claim: `${c.subject.text} ${c.predicate} ${c.object.text}`, confidence: c.confidence, cues: c.cues ?? [] }));
 const names = (...texts: string[]) => claims(...texts).map((c) => c.claim);
-const by = (got: ReturnType<typeof claims>, claim: string) => got.find((c) => c.claim === claim);
 const ACCEPT = 0.85;
 
 describe('flywheel-patterns/4: contractions and speakers', () => {

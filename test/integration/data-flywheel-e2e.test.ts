@@ -30,7 +30,8 @@ import { closePools } from '../../clients/db';
 import { tagsToRecord } from '../../clients/mlflow';
 import { dataPaths } from '../../config/index';
 import { MODEL_NAME } from '../../config/search-attributes';
-import { writeDataset } from '../../datasets/store';
+import { getFileStore } from '../../datasets/file-store';
+import { publishDataset, writeDataset } from '../../datasets/store';
 import { datasetDigest } from '../../lib/data/digest';
 import type { Dataset } from '../../lib/data/table';
 import { decide } from '../../lib/retraining/decision';
@@ -93,7 +94,8 @@ beforeAll(async () => {
   const rows = take(conceptA, 2000);
   const ds: Dataset = { featureNames: ['x0', 'x1', 'x2', 'x3'], labelName: 'y', classes: CLASSES, nRows: rows.n, nFeatures: D, x: rows.X, y: rows.y };
   trainingDigest = datasetDigest(ds);
-  await writeDataset(dataPaths(env.config).datasets, ds, {
+  // Published to the file store as every writer does: the workers run in data folders of their own.
+  const datasetFolder = await writeDataset(dataPaths(env.config).datasets, ds, {
     digest: trainingDigest,
     name: 'hyperplane-a',
     // A URI-like source: MLflow takes what precedes the first colon as the source type (≤ 36 characters).
@@ -104,6 +106,7 @@ beforeAll(async () => {
     nRows: ds.nRows,
     nFeatures: D,
   });
+  await publishDataset(getFileStore(env.config), datasetFolder);
   const train = await env.client.workflow.start('TrainingPipeline', {
     taskQueue: env.taskQueues.workflows,
     workflowId: `train-${model}-v1`,

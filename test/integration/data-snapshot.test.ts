@@ -18,6 +18,7 @@ import { loadConfig } from '../../config/index';
 import { loadDataset } from '../../datasets/load';
 import { EXCLUDED_FROM_DECISIONS } from '../../datasets/decision-feedback';
 import { testApiKey } from './helpers/auth';
+import { hostProcessEnv } from './helpers/env';
 import { JsonClient } from '../../traffic/http';
 import { startLocalGateway, type LocalGateway } from './helpers/local-gateway';
 
@@ -41,7 +42,7 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: dbUrl, FLYWHEEL_DATA_DIR: dataDir } });
+    const child = spawn(process.execPath, ['bin/flywheel.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...hostProcessEnv(loadConfig(), dataDir), DATABASE_URL: dbUrl, FLYWHEEL_DATA_DIR: dataDir } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

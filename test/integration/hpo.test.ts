@@ -10,6 +10,7 @@ import { searchStatusQuery, type SearchResult } from '../../workflows/hyperparam
 import type { HyperparameterSearchInput } from '../../lib/pipeline/search-input';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { spawnCpuWorker, type SpawnedWorker } from './helpers/processes';
+import { freePort } from './helpers/monitoring';
 
 let env: TestEnv;
 const spawned: SpawnedWorker[] = [];
@@ -103,7 +104,7 @@ describe('HyperparameterSearch', () => {
     const workflowId = `hpo-${model}`;
     const workerEnv = {
       FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu,
-      FLYWHEEL_CPU_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+      FLYWHEEL_CPU_WORKER_METRICS_PORT: String(await freePort()),
     };
     spawned.push(await spawnCpuWorker(workerEnv));
     const result = await runWorkers(

@@ -20,6 +20,7 @@ import type { ABTestResult } from '../../workflows/ab-test';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { testApiKey } from './helpers/auth';
 import { spawnControlWorker, type SpawnedWorker } from './helpers/processes';
+import { freePort } from './helpers/monitoring';
 
 let env: TestEnv;
 let gateway: Gateway;
@@ -121,7 +122,7 @@ describe('CanaryRollout', () => {
 
   it('refuses a second rollout of the same model while one runs, and reaches the same outcome across a control worker kill', async () => {
     // A rollout's activities all run on the control queue: the worker killed is the control worker.
-    const workerEnv = { FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control, FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)) };
+    const workerEnv = { FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control, FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(await freePort()) };
     spawned.push(await spawnControlWorker(workerEnv));
     const { value: result, report } = await runWorkers(
       env,

@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from '../../config/index';
 import { abWorkflowId } from '../../cli/commands/ab';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
 import { spawnControlWorker, type SpawnedWorker } from './helpers/processes';
+import { freePort } from './helpers/monitoring';
 
 let env: TestEnv;
 let worker: SpawnedWorker | undefined;
@@ -63,7 +64,7 @@ describe('Temporal identity of a CLI action', () => {
   });
 
   it('a worker polls under its role, process and host', async () => {
-    worker = await spawnControlWorker({ FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control, FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)) });
+    worker = await spawnControlWorker({ FLYWHEEL_TASK_QUEUE_CONTROL: env.taskQueues.control, FLYWHEEL_CONTROL_WORKER_METRICS_PORT: String(await freePort()) });
     const expected = `flywheel-control-worker:${worker.child.pid}@${os.hostname()}`;
     // The server lists a poller once its first poll arrives: asked again until then (at most 30 times).
     let identities: string[] = [];

@@ -9,6 +9,7 @@ import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { startLongTraining, waitForEpoch } from './helpers/long-training';
 import { spawnCpuWorker, type SpawnedWorker } from './helpers/processes';
+import { freePort } from './helpers/monitoring';
 
 let env: TestEnv;
 const spawned: SpawnedWorker[] = [];
@@ -27,7 +28,7 @@ it('lets the in-flight training finish on SIGTERM, then exits 0', async () => {
     FLYWHEEL_CPU_WORKER_METRICS_PORT: String(port),
     FLYWHEEL_SHUTDOWN_GRACE_SECONDS: '120',
   });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   spawned.push(await spawnCpuWorker(workerEnv(port)));
   const draining = spawned[0]!;
 

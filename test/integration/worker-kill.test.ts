@@ -10,6 +10,7 @@ import type { TrainingPipelineResult } from '../../workflows/training-pipeline';
 import { openTestEnv, runWorkers, uniqueModelName, type TestEnv } from './helpers/env';
 import { startLongTraining, waitForEpoch } from './helpers/long-training';
 import { spawnCpuWorker, type SpawnedWorker } from './helpers/processes';
+import { freePort } from './helpers/monitoring';
 
 let env: TestEnv;
 const spawned: SpawnedWorker[] = [];
@@ -25,7 +26,7 @@ it('finishes with exactly one model version after the activity worker is killed 
   const model = uniqueModelName('killed');
   const workerEnv = {
     FLYWHEEL_TASK_QUEUE_CPU: env.taskQueues.cpu,
-    FLYWHEEL_CPU_WORKER_METRICS_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+    FLYWHEEL_CPU_WORKER_METRICS_PORT: String(await freePort()),
     FLYWHEEL_GIT_COMMIT: 'kill-test',
   };
   spawned.push(await spawnCpuWorker(workerEnv));

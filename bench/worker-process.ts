@@ -5,16 +5,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { PROJECT_ROOT } from '../config/index';
+import { freePort } from './serving/processes';
 
 /** Starts `file` (e.g. workers/cpu-worker.ts) with `env` on top of this process's; resolves once it logs "worker ready". */
-export function startWorkerProcess(file: string, env: Record<string, string>): Promise<ChildProcess> {
+export async function startWorkerProcess(file: string, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
-      // Each process its own metrics port, so several of one kind can run side by side.
-      FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: String(21000 + Math.floor(Math.random() * 9000)),
-      FLYWHEEL_CPU_WORKER_METRICS_PORT: String(31000 + Math.floor(Math.random() * 9000)),
+      // Each process its own metrics port, from the kernel (a random one collided in the tests once).
+      FLYWHEEL_WORKFLOW_WORKER_METRICS_PORT: String(await freePort()),
+      FLYWHEEL_CPU_WORKER_METRICS_PORT: String(await freePort()),
       FLYWHEEL_GIT_COMMIT: 'bench',
       ...env,
     },

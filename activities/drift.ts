@@ -12,6 +12,7 @@ import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedb
 import type { ErrorChange } from '../lib/retraining/error-monitor';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
+import { createdNearIdSql } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
 
 export interface ReadOutcomesInput {
@@ -100,7 +101,7 @@ export function createDriftActivities(config: FlywheelConfig) {
       const { rows: orphan } = await pool().query<{ id: string }>(
         `select f.id::text as id from feedback f
          where f.kind = 'label' and f.id > $1 and f.id <= $2 and f.created_at > now() - interval '${ORPHAN_WAIT}'
-           and not exists (select 1 from predictions p where p.id = f.prediction_id)
+           and not exists (select 1 from predictions p where p.id = f.prediction_id and ${createdNearIdSql('p.created_at', 'f.prediction_id')})
          order by f.id limit 1`,
         [input.cursor, upto],
       );
@@ -113,7 +114,7 @@ export function createDriftActivities(config: FlywheelConfig) {
       // may not count in decisions (activities/decision-feedback.ts) is skipped; the cursor still passes it.
       const { rows } = await pool().query<{ wrong: boolean; served: Date; version: string }>(
         `select p.predicted_label is distinct from f.label as wrong, p.created_at as served, p.version
-         from feedback f join predictions p on p.id = f.prediction_id
+         from feedback f join predictions p on p.id = f.prediction_id and ${createdNearIdSql('p.created_at', 'f.prediction_id')}
          where f.kind = 'label' and f.id > $2 and f.id <= $3 and p.model = $1 and p.outcome = 'ok'
            and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id and e.created_at >= p.created_at - interval '${LABEL_SKEW}')
            and ${decisionFeedbackSql('f', '$4')}

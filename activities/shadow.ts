@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { check, type Checked } from '../lib/schema/issues';
+import { createdNearIdSql } from '../lib/data/id-time';
 import { compareShadow, type ShadowComparison, type ShadowPair } from '../lib/shadow/compare';
 import type { ShadowSpec, ShadowWindow } from '../lib/shadow/judge';
 import { decisionClients, decisionFeedbackSql } from '../datasets/decision-feedback';
@@ -120,7 +121,7 @@ export async function shadowPairs(db: pg.Pool, s: ShadowDeployment, limit = 200_
     `select * from (
        select p.predicted_label as served, s.predicted_label as shadow, p.outcome = 'ok' as served_ok, s.outcome = 'ok' as shadow_ok,
               p.latency_ms as served_ms, s.latency_ms as shadow_ms, ${FIRST_LABEL('p.id', '$5')} as truth, s.created_at, s.prediction_id
-         from shadow_predictions s join predictions p on p.id = s.prediction_id
+         from shadow_predictions s join predictions p on p.id = s.prediction_id and ${createdNearIdSql('p.created_at', 's.prediction_id')}
         where s.model = $1 and s.version = $2 and s.created_at >= $3 and ($4::timestamptz is null or s.created_at <= $4)
         order by s.created_at desc, s.prediction_id desc limit $6) newest
      order by created_at, prediction_id`,
@@ -151,7 +152,7 @@ export async function collectShadowWindow(db: pg.Pool, input: { model: string; v
   const to = new Date(input.toMs);
   const errors = await db.query<{ shadow_only: string; served_only: string }>(
     `select count(*) filter (where s.outcome = 'error' and p.outcome = 'ok') as shadow_only, count(*) filter (where p.outcome = 'error' and s.outcome = 'ok') as served_only
-       from shadow_predictions s join predictions p on p.id = s.prediction_id
+       from shadow_predictions s join predictions p on p.id = s.prediction_id and ${createdNearIdSql('p.created_at', 's.prediction_id')}
       where s.model = $1 and s.version = $2 and s.created_at >= $3 and s.created_at < $4`,
     [input.model, input.version, from, to],
   );
@@ -159,7 +160,7 @@ export async function collectShadowWindow(db: pg.Pool, input: { model: string; v
   const labels = await db.query<{ shadow_only: string; served_only: string }>(
     `select count(*) filter (where s.predicted_label is distinct from f.label and p.predicted_label = f.label) as shadow_only,
             count(*) filter (where p.predicted_label is distinct from f.label and s.predicted_label = f.label) as served_only
-       from feedback f join predictions p on p.id = f.prediction_id join shadow_predictions s on s.prediction_id = p.id and s.version = $2
+       from feedback f join predictions p on p.id = f.prediction_id and ${createdNearIdSql('p.created_at', 'f.prediction_id')} join shadow_predictions s on s.prediction_id = p.id and s.version = $2
       where f.kind = 'label' and f.created_at >= $3 and f.created_at < $4
         and p.model = $1 and p.outcome = 'ok' and s.outcome = 'ok' and s.created_at >= $5
         and not exists (select 1 from feedback e where e.prediction_id = f.prediction_id and e.kind = 'label' and e.id < f.id)

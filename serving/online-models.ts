@@ -20,6 +20,7 @@
  */
 import type pg from 'pg';
 import { BoundedMap } from '../lib/feedback/bounded-map';
+import { createdNearIdSql, idTimeBounds } from '../lib/data/id-time';
 import { OnlineSoftmaxRegression, type SoftmaxRegressionSnapshot } from '../lib/online/softmax-regression';
 import type { ItemOutcome, ScoredItem } from './feedback';
 
@@ -147,10 +148,12 @@ export class OnlineModels {
 
   /** Labels for predictions no longer in memory (older, or made before a restart). */
   private async learnFromStored(misses: Array<{ id: number; predictionId: string; label: string; quality: number }>): Promise<void> {
+    const ids = misses.map((m) => m.predictionId);
+    const { from, to } = idTimeBounds(ids);
     try {
       const { rows } = await this.db.query<{ id: string; model: string; generation: string; features: number[] }>(
-        'SELECT id, model, generation, features FROM online_predictions WHERE id = ANY($1::uuid[])',
-        [misses.map((m) => m.predictionId)],
+        'SELECT id, model, generation, features FROM online_predictions WHERE id = ANY($1::uuid[]) AND ($2::timestamptz IS NULL OR created_at BETWEEN $2 AND $3)',
+        [ids, from, to],
       );
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const m of misses) {
@@ -247,7 +250,7 @@ export class OnlineModels {
 
   private async learnStored(e: OnlineEntry, late: boolean): Promise<number> {
     const { rows } = await this.db.query<{ id: string; label: string; quality: number; features: number[] }>(
-      `SELECT f.id, f.label, f.quality, p.features FROM feedback f JOIN online_predictions p ON p.id = f.prediction_id
+      `SELECT f.id, f.label, f.quality, p.features FROM feedback f JOIN online_predictions p ON p.id = f.prediction_id AND ${createdNearIdSql('p.created_at', 'f.prediction_id')}
         WHERE p.model = $1 AND p.generation = $2 AND f.kind = 'label'
           AND (f.id > $3 OR ($4 AND f.created_at > now() - $5 * interval '1 millisecond'))
         ORDER BY f.id`,

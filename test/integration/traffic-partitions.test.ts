@@ -20,6 +20,8 @@ import { storeFeedbackGroup, type ScoredItem } from '../../serving/feedback';
 import { shadowWriter, type ShadowRow } from '../../serving/shadow';
 import { WriterMonitor } from '../../serving/writer-health';
 import { addDays, partitionName, utcDay } from '../../lib/data/partitions';
+import { createdNearIdSql, uuidv7TimeSql } from '../../lib/data/id-time';
+import { uuidv7 } from '../../serving/uuid';
 
 const config = loadConfig();
 const dbName = `flywheel_partitions_${randomUUID().slice(0, 8)}`;
@@ -137,6 +139,28 @@ describe('migration 0014 on a database with traffic', () => {
     // The legacy partition covers everything before its end (MINVALUE): a clock far behind lands there.
     expect(await where('predictions', past.id)).toBe('predictions_legacy');
     expect(await where('predictions', future.id)).toBe('predictions_default');
+  });
+
+  it("finds a prediction by its id in that id's day only, and an id without a time anywhere", async () => {
+    const at = new Date(day(1).getTime() + 7 * HOUR + 123);
+    const row = { ...prediction(at), id: uuidv7(at.getTime()) };
+    await record([row]);
+    const [{ t }] = (await db.query<{ t: Date }>(`SELECT ${uuidv7TimeSql('$1::uuid')} AS t`, [row.id])).rows as [{ t: Date }];
+    expect(t.getTime()).toBe(at.getTime());
+    // What a lookup by id reads: with the bound from the id, one partition (the others pruned, or never run).
+    const scanned = async (id: string) => {
+      const { rows } = await db.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT id FROM predictions p WHERE p.id = $1 AND ${createdNearIdSql('p.created_at', '$1::uuid')}`,
+        [id],
+      );
+      return rows.map((r) => r['QUERY PLAN']).filter((l) => / on predictions_\w+/.test(l) && !l.includes('never executed')).map((l) => / on (predictions_\w+)/.exec(l)![1]);
+    };
+    expect(await scanned(row.id)).toEqual([partitionName('predictions', day(1))]);
+    expect((await db.query('SELECT 1 FROM predictions p WHERE p.id = $1 AND ' + createdNearIdSql('p.created_at', '$1::uuid'), [row.id])).rowCount).toBe(1);
+    // A seeded row's id is a UUIDv4: no time, so no bound, and it is still found (in the legacy partition).
+    const legacyId = '00000000-0000-4000-8000-000000000001';
+    expect(await scanned(legacyId)).toContain('predictions_legacy');
+    expect((await db.query('SELECT 1 FROM predictions p WHERE p.id = $1 AND ' + createdNearIdSql('p.created_at', '$1::uuid'), [legacyId])).rowCount).toBe(1);
   });
 
   it("puts new shadow answers in their day's partition, and a retried batch stores nothing twice", async () => {

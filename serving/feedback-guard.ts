@@ -19,6 +19,9 @@
 import type pg from 'pg';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { BoundedMap } from '../lib/feedback/bounded-map';
+import { CoalescingLookup } from '../lib/async/coalescing-lookup';
+import { idTimeBounds } from '../lib/data/id-time';
+import { LABEL_SKEW } from '../lib/data/partitions';
 import { uuidv7Time } from './uuid';
 import { graceFor } from '../lib/feedback/grace';
 
@@ -36,10 +39,36 @@ export class FeedbackGuard {
   /** Predictions labelled (committed or being committed) → the label's idempotency key. */
   private readonly labelled = new BoundedMap<string, string | null>(200_000);
 
+  // Both lookups run once per feedback request: coalesced, concurrent requests share statements
+  // (lib/async/coalescing-lookup.ts), each bounded by the ids' own times (lib/data/id-time.ts).
+  private readonly predictions: CoalescingLookup<string, { model: string; version: string }>;
+  private readonly firstLabels: CoalescingLookup<string, string | null>;
+
   constructor(
     private readonly db: pg.Pool,
     private readonly opts: FeedbackGuardOptions,
-  ) {}
+  ) {
+    this.predictions = new CoalescingLookup<string, { model: string; version: string }>(async (ids) => {
+      const { from, to } = idTimeBounds(ids);
+      const { rows } = await this.db.query<{ id: string; model: string; version: string }>(
+        'SELECT id, model, version FROM predictions WHERE id = ANY($1::uuid[]) AND ($2::timestamptz IS NULL OR created_at BETWEEN $2 AND $3)',
+        [ids, from, to],
+      );
+      return new Map(rows.map((r) => [r.id, r]));
+    }, 2);
+    // A label is stored after its prediction (less the clocks' skew) and before now: as constants,
+    // so the plan names the partitions of those days only.
+    this.firstLabels = new CoalescingLookup(async (ids) => {
+      const { rows } = await this.db.query<{ prediction_id: string; idempotency_key: string | null }>(
+        `SELECT DISTINCT ON (prediction_id) prediction_id, idempotency_key FROM feedback
+          WHERE kind = 'label' AND prediction_id = ANY($1::uuid[])
+            AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz - interval '${LABEL_SKEW}') AND created_at <= $3::timestamptz + interval '${LABEL_SKEW}'
+          ORDER BY prediction_id, id`,
+        [ids, idTimeBounds(ids).from, new Date()],
+      );
+      return new Map(rows.map((r) => [r.prediction_id, r.idempotency_key]));
+    }, 2);
+  }
 
   /** Per item: undefined (may be stored) or why not. Reserves the first label of each prediction. */
   async check(items: readonly FeedbackItem[]): Promise<(Refusal | undefined)[]> {
@@ -102,24 +131,16 @@ export class FeedbackGuard {
   }
 
   private async lookUp(missing: Set<string>, known: Map<string, readonly string[] | null>): Promise<void> {
-    const { rows } = await this.db.query<{ id: string; model: string; version: string }>('SELECT id, model, version FROM predictions WHERE id = ANY($1::uuid[])', [[...missing]]);
-    for (const r of rows) {
-      known.set(r.id, this.opts.classesOf(r.model, r.version) ?? null);
-      missing.delete(r.id);
+    // Bounded by the ids' own times (lib/data/id-time.ts): the partitions of those days only.
+    for (const [id, r] of await this.predictions.get([...missing])) {
+      known.set(id, this.opts.classesOf(r.model, r.version) ?? null);
+      missing.delete(id);
     }
   }
 
   private async storedLabels(ids: string[]): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
-    if (ids.length === 0) return out;
-    const { rows } = await this.db.query<{ prediction_id: string; idempotency_key: string | null }>(
-      `SELECT DISTINCT ON (prediction_id) prediction_id, idempotency_key FROM feedback WHERE kind = 'label' AND prediction_id = ANY($1::uuid[]) ORDER BY prediction_id, id`,
-      [ids],
-    );
-    for (const r of rows) {
-      out.set(r.prediction_id, r.idempotency_key);
-      this.labelled.set(r.prediction_id, r.idempotency_key);
-    }
+    const out = await this.firstLabels.get(ids);
+    for (const [id, key] of out) this.labelled.set(id, key);
     return out;
   }
 }

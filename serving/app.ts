@@ -24,6 +24,7 @@ import { Catalog, type ServedVersion } from './catalog';
 import { installAuth } from './auth';
 import { injectError, injectWrongLabels, sleep } from './faults';
 import { registerFeedbackRoutes } from './feedback-routes';
+import type { Served } from './feedback-trust';
 import { registerOnlineRoutes } from './online-routes';
 import { watchChanges, type ChangeFeed } from './listener';
 import { createMetrics, type GatewayMetrics } from './metrics';
@@ -178,9 +179,10 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
       dropped: (model, reason, n) => shadowCounter(`d\u0000${model}\u0000${reason}`, () => metrics.shadowDropped.labels({ model, reason })).inc(n),
     },
   );
-  // Predictions answered by this process → the classes of the version that made them: feedback is
-  // checked against it before the prediction's row is written (serving/feedback-guard.ts).
-  const recent = new BoundedMap<string, readonly string[]>(200_000);
+  // Predictions answered by this process → the version that made them and its answer: feedback is
+  // checked against its classes before the prediction's row is written (serving/feedback-guard.ts),
+  // and the trust check reads what was predicted from here (serving/feedback-trust.ts).
+  const recent = new BoundedMap<string, { classes: readonly string[]; served: Served }>(200_000);
   let feed: ChangeFeed | undefined;
 
   // Route schemas, validation, the one error body, and the routes' document (serving/contract.ts).
@@ -241,7 +243,7 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     const base = { model, version: sv.version };
     const segment = envelope.segment ?? null;
     for (let r = 0; r < rows; r++) {
-      recent.set(ids[r]!, sv.classes);
+      recent.set(ids[r]!, { classes: sv.classes, served: { model, version: sv.version, predicted: out.ok ? sv.classes[out.labels[r]!]! : null } });
       recorder.record({
         features: features[r],
         segment,
@@ -312,11 +314,12 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
     onCommitted: (items, outcomes) => online.models.learn(items, outcomes),
     classesOf: (id) => online.models.classesOf(id),
     othersCacheMs: opts.contradictionCacheMs,
+    servedHere: (id) => recent.get(id)?.served,
     guard:
       opts.verifyFeedback === false
         ? undefined
         : new FeedbackGuard(db, {
-            recent: (id) => recent.get(id) ?? online.models.classesOf(id),
+            recent: (id) => recent.get(id)?.classes ?? online.models.classesOf(id),
             classesOf: (model, version) =>
               version === 'online' ? online.models.get(model)?.classes : catalog.route(model)?.versions.find((v) => v.version === version)?.classes,
             // A prediction row is written within a flush interval or so of its answer (another replica's buffer).

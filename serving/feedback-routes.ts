@@ -19,7 +19,8 @@ import { DEFAULT_CLIENT_CONTRADICTION, QualityTracker, type ClientContradictionO
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
 import type { FeedbackGuard } from './feedback-guard';
-import { clientContradictionFlags, OthersCache } from './feedback-trust';
+import { clientContradictionFlags, MineCache, OthersCache, type CountRow, type Served } from './feedback-trust';
+import { SingleFlight } from '../lib/async/single-flight';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
 import type { GatewayMetrics } from './metrics';
@@ -36,8 +37,10 @@ export interface FeedbackRoutesOptions {
   quality?: Partial<QualityOptions>;
   /** The per-batch client-contradiction check (serving/feedback-trust.ts); false turns it off. */
   clientContradiction?: Partial<ClientContradictionOptions> | false;
-  /** How long the other clients' counts of a model are reused (default 2 s). */
+  /** How long the counts a check reads (the other clients' per model, a client's own) are reused (default 2 s); 0 reads them with every batch. */
   othersCacheMs?: number;
+  /** What a prediction this gateway made recently was (the trust check reads the others). */
+  servedHere?: (predictionId: string) => Served | undefined;
   /** Told of each committed group before its requests are answered (the online learner). */
   onCommitted?: (items: readonly ScoredItem[], outcomes: readonly ItemOutcome[]) => void;
   /** Classes of the model behind a prediction, when the gateway knows them (impossible labels). */
@@ -75,6 +78,19 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     options: '-c jit=off',
   });
   db.on('error', () => undefined);
+  // The trust checks read, and can be slow when PostgreSQL is busy: connections of their own, so a
+  // commit never waits behind a check, and short limits, since a check that cannot answer soon is
+  // skipped (items stored unflagged) rather than waited for.
+  const checkDb = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: 2,
+    application_name: `${applicationName}:checks`,
+    connectionTimeoutMillis: 1_000,
+    statement_timeout: 2_000,
+    query_timeout: 3_000,
+    options: '-c jit=off',
+  });
+  checkDb.on('error', () => undefined);
   const fm = createFeedbackMetrics(opts.metrics.registry);
   const tracker = new QualityTracker(opts.quality);
   const committer = new FeedbackCommitter(db, opts.maxGroupItems ?? 10_000, {
@@ -96,14 +112,16 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   }, new WriterMonitor('feedback', opts.metrics));
 
   const contradiction = opts.clientContradiction === false ? null : { ...DEFAULT_CLIENT_CONTRADICTION, ...opts.clientContradiction };
-  // 0: read them with every batch (one query), no cache.
+  // 0: read them with every batch (one query), no caches.
   const othersCache = opts.othersCacheMs === 0 ? undefined : new OthersCache(opts.othersCacheMs);
+  const mineCache = opts.othersCacheMs === 0 ? undefined : new MineCache(opts.othersCacheMs);
+  const countReads = opts.othersCacheMs === 0 ? undefined : new SingleFlight<CountRow[]>();
 
   /** One bounded query per batch; a failed read flags nothing (the check down-weights, never refuses). */
   async function contradictions(items: FeedbackItem[], clientId: string | null): Promise<boolean[]> {
     if (contradiction === null || clientId === null || !items.some((it) => it.kind === 'label')) return [];
     try {
-      return await clientContradictionFlags(db, clientId, items, contradiction, othersCache);
+      return await clientContradictionFlags(checkDb, clientId, items, contradiction, { others: othersCache, mine: mineCache, reads: countReads, servedHere: opts.servedHere });
     } catch (err) {
       opts.log.warn({ err: (err as Error).message }, 'client-contradiction check failed; items stored unflagged');
       return [];
@@ -240,7 +258,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
     applicationName,
     async close() {
       await committer.close();
-      await db.end();
+      await Promise.all([db.end(), checkDb.end()]);
     },
   };
 }

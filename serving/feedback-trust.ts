@@ -1,6 +1,6 @@
 /**
  * The counts `clientBurstContradiction` (lib/feedback/quality.ts) judges a batch of labels by, read
- * in one bounded query per batch, and the verdict per item.
+ * in bounded queries, and the verdict per item.
  *
  * For each label in the batch: its prediction's model, version and predicted label; the sending
  * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
@@ -11,48 +11,71 @@
  * (`unitHistory`; the versions are the batch's and the model's active deployments). An item's unit is its unit key when it has one, else the whole model. The batch's
  * own labels count with the client's: a burst sent in one request is judged as a whole.
  *
- * The other clients' counts change slowly and cost the most to read: with an `OthersCache` they are
- * read once per model every `ttlMs` (the query runs without them, and once more with them only
- * when the batch names a model version the cache does not hold fresh), so a steady stream of
- * requests pays for the batch's predictions and the client's own labels.
+ * The counts change slowly and cost the most to read: with an `OthersCache` the other clients' are
+ * read once per model every `ttlMs`, with a `MineCache` the client's own likewise (plus the labels
+ * judged here since), in one query for whatever the caches miss. The batch's predictions come from
+ * memory when this gateway made them (`servedHere`), else from one query bounded by the ids' times.
+ * A steady stream of labels for this gateway's own predictions then costs no query at all: at a
+ * thousand label requests a second, a query each (13 ms of planning over 39 daily partitions) was
+ * what saturated PostgreSQL in issue 18's sustained-ingestion run.
  *
  * Only labels from an authenticated client are checked (with authentication off there is no
- * client to attribute a burst to). A failed read skips the check (the item is stored unflagged):
+ * client to attribute a burst to). Every join to `predictions` by id is bounded by the time in the id
+ * (lib/data/id-time.ts), so a check reads the partitions of the days it concerns, not every day kept.
+ * A failed read skips the check (the item is stored unflagged):
  * the check may down-weight, never refuse.
  */
 import type pg from 'pg';
+import { SingleFlight } from '../lib/async/single-flight';
 import { BoundedMap } from '../lib/feedback/bounded-map';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
+import { createdNearIdSql, idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
 
-interface Row {
+/** A count row: part 1 the client's own labels, part 2 the other clients'. */
+export interface CountRow {
   part: number;
-  i: number | null;
   model: string;
   version: string;
   unit_key: string | null;
-  predicted_label: string | null;
-  labels: string | null;
-  contradicting: string | null;
+  labels: string | number;
+  contradicting: string | number;
 }
 
-const SQL = `
-with batch as (
-  select b.i, p.model, p.version, p.predicted_label
-  from unnest($2::uuid[], $3::int[]) as b(pid, i) join predictions p on p.id = b.pid
-),
-versions as (
-  select distinct model, version from batch
+type Row = CountRow;
+
+/** What a labelled prediction was: its model, version and predicted label (null: it failed). */
+export interface Served {
+  model: string;
+  version: string;
+  predicted: string | null;
+}
+
+// The batch's predictions not known in memory. Bounded by the ids' own times (lib/data/id-time.ts)
+// as constants, so the plan names one or two partitions: planning a statement over every daily
+// partition costs more than running it (13 ms against 1–2 ms with 39 partitions).
+const BATCH_SQL = `
+select b.i, p.model, p.version, p.predicted_label
+from unnest($1::uuid[], $2::int[]) as b(pid, i) join predictions p on p.id = b.pid
+where ($3::timestamptz is null or p.created_at between $3 and $4)`;
+
+// The counts, for the batch's models: read once per TTL per client and per model when cached.
+const COUNTS_SQL = `
+with versions as (
+  select model, version from unnest($2::text[], $3::text[]) as v(model, version)
   union
-  select d.model, d.version from deployments d where d.model in (select model from batch) and d.state = 'active'
+  select d.model, d.version from deployments d where d.model = any($2::text[]) and d.state = 'active'
 ),
 mine as (
   select f.unit_key, f.label, p.model, p.version, p.predicted_label
   from (select prediction_id, unit_key, label from feedback
-        where kind = 'label' and client_id = $1 and created_at >= now() - make_interval(secs => $4)
+        where $7::boolean and kind = 'label' and client_id = $1 and created_at >= now() - make_interval(secs => $4)
         order by created_at desc limit $5) f
-  join predictions p on p.id = f.prediction_id
+  -- Lateral: one index probe per label in the id's own partition. As a plain join the planner
+  -- hashes instead, reading every partition of predictions whole (2 s at 2 M rows).
+  cross join lateral (select model, version, predicted_label from predictions p
+                      where p.id = f.prediction_id and ${createdNearIdSql('p.created_at', 'f.prediction_id')} limit 1) p
   where (p.model, p.version) in (select model, version from versions)
 ),
 others as (
@@ -61,14 +84,53 @@ others as (
   cross join lateral (select id, model, version, predicted_label, created_at from predictions
                       where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
                       order by created_at desc limit $5) p
-  join feedback f on f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'
-  where f.client_id is distinct from $1
+  -- Lateral again, kept a subquery by "offset 0" (else it is flattened into the join it replaces):
+  -- each prediction's labels by index, from its own day on, not every partition of feedback, whole.
+  cross join lateral (select unit_key, label from feedback f
+                      where f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'
+                        and f.client_id is distinct from $1 offset 0) f
 )
-select 0 as part, i, model, version, null::text as unit_key, predicted_label, null::bigint as labels, null::bigint as contradicting from batch
+select 1 as part, model, version, unit_key, count(*) as labels, count(*) filter (where label is distinct from predicted_label) as contradicting from mine group by model, version, unit_key
 union all
-select 1, null, model, version, unit_key, null, count(*), count(*) filter (where label is distinct from predicted_label) from mine group by model, version, unit_key
-union all
-select 2, null, model, version, unit_key, null, count(*), count(*) filter (where label is distinct from predicted_label) from others group by model, version, unit_key`;
+select 2, model, version, unit_key, count(*), count(*) filter (where label is distinct from predicted_label) from others group by model, version, unit_key`;
+
+type Wanted = Map<string, Set<string>>;
+const covers = (read: Wanted, wanted: Wanted) => [...wanted].every(([model, versions]) => [...versions].every((v) => read.get(model)?.has(v)));
+
+/**
+ * A client's own counts (the versions read with them), kept `ttlMs`, plus the labels this gateway
+ * judged for it since that read: a burst through one gateway is counted label by label, one spread
+ * over several gateways within `ttlMs` of their reads. Reading the client's window (up to `maxRows`
+ * labels, each joined to its prediction) with every request is what a label-heavy client cannot
+ * afford: one request a millisecond each reading a thousand rows (issue 18's sustained ingestion).
+ * A judged label that is then not stored (a 503) is counted until the next read: it can only make a
+ * client's burst look larger for at most `ttlMs`, and only the client's own retry brings it back.
+ */
+export class MineCache {
+  private readonly byClient = new BoundedMap<string, { at: number; read: Wanted; rows: Row[]; since: Map<string, Row> }>(10_000);
+  constructor(readonly ttlMs = 2_000) {}
+  /** The client's counts and those judged since, or undefined when stale or missing a wanted version. */
+  get(clientId: string, wanted: Wanted, now: number): Row[] | undefined {
+    const e = this.byClient.get(clientId);
+    if (!e || now - e.at > this.ttlMs || !covers(e.read, wanted)) return undefined;
+    return [...e.rows, ...e.since.values()];
+  }
+  set(clientId: string, read: Wanted, rows: Row[], now: number): void {
+    this.byClient.set(clientId, { at: now, read, rows, since: new Map() });
+  }
+  /** Labels judged for the client after its counts were read. */
+  judged(clientId: string, labels: ReadonlyArray<{ model: string; version: string; unitKey: string | null; wrong: boolean }>): void {
+    const e = this.byClient.get(clientId);
+    if (!e) return;
+    for (const l of labels) {
+      const k = JSON.stringify([l.model, l.version, l.unitKey]);
+      const r = e.since.get(k) ?? { part: 1, model: l.model, version: l.version, unit_key: l.unitKey, labels: 0, contradicting: 0 };
+      r.labels = Number(r.labels) + 1;
+      r.contradicting = Number(r.contradicting) + (l.wrong ? 1 : 0);
+      e.since.set(k, r);
+    }
+  }
+}
 
 /** The other clients' counts per model (the versions read with them), kept `ttlMs`. */
 export class OthersCache {
@@ -95,23 +157,51 @@ export async function clientContradictionFlags(
   clientId: string | null,
   items: readonly FeedbackItem[],
   opts: ClientContradictionOptions = DEFAULT_CLIENT_CONTRADICTION,
-  cache?: OthersCache,
+  caches: {
+    others?: OthersCache;
+    mine?: MineCache;
+    /** Concurrent requests that miss the same counts share one read (and a failed read's backoff). */
+    reads?: SingleFlight<Row[]>;
+    servedHere?: (predictionId: string) => Served | undefined;
+  } = {},
 ): Promise<boolean[]> {
   const out = items.map(() => false);
   const labels = items.map((it, i) => ({ it, i })).filter(({ it }) => it.kind === 'label');
   if (clientId === null || labels.length === 0) return out;
-  const args = (withOthers: boolean) => [clientId, labels.map((l) => l.it.predictionId), labels.map((l) => l.i), opts.windowMs / 1000, opts.maxRows, withOthers];
-  let { rows } = await db.query<Row>(SQL, args(cache === undefined));
-  if (cache) {
-    const now = Date.now();
-    const wanted = new Map<string, Set<string>>();
-    for (const r of rows) if (r.part === 0) (wanted.get(r.model) ?? wanted.set(r.model, new Set()).get(r.model)!).add(r.version);
-    const cached = cache.get(wanted, now);
-    if (cached) rows = [...rows, ...cached];
-    else {
-      rows = (await db.query<Row>(SQL, args(true))).rows;
-      cache.set(wanted, rows.filter((r) => r.part === 2), now);
-    }
+
+  // What each label's prediction was: this gateway's own recent answers from memory, the rest read.
+  const served = new Map<number, Served>();
+  const unknown: { it: FeedbackItem; i: number }[] = [];
+  for (const l of labels) {
+    const s = caches.servedHere?.(l.it.predictionId);
+    if (s) served.set(l.i, s);
+    else unknown.push(l);
+  }
+  if (unknown.length > 0) {
+    const ids = unknown.map((l) => l.it.predictionId);
+    const { from, to } = idTimeBounds(ids);
+    const { rows } = await db.query<{ i: number; model: string; version: string; predicted_label: string | null }>(BATCH_SQL, [ids, unknown.map((l) => l.i), from, to]);
+    for (const r of rows) served.set(Number(r.i), { model: r.model, version: r.version, predicted: r.predicted_label });
+  }
+  if (served.size === 0) return out;
+
+  const wanted: Wanted = new Map();
+  for (const s of served.values()) (wanted.get(s.model) ?? wanted.set(s.model, new Set()).get(s.model)!).add(s.version);
+  const now = Date.now();
+  const cachedOthers = caches.others?.get(wanted, now);
+  const cachedMine = caches.mine?.get(clientId, wanted, now);
+  let rows: Row[] = [...(cachedOthers ?? []), ...(cachedMine ?? [])];
+  if (cachedOthers === undefined || cachedMine === undefined) {
+    const pairs = [...wanted].flatMap(([model, versions]) => [...versions].map((v) => [model, v] as const)).sort();
+    const withOthers = cachedOthers === undefined;
+    const withMine = cachedMine === undefined;
+    const read = async () => {
+      const got = (await db.query<Row>(COUNTS_SQL, [clientId, pairs.map((p) => p[0]), pairs.map((p) => p[1]), opts.windowMs / 1000, opts.maxRows, withOthers, withMine])).rows;
+      if (withOthers) caches.others?.set(wanted, got.filter((r) => r.part === 2), now);
+      if (withMine) caches.mine?.set(clientId, wanted, got.filter((r) => r.part === 1), now);
+      return got;
+    };
+    rows = [...rows, ...(await (caches.reads ? caches.reads.run(JSON.stringify([clientId, pairs, withOthers, withMine]), read) : read()))];
   }
 
   const key = (model: string, version: string, unit: string | null) => JSON.stringify([model, version, unit]);
@@ -123,12 +213,7 @@ export async function clientContradictionFlags(
     c.contradicting += contradicting;
     m.set(k, c);
   };
-  const served = new Map<number, { model: string; version: string; predicted: string | null }>();
   for (const r of rows) {
-    if (r.part === 0) {
-      served.set(Number(r.i), { model: r.model, version: r.version, predicted: r.predicted_label });
-      continue;
-    }
     const m = r.part === 1 ? mine : others;
     const n = Number(r.labels);
     const c = Number(r.contradicting);
@@ -142,12 +227,14 @@ export async function clientContradictionFlags(
     }
   }
   // The batch's own labels join the client's counts before anything is judged.
+  const judged: { model: string; version: string; unitKey: string | null; wrong: boolean }[] = [];
   for (const { it, i } of labels) {
     const s = served.get(i);
     if (!s) continue;
-    const wrong = it.label !== s.predicted ? 1 : 0;
-    if (it.unitKey !== null) add(mine, key(s.model, s.version, it.unitKey), 1, wrong);
-    add(mine, key(s.model, s.version, null), 1, wrong);
+    const wrong = it.label !== s.predicted;
+    judged.push({ model: s.model, version: s.version, unitKey: it.unitKey, wrong });
+    if (it.unitKey !== null) add(mine, key(s.model, s.version, it.unitKey), 1, wrong ? 1 : 0);
+    add(mine, key(s.model, s.version, null), 1, wrong ? 1 : 0);
   }
   const none: LabelCounts = { labels: 0, contradicting: 0 };
   for (const { it, i } of labels) {
@@ -157,5 +244,6 @@ export async function clientContradictionFlags(
     const history = unitHistory(others.get(k) ?? none, others.get(key(s.model, '*', it.unitKey)) ?? none, opts);
     out[i] = clientBurstContradiction(mine.get(k) ?? none, history, opts);
   }
+  caches.mine?.judged(clientId, judged);
   return out;
 }

@@ -85,7 +85,7 @@ async function abCounts() {
 beforeAll(async () => {
   env = await openTestEnv('feedback-trust');
   await ensureMigrated(env);
-  for (const name of ['honest-a', 'honest-b', 'forger']) keys[name] = await testApiKey(env, `${name}-${model}`);
+  for (const name of ['honest-a', 'honest-b', 'forger', 'forger-single']) keys[name] = await testApiKey(env, `${name}-${model}`);
   gateway = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false, contradictionCacheMs: 0 });
   base = await gateway.listen();
   await predict('stable', 200);
@@ -164,6 +164,32 @@ describe('feedback from clients that may not move a decision', () => {
     expect(await windowCounts()).toEqual({ stable: { labelled: 20, incorrect: 2 }, candidate: { labelled: 20, incorrect: 2 } });
     expect((await flywheel(['feedback-clients', 'clear', model, '--json'])).code).toBe(0);
     expect(await windowCounts()).toEqual(all);
+  });
+
+  it("with the gateway's caches (its default), a burst sent one label per request is flagged from the label that makes it one", async () => {
+    // The counts are read once per TTL; the labels judged in between are counted by the gateway
+    // itself (MineCache). Stable's history: 40 labels from others, 4 contradicting, so by
+    // clientBurstContradiction five contradicting labels are a burst (5 × ln(42/5) ≥ ln 1e4) and four are not.
+    const cached = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false });
+    try {
+      const url = await cached.listen();
+      const fresh = Array.from({ length: 8 }, () => uuidv7());
+      await env.db.query(
+        `insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '1', 5, 'ok', 'a'`,
+        [fresh, model],
+      );
+      ids.stable.push(...fresh);
+      const flagged: boolean[] = [];
+      for (const predictionId of fresh) {
+        const res = await fetch(`${url}/v1/feedback/batch`, { method: 'POST', headers: bearer(keys['forger-single']!), body: JSON.stringify({ items: [{ predictionId, kind: 'label', label: 'b' }] }) });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { items: Array<{ qualityFlags?: string[] }> };
+        flagged.push(body.items[0]!.qualityFlags?.includes('client_burst_contradiction') === true);
+      }
+      expect(flagged).toEqual([false, false, false, false, true, true, true, true]);
+    } finally {
+      await cached.close();
+    }
   });
 
   it("a burst on a version with no history yet (a canary's start) is judged against the model's served versions", async () => {

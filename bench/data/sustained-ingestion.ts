@@ -65,16 +65,18 @@ async function loadHistory(stack: Awaited<ReturnType<typeof prepareStack>>): Pro
   const t0 = performance.now();
   const span = (utcDay(now).getTime() - first.getTime()) / 1000;
   // Another model's traffic, iris-shaped with features logged, spread evenly over the days before
-  // today; a label a second to an hour after half of them. Generated inside PostgreSQL, in chunks.
+  // today; a label a second to an hour after half of them. Generated inside PostgreSQL, in chunks,
+  // with UUIDv7 ids made from each row's time, as the gateway makes them (lib/data/id-time.ts).
   for (let from = 0; from < HISTORY; from += CHUNK) {
     const n = Math.min(CHUNK, HISTORY - from);
     await db.query(
       `WITH p AS (
          INSERT INTO predictions (id, model, version, latency_ms, outcome, predicted_label, features, created_at)
-         SELECT gen_random_uuid(), 'history', '1', (random() * 5)::real, 'ok', (ARRAY['a','b','c'])[1 + i % 3],
-                ARRAY[random() * 8, random() * 4, random() * 7, random() * 3]::real[],
-                to_timestamp($2::float8 + $3::float8 * i / $4)
-           FROM generate_series($1::bigint, $1::bigint + $5 - 1) AS i
+         SELECT (lpad(to_hex((extract(epoch FROM t.at) * 1000)::bigint), 12, '0') || '7' || substr(t.r, 1, 3) || '8' || substr(t.r, 4, 15))::uuid,
+                'history', '1', (random() * 5)::real, 'ok', (ARRAY['a','b','c'])[1 + i % 3],
+                ARRAY[random() * 8, random() * 4, random() * 7, random() * 3]::real[], t.at
+           FROM generate_series($1::bigint, $1::bigint + $5 - 1) AS i,
+                LATERAL (SELECT to_timestamp($2::float8 + $3::float8 * i / $4) AS at, md5(random()::text) AS r) t
          RETURNING id, created_at)
        INSERT INTO feedback (prediction_id, kind, label, created_at)
        SELECT id, 'label', (ARRAY['a','b','c'])[1 + floor(random() * 3)::int], created_at + random() * interval '1 hour'

@@ -36,7 +36,8 @@ const SHAPES: QuestionShape[] = [
   { pattern: new RegExp(`${LEAD}where (?:is|are) (?:the )?(.+?) (?:headquartered|based)$`, 'i'), predicate: 'headquartered_in', knownType: 'organisation', knownRole: 'subject', answerType: 'place' },
   { pattern: new RegExp(`${LEAD}who (?:is|'s) (?:the )?(?:ceo|chief executive) (?:of|at) (?:the )?(.+?)$`, 'i'), predicate: 'ceo_of', knownType: 'organisation', knownRole: 'object', answerType: 'person' },
   // "Capital of Australia?", "What's the capital of Canada, Toronto?": the guess after the comma is not the answer's.
-  { pattern: new RegExp(`${LEAD}(?:what(?:['’]s| is) )?(?:the )?capital(?: city)? of (?:the )?([^,]+?)(?:,.*)?$`, 'i'), predicate: 'capital_of', knownType: 'place', knownRole: 'object', answerType: 'place' },
+  // "the capital of morocco is casablanca, i think?": the guess after "is" is not part of the country's name either.
+  { pattern: new RegExp(`${LEAD}(?:what(?:['’]s| is) )?(?:the )?capital(?: city)? of (?:the )?([^,]+?)(?: (?:is|was) [^,]+)?(?:,.*)?$`, 'i'), predicate: 'capital_of', knownType: 'place', knownRole: 'object', answerType: 'place' },
 ];
 
 /** "quiz question: …", "Pub quiz prep! …" are split off as sentences; a label and colon are dropped. */

@@ -11,7 +11,7 @@ import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVE
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/5+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -266,7 +266,12 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
         if (!b.type) b.cueTyped ??= rule.object[0];
         // A relative clause, a semicolon or a bracket between the mentions: the claim is about the sentence's head.
         const raw = turn.text.slice(prev ? prev.end : sentence.start, b.start);
-        const clause = RELATIVE.test(cueText) || raw.includes(';') || raw.includes('(');
+        // "Lagos was the capital until 1991; the capital of Nigeria is …", "… sit in The Hague, but the
+        // capital of …": after a semicolon or a clause's conjunction, a noun phrase of its own ("the
+        // capital") is the new clause's subject, so no name before it is. A verb straight after ("; located
+        // in …", "but was born in …") shares the earlier subject, and a pronoun is a mention of its own.
+        if (!rule.before && NEW_SUBJECT_CLAUSE.test(raw.toLowerCase().replace(/\([^)]*\)/g, ''))) continue;
+        const clause = RELATIVE.test(cueText) || raw.includes('(');
         // "… Andy Jassy, who is now Amazon's CEO": a claim inside a non-restrictive relative clause is about the name right before it.
         retype(b, rule.object);
         // "Fenwick Dairy, which makes soft cheeses, is based in Hexham": the claim after a closed relative clause is about the name it hangs on.
@@ -327,6 +332,15 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   return [...found.values()];
 }
 
+/** A clause opened by a semicolon or a conjunction, whose subject is a noun phrase of its own ("; the capital of …", "but the firm is …"). */
+const NEW_SUBJECT_CLAUSE = /(?:;|\b(?:but|although|though|whereas|while|whilst|because))\s*(?:the|a|an|this|that|these|those|its|his|her|their|our|my|your|some|one)\b/;
+
+/** A singular verb after a name: the name alone is its subject ("A and B is …" is no list). */
+const SINGULAR_VERB_NEXT = /^\s+(?:is|was|has)\b/;
+
+/** A finite verb right after a name: the name is the verb's subject. */
+const FINITE_VERB_NEXT = /^\s+(?:is|was|are|were|has|have|had|became|remains)\b/;
+
 /** A preposition right before a name: the name is its object. */
 const GOVERNED_BEFORE = /\b(?:in|at|from|to|of|near|into|for|with|by)\s+(?:the\s+)?$/;
 
@@ -362,6 +376,10 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
         if (next.coreference || slots[i]!.coreference) break;
         // "the capital of Portugal and Budapest is …": a name right after a preposition or verb is that word's object, not a list member.
         if (dir === -1 && OBJECT_OF_BEFORE.test(lower.slice(Math.max(0, next.start - 30), next.start))) break;
+        // "…, not Yangon, and Yamoussoukro is …": a name the text denies is no member of the list.
+        if (/\bnot\s+$/.test(lower.slice(Math.max(0, next.start - 8), next.start))) break;
+        // "Yangon, and Yamoussoukro is the capital": a singular verb after the last name takes that name alone as its subject.
+        if (dir === -1 && from === subject && SINGULAR_VERB_NEXT.test(lower.slice(from.end))) break;
         const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
         if (!COORDINATION.test(link)) break;
         // "B is …" after the link is a new clause with its own verb, not one more name of the list.
@@ -470,6 +488,10 @@ function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, clos
   if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
   // "Mirelle was spun out of the University of Edinburgh and is headquartered in …", "grew up in Rotorua
   // but was born in …": a name governed by a preposition is that word's object, not the verb's subject.
+  // "…, not Yangon, and Yamoussoukro is the capital of …": a name right before the cue's own verb is its
+  // subject, even one the tagger did not know, ahead of a typed name further back.
+  const adjacentSubject = before[before.length - 1];
+  if (adjacentSubject && !adjacentSubject.type && !adjacentSubject.coreference && fits(adjacentSubject, rule.subject) && FINITE_VERB_NEXT.test(lower.slice(adjacentSubject.end)) && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start))) return adjacentSubject;
   const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
   const pool = free.some((s) => fits(s, rule.subject)) ? free : before;
   for (let i = pool.length - 1; i >= 0; i--) if (typed(pool[i]!)) return pool[i];

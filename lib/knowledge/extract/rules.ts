@@ -71,11 +71,12 @@ export const RULES: RelationRule[] = [
     subject: ['place'],
     object: ['place'],
     order: 'forward',
-    between: new RegExp(`(?:^|\\b)(?:is |was |became |has been )?(?:the )?(?:(?:present|state|national|federal) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
+    between: new RegExp(`(?:^|\\b)(?:is |was |became |has been )?(?:the )?(?:(?:present|state|national|federal|official|current|new) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
     base: 0.92,
   },
   { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', between: /^(?:['’]s)?\s*capital(?: city)? (?:is|was)$/, base: 0.9 },
-  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', before: /\bcapital(?: city)? of(?: the)?$/, between: /^(?:is|was)$/, base: 0.9 },
+  // "the capital of Chad is N'Djamena", "… is now Abuja".
+  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', before: /\bcapital(?: city)? of(?: the)?$/, between: /^(?:is|was)(?: (?:now|still|currently|today|also))?$/, base: 0.9 },
   {
     predicate: 'located_in',
     subject: ['place'],
@@ -87,8 +88,8 @@ export const RULES: RelationRule[] = [
   { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: new RegExp(`\\b${ADV}(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$`), base: 0.9 },
 ];
 
-/** Words that, between or just before the two mentions, deny the claim. */
-export const NEGATION = /\b(?:not|never|no longer|isn['’]t|wasn['’]t|didn['’]t|doesn['’]t|hasn['’]t|n['’]t)\b/;
+/** Words that, between or just before the two mentions, deny the claim: every "-n't" ("don't", "won't", "aren't"), not only some. */
+export const NEGATION = /\b(?:not|never|no longer|cannot|\w+n['’]t)\b/;
 /** Words that make a speaker's claim less certain. */
 export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
 /** The claim was true once, not now ("former capital of"). */

@@ -56,6 +56,8 @@ export function openQuestion(sentence: string): OpenQuestion | undefined {
     if (!m) continue;
     const known = m[1]!.trim();
     if (!known || PRONOUN.test(known) || known.split(/\s+/).length > 6) return undefined;
+    // "where is the practice based?": a lower-case noun after "the" is a description, not a name.
+    if (known === known.toLowerCase() && body.toLowerCase().includes(`the ${known}`)) return undefined;
     return { predicate: s.predicate, known, knownType: s.knownType, knownRole: s.knownRole, answerType: s.answerType };
   }
   return undefined;

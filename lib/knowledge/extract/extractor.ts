@@ -33,7 +33,15 @@ interface Slot extends RawMention {
   cueTyped?: EntityType;
   /** "Darwin" after "Charles Darwin" in the same conversation: the one earlier full name it can stand for. */
   fullName?: string;
+  /** "the CEO" said without its organisation: stands for the organisation in focus, only for a role pattern. */
+  role?: boolean;
 }
+
+/** A name in capitals, three to five letters: an acronym ("AXA", "NASA"); two-letter ones are as often places ("UK", "DC"). */
+const ACRONYM = /^\p{Lu}{3,5}$/u;
+
+/** "is the CEO", "has been chief executive since …", "stays on as CEO": a role with no "of X" after it (group 1: the role's words). */
+const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
   const byConversation = new Map<string, Turn[]>();
@@ -71,7 +79,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
         // works for …), so a pronoun after them can find them; then the pronouns, then the claims.
         let found = fromSentence(turn, sentence, slots, batchDigest);
         // Only the antecedent search uses the first pass's guesses; the claims are made afresh.
-        const guessed = new Map(slots.map((s) => [s, s.type ?? s.cueTyped]));
+        // "AXA is French; it's …": a name in capitals the tagger did not know is an organisation's acronym, for "it" to find.
+        const guessed = new Map(slots.map((s) => [s, s.type ?? s.cueTyped ?? (ACRONYM.test(s.text) ? ('organisation' as const) : undefined)]));
         let added = false;
         for (const p of pronounsOf(sentence)) {
           if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
@@ -81,11 +90,26 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
           // first (the one the customer called about), not the acquirer or rival named last.
           // "Drummond bought us": never the buyer named before it.
-          const own = (/^our$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
-          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type);
+          // "We make …", "We've been based in …": the speaker's own organisation, as their "our".
+          const own = (/^(?:our|we)$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          // "we" stands only for the speaker's own organisation, never for whatever was named last.
+          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : /^we$/i.test(p.text) ? own : ((/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type));
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
           slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
+          slots.sort((a, b) => a.start - b.start);
+          added = true;
+        }
+        // "Ingrid Solbakken has been chief executive since 2020", "Şahin is the CEO": a role named
+        // without its organisation is the role at the organisation in focus — the last one named in the
+        // sentence before it, or else in the conversation.
+        for (const r of sentence.text.matchAll(ROLE_ALONE)) {
+          const start = sentence.start + r.index! + r[0].length - r[1]!.length;
+          const end = start + r[1]!.length;
+          if (slots.some((s) => s.start < end && start < s.end)) continue;
+          const org = [...slots].reverse().find((s) => s.end <= start && (s.type ?? guessed.get(s)) === 'organisation') ?? last.get('organisation');
+          if (!org) continue;
+          slots.push({ text: r[1]!, start, end, type: 'organisation', name: org.name, value: org.value, coreference: true, role: true });
           slots.sort((a, b) => a.start - b.start);
           added = true;
         }
@@ -112,6 +136,11 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
+        // "Tallinn; it's the capital of Estonia … lives there": the place a sentence describes, not the
+        // country it is placed in, is the one in focus for a later "there".
+        const described = found.find((c) => (c.predicate === 'capital_of' || c.predicate === 'located_in') && c.subject.type === 'place' && c.object.type === 'place');
+        const describedSlot = described && slots.find((s) => s.start === described.subject.start && !s.coreference);
+        if (describedSlot) last.set('place', describedSlot);
       }
       asked = askedNow;
     }
@@ -222,7 +251,12 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
     const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
     const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date' && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, m.start - 16), m.start)));
-    const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    let span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    // "Trond Aasen stepped down that year and now lives in …", "Mendeleev, who drew up the periodic table,
+    // died in …": with no rival name between, a verb phrase after "and" or a closed clause shares the
+    // subject, and only its own words count — unless a noun phrase of its own opens it ("and the manager …").
+    const lastPart = span.split(/,|;|\band\b/).pop()!.trim();
+    if (!competitor && lastPart && !/[;]/.test(span) && !/^(?:the|a|an|his|her|their|its|our|my|this|that|these|those|he|she|they|it|we|i|you)\b/.test(lastPart)) span = lastPart;
     const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
@@ -260,7 +294,10 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const after = lower.slice(b.end, sentence.end);
     for (const rule of RULES) {
       if (rule.order === 'forward') {
-        if (!fitsOrRetype(b, rule.object, cueText) || !rule.between.test(cueText)) continue;
+        if (!!rule.role !== !!b.role) continue;
+        // "Meridian Music Group, which bought …": after a relative pronoun the cue is the clause's verb, its subject the name before.
+        const relativeCue = /^\s*,\s*(?:which|who)\s/i.test(turn.text.slice(prev ? prev.end : sentence.start, b.start)) ? cueText.replace(/^(?:which|who) /, '') : cueText;
+        if (!fitsOrRetype(b, rule.object, cueText) || !(rule.between.test(cueText) || (rule.between.source.startsWith('^') && rule.between.test(relativeCue)))) continue;
         if (rule.after && !rule.after.test(after)) continue;
         // The cue types the name right after it, whoever the subject turns out to be ("used to work for Wedgwood").
         if (!b.type) b.cueTyped ??= rule.object[0];
@@ -280,6 +317,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
         if (head && !fits(head, rule.subject) && fitsOrRetype(head, rule.subject)) retype(head, rule.subject);
         // "the headquarters of Norrvik Timber are in …": the subject is the name the words before it govern.
         if (rule.before && !(prev && fits(prev, rule.subject) && rule.before.test(trimCue(lower.slice(sentence.start, prev.start))))) continue;
+        // A claim read through a relative pronoun is about the name the clause hangs on, or nobody.
+        if (!rule.between.test(cueText) && !(prev && fits(prev, rule.subject))) continue;
         const subject = rule.before
           ? prev
           : prev && /^\s*,\s*(?:who|which)\b/i.test(raw) && fits(prev, rule.subject)
@@ -338,6 +377,9 @@ const NEW_SUBJECT_CLAUSE = /(?:;|\b(?:but|although|though|whereas|while|whilst|b
 /** A singular verb after a name: the name alone is its subject ("A and B is …" is no list). */
 const SINGULAR_VERB_NEXT = /^\s+(?:is|was|has)\b/;
 
+/** A verb of making at the end of a cue: the next name is what is made. */
+const MAKE_CUE = /\b(?:makes|make|made|produces|produce|manufactures|manufacture|sells|sell)(?: the| an?)?$/;
+
 /** A finite verb right after a name: the name is the verb's subject. */
 const FINITE_VERB_NEXT = /^\s+(?:is|was|are|were|has|have|had|became|remains)\b/;
 
@@ -371,6 +413,8 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
       for (;;) {
         const k = i + dir;
         const next = slots[k];
+        // "makes Old Quarry Stout and Hazel Lane Pale": a product's coordinated name the tagger read as a place is a product too.
+        if (next && from.type === 'product' && types.includes('product') && (next.type === 'person' || next.type === 'place') && !next.coreference && dir === 1 && COORDINATION.test(lower.slice(slots[i]!.end, next.start).trim()) && !CLAUSE_VERB_AFTER.test(lower.slice(next.end))) retype(next, types);
         if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
         // "Harvard, and he is …": a pronoun starts a clause of its own, it is not one more name of a list.
         if (next.coreference || slots[i]!.coreference) break;
@@ -462,6 +506,8 @@ function regionTypedAsPerson(a: Slot, b: Slot, text: string): boolean {
 function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
   if (fits(m, types) || m.coreference || m.retyped) return fits(m, types);
   if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
+  // "Gibson makes the Les Paul", "makes Old Quarry Stout": right after a verb of making, a name the tagger read as a person or place is the product.
+  if (types.includes('product')) return (m.type === 'person' || m.type === 'place') && MAKE_CUE.test(cue);
   // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place.
   return types.includes('place') && m.type === 'person' && /\bin(?: the)?$/.test(cue);
 }
@@ -469,7 +515,7 @@ function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
 function retype(m: Slot, types: EntityType[]): void {
   if (fits(m, types) || m.retyped) return;
   m.retyped = true;
-  m.type = types.includes('organisation') ? 'organisation' : 'place';
+  m.type = types.includes('organisation') ? 'organisation' : types.includes('product') ? 'product' : 'place';
   m.fullName = undefined;
 }
 
@@ -491,6 +537,14 @@ function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, clos
   // "…, not Yangon, and Yamoussoukro is the capital of …": a name right before the cue's own verb is its
   // subject, even one the tagger did not know, ahead of a typed name further back.
   const adjacentSubject = before[before.length - 1];
+  // "Fender makes the Stratocaster and Gibson makes the Les Paul": a name right before the cue's verb is
+  // its subject; when it cannot be (and no cue retypes it), the claim reaches no name further back.
+  if (adjacentSubject && closeCue && !adjacentSubject.coreference && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start)) && /^\s+(?:\w+\s+)?(?:makes|make|made|produces|manufactures|sells|founded|co-founded|acquired|bought|works|worked)\b/.test(lower.slice(adjacentSubject.end))) {
+    if (fits(adjacentSubject, rule.subject)) return adjacentSubject;
+    if (!fitsOrRetype(adjacentSubject, rule.subject)) return undefined;
+    retype(adjacentSubject, rule.subject);
+    return adjacentSubject;
+  }
   if (adjacentSubject && !adjacentSubject.type && !adjacentSubject.coreference && fits(adjacentSubject, rule.subject) && FINITE_VERB_NEXT.test(lower.slice(adjacentSubject.end)) && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start))) return adjacentSubject;
   const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
   const pool = free.some((s) => fits(s, rule.subject)) ? free : before;

@@ -123,7 +123,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   }
   const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
   return (
-    joinDottedRegion(splitRegions(joinHyphenated(mergeFragments(typed, untyped, text), text).map((m) => lowerTail(m)), text), text)
+    joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)
       // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
       .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
       // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
@@ -253,6 +253,20 @@ function joinDottedRegion(ms: RawMention[], text: string): RawMention[] {
   return out;
 }
 
+/** "the UK Space Agency", "Japan Airlines": a place's name right before an organisation's (one space) is part of the organisation's name. */
+function placeIntoOrganisation(ms: RawMention[], text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of ms) {
+    const prev = out[out.length - 1];
+    if (prev && prev.type === 'place' && m.type === 'organisation' && m.start === prev.end + 1 && text[prev.end] === ' ') {
+      out[out.length - 1] = { text: text.slice(prev.start, m.end), start: prev.start, end: m.end, type: 'organisation' };
+      continue;
+    }
+    out.push(m);
+  }
+  return out;
+}
+
 /**
  * "Lovely old town": a name's last word is capitalised (or a number); lower-case words after the
  * last capitalised one are not part of it, and what is left is no longer the tagger's reading.
@@ -342,7 +356,7 @@ function dedupe(ms: RawMention[]): RawMention[] {
 
 // "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
 // is as often the acquirer just named as the one the speaker means).
-const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
+const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|we|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
 const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */

@@ -63,3 +63,44 @@ describe('flywheel-patterns/6: negation and clauses', () => {
     expect(got.some((c) => /capital_of canada is/.test(c))).toBe(false);
   });
 });
+
+describe('flywheel-patterns/6: products, "we" and acronyms', () => {
+  it('right after a verb of making, a name read as a place or person is the product; the name before the verb is its maker', () => {
+    expect(accepted('Brisk Guitars makes the Santa Fe and Cordell Strings makes the Kingsley.')).toEqual(['Brisk Guitars makes Santa Fe', 'Cordell Strings makes Kingsley']);
+  });
+  it('"we" is the speaker\'s own organisation; "before that" marks the earlier state as past', () => {
+    const got = accepted('user: Who makes Tovalin?', 'agent: I work at Calder Pharma. We make Tovalin and Peprix. We have been based in Leeds since 2019; before that we were based in York.');
+    expect(got).toEqual(expect.arrayContaining(['Calder Pharma makes Tovalin', 'Calder Pharma makes Peprix', 'Calder Pharma headquartered_in Leeds']));
+    expect(got).not.toContain('Calder Pharma headquartered_in York');
+  });
+  it('"we" with no organisation named in the conversation refers to nothing, not to a description', () => {
+    expect(claims('And where is the studio based?', 'We are based in Leeds.')).toEqual([]);
+  });
+  it('an acronym the tagger does not know is an organisation "it" can refer to', () => {
+    expect(accepted('Where is BKR based?', 'BKR is Dutch; it is headquartered in Utrecht.')).toContain('BKR headquartered_in Utrecht');
+  });
+  it('a place\'s name right before an organisation\'s is part of it', () => {
+    expect(mentions('He now works for the Canada Revenue Agency.')).toContain('Canada Revenue Agency:organisation');
+  });
+});
+
+describe('flywheel-patterns/6: roles, relative clauses and distance', () => {
+  it('a chief executive named without the organisation holds the role at the organisation in focus', () => {
+    expect(accepted('Who runs Calder Pharma these days?', 'Ruth Ojo has been chief executive since 2018.')).toContain('Ruth Ojo ceo_of Calder Pharma');
+    expect(accepted('Lindell Textiles makes rugs. Jon Quist is the CEO.')).toContain('Jon Quist ceo_of Lindell Textiles');
+    expect(accepted('Mara Quist founded Lindell Textiles; her nephew, Jon Quist, runs it as CEO.')).toContain('Jon Quist ceo_of Lindell Textiles');
+  });
+  it('a role with its own organisation after it is not the one in focus', () => {
+    expect(accepted('Lindell Textiles makes rugs. Jon Quist is the CEO of Marden Mills.').some((c) => c.includes('ceo_of Lindell'))).toBe(false);
+  });
+  it('"X, which bought Y": the relative clause\'s verb has X as its subject', () => {
+    expect(accepted('I work for Calder Pharma, which bought Linden Labs in 2020.')).toContain('Calder Pharma acquired Linden Labs');
+  });
+  it('a verb phrase after "and" shares the subject, whatever its length; one with a subject of its own does not', () => {
+    expect(accepted('Ivo Marek retired from teaching in 2015 and now lives in Split.')).toContain('Ivo Marek lives_in Split');
+    expect(accepted('Ivo Marek retired from teaching in 2015 and the whole family now lives in Split.')).not.toContain('Ivo Marek lives_in Split');
+  });
+  it('"there" after "X; it is the capital of Y" is X, not Y', () => {
+    expect(accepted('I am visiting Vilnius; it is the capital of Lithuania. My cousin Ona Petraitis lives there.')).toContain('Ona Petraitis lives_in Vilnius');
+  });
+});

@@ -18,6 +18,8 @@ export interface RelationRule {
   /** Forward rules: tested on the lower-cased sentence text right after the later mention ("… is Amazon's CEO"). */
   after?: RegExp;
   base: number;
+  /** The object is a role said without its organisation ("is the CEO"), standing for the organisation in focus. */
+  role?: boolean;
 }
 
 const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|north[- ]central|south[- ]central|northern|southern|eastern|western)';
@@ -44,6 +46,10 @@ export const RULES: RelationRule[] = [
   // "Satya Nadella has been Microsoft's chief executive", "who is still our CEO", "is still its CEO".
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho |\\band )(?:is|was|became|has been|remains)(?: (?:still|now|currently|also))?$`), after: /^(?:['’]s?)?\s+(?:current |new )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s?)?\s*(?:current |new )?(?:ceo|chief executive(?: officer)?)(?:,| is| is now| is still)?$/, base: 0.9 },
+  // "Ingrid Solbakken has been chief executive since 2020", "Ferreiro stays on as CEO": the role stands for the organisation in focus.
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was|has been|became|remains|stays on as|is now)(?: (?:still|now|currently|also))?(?: the)?(?: current| new)?$|^(?:is|was) (?:the )?(?:chairman|chair|president) and$/, role: true, base: 0.9 },
+  // "his son, Chidi Okonjo, runs it as CEO".
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
   // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
@@ -93,7 +99,7 @@ export const NEGATION = /\b(?:not|never|no longer|cannot|\w+n['’]t)\b/;
 /** Words that make a speaker's claim less certain. */
 export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
 /** The claim was true once, not now ("former capital of"). */
-export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously)\b/;
+export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously|before that|before then)\b/;
 /** "True or false: …", "Quiz question: …": a claim put up to be judged, not asserted. */
 export const QUIZ = /\btrue or false\b|\bquiz question\b/;
 /** "moved to the United States as a child": true of a time long past, not now. */

@@ -326,7 +326,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
             : head && fits(head, rule.subject)
               ? head
               : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4, lower);
-        if (!subject) continue;
+        // "Tarnbrook's mine is in …": a possessive before a noun only an organisation has types the possessor, for "the company" after it.
+        if (subject && subject === prev && !subject.type && rule.subject.length === 1 && /^['’]s\s/.test(raw)) subject.cueTyped ??= rule.subject[0];
+        if (!subject || (rule.nameBefore && (subject !== prev || (subject.type ?? subject.inferred) === undefined || !fits(subject, rule.subject) || subject.retyped || GOVERNED_BEFORE.test(lower.slice(Math.max(0, subject.start - 16), subject.start))))) continue;
         emit(rule, subject, b, cueText);
       } else if (prev) {
         // "was founded in 2011 by X": the date between the two names is the founding date's, not the object.

@@ -104,3 +104,29 @@ describe('flywheel-patterns/6: roles, relative clauses and distance', () => {
     expect(accepted('I am visiting Vilnius; it is the capital of Lithuania. My cousin Ona Petraitis lives there.')).toContain('Ona Petraitis lives_in Vilnius');
   });
 });
+
+describe('flywheel-patterns/6: where organisations are', () => {
+  it('"X is in Y" for an organisation or place the tagger or a pattern typed; not for an untyped name or a preposition\'s object', () => {
+    expect(accepted('Brannock College is in Galway.')).toContain('Brannock College located_in Galway');
+    // Through a pronoun the claim is proposed, below the level the default policy accepts alone.
+    expect(claims('Tell me about Brannock College.', 'It\'s in Galway, near the docks.').map((c) => c.claim)).toContain('Brannock College located_in Galway');
+    expect(claims('Tomas is in Malmö this week.').some((c) => c.claim.includes('located_in'))).toBe(false);
+    expect(accepted('The headquarters of Brannock College are in Galway.')).not.toContain('Brannock College located_in Galway');
+  });
+  it('firms named by a profession or trade are organisations', () => {
+    for (const name of ['Merrow Architects', 'Delane Biologics', 'Kestle Brewing', 'Harrow Cycle Works', 'Pellow Partnership']) expect(mentions(`${name} is growing.`)).toContain(`${name}:organisation`);
+  });
+  it('an organisation\'s claims office, depot or mine', () => {
+    expect(accepted('Orwell Mutual\'s claims office is in Derby.')).toContain('Orwell Mutual located_in Derby');
+    expect(accepted('Kestle Brewing\'s depot in Luton handles returns.')).toContain('Kestle Brewing located_in Luton');
+    expect(accepted('Halden Foods\'s mine is in Hull.')).toContain('Halden Foods located_in Hull');
+  });
+  it('"… and was founded on D" shares the subject', () => {
+    expect(accepted('Kestle Brewing is based in Truro and was founded on 2 May 1998.')).toEqual(expect.arrayContaining(['Kestle Brewing headquartered_in Truro', 'Kestle Brewing founded_on 1998-05-02']));
+  });
+  it('"X\'s mine is in …, and the company is based in …": the possessor is the company, not a buyer named before', () => {
+    const got = accepted('Rumour has it Halden Foods is buying Brisk Mills.', 'Brisk\'s mine is in Hull, and the company is based in York.');
+    expect(got).toContain('Brisk headquartered_in York');
+    expect(got).not.toContain('Halden Foods headquartered_in York');
+  });
+});

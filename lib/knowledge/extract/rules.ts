@@ -18,6 +18,11 @@ export interface RelationRule {
   /** Forward rules: tested on the lower-cased sentence text right after the later mention ("… is Amazon's CEO"). */
   after?: RegExp;
   base: number;
+  /**
+   * The subject is the name right before the cue, with a type (the tagger's, a pattern's or a pronoun's),
+   * and no preposition's object ("the headquarters of X are in …" is not X being in …).
+   */
+  nameBefore?: boolean;
   /** The object is a role said without its organisation ("is the CEO"), standing for the organisation in focus. */
   role?: boolean;
 }
@@ -26,7 +31,7 @@ const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|
 /** Adverbs that sit between a subject and its verb without changing the claim: "still works for", "also acquired". */
 const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|already) )*';
 /** An organisation's own sites: "its workshop is in Gotha", "our plant in Graz". */
-const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop)';
+const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center))';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
 /** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
@@ -54,7 +59,8 @@ export const RULES: RelationRule[] = [
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
   // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
-  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
+  // "Ajax is based in Amsterdam and was founded on …": a verb phrase after "and" shares the subject.
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:and )?(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
   // "Volkswagen's headquarters are in Wolfsburg", "its head office is in Lugano", "our roastery and head office are now in Boise".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
@@ -91,6 +97,9 @@ export const RULES: RelationRule[] = [
     between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
     base: 0.85,
   },
+  // "Harvard University is in Cambridge", "It's in Ballyfern, a small town": an organisation or place is in a place
+  // (only a name the tagger or a pattern typed: "Tomas is in Malmö" says where a person is today, nothing lasting).
+  { predicate: 'located_in', subject: ['organisation', 'place'], object: ['place'], order: 'forward', between: /^(?:is|are|['’]s|has been|have been) (?:still |now |also |both )?in(?: the)?$/, nameBefore: true, base: 0.88 },
   { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: new RegExp(`\\b${ADV}(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$`), base: 0.9 },
 ];
 

@@ -37,6 +37,9 @@ interface Slot extends RawMention {
   role?: boolean;
 }
 
+/** A tag question with a personal pronoun: "…, didn't she?", "…, wasn't he?". */
+const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['’]t|hasn['’]t|hadn['’]t|won['’]t|did|does|is|was|has)\s+(?:he|she)\s*\?\s*$/i;
+
 /** A name in capitals, three to five letters: an acronym ("AXA", "NASA"); two-letter ones are as often places ("UK", "DC"). */
 const ACRONYM = /^\p{Lu}{3,5}$/u;
 
@@ -72,6 +75,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
         shareSurnames(slots, turn.text);
+        // "Zaha Hadid had her own firm, didn't she?": a tag question's "he"/"she" names its subject a person.
+        if (TAG_QUESTION_PERSON.test(sentence.text) && slots[0] && !slots[0].type && !slots[0].coreference) slots[0].type = 'person';
         for (const s of slots) {
           if (s.type === 'person' && SELF_INTRODUCTION.test(turn.text.slice(0, s.start)) && /\s/.test(s.text)) selves.set(turn.speaker ?? '', s);
         }
@@ -150,7 +155,7 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
 
 /** How much less a name answering another speaker's question is worth than a stated claim. */
 const ANSWER_BASE = 0.88;
-const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on' };
+const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on', founded: 'founded_on' };
 
 /**
  * The first sentence of a turn answering the previous speaker: a bare name answering a wh-question
@@ -182,17 +187,36 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
   const q = asked.question;
   if (!q) return out;
   const lead = ANSWER_LEAD.exec(text)![0];
-  const answer = slots.find((x) => x.start === at + lead.length && !x.coreference);
-  if (!answer || !ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
+  const first = slots.find((x) => x.start === at + lead.length && !x.coreference);
+  if (!first) return out;
+  // "Uğur Şahin and Özlem Türeci, who …", "A and his brother-in-law B, in London in 1905.": coordinated names all answer.
+  const answers = [first];
+  for (let k = slots.indexOf(first) + 1; k < slots.length; k++) {
+    const next = slots[k]!;
+    const prevAnswer = answers[answers.length - 1]!;
+    if (next.coreference || !(next.type === undefined || next.type === first.type) || !COORDINATION.test(turn.text.slice(prevAnswer.end, next.start).trim().toLowerCase())) break;
+    answers.push(next);
+  }
+  // Only a list closed by "and" is a list of answers ("Milan, Ohio" is a place and its region).
+  if (answers.length > 1 && !/\band\b|&/.test(turn.text.slice(answers[answers.length - 2]!.end, answers[answers.length - 1]!.start))) answers.splice(1);
+  const answer = answers[answers.length - 1]!;
+  if (!ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
   const t = answer.type ?? answer.inferred;
   // "In Sherwood Content": after "in", a name the tagger took for a person is the place asked for.
   if (t !== undefined && t !== q.answerType && !(q.answerType === 'place' && t === 'person' && /\b(?:in|at)\s+$/i.test(lead))) return out;
   if (answer.name.toLowerCase() === q.known.toLowerCase()) return out;
   const known: Mention = { text: q.known, type: q.knownType, start: sentence.start, end: sentence.start };
-  const given: Mention = { text: q.answerType === 'date' ? (answer.value ?? answer.name) : answer.name, type: q.answerType, start: answer.start, end: answer.end };
   const cues = ['cross-turn', ...(HEDGE.test(sentence.text.toLowerCase()) ? ['hedged'] : [])];
   const confidence = ANSWER_BASE * (cues.includes('hedged') ? FACTOR.hedged : 1);
-  out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  let given: Mention | undefined;
+  for (const a of answers) {
+    if (answers.length > 1 && a !== first && (a.type ?? q.answerType) !== q.answerType) break;
+    const name = q.answerType === 'person' ? (a.fullName ?? a.name) : a.name;
+    given = { text: q.answerType === 'date' ? (a.value ?? a.name) : name, type: q.answerType, start: a.start, end: a.end };
+    if (given.text.toLowerCase() === q.known.toLowerCase()) continue;
+    out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  }
+  if (!given) return out;
   // "Pasadena, California": the answer's region.
   const next = slots[slots.indexOf(answer) + 1];
   if (q.answerType === 'place' && next && (next.type ?? 'place') === 'place' && REGION_LINK.test(turn.text.slice(answer.end, next.start))) {
@@ -200,7 +224,8 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
   }
   // "Pasadena, California, on August 15, 1912.": the date after the place is the same event's.
   const datePredicate = ANSWER_EVENT_DATE[q.predicate];
-  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
+  // "A and B, in London in 1905.": after founders, the place and date of the founding.
+  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*(?:in\s+)?\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
   if (datePredicate && date) out.push(make(datePredicate, known, { text: date.value ?? date.name, type: 'date', start: date.start, end: date.end }, confidence, cues));
   return out;
 }

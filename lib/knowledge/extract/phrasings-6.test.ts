@@ -130,3 +130,22 @@ describe('flywheel-patterns/6: where organisations are', () => {
     expect(got).not.toContain('Halden Foods headquartered_in York');
   });
 });
+
+describe('flywheel-patterns/6: questions and answers', () => {
+  it('a tag question\'s "she" makes its subject a person, for "she" in the answer', () => {
+    expect(accepted('Ada Lusk ran her own bakery, didn\'t she?', 'She did: she founded Lusk Bakery in Hull in 1931.')).toEqual(expect.arrayContaining(['Ada Lusk founded Lusk Bakery', 'Lusk Bakery founded_on 1931']));
+  });
+  it('"who runs X?" puts X in focus for a chief executive named without it', () => {
+    expect(accepted('Who runs Orwell Mutual?', 'Dev Patel is chairman and CEO.')).toContain('Dev Patel ceo_of Orwell Mutual');
+    expect(accepted('Who is running Orwell Mutual these days?', 'Dev Patel has been chief executive since 2021.')).toContain('Dev Patel ceo_of Orwell Mutual');
+  });
+  it('coordinated names all answer "who founded X?", with the founding date after them', () => {
+    const got = accepted('Who founded Kestle Brewing?', 'Ruth Penrose and her brother-in-law Alan Tregear, in Truro in 1998.');
+    expect(got).toEqual(expect.arrayContaining(['Ruth Penrose founded Kestle Brewing', 'Alan Tregear founded Kestle Brewing', 'Kestle Brewing founded_on 1998']));
+  });
+  it('a place and its region after a comma are not two answers', () => {
+    const got = accepted('Where was Ada Lusk born?', 'Whitby, Yorkshire.');
+    expect(got).toContain('Ada Lusk born_in Whitby');
+    expect(got).not.toContain('Ada Lusk born_in Yorkshire');
+  });
+});

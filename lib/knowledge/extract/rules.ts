@@ -120,7 +120,7 @@ export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
 /** Before the claim: "replaced Yangon as …", "succeeding Laxman Narasimhan". */
 export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
 /** "A and his brother B", "A and her cousin B": a relative named after "and" is one more name of the list. */
-export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague)';
+export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big |old )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague|brother-in-law|sister-in-law|son-in-law|daughter-in-law|father-in-law|mother-in-law|lab mate|classmate|schoolfriend)';
 /** Relatives who share the name's surname ("Samuel Prynne and his brother Elias" is Elias Prynne). */
 export const SAME_SURNAME_RELATIVE = /^\s+and\s+(?:his|her|their)\s+(?:twin\s+|younger\s+|elder\s+|older\s+|little\s+|big\s+)?(?:brother|sister|son|daughter|father|mother)\s+$/i;
 /** Names in a list: a comma, "and", ", and", "&". */

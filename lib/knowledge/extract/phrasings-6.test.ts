@@ -149,3 +149,16 @@ describe('flywheel-patterns/6: questions and answers', () => {
     expect(got).not.toContain('Ada Lusk born_in Yorkshire');
   });
 });
+
+describe('flywheel-patterns/6: founders with a partner', () => {
+  it('"A started X with her sister B": both founded it, and the date that follows is the founding\'s', () => {
+    expect(accepted('Ada Lusk started Lusk Bakery with her sister Mary Lusk in 1931.')).toEqual(expect.arrayContaining(['Ada Lusk founded Lusk Bakery', 'Mary Lusk founded Lusk Bakery', 'Lusk Bakery founded_on 1931']));
+  });
+  it('"co-founded a startup, X, with …": the organisation in apposition to the kind founded', () => {
+    expect(accepted('Ines Kahl co-founded a startup, Quorvel Therapeutics, with her old classmate Emil Dorn.')).toEqual(expect.arrayContaining(['Ines Kahl founded Quorvel Therapeutics', 'Emil Dorn founded Quorvel Therapeutics']));
+  });
+  it('"with" after another verb, or "with money from B", makes no founder', () => {
+    expect(accepted('Ada Lusk worked at Lusk Bakery with her sister Mary Lusk.')).not.toContain('Mary Lusk founded Lusk Bakery');
+    expect(accepted('Tom Reed founded Kestle Brewing with money from his aunt Ruth Penrose.')).not.toContain('Ruth Penrose founded Kestle Brewing');
+  });
+});

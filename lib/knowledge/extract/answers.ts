@@ -35,8 +35,11 @@ const SHAPES: QuestionShape[] = [
   { pattern: new RegExp(`${LEAD}when (?:was|were) (?:the )?(.+?) (?:founded|established|started|set up)$`, 'i'), predicate: 'founded_on', knownType: 'organisation', knownRole: 'subject', answerType: 'date' },
   { pattern: new RegExp(`${LEAD}where (?:is|are) (?:the )?(.+?) (?:headquartered|based)$`, 'i'), predicate: 'headquartered_in', knownType: 'organisation', knownRole: 'subject', answerType: 'place' },
   { pattern: new RegExp(`${LEAD}who (?:is|'s) (?:the )?(?:ceo|chief executive) (?:of|at) (?:the )?(.+?)$`, 'i'), predicate: 'ceo_of', knownType: 'organisation', knownRole: 'object', answerType: 'person' },
+  // "Who runs CMA CGM?", "Who is running Halvorsen these days?": the one who runs a company is its chief executive.
+  { pattern: new RegExp(`${LEAD}who (?:runs|leads|heads|is running|is leading|is heading|'s running) (?:the )?(.+?)(?: (?:these days|now|today|at the moment|nowadays))?$`, 'i'), predicate: 'ceo_of', knownType: 'organisation', knownRole: 'object', answerType: 'person' },
   // "Capital of Australia?", "What's the capital of Canada, Toronto?": the guess after the comma is not the answer's.
-  { pattern: new RegExp(`${LEAD}(?:what(?:['’]s| is) )?(?:the )?capital(?: city)? of (?:the )?([^,]+?)(?:,.*)?$`, 'i'), predicate: 'capital_of', knownType: 'place', knownRole: 'object', answerType: 'place' },
+  // "the capital of morocco is casablanca, i think?": the guess after "is" is not part of the country's name either.
+  { pattern: new RegExp(`${LEAD}(?:what(?:['’]s| is) )?(?:the )?capital(?: city)? of (?:the )?([^,]+?)(?: (?:is|was) [^,]+)?(?:,.*)?$`, 'i'), predicate: 'capital_of', knownType: 'place', knownRole: 'object', answerType: 'place' },
 ];
 
 /** "quiz question: …", "Pub quiz prep! …" are split off as sentences; a label and colon are dropped. */
@@ -55,6 +58,8 @@ export function openQuestion(sentence: string): OpenQuestion | undefined {
     if (!m) continue;
     const known = m[1]!.trim();
     if (!known || PRONOUN.test(known) || known.split(/\s+/).length > 6) return undefined;
+    // "where is the practice based?": a lower-case noun after "the" is a description, not a name.
+    if (known === known.toLowerCase() && body.toLowerCase().includes(`the ${known}`)) return undefined;
     return { predicate: s.predicate, known, knownType: s.knownType, knownRole: s.knownRole, answerType: s.answerType };
   }
   return undefined;

@@ -11,7 +11,7 @@ import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVE
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/5+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -33,7 +33,18 @@ interface Slot extends RawMention {
   cueTyped?: EntityType;
   /** "Darwin" after "Charles Darwin" in the same conversation: the one earlier full name it can stand for. */
   fullName?: string;
+  /** "the CEO" said without its organisation: stands for the organisation in focus, only for a role pattern. */
+  role?: boolean;
 }
+
+/** A tag question with a personal pronoun: "…, didn't she?", "…, wasn't he?". */
+const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['’]t|hasn['’]t|hadn['’]t|won['’]t|did|does|is|was|has)\s+(?:he|she)\s*\?\s*$/i;
+
+/** A name in capitals, three to five letters: an acronym ("AXA", "NASA"); two-letter ones are as often places ("UK", "DC"). */
+const ACRONYM = /^\p{Lu}{3,5}$/u;
+
+/** "is the CEO", "has been chief executive since …", "stays on as CEO": a role with no "of X" after it (group 1: the role's words). */
+const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
   const byConversation = new Map<string, Turn[]>();
@@ -64,6 +75,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
         shareSurnames(slots, turn.text);
+        // "Zaha Hadid had her own firm, didn't she?": a tag question's "he"/"she" names its subject a person.
+        if (TAG_QUESTION_PERSON.test(sentence.text) && slots[0] && !slots[0].type && !slots[0].coreference) slots[0].type = 'person';
         for (const s of slots) {
           if (s.type === 'person' && SELF_INTRODUCTION.test(turn.text.slice(0, s.start)) && /\s/.test(s.text)) selves.set(turn.speaker ?? '', s);
         }
@@ -71,7 +84,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
         // works for …), so a pronoun after them can find them; then the pronouns, then the claims.
         let found = fromSentence(turn, sentence, slots, batchDigest);
         // Only the antecedent search uses the first pass's guesses; the claims are made afresh.
-        const guessed = new Map(slots.map((s) => [s, s.type ?? s.cueTyped]));
+        // "AXA is French; it's …": a name in capitals the tagger did not know is an organisation's acronym, for "it" to find.
+        const guessed = new Map(slots.map((s) => [s, s.type ?? s.cueTyped ?? (ACRONYM.test(s.text) ? ('organisation' as const) : undefined)]));
         let added = false;
         for (const p of pronounsOf(sentence)) {
           if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
@@ -81,11 +95,26 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
           // first (the one the customer called about), not the acquirer or rival named last.
           // "Drummond bought us": never the buyer named before it.
-          const own = (/^our$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
-          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : (/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type);
+          // "We make …", "We've been based in …": the speaker's own organisation, as their "our".
+          const own = (/^(?:our|we)$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          // "we" stands only for the speaker's own organisation, never for whatever was named last.
+          const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : /^we$/i.test(p.text) ? own : ((/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type));
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
           slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
+          slots.sort((a, b) => a.start - b.start);
+          added = true;
+        }
+        // "Ingrid Solbakken has been chief executive since 2020", "Şahin is the CEO": a role named
+        // without its organisation is the role at the organisation in focus — the last one named in the
+        // sentence before it, or else in the conversation.
+        for (const r of sentence.text.matchAll(ROLE_ALONE)) {
+          const start = sentence.start + r.index! + r[0].length - r[1]!.length;
+          const end = start + r[1]!.length;
+          if (slots.some((s) => s.start < end && start < s.end)) continue;
+          const org = [...slots].reverse().find((s) => s.end <= start && (s.type ?? guessed.get(s)) === 'organisation') ?? last.get('organisation');
+          if (!org) continue;
+          slots.push({ text: r[1]!, start, end, type: 'organisation', name: org.name, value: org.value, coreference: true, role: true });
           slots.sort((a, b) => a.start - b.start);
           added = true;
         }
@@ -112,6 +141,11 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
         }
+        // "Tallinn; it's the capital of Estonia … lives there": the place a sentence describes, not the
+        // country it is placed in, is the one in focus for a later "there".
+        const described = found.find((c) => (c.predicate === 'capital_of' || c.predicate === 'located_in') && c.subject.type === 'place' && c.object.type === 'place');
+        const describedSlot = described && slots.find((s) => s.start === described.subject.start && !s.coreference);
+        if (describedSlot) last.set('place', describedSlot);
       }
       asked = askedNow;
     }
@@ -121,7 +155,7 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
 
 /** How much less a name answering another speaker's question is worth than a stated claim. */
 const ANSWER_BASE = 0.88;
-const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on' };
+const ANSWER_EVENT_DATE: Record<string, string> = { born_in: 'born_on', died_in: 'died_on', founded: 'founded_on' };
 
 /**
  * The first sentence of a turn answering the previous speaker: a bare name answering a wh-question
@@ -153,17 +187,36 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
   const q = asked.question;
   if (!q) return out;
   const lead = ANSWER_LEAD.exec(text)![0];
-  const answer = slots.find((x) => x.start === at + lead.length && !x.coreference);
-  if (!answer || !ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
+  const first = slots.find((x) => x.start === at + lead.length && !x.coreference);
+  if (!first) return out;
+  // "Uğur Şahin and Özlem Türeci, who …", "A and his brother-in-law B, in London in 1905.": coordinated names all answer.
+  const answers = [first];
+  for (let k = slots.indexOf(first) + 1; k < slots.length; k++) {
+    const next = slots[k]!;
+    const prevAnswer = answers[answers.length - 1]!;
+    if (next.coreference || !(next.type === undefined || next.type === first.type) || !COORDINATION.test(turn.text.slice(prevAnswer.end, next.start).trim().toLowerCase())) break;
+    answers.push(next);
+  }
+  // Only a list closed by "and" is a list of answers ("Milan, Ohio" is a place and its region).
+  if (answers.length > 1 && !/\band\b|&/.test(turn.text.slice(answers[answers.length - 2]!.end, answers[answers.length - 1]!.start))) answers.splice(1);
+  const answer = answers[answers.length - 1]!;
+  if (!ANSWER_TAIL.test(turn.text.slice(answer.end, sentence.end))) return out;
   const t = answer.type ?? answer.inferred;
   // "In Sherwood Content": after "in", a name the tagger took for a person is the place asked for.
   if (t !== undefined && t !== q.answerType && !(q.answerType === 'place' && t === 'person' && /\b(?:in|at)\s+$/i.test(lead))) return out;
   if (answer.name.toLowerCase() === q.known.toLowerCase()) return out;
   const known: Mention = { text: q.known, type: q.knownType, start: sentence.start, end: sentence.start };
-  const given: Mention = { text: q.answerType === 'date' ? (answer.value ?? answer.name) : answer.name, type: q.answerType, start: answer.start, end: answer.end };
   const cues = ['cross-turn', ...(HEDGE.test(sentence.text.toLowerCase()) ? ['hedged'] : [])];
   const confidence = ANSWER_BASE * (cues.includes('hedged') ? FACTOR.hedged : 1);
-  out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  let given: Mention | undefined;
+  for (const a of answers) {
+    if (answers.length > 1 && a !== first && (a.type ?? q.answerType) !== q.answerType) break;
+    const name = q.answerType === 'person' ? (a.fullName ?? a.name) : a.name;
+    given = { text: q.answerType === 'date' ? (a.value ?? a.name) : name, type: q.answerType, start: a.start, end: a.end };
+    if (given.text.toLowerCase() === q.known.toLowerCase()) continue;
+    out.push(q.knownRole === 'subject' ? make(q.predicate, known, given, confidence, cues) : make(q.predicate, given, known, confidence, cues));
+  }
+  if (!given) return out;
   // "Pasadena, California": the answer's region.
   const next = slots[slots.indexOf(answer) + 1];
   if (q.answerType === 'place' && next && (next.type ?? 'place') === 'place' && REGION_LINK.test(turn.text.slice(answer.end, next.start))) {
@@ -171,7 +224,8 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
   }
   // "Pasadena, California, on August 15, 1912.": the date after the place is the same event's.
   const datePredicate = ANSWER_EVENT_DATE[q.predicate];
-  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
+  // "A and B, in London in 1905.": after founders, the place and date of the founding.
+  const date = datePredicate && slots.find((x) => x.type === 'date' && x.start > answer.end && /^(?:,\s*(?:in\s+)?\p{Lu}[\p{L}\s-]*)*,?\s+(?:on|in)\s+$/u.test(turn.text.slice(answer.end, x.start)));
   if (datePredicate && date) out.push(make(datePredicate, known, { text: date.value ?? date.name, type: 'date', start: date.start, end: date.end }, confidence, cues));
   return out;
 }
@@ -222,7 +276,12 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // none ("X lived in A until 2019 but now lives in B"), only the cue's own length counts.
     const [first, second] = subject.start < object.start ? [subject, object] : [object, subject];
     const competitor = slots.some((m) => m.start >= first.end && m.end <= second.start && m !== first && m !== second && fits(m, rule.subject) && m.type !== 'date' && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, m.start - 16), m.start)));
-    const span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    let span = competitor || !cueText ? lower.slice(first.end, second.start) : cueText;
+    // "Trond Aasen stepped down that year and now lives in …", "Mendeleev, who drew up the periodic table,
+    // died in …": with no rival name between, a verb phrase after "and" or a closed clause shares the
+    // subject, and only its own words count — unless a noun phrase of its own opens it ("and the manager …").
+    const lastPart = span.split(/,|;|\band\b/).pop()!.trim();
+    if (!competitor && lastPart && !/[;]/.test(span) && !/^(?:the|a|an|his|her|their|its|our|my|this|that|these|those|he|she|they|it|we|i|you)\b/.test(lastPart)) span = lastPart;
     const words = span.split(/\s+/).filter(Boolean).length;
     const distance = near || words <= 6 ? 1 : words <= 12 ? 0.93 : words <= 20 ? 0.85 : 0.75;
     let confidence = rule.base * distance;
@@ -260,13 +319,21 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const after = lower.slice(b.end, sentence.end);
     for (const rule of RULES) {
       if (rule.order === 'forward') {
-        if (!fitsOrRetype(b, rule.object, cueText) || !rule.between.test(cueText)) continue;
+        if (!!rule.role !== !!b.role) continue;
+        // "Meridian Music Group, which bought …": after a relative pronoun the cue is the clause's verb, its subject the name before.
+        const relativeCue = /^\s*,\s*(?:which|who)\s/i.test(turn.text.slice(prev ? prev.end : sentence.start, b.start)) ? cueText.replace(/^(?:which|who) /, '') : cueText;
+        if (!fitsOrRetype(b, rule.object, cueText) || !(rule.between.test(cueText) || (rule.between.source.startsWith('^') && rule.between.test(relativeCue)))) continue;
         if (rule.after && !rule.after.test(after)) continue;
         // The cue types the name right after it, whoever the subject turns out to be ("used to work for Wedgwood").
         if (!b.type) b.cueTyped ??= rule.object[0];
         // A relative clause, a semicolon or a bracket between the mentions: the claim is about the sentence's head.
         const raw = turn.text.slice(prev ? prev.end : sentence.start, b.start);
-        const clause = RELATIVE.test(cueText) || raw.includes(';') || raw.includes('(');
+        // "Lagos was the capital until 1991; the capital of Nigeria is …", "… sit in The Hague, but the
+        // capital of …": after a semicolon or a clause's conjunction, a noun phrase of its own ("the
+        // capital") is the new clause's subject, so no name before it is. A verb straight after ("; located
+        // in …", "but was born in …") shares the earlier subject, and a pronoun is a mention of its own.
+        if (!rule.before && NEW_SUBJECT_CLAUSE.test(raw.toLowerCase().replace(/\([^)]*\)/g, ''))) continue;
+        const clause = RELATIVE.test(cueText) || raw.includes('(');
         // "… Andy Jassy, who is now Amazon's CEO": a claim inside a non-restrictive relative clause is about the name right before it.
         retype(b, rule.object);
         // "Fenwick Dairy, which makes soft cheeses, is based in Hexham": the claim after a closed relative clause is about the name it hangs on.
@@ -275,6 +342,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
         if (head && !fits(head, rule.subject) && fitsOrRetype(head, rule.subject)) retype(head, rule.subject);
         // "the headquarters of Norrvik Timber are in …": the subject is the name the words before it govern.
         if (rule.before && !(prev && fits(prev, rule.subject) && rule.before.test(trimCue(lower.slice(sentence.start, prev.start))))) continue;
+        // A claim read through a relative pronoun is about the name the clause hangs on, or nobody.
+        if (!rule.between.test(cueText) && !(prev && fits(prev, rule.subject))) continue;
         const subject = rule.before
           ? prev
           : prev && /^\s*,\s*(?:who|which)\b/i.test(raw) && fits(prev, rule.subject)
@@ -282,7 +351,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
             : head && fits(head, rule.subject)
               ? head
               : pickSubject(slots.slice(0, j), rule, clause, !/[,;]/.test(raw) && cueText.split(' ').length <= 4, lower);
-        if (!subject) continue;
+        // "Tarnbrook's mine is in …": a possessive before a noun only an organisation has types the possessor, for "the company" after it.
+        if (subject && subject === prev && !subject.type && rule.subject.length === 1 && /^['’]s\s/.test(raw)) subject.cueTyped ??= rule.subject[0];
+        if (!subject || (rule.nameBefore && (subject !== prev || (subject.type ?? subject.inferred) === undefined || !fits(subject, rule.subject) || subject.retyped || GOVERNED_BEFORE.test(lower.slice(Math.max(0, subject.start - 16), subject.start))))) continue;
         emit(rule, subject, b, cueText);
       } else if (prev) {
         // "was founded in 2011 by X": the date between the two names is the founding date's, not the object.
@@ -327,6 +398,18 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
   return [...found.values()];
 }
 
+/** A clause opened by a semicolon or a conjunction, whose subject is a noun phrase of its own ("; the capital of …", "but the firm is …"). */
+const NEW_SUBJECT_CLAUSE = /(?:;|\b(?:but|although|though|whereas|while|whilst|because))\s*(?:the|a|an|this|that|these|those|its|his|her|their|our|my|your|some|one)\b/;
+
+/** A singular verb after a name: the name alone is its subject ("A and B is …" is no list). */
+const SINGULAR_VERB_NEXT = /^\s+(?:is|was|has)\b/;
+
+/** A verb of making at the end of a cue: the next name is what is made. */
+const MAKE_CUE = /\b(?:makes|make|made|produces|produce|manufactures|manufacture|sells|sell)(?: the| an?)?$/;
+
+/** A finite verb right after a name: the name is the verb's subject. */
+const FINITE_VERB_NEXT = /^\s+(?:is|was|are|were|has|have|had|became|remains)\b/;
+
 /** A preposition right before a name: the name is its object. */
 const GOVERNED_BEFORE = /\b(?:in|at|from|to|of|near|into|for|with|by)\s+(?:the\s+)?$/;
 
@@ -357,11 +440,17 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
       for (;;) {
         const k = i + dir;
         const next = slots[k];
+        // "makes Old Quarry Stout and Hazel Lane Pale": a product's coordinated name the tagger read as a place is a product too.
+        if (next && from.type === 'product' && types.includes('product') && (next.type === 'person' || next.type === 'place') && !next.coreference && dir === 1 && COORDINATION.test(lower.slice(slots[i]!.end, next.start).trim()) && !CLAUSE_VERB_AFTER.test(lower.slice(next.end))) retype(next, types);
         if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
         // "Harvard, and he is …": a pronoun starts a clause of its own, it is not one more name of a list.
         if (next.coreference || slots[i]!.coreference) break;
         // "the capital of Portugal and Budapest is …": a name right after a preposition or verb is that word's object, not a list member.
         if (dir === -1 && OBJECT_OF_BEFORE.test(lower.slice(Math.max(0, next.start - 30), next.start))) break;
+        // "…, not Yangon, and Yamoussoukro is …": a name the text denies is no member of the list.
+        if (/\bnot\s+$/.test(lower.slice(Math.max(0, next.start - 8), next.start))) break;
+        // "Yangon, and Yamoussoukro is the capital": a singular verb after the last name takes that name alone as its subject.
+        if (dir === -1 && from === subject && SINGULAR_VERB_NEXT.test(lower.slice(from.end))) break;
         const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
         if (!COORDINATION.test(link)) break;
         // "B is …" after the link is a new clause with its own verb, not one more name of the list.
@@ -444,6 +533,8 @@ function regionTypedAsPerson(a: Slot, b: Slot, text: string): boolean {
 function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
   if (fits(m, types) || m.coreference || m.retyped) return fits(m, types);
   if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
+  // "Gibson makes the Les Paul", "makes Old Quarry Stout": right after a verb of making, a name the tagger read as a person or place is the product.
+  if (types.includes('product')) return (m.type === 'person' || m.type === 'place') && MAKE_CUE.test(cue);
   // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place.
   return types.includes('place') && m.type === 'person' && /\bin(?: the)?$/.test(cue);
 }
@@ -451,7 +542,7 @@ function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
 function retype(m: Slot, types: EntityType[]): void {
   if (fits(m, types) || m.retyped) return;
   m.retyped = true;
-  m.type = types.includes('organisation') ? 'organisation' : 'place';
+  m.type = types.includes('organisation') ? 'organisation' : types.includes('product') ? 'product' : 'place';
   m.fullName = undefined;
 }
 
@@ -470,6 +561,18 @@ function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, clos
   if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
   // "Mirelle was spun out of the University of Edinburgh and is headquartered in …", "grew up in Rotorua
   // but was born in …": a name governed by a preposition is that word's object, not the verb's subject.
+  // "…, not Yangon, and Yamoussoukro is the capital of …": a name right before the cue's own verb is its
+  // subject, even one the tagger did not know, ahead of a typed name further back.
+  const adjacentSubject = before[before.length - 1];
+  // "Fender makes the Stratocaster and Gibson makes the Les Paul": a name right before the cue's verb is
+  // its subject; when it cannot be (and no cue retypes it), the claim reaches no name further back.
+  if (adjacentSubject && closeCue && !adjacentSubject.coreference && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start)) && /^\s+(?:\w+\s+)?(?:makes|make|made|produces|manufactures|sells|founded|co-founded|acquired|bought|works|worked)\b/.test(lower.slice(adjacentSubject.end))) {
+    if (fits(adjacentSubject, rule.subject)) return adjacentSubject;
+    if (!fitsOrRetype(adjacentSubject, rule.subject)) return undefined;
+    retype(adjacentSubject, rule.subject);
+    return adjacentSubject;
+  }
+  if (adjacentSubject && !adjacentSubject.type && !adjacentSubject.coreference && fits(adjacentSubject, rule.subject) && FINITE_VERB_NEXT.test(lower.slice(adjacentSubject.end)) && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start))) return adjacentSubject;
   const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
   const pool = free.some((s) => fits(s, rule.subject)) ? free : before;
   for (let i = pool.length - 1; i >= 0; i--) if (typed(pool[i]!)) return pool[i];

@@ -41,7 +41,7 @@ const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:
 /** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
 const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
-const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really']);
+const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really', 'By', 'For', 'With', 'From', 'To', 'Of', 'As', 'Since', 'Until', 'Not', 'Only', 'Just', 'Still', 'Even']);
 
 /** "Deal news: Solvane Energy", "Breaking: …": a short label and a colon opening a sentence are not part of a name. */
 const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
@@ -108,7 +108,8 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   for (const m of text.matchAll(/\b(1\d{3}|20\d{2})\b/g)) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length, type: 'date', value: m[0] });
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
-  for (const m of text.matchAll(/(?:[A-Z][\p{L}\d'’.-]*|i[A-Z][\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:[A-Z][\p{L}\d'’.-]*|\d+))*/gu)) {
+  // "Ōmura", "Łódź", "Çanakkale": any upper-case letter opens a name, not only A–Z.
+  for (const m of text.matchAll(/(?:\p{Lu}[\p{L}\d'’.-]*|i\p{Lu}[\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:\p{Lu}[\p{L}\d'’.-]*|\d+))*/gu)) {
     for (const piece of splitAtFullStops(m[0], m.index!).flatMap((p) => outside(p.text, p.start, typed))) {
       const lead = LEADING_TITLE.exec(piece.text)?.[0].length ?? 0;
       let c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
@@ -122,7 +123,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   }
   const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
   return (
-    splitRegions(mergeFragments(typed, untyped, text), text)
+    joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)
       // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
       .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
       // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
@@ -210,6 +211,75 @@ function mergeFragments(typed: RawMention[], untyped: Array<RawMention & { title
 }
 
 /**
+ * "Stratford-upon-Avon", "Stoke-on-Trent": a hyphen joins the words of one name, so a name never
+ * ends or starts at a hyphen inside a word. A mention is widened to the whole hyphenated word; the
+ * pieces it then covers go, and it keeps the type of its first piece (the tagger reads "Stratford-"
+ * as the place it is).
+ */
+function joinHyphenated(ms: RawMention[], text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of ms) {
+    if (m.type === 'date' || m.type === 'product' || out.some((o) => o.start <= m.start && m.end <= o.end)) continue;
+    let { start, end } = m;
+    while (/^-[\p{L}\d]/u.test(text.slice(end, end + 2)) || (text[end - 1] === '-' && /[\p{L}\d]/u.test(text[end] ?? ''))) end += /^-?[\p{L}\d]+/u.exec(text.slice(end))![0].length;
+    while ((text[start - 1] === '-' && /[\p{L}\d]/u.test(text[start - 2] ?? '')) || (text[start] === '-' && /[\p{L}\d]/u.test(text[start - 1] ?? ''))) start -= /[\p{L}\d]+-?$/u.exec(text.slice(0, start))![0].length;
+    if (start === m.start && end === m.end) {
+      out.push(m);
+      continue;
+    }
+    const first = ms.find((x) => x.start === start) ?? m;
+    for (let i = out.length - 1; i >= 0; i--) if (out[i]!.start >= start && out[i]!.end <= end) out.splice(i, 1);
+    out.push({ text: text.slice(start, end), start, end, type: first.type });
+  }
+  const wide = out.filter((o) => !ms.includes(o));
+  return [...out.filter((o) => !wide.some((w) => w !== o && w.start <= o.start && o.end <= w.end)), ...ms.filter((m) => (m.type === 'date' || m.type === 'product') && !out.includes(m))].sort((a, b) => a.start - b.start);
+}
+
+/**
+ * "Washington, D.C.", "Vancouver, B.C.": dotted initials after a place and a comma are read as part of
+ * the place's name (resolution merges it with the bare name), never as a region of their own: the
+ * initials alone name nothing the graph can resolve.
+ */
+function joinDottedRegion(ms: RawMention[], text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of ms) {
+    const prev = out[out.length - 1];
+    if (prev && prev.type !== 'date' && prev.type !== 'product' && /^,\s+$/.test(text.slice(prev.end, m.start)) && /^(?:\p{Lu}\.){1,3}\p{Lu}?\.?$/u.test(text.slice(m.start, m.end + 1).trim())) {
+      out[out.length - 1] = { ...prev, text: text.slice(prev.start, m.end), end: m.end };
+      continue;
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+/** "the UK Space Agency", "Japan Airlines": a place's name right before an organisation's (one space) is part of the organisation's name. */
+function placeIntoOrganisation(ms: RawMention[], text: string): RawMention[] {
+  const out: RawMention[] = [];
+  for (const m of ms) {
+    const prev = out[out.length - 1];
+    if (prev && prev.type === 'place' && m.type === 'organisation' && m.start === prev.end + 1 && text[prev.end] === ' ') {
+      out[out.length - 1] = { text: text.slice(prev.start, m.end), start: prev.start, end: m.end, type: 'organisation' };
+      continue;
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+/**
+ * "Lovely old town": a name's last word is capitalised (or a number); lower-case words after the
+ * last capitalised one are not part of it, and what is left is no longer the tagger's reading.
+ */
+function lowerTail(m: RawMention): RawMention {
+  if (m.type === 'date' || m.type === 'product' || m.type === undefined) return m;
+  // "Côte d'Ivoire": an elided particle before a capital is part of the name.
+  const t = /^(.*?[\p{Lu}\d][^\s]*)(?:\s+(?!\p{Ll}['’]\p{Lu})\p{Ll}[\p{L}'’-]*)+$/u.exec(m.text);
+  if (!t || !/\s/.test(m.text)) return m;
+  return { text: t[1]!, start: m.start, end: m.start + t[1]!.length };
+}
+
+/**
  * "Aarhus, Denmark", "New Zealand; Auckland": one span from the tagger that is two names. Split at a
  * comma or semicolon when both sides are capitalised names (not "Tesla, Inc.").
  */
@@ -286,7 +356,7 @@ function dedupe(ms: RawMention[]): RawMention[] {
 
 // "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
 // is as often the acquirer just named as the one the speaker means).
-const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
+const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|we|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
 const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */

@@ -28,6 +28,10 @@ export const ORGANISATION_SUFFIX = new RegExp(
     'Athletic', 'Athletics', 'FC', 'RFC', 'United',
     'Optics', 'Robotics', 'Systems', 'Technologies', 'Software', 'Electronics', 'Industries', 'Motors', 'Airlines', 'Logistics', 'Freight',
     'Growers', 'Foods', 'Farms', 'Brewery', 'Bakery', 'Dairy', 'Textiles', 'Energy', 'Interactive', 'Entertainment', 'Bebidas', 'AgriFoods',
+    // Professions' and trades' firms, and institutions of learning (patterns/6).
+    'Architects', 'Associates', 'Partnership', 'Consulting', 'Consultants', 'Engineering', 'Construction', 'Bio', 'Biologics', 'Genomics', 'Analytics',
+    'Aerospace', 'Aviation', 'Shipping', 'Transit', 'Transportation', 'Railways', 'Mining', 'Minerals', 'Metals', 'Chemicals', 'Brewing', 'Distillers',
+    'Works', 'University', 'College', 'Institute', 'Academy',
   ].join('|')})$`,
 );
 

@@ -18,13 +18,20 @@ export interface RelationRule {
   /** Forward rules: tested on the lower-cased sentence text right after the later mention ("… is Amazon's CEO"). */
   after?: RegExp;
   base: number;
+  /**
+   * The subject is the name right before the cue, with a type (the tagger's, a pattern's or a pronoun's),
+   * and no preposition's object ("the headquarters of X are in …" is not X being in …).
+   */
+  nameBefore?: boolean;
+  /** The object is a role said without its organisation ("is the CEO"), standing for the organisation in focus. */
+  role?: boolean;
 }
 
 const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|central|north[- ]central|south[- ]central|northern|southern|eastern|western)';
 /** Adverbs that sit between a subject and its verb without changing the claim: "still works for", "also acquired". */
 const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|already) )*';
 /** An organisation's own sites: "its workshop is in Gotha", "our plant in Graz". */
-const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop)';
+const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center))';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
 /** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
@@ -44,11 +51,16 @@ export const RULES: RelationRule[] = [
   // "Satya Nadella has been Microsoft's chief executive", "who is still our CEO", "is still its CEO".
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho |\\band )(?:is|was|became|has been|remains)(?: (?:still|now|currently|also))?$`), after: /^(?:['’]s?)?\s+(?:current |new )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s?)?\s*(?:current |new )?(?:ceo|chief executive(?: officer)?)(?:,| is| is now| is still)?$/, base: 0.9 },
+  // "Ingrid Solbakken has been chief executive since 2020", "Ferreiro stays on as CEO": the role stands for the organisation in focus.
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was|has been|became|remains|stays on as|is now)(?: (?:still|now|currently|also))?(?: the)?(?: current| new)?$|^(?:is|was) (?:the )?(?:chairman|chair|president) and$/, role: true, base: 0.9 },
+  // "his son, Chidi Okonjo, runs it as CEO".
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
   // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
-  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
+  // "Ajax is based in Amsterdam and was founded on …": a verb phrase after "and" shares the subject.
+  { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:and )?(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
   // "Volkswagen's headquarters are in Wolfsburg", "its head office is in Lugano", "our roastery and head office are now in Boise".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
@@ -64,6 +76,10 @@ export const RULES: RelationRule[] = [
   { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|made|produces|produce|produced|manufactures|manufacture|released|launched|develops|develop|developed|sells|sell|ships)(?: the| an?)?(?: (?:[a-z-]+ ){0,3}(?:called|named))?$`), base: 0.9 },
   // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.
   { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|produces|produce|manufactures|manufacture|sells|sell) (?:the|an?|its|their) (?:[a-z-]+ ){0,2}(?:drug|medicine|vaccine|game|console|phone|car|wine|beer|cheese|crisps|show|series|magazine|app|software|telescope|camera|watch|drone)$`), base: 0.9 },
+  // "co-founded a startup, Helixmoor …": the organisation in apposition to the kind of thing founded.
+  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|started|set up|established) (?:a|an|the) (?:[a-z-]+ ){0,2}(?:company|firm|startup|start-up|business|practice|label|club|charity|brewery|studio|agency|lab|bank)$/, base: 0.9 },
+  // "A founded X with B", "A co-founded X with her old lab mate B": B is a founder too.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', before: /\b(?:founded|co-founded|cofounded|started|set up|established)(?: (?:a|an|the) (?:[a-z-]+ ){0,2}[a-z-]+)?$/, between: /^with(?: (?:his|her|their) (?:[a-z-]+ ){0,3}[a-z-]+)?$/, base: 0.9 },
   // "Akio Morita, one of Sony's founders", "X, Y's founder,": an apposition naming the founder.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:one of|(?:is|was) one of)$/, after: /^['’]s?\s+(?:co-)?founders\b/, base: 0.88 },
   {
@@ -71,11 +87,12 @@ export const RULES: RelationRule[] = [
     subject: ['place'],
     object: ['place'],
     order: 'forward',
-    between: new RegExp(`(?:^|\\b)(?:is |was |became |has been )?(?:the )?(?:(?:present|state|national|federal) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
+    between: new RegExp(`(?:^|\\b)(?:is |was |became |has been )?(?:the )?(?:(?:present|state|national|federal|official|current|new) )?capital(?: city)?(?: and (?:the )?largest (?:port )?city)?(?: city)? of(?: the)?(?: state of)?(?: ${COMPASS})?$`),
     base: 0.92,
   },
   { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', between: /^(?:['’]s)?\s*capital(?: city)? (?:is|was)$/, base: 0.9 },
-  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', before: /\bcapital(?: city)? of(?: the)?$/, between: /^(?:is|was)$/, base: 0.9 },
+  // "the capital of Chad is N'Djamena", "… is now Abuja".
+  { predicate: 'capital_of', subject: ['place'], object: ['place'], order: 'inverse', before: /\bcapital(?: city)? of(?: the)?$/, between: /^(?:is|was)(?: (?:now|still|currently|today|also))?$/, base: 0.9 },
   {
     predicate: 'located_in',
     subject: ['place'],
@@ -84,15 +101,18 @@ export const RULES: RelationRule[] = [
     between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
     base: 0.85,
   },
+  // "Harvard University is in Cambridge", "It's in Ballyfern, a small town": an organisation or place is in a place
+  // (only a name the tagger or a pattern typed: "Tomas is in Malmö" says where a person is today, nothing lasting).
+  { predicate: 'located_in', subject: ['organisation', 'place'], object: ['place'], order: 'forward', between: /^(?:is|are|['’]s|has been|have been) (?:still |now |also |both )?in(?: the)?$/, nameBefore: true, base: 0.88 },
   { predicate: 'lives_in', subject: ['person'], object: ['place'], order: 'forward', between: new RegExp(`\\b${ADV}(?:lives|lived|living|live|resides|moved) (?:in|to)(?: the)?$`), base: 0.9 },
 ];
 
-/** Words that, between or just before the two mentions, deny the claim. */
-export const NEGATION = /\b(?:not|never|no longer|isn['’]t|wasn['’]t|didn['’]t|doesn['’]t|hasn['’]t|n['’]t)\b/;
+/** Words that, between or just before the two mentions, deny the claim: every "-n't" ("don't", "won't", "aren't"), not only some. */
+export const NEGATION = /\b(?:not|never|no longer|cannot|\w+n['’]t)\b/;
 /** Words that make a speaker's claim less certain. */
 export const HEDGE = /\b(?:i think|i believe|i guess|i heard|maybe|perhaps|probably|possibly|might|may have|not sure|rumou?red|rumou?r|apparently|allegedly|supposedly|could be|i suppose)\b/;
 /** The claim was true once, not now ("former capital of"). */
-export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously)\b/;
+export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|previously|before that|before then)\b/;
 /** "True or false: …", "Quiz question: …": a claim put up to be judged, not asserted. */
 export const QUIZ = /\btrue or false\b|\bquiz question\b/;
 /** "moved to the United States as a child": true of a time long past, not now. */
@@ -104,7 +124,7 @@ export const SUPERSEDED_AFTER = /^[^.;]{0,12}?\b(?:until|till)\b/;
 /** Before the claim: "replaced Yangon as …", "succeeding Laxman Narasimhan". */
 export const SUPERSEDED_BEFORE = /\b(?:replaced|succeeding|succeeded|replacing)\s*$/;
 /** "A and his brother B", "A and her cousin B": a relative named after "and" is one more name of the list. */
-export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague)';
+export const RELATIVE_OF = '(?:his|her|their) (?:twin |younger |elder |older |little |big |old )?(?:brother|sister|cousin|wife|husband|son|daughter|father|mother|partner|business partner|friend|colleague|brother-in-law|sister-in-law|son-in-law|daughter-in-law|father-in-law|mother-in-law|lab mate|classmate|schoolfriend)';
 /** Relatives who share the name's surname ("Samuel Prynne and his brother Elias" is Elias Prynne). */
 export const SAME_SURNAME_RELATIVE = /^\s+and\s+(?:his|her|their)\s+(?:twin\s+|younger\s+|elder\s+|older\s+|little\s+|big\s+)?(?:brother|sister|son|daughter|father|mother)\s+$/i;
 /** Names in a list: a comma, "and", ", and", "&". */

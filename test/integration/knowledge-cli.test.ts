@@ -90,10 +90,12 @@ it('ingests sample conversations: every fact with provenance and a trail, border
     const list = await flywheel(['knowledge', 'review', 'list', '--workflow', s.workflowId, '--json']);
     const waiting = JSON.parse(list.stdout) as Array<{ factId: string; subject: string; predicate: string; object: string }>;
     const claims = waiting.map((w) => `${w.subject} ${w.predicate} ${w.object}`);
-    // Borderline: a claim whose cue is far from its subject ("Apple, like most of … , is headquartered in
-    // Cupertino"). Since flywheel-patterns/4 a name the tagger does not know costs nothing where the pattern
-    // types it, so "Globex acquired Initech" (0.855) is accepted without a reviewer.
-    expect(claims).toContain('Apple headquartered_in Cupertino');
+    // Borderline: a hedged claim nothing contradicts ("I think Initech is headquartered in Austin": × 0.6).
+    // Since flywheel-patterns/4 a name the tagger does not know costs nothing where the pattern types it,
+    // so "Globex acquired Initech" (0.855) is accepted without a reviewer, and since patterns/6 a cue
+    // past an apposition ("Apple, like most of … , is headquartered in Cupertino") is not borderline either.
+    expect(claims).toContain('Initech headquartered_in Austin');
+    expect(claims).not.toContain('Apple headquartered_in Cupertino');
     expect(claims).not.toContain('Globex Corporation acquired Initech');
     expect(claims).not.toContain('Ada Lovelace born_in Paris');
 
@@ -101,10 +103,10 @@ it('ingests sample conversations: every fact with provenance and a trail, border
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^flywheel: review refused: fact f-000000000000 is not waiting for review in this batch \(waiting: f-/);
 
-    const cupertino = waiting.find((w) => w.object === 'Cupertino')!;
-    const ok = await flywheel(['knowledge', 'review', 'accept', s.workflowId, cupertino.factId, '--reason', 'confirmed by the account team', '--reviewer', 'ana']);
-    expect(ok.stdout.trim()).toBe(`${cupertino.factId} (Apple headquartered_in Cupertino): accepted`);
-    for (const w of waiting.filter((x) => x !== cupertino)) {
+    const austin = waiting.find((w) => w.object === 'Austin')!;
+    const ok = await flywheel(['knowledge', 'review', 'accept', s.workflowId, austin.factId, '--reason', 'confirmed by the account team', '--reviewer', 'ana']);
+    expect(ok.stdout.trim()).toBe(`${austin.factId} (Initech headquartered_in Austin): accepted`);
+    for (const w of waiting.filter((x) => x !== austin)) {
       expect((await flywheel(['knowledge', 'review', 'reject', s.workflowId, w.factId, '--reason', 'not verified'])).code).toBe(0);
     }
     await env.client.workflow.getHandle(s.workflowId).result();

@@ -89,9 +89,10 @@ it('decides borderline facts through the review update, and the deadline gives t
       env.config,
       env.taskQueues,
       transcript([
-        // Borderline confidence: a residence whose cue is eleven words from the name (0.90 × 0.93), and a
-        // hedged birthplace ("I think": × 0.6, above the 0.5 floor).
-        { conversation: `r-${person}`, text: `${person}, a keen sailor and long-time member of the rowing club, lives in ${p1}.` },
+        // Borderline confidence: a hedged residence ("maybe": 0.90 × 0.6) and a hedged birthplace ("I think":
+        // × 0.6), both above the 0.5 floor and below acceptance. (A cue far from its name stopped being
+        // borderline with flywheel-patterns/6, which reads past an apposition to its subject.)
+        { conversation: `r-${person}`, text: `Maybe ${person} lives in ${p1}.` },
         { conversation: `r-${person}`, text: `I think ${person} was born in ${p2}.` },
       ]),
       { reviewTimeoutSeconds: 8, reviewDefault: 'reject' },

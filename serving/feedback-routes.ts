@@ -112,7 +112,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   }, new WriterMonitor('feedback', opts.metrics));
 
   const contradiction = opts.clientContradiction === false ? null : { ...DEFAULT_CLIENT_CONTRADICTION, ...opts.clientContradiction };
-  // 0: read them with every batch (one query), no caches.
+  // 0: read them with every batch (the predictions, then the counts), no caches.
   const othersCache = opts.othersCacheMs === 0 ? undefined : new OthersCache(opts.othersCacheMs);
   const mineCache = opts.othersCacheMs === 0 ? undefined : new MineCache(opts.othersCacheMs);
   const countReads = opts.othersCacheMs === 0 ? undefined : new SingleFlight<CountRow[]>();

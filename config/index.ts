@@ -95,6 +95,9 @@ const EnvSchema = z.object({
   /** Worker threads holding ONNX sessions: inference never runs on the gateway's event loop.
    * 0: sessions on the event loop, for small models (serving/inline-sessions.ts). */
   FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(0).max(32).default(2),
+  /** With threads: a small model's runs move to the event loop once they are measured to cost
+   * less than this (ms per run), below a thread's round trip (lib/serving/placement.ts). 0: never. */
+  FLYWHEEL_GATEWAY_INLINE_MAX_MS: z.coerce.number().min(0).max(10).default(0.1),
   /** Fallback for missed NOTIFYs (a dropped listener connection). */
   FLYWHEEL_GATEWAY_POLL_MS: z.coerce.number().int().min(100).default(5000),
   FLYWHEEL_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).default(200),
@@ -188,6 +191,7 @@ export interface FlywheelConfig {
     /** Where clients (CLI, load generator) reach the gateway. */
     url: string;
     threads: number;
+    inlineMaxMs: number;
     pollMs: number;
     flushMs: number;
     flushRows: number;
@@ -330,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlywheelConfig
       port: e.FLYWHEEL_GATEWAY_PORT,
       url: `${gatewayTls ? 'https' : 'http'}://${gatewayClientHost(e.FLYWHEEL_GATEWAY_HOST)}:${e.FLYWHEEL_GATEWAY_PORT}`,
       threads: e.FLYWHEEL_GATEWAY_THREADS,
+      inlineMaxMs: e.FLYWHEEL_GATEWAY_INLINE_MAX_MS,
       pollMs: e.FLYWHEEL_GATEWAY_POLL_MS,
       flushMs: e.FLYWHEEL_GATEWAY_FLUSH_MS,
       flushRows: e.FLYWHEEL_GATEWAY_FLUSH_ROWS,

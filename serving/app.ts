@@ -36,6 +36,8 @@ import { SegmentGauges } from './segment-gauges';
 import { BUCKETS, bucketOf } from './routing';
 import { SessionPool } from './session-pool';
 import { InlineSessions } from './inline-sessions';
+import { AdaptiveSessions } from './adaptive-sessions';
+import { DEFAULT_PLACEMENT, PlacementPolicy } from '../lib/serving/placement';
 import { parseJsonAsStrictUtf8 } from './strict-json';
 import { uuidv7 } from './uuid';
 import { envelopeOf, featureMatrix } from './validate';
@@ -129,8 +131,16 @@ export async function createGateway(config: FlywheelConfig, opts: GatewayOptions
   db.on('error', () => undefined);
   parseJsonAsStrictUtf8(app);
   const metrics = createMetrics();
+  const runsBy = { inline: metrics.inferenceRuns.labels('inline'), thread: metrics.inferenceRuns.labels('thread') };
   const pool =
-    config.gateway.threads === 0 ? new InlineSessions() : new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced'));
+    config.gateway.threads === 0
+      ? new InlineSessions()
+      : new AdaptiveSessions(
+          new SessionPool(config.gateway.threads, (why) => app.log.error({ why }, 'session thread died; replaced')),
+          new InlineSessions(),
+          new PlacementPolicy({ ...DEFAULT_PLACEMENT, inlineMaxMs: config.gateway.inlineMaxMs }),
+          (place) => runsBy[place].inc(),
+        );
   const recorder = new PredictionRecorder(
     db,
     { flushMs: config.gateway.flushMs, flushRows: config.gateway.flushRows, maxRows: config.gateway.maxBufferRows },

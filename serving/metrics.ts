@@ -26,6 +26,7 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    inferenceRuns: new client.Counter({ name: 'flywheel_gateway_inference_runs_total', help: 'Model runs, by where they ran: inline (the event loop, small models) or thread (a session thread)', labelNames: ['place'] as const, registers: [registry] }),
     badRequests: new client.Counter({ name: 'flywheel_gateway_bad_requests_total', help: 'Requests refused with HTTP 400 or 404', labelNames: ['route'] as const, registers: [registry] }),
     // Stored in basis points (serving/routing.ts BUCKETS); exported as the 0-1 share of traffic.
     weight: new client.Gauge({ name: 'flywheel_gateway_traffic_weight_ratio', help: 'Share of its model\'s traffic a loaded version is served with (0-1)', labelNames, registers: [registry] }),

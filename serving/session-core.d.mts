@@ -3,4 +3,4 @@ import type { IoMetadata } from './model-check';
 
 export declare const SESSION_OPTIONS: InferenceSession.SessionOptions;
 export declare function metadataOf(list: readonly InferenceSession.ValueMetadata[]): IoMetadata[];
-export declare function runSession(session: InferenceSession, data: Float32Array, rows: number, cols: number): Promise<{ probabilities: Float32Array; labels: Int32Array }>;
+export declare function runSession(session: InferenceSession, data: Float32Array, rows: number, cols: number): Promise<{ probabilities: Float32Array; labels: Int32Array; computeMs: number }>;

@@ -17,10 +17,23 @@ export function metadataOf(list) {
   return list.map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.type, shape: m.shape ? [...m.shape] : undefined }));
 }
 
-/** Runs rows × cols features; resolves with row-major probabilities and a class index per row. */
+/**
+ * Runs rows × cols features; resolves with row-major probabilities, a class index per row and
+ * `computeMs`, the run's own time (lib/serving/placement.ts decides from it where runs go).
+ *
+ * onnxruntime-node runs a session synchronously inside a setImmediate callback, so timing the
+ * await would also count whatever the event loop did before that callback. An immediate queued
+ * just before `session.run` runs right before its one (immediates run in order, and nothing is
+ * awaited between the two); the continuation here runs in the microtasks right after the run's.
+ */
 export async function runSession(session, data, rows, cols) {
   const input = session.inputNames[0];
+  let started = 0;
+  setImmediate(() => {
+    started = performance.now();
+  });
   const out = await session.run({ [input]: new ort.Tensor('float32', data, [rows, cols]) });
+  const computeMs = performance.now() - started;
   const probabilities = out.probabilities.data;
   const k = probabilities.length / rows;
   const labels = new Int32Array(rows);
@@ -34,5 +47,5 @@ export async function runSession(session, data, rows, cols) {
       labels[r] = best;
     }
   }
-  return { probabilities: new Float32Array(probabilities), labels };
+  return { probabilities: new Float32Array(probabilities), labels, computeMs };
 }

@@ -13,6 +13,8 @@ export interface RunResult {
   probabilities: Float32Array;
   /** Class index per row. */
   labels: Int32Array;
+  /** The run's own time, without any hand-off (serving/session-core.mjs). */
+  computeMs: number;
 }
 
 export interface LoadedSignature {
@@ -44,7 +46,7 @@ interface Thread {
 }
 
 type ThreadMessage =
-  | { op: 'result'; id: number; probabilities: Float32Array; labels: Int32Array }
+  | { op: 'result'; id: number; probabilities: Float32Array; labels: Int32Array; computeMs: number }
   | { op: 'error'; id: number; error: string }
   | { op: 'loaded'; key: string; inputs: IoMetadata[]; outputs: IoMetadata[] }
   | { op: 'failed'; key: string; error: string };
@@ -68,7 +70,7 @@ export class SessionPool implements Sessions {
         const p = thread.inFlight.get(msg.id);
         if (!p) return;
         thread.inFlight.delete(msg.id);
-        if (msg.op === 'result') p.resolve({ probabilities: msg.probabilities, labels: msg.labels });
+        if (msg.op === 'result') p.resolve({ probabilities: msg.probabilities, labels: msg.labels, computeMs: msg.computeMs });
         else p.reject(new Error(msg.error));
       } else {
         const p = thread.loads.get(msg.key);

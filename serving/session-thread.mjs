@@ -4,7 +4,7 @@
 //
 // Messages in:  { op: 'load', key, bytes } | { op: 'unload', key } | { op: 'run', id, key, data, rows, cols }
 // Messages out: { op: 'loaded', key, inputs, outputs } | { op: 'failed', key, error }
-//               { op: 'result', id, probabilities, labels } | { op: 'error', id, error }
+//               { op: 'result', id, probabilities, labels, computeMs } | { op: 'error', id, error }
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { metadataOf, runSession, SESSION_OPTIONS } from './session-core.mjs';
@@ -47,8 +47,8 @@ async function run({ id, key, data, rows, cols }) {
   }
   entry.running++;
   try {
-    const { probabilities: probs, labels } = await runSession(entry.session, data, rows, cols);
-    parentPort.postMessage({ op: 'result', id, probabilities: probs, labels }, [probs.buffer, labels.buffer]);
+    const { probabilities: probs, labels, computeMs } = await runSession(entry.session, data, rows, cols);
+    parentPort.postMessage({ op: 'result', id, probabilities: probs, labels, computeMs }, [probs.buffer, labels.buffer]);
   } catch (err) {
     parentPort.postMessage({ op: 'error', id, error: err instanceof Error ? err.message : String(err) });
   } finally {

@@ -150,6 +150,24 @@ describe('serving gateway on the real stack', () => {
     await session.release();
   });
 
+  it('moves a small model onto the event loop once its runs are measured cheap, answering exactly as in a thread', async () => {
+    await route({ [v1]: 10000, [v2]: 0 });
+    const { rows } = await env.db.query<{ onnx_uri: string }>('SELECT onnx_uri FROM deployments WHERE model = $1 AND version = $2', [model, v1]);
+    const session = await ort.InferenceSession.create(await readOnnx(env.mlflow, rows[0]!.onnx_uri));
+    const direct = await session.run({ features: new ort.Tensor('float32', Float32Array.from(row(75)), [1, iris.nFeatures]) });
+    const expected = Array.from(direct.probabilities!.data as Float32Array);
+    await session.release();
+    const inline = () => metric('flywheel_gateway_inference_runs_total{place="inline"}');
+    const before = await inline();
+    // More than the policy's warm-up (64 runs), all of the same version.
+    for (let i = 0; i < 80; i++) expect((await predict({ unitKey: `inl-${i}`, features: row(i % 150) })).status).toBe(200);
+    expect(await inline()).toBeGreaterThan(before);
+    const res = await predict({ unitKey: 'inl-check', features: row(75) });
+    expect(res.status).toBe(200);
+    iris.classes.forEach((c, j) => expect((res.body as Prediction).probabilities[c]).toBe(expected[j]));
+    expect(await metric('flywheel_gateway_inference_runs_total{place="thread"}')).toBeGreaterThan(0);
+  });
+
   it('routes each unit to the same version every time, following the stored bucket ranges', async () => {
     await route({ [v1]: 5000, [v2]: 5000 });
     const units = Array.from({ length: 300 }, (_, i) => `sticky-${i}`);

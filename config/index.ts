@@ -97,7 +97,7 @@ const EnvSchema = z.object({
   FLYWHEEL_GATEWAY_THREADS: z.coerce.number().int().min(0).max(32).default(2),
   /** With threads: a small model's runs move to the event loop once they are measured to cost
    * less than this (ms per run), below a thread's round trip (lib/serving/placement.ts). 0: never. */
-  FLYWHEEL_GATEWAY_INLINE_MAX_MS: z.coerce.number().min(0).max(10).default(0.1),
+  FLYWHEEL_GATEWAY_INLINE_MAX_MS: z.coerce.number().min(0).max(10).default(0.2),
   /** Fallback for missed NOTIFYs (a dropped listener connection). */
   FLYWHEEL_GATEWAY_POLL_MS: z.coerce.number().int().min(100).default(5000),
   FLYWHEEL_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).default(200),

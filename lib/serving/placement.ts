@@ -23,7 +23,7 @@ export interface PlacementOptions {
   smoothing: number;
 }
 
-export const DEFAULT_PLACEMENT: PlacementOptions = { inlineMaxMs: 0.1, warmupRuns: 64, smoothing: 0.05 };
+export const DEFAULT_PLACEMENT: PlacementOptions = { inlineMaxMs: 0.2, warmupRuns: 64, smoothing: 0.05 };
 
 export type Place = 'inline' | 'thread';
 

@@ -20,6 +20,7 @@ import type { ValidationPolicy } from '../lib/knowledge/policy';
 import { EntityResolver } from '../lib/knowledge/resolution';
 import type { CandidateRef, Decision, ResolvedFact, ReviewDecision } from '../lib/knowledge/types';
 import { invalidInput } from './errors';
+import { getFileStore, StoreMiss } from '../datasets/file-store';
 import { commitFact, factSources, factsAbout, findEntities, loadCandidates, saveCandidates, setBatchState, upsertBatch, writeTrail, type CommitOutcome } from './knowledge-store';
 import { openReviews, recordReview } from './knowledge-reviews';
 import { domainLog } from './domain-log';
@@ -57,9 +58,18 @@ export function createKnowledgeActivities(config: FlywheelConfig) {
 
   return {
     async extractKnowledge(input: ExtractInput): Promise<ExtractResult> {
+      // This host's copy, fetched from the shared file store when the caller was elsewhere. Missing
+      // everywhere is bad input; the store being unreachable is not (the activity retries).
+      let local: string;
+      try {
+        local = await getFileStore(config).local(input.transcriptUri);
+      } catch (err) {
+        if (err instanceof StoreMiss) throw invalidInput(`transcript ${input.transcriptUri} cannot be read: ${err.message}`);
+        throw err;
+      }
       let text: string;
       try {
-        text = await readFile(input.transcriptUri, 'utf8');
+        text = await readFile(local, 'utf8');
       } catch (err) {
         throw invalidInput(`transcript ${input.transcriptUri} cannot be read: ${(err as Error).message}`);
       }

@@ -15,6 +15,7 @@ import { connectTemporal } from '../../clients/temporal';
 import { factProvenance, findEntitiesByName, graphCounts, neighbourhood } from '../../activities/knowledge-queries';
 import { listWaitingReviews } from '../../activities/knowledge-reviews';
 import { parseTranscript } from '../../lib/knowledge/extract/transcript';
+import { stageTranscript } from '../../clients/knowledge-transcripts';
 import { contentDigest } from '../../lib/knowledge/ids';
 import { checkPolicy, DEFAULT_POLICY, parseDuration, type ValidationPolicy } from '../../lib/knowledge/policy';
 import { formatSeconds } from '../../lib/knowledge/review';
@@ -94,10 +95,10 @@ export async function ingestCommand(config: FlywheelConfig, file: string, opts: 
   const workflowId = knowledgeWorkflowId(batchId);
 
   await withTemporal(config, async (client) => {
-    // Content-addressed, in the data folder workers share: a retry hours later reads the same bytes.
-    const transcriptUri = path.join(config.dataDir, 'knowledge', `${batchId}.jsonl`);
-    await mkdir(path.dirname(transcriptUri), { recursive: true });
-    await writeFile(transcriptUri, text);
+    // Content-addressed, and published to the shared file store: the extracting worker may be on another host.
+    const staged = await stageTranscript(config, batchId, text);
+    if (staged.unpublished) process.stderr.write(`warning: the transcript was not published to the shared file store (${staged.unpublished}); only a worker on this host can read it\n`);
+    const transcriptUri = staged.uri;
     const input: KnowledgeValidationInput = { batchId, transcriptUri, policy, taskQueues: { cpu: config.taskQueues.cpu } };
     try {
       await client.workflow.start('KnowledgeValidation', {

@@ -23,6 +23,11 @@ describe('store names', () => {
     expect(sharedNameOf('/x/artifacts/wf/run/model.onnx')).toBe('artifacts/wf/run/model.onnx');
     expect(sharedNameOf('/x/checkpoints/wf/run/1/epoch.json')).toBe('checkpoints/wf/run/1/epoch.json');
     expect(sharedNameOf('/x/logs/worker.log')).toBeUndefined();
+    // A knowledge transcript by its digest; a folder merely named `knowledge` is not shared.
+    expect(sharedNameOf(`/cli/home/knowledge/${D}.jsonl`)).toBe(`knowledge/${D}.jsonl`);
+    expect(sharedNameOf(`/srv/knowledge/data/knowledge/${D}.jsonl`)).toBe(`knowledge/${D}.jsonl`);
+    expect(sharedNameOf('/x/knowledge/notes.jsonl')).toBeUndefined();
+    expect(sharedNameOf(`/x/knowledge/${D}.jsonl/extra`)).toBeUndefined();
     expect(storeNameOf('/mine', `/theirs/datasets/${D}/meta.json`)).toBe(`datasets/${D}/meta.json`);
     expect(storeNameOf('/mine', '/mine/run/pid')).toBe('run/pid');
   });

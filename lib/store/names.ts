@@ -12,11 +12,13 @@ export const STORE_ROOT = 'flywheel-store';
 const SHA256 = /^[0-9a-f]{64}$/;
 const SEGMENT = /^[A-Za-z0-9._=+-]+$/;
 /**
- * The shared parts of any worker's data folder: a dataset by digest (`datasets/<sha256>/…`), and
- * what activities pass each other (`artifacts/…`, `checkpoints/…`). The leftmost match wins, so a
- * data folder's own path must not have a segment of these names.
+ * The shared parts of any worker's data folder: a dataset by digest (`datasets/<sha256>/…`), what
+ * activities pass each other (`artifacts/…`, `checkpoints/…`), and a knowledge transcript by its
+ * digest (`knowledge/<sha256>.jsonl`, staged by the CLI). The leftmost match wins, so a data
+ * folder's own path must not have a segment named `artifacts` or `checkpoints`; the dataset and
+ * transcript forms need a digest, so an ordinary folder of those names does not match.
  */
-const SHARED_FILE = /(?:^|\/)((?:datasets\/[0-9a-f]{64}|artifacts|checkpoints)\/.+)$/;
+const SHARED_FILE = /(?:^|\/)((?:datasets\/[0-9a-f]{64}|artifacts|checkpoints)\/.+|knowledge\/[0-9a-f]{64}\.jsonl)$/;
 
 export function isSha256(s: string): boolean {
   return SHA256.test(s);

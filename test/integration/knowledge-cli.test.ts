@@ -71,7 +71,9 @@ it('ingests sample conversations: every fact with provenance and a trail, border
   const sample = await readFile(path.join(PROJECT_ROOT, 'test/fixtures/knowledge/sample-conversations.jsonl'), 'utf8');
   const file = path.join(dir, 'sample.jsonl');
   await writeFile(file, `{"meta":{"run":"${path.basename(dir)}"}}\n${sample}`);
-  await runKnowledgeWorkers(env.config, env.taskQueues, async () => {
+  // The workers on a host of their own: the transcript the CLI staged reaches them through the
+  // shared file store, not through the CLI's disk.
+  await runKnowledgeWorkers(env.host('knowledge-worker'), env.taskQueues, async () => {
     // --wait --json waits for the workflow's result: past the reviews below.
     const ingesting = flywheel(['knowledge', 'ingest', file, '--wait', '--json', '--review-timeout', '1h']);
     const workflowId = knowledgeWorkflowId(contentDigest(await readFile(file, 'utf8')));

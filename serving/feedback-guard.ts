@@ -22,7 +22,7 @@ import { BoundedMap } from '../lib/feedback/bounded-map';
 import { CoalescingLookup } from '../lib/async/coalescing-lookup';
 import { idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
-import { uuidv7Time } from './uuid';
+import { uuidv7TimeOrNull } from '../lib/data/id-time';
 import { graceFor } from '../lib/feedback/grace';
 
 export type Refusal = { status: 404 | 409 | 422; message: string };
@@ -82,7 +82,7 @@ export class FeedbackGuard {
     }
     if (missing.size > 0) await this.lookUp(missing, known);
     if (missing.size > 0) {
-      const { held, until } = graceFor(missing, uuidv7Time, Date.now(), this.opts.graceMs);
+      const { held, until } = graceFor(missing, (id) => uuidv7TimeOrNull(id) ?? Number.NEGATIVE_INFINITY, Date.now(), this.opts.graceMs);
       for (const id of [...missing]) if (!held.includes(id)) missing.delete(id);
       // Looked up again every 250 ms until found or until the newest id's grace has passed.
       while (missing.size > 0 && Date.now() < until) {

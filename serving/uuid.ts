@@ -34,8 +34,3 @@ export function uuidv7(now = Date.now()): string {
   }
   return s;
 }
-
-/** The millisecond timestamp a UUIDv7 carries. */
-export function uuidv7Time(id: string): number {
-  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
-}

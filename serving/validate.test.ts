@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { injectError, injectWrongLabels } from './faults';
-import { uuidv7, uuidv7Time } from './uuid';
+import { uuidv7 } from './uuid';
+import { uuidv7TimeOrNull } from '../lib/data/id-time';
 import { checkFeedbackItem } from '../lib/feedback/channels';
 import { featureMatrix, isUuid, predictEnvelope } from './validate';
 
@@ -72,7 +73,7 @@ describe('uuidv7', () => {
     const b = uuidv7(1_700_000_000_001);
     expect(isUuid(a)).toBe(true);
     expect(a[14]).toBe('7');
-    expect(uuidv7Time(a)).toBe(1_700_000_000_000);
+    expect(uuidv7TimeOrNull(a)).toBe(1_700_000_000_000);
     expect(a < b).toBe(true);
   });
 });

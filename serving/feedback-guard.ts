@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { FeedbackItem } from '../lib/feedback/channels';
 import { BoundedMap } from '../lib/feedback/bounded-map';
 import { CoalescingLookup } from '../lib/async/coalescing-lookup';
-import { idTimeBounds } from '../lib/data/id-time';
+import { groupByIdTime, idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
 import { uuidv7TimeOrNull } from '../lib/data/id-time';
 import { graceFor } from '../lib/feedback/grace';
@@ -40,7 +40,8 @@ export class FeedbackGuard {
   private readonly labelled = new BoundedMap<string, string | null>(200_000);
 
   // Both lookups run once per feedback request: coalesced, concurrent requests share statements
-  // (lib/async/coalescing-lookup.ts), each bounded by the ids' own times (lib/data/id-time.ts).
+  // (lib/async/coalescing-lookup.ts), one statement per time group of their ids, each bounded by
+  // its ids' own times (lib/data/id-time.ts): an old or forged id does not widen the others' read.
   private readonly predictions: CoalescingLookup<string, { model: string; version: string }>;
   private readonly firstLabels: CoalescingLookup<string, string | null>;
 
@@ -48,26 +49,34 @@ export class FeedbackGuard {
     private readonly db: pg.Pool,
     private readonly opts: FeedbackGuardOptions,
   ) {
-    this.predictions = new CoalescingLookup<string, { model: string; version: string }>(async (ids) => {
-      const { from, to } = idTimeBounds(ids);
-      const { rows } = await this.db.query<{ id: string; model: string; version: string }>(
-        'SELECT id, model, version FROM predictions WHERE id = ANY($1::uuid[]) AND ($2::timestamptz IS NULL OR created_at BETWEEN $2 AND $3)',
-        [ids, from, to],
-      );
-      return new Map(rows.map((r) => [r.id, r]));
-    }, 2);
+    this.predictions = new CoalescingLookup<string, { model: string; version: string }>(
+      (ids) =>
+        byTimeGroup(ids, async (group) => {
+          const { from, to } = idTimeBounds(group);
+          const { rows } = await this.db.query<{ id: string; model: string; version: string }>(
+            'SELECT id, model, version FROM predictions WHERE id = ANY($1::uuid[]) AND ($2::timestamptz IS NULL OR created_at BETWEEN $2 AND $3)',
+            [group, from, to],
+          );
+          return rows.map((r) => [r.id, r] as const);
+        }),
+      2,
+    );
     // A label is stored after its prediction (less the clocks' skew) and before now: as constants,
     // so the plan names the partitions of those days only.
-    this.firstLabels = new CoalescingLookup(async (ids) => {
-      const { rows } = await this.db.query<{ prediction_id: string; idempotency_key: string | null }>(
-        `SELECT DISTINCT ON (prediction_id) prediction_id, idempotency_key FROM feedback
-          WHERE kind = 'label' AND prediction_id = ANY($1::uuid[])
-            AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz - interval '${LABEL_SKEW}') AND created_at <= $3::timestamptz + interval '${LABEL_SKEW}'
-          ORDER BY prediction_id, id`,
-        [ids, idTimeBounds(ids).from, new Date()],
-      );
-      return new Map(rows.map((r) => [r.prediction_id, r.idempotency_key]));
-    }, 2);
+    this.firstLabels = new CoalescingLookup(
+      (ids) =>
+        byTimeGroup(ids, async (group) => {
+          const { rows } = await this.db.query<{ prediction_id: string; idempotency_key: string | null }>(
+            `SELECT DISTINCT ON (prediction_id) prediction_id, idempotency_key FROM feedback
+              WHERE kind = 'label' AND prediction_id = ANY($1::uuid[])
+                AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz - interval '${LABEL_SKEW}') AND created_at <= $3::timestamptz + interval '${LABEL_SKEW}'
+              ORDER BY prediction_id, id`,
+            [group, idTimeBounds(group).from, new Date()],
+          );
+          return rows.map((r) => [r.prediction_id, r.idempotency_key] as const);
+        }),
+      2,
+    );
   }
 
   /** Per item: undefined (may be stored) or why not. Reserves the first label of each prediction. */
@@ -143,4 +152,10 @@ export class FeedbackGuard {
     for (const [id, key] of out) this.labelled.set(id, key);
     return out;
   }
+}
+
+/** One statement per time group of the ids (lib/data/id-time.ts), their rows merged. */
+async function byTimeGroup<V>(ids: string[], read: (group: string[]) => Promise<ReadonlyArray<readonly [string, V]>>): Promise<Map<string, V>> {
+  const parts = await Promise.all(groupByIdTime(ids).map(read));
+  return new Map(parts.flat());
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../serving/uuid';
-import { ID_TIME_SLACK_MS, createdNearIdSql, idTimeBounds, uuidv7TimeOrNull } from './id-time';
+import { ID_TIME_SLACK_MS, createdNearIdSql, groupByIdTime, idTimeBounds, uuidv7TimeOrNull } from './id-time';
 
 describe('uuidv7TimeOrNull', () => {
   it('reads the milliseconds a UUIDv7 was made at', () => {
@@ -30,5 +30,29 @@ describe('createdNearIdSql', () => {
     const sql = createdNearIdSql('p.created_at', 'f.prediction_id');
     expect(sql).toMatch(/^p\.created_at between coalesce\(.*'-infinity'\) and coalesce\(.*'infinity'\)$/);
     expect(sql).toContain("substr(f.prediction_id::text, 15, 1) = '7'");
+  });
+});
+
+describe('groupByIdTime', () => {
+  const now = Date.UTC(2026, 11, 4, 12);
+  const day = 86_400_000;
+
+  it('keeps ids of the same hours together and gives an old or forged id a group of its own', () => {
+    const recent = [uuidv7(now), uuidv7(now - 30 * 60_000), uuidv7(now + 1_000)];
+    const forged = uuidv7(now - 300 * day);
+    const groups = groupByIdTime([recent[0]!, forged, recent[1]!, recent[2]!]);
+    expect(groups).toEqual([[forged], [recent[1], recent[0], recent[2]]]);
+    // Each group's bounds cover its own hours only.
+    const b = idTimeBounds(groups[1]!);
+    expect(b.to!.getTime() - b.from!.getTime()).toBe(2 * ID_TIME_SLACK_MS + 30 * 60_000 + 1_000);
+  });
+
+  it('chains neighbours within twice the slack, splits past it, and puts non-v7 ids apart', () => {
+    const a = uuidv7(now);
+    const b = uuidv7(now + 2 * ID_TIME_SLACK_MS);
+    const c = uuidv7(now + 4 * ID_TIME_SLACK_MS + 1);
+    const v4 = '3f1c2a4e-8b7d-4c1a-9e2f-1a2b3c4d5e6f';
+    expect(groupByIdTime([c, v4, b, a])).toEqual([[a, b], [c], [v4]]);
+    expect(groupByIdTime([])).toEqual([]);
   });
 });

@@ -46,6 +46,33 @@ export function idTimeBounds(ids: Iterable<string>): { from: Date | null; to: Da
   return { from: new Date(lo - ID_TIME_SLACK_MS), to: new Date(hi + ID_TIME_SLACK_MS) };
 }
 
+/**
+ * The ids in groups whose own time bounds (idTimeBounds of each group) cover only their days: ids
+ * sorted by time, a new group wherever two neighbours are further apart than twice the slack (so
+ * the groups' bounds never overlap), and ids that are not UUIDv7 in a group of their own (read
+ * unbounded). One statement per group keeps a lookup that coalesces many clients' ids from being
+ * widened by one old or forged id to every partition in between: that id gets its own day.
+ */
+export function groupByIdTime(ids: Iterable<string>): string[][] {
+  const timed: Array<[number, string]> = [];
+  const untimed: string[] = [];
+  for (const id of ids) {
+    const t = uuidv7TimeOrNull(id);
+    if (t === null) untimed.push(id);
+    else timed.push([t, id]);
+  }
+  timed.sort((a, b) => a[0] - b[0]);
+  const groups: string[][] = [];
+  let last = -Infinity;
+  for (const [t, id] of timed) {
+    if (t - last > 2 * ID_TIME_SLACK_MS || groups.length === 0) groups.push([]);
+    groups[groups.length - 1]!.push(id);
+    last = t;
+  }
+  if (untimed.length > 0) groups.push(untimed);
+  return groups;
+}
+
 /** SQL: the timestamptz a UUIDv7 column or expression carries, or null for any other uuid. */
 export function uuidv7TimeSql(id: string): string {
   return `(case when substr(${id}::text, 15, 1) = '7' then to_timestamp(('x' || substr(${id}::text, 1, 8) || substr(${id}::text, 10, 4))::bit(48)::bigint / 1000.0) end)`;

@@ -56,5 +56,7 @@ export function shapedNames(text: string): ShapedName[] {
  */
 export function typeByShape(name: string, tagged: EntityType | undefined): EntityType | undefined {
   if (tagged === 'date' || tagged === 'product' || tagged === 'organisation') return tagged;
+  // "P&G", "AT&T": capitals joined by an ampersand are a firm's initials (patterns/7).
+  if (tagged === undefined && /^\p{Lu}{1,4}&\p{Lu}{1,4}$/u.test(name)) return 'organisation';
   return ORGANISATION_SUFFIX.test(name) ? 'organisation' : tagged;
 }

@@ -177,11 +177,23 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
     extractor: EXTRACTOR_VERSION,
     cues,
   });
-  if (CONFIRMATION.test(text)) {
+  // "We were, until 2017.", "Yes, but not any more": a confirmation that says the claim is over or denies part of it confirms nothing now.
+  // "Yes, but in 1744, not 1742": a denial aimed at a name ("not X") rules out only the claims whose
+  // answer is X ("Yes, though the capital is Wiesbaden, not Frankfurt" still confirms Frankfurt's region); one aimed at nothing ("isn't", "no longer") rules out them all.
+  const lowerText = text.toLowerCase();
+  const denied = [...lowerText.matchAll(/\bnot (?:in |on |at )?([\p{L}\d][\p{L}\d'’-]*)/gu)].map((m) => m[1]!);
+  const deniesAll = NEGATION.test(lowerText.replace(/\bnot (?:in |on |at )?[\p{L}\d][\p{L}\d'’-]*/gu, ''));
+  if (CONFIRMATION.test(text) && !SUPERSEDED_AFTER.test(lowerText) && !deniesAll) {
+    const dates = slots.filter((x) => x.type === 'date' && x.value && !x.coreference);
     for (const c of asked.claims) {
       if (c.cues?.some((x) => x === 'negated' || x === 'reported' || x === 'hedged')) continue;
+      // "…, but in 1744, not 1742": the claim whose answer is denied.
+      if (denied.some((d) => c.object.text.toLowerCase().startsWith(d))) continue;
       const cues = [...c.cues!.filter((x) => x !== 'question'), 'confirmed'];
-      out.push(make(c.predicate, c.subject, c.object, c.confidence / FACTOR.question, cues));
+      // "founded in 2014, wasn't it?" / "Yes, on 14 October 2014.": the answer's fuller date is the one stated.
+      const fuller = c.object.type === 'date' ? dates.find((d) => d.value!.startsWith(`${c.object.text}-`)) : undefined;
+      const object = fuller ? { text: fuller.value!, type: 'date' as const, start: fuller.start, end: fuller.end } : c.object;
+      out.push(make(c.predicate, c.subject, object, c.confidence / FACTOR.question, cues));
     }
   }
   const q = asked.question;

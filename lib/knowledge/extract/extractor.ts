@@ -19,7 +19,7 @@ export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
  * organisation); hearsay, hedges, negation and superseded claims sink below the acceptance level,
  * so the default policy never accepts them alone.
  */
-const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75 };
+const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75, ambiguous: 0.85 };
 
 interface Slot extends RawMention {
   /** The type a pattern gave an untyped name earlier in the sentence. */
@@ -35,7 +35,12 @@ interface Slot extends RawMention {
   fullName?: string;
   /** "the CEO" said without its organisation: stands for the organisation in focus, only for a role pattern. */
   role?: boolean;
+  /** A pronoun whose antecedent came from a sentence naming several organisations: any of them could be meant. */
+  ambiguous?: boolean;
 }
+
+/** "Google bought it, SoftBank acquired it": a name followed by a verb taking "it" is that verb's subject, never what "it" stands for. */
+const SUBJECT_OF_IT = /^\s+(?:[a-z]+\s+)?(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+(?:it|us|them)\b/i;
 
 /** A tag question with a personal pronoun: "…, didn't she?", "…, wasn't he?". */
 const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['’]t|hasn['’]t|hadn['’]t|won['’]t|did|does|is|was|has)\s+(?:he|she)\s*\?\s*$/i;
@@ -59,11 +64,15 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
     const ownOrganisation = new Map<string, Slot>();
     let firstOrganisation: Slot | undefined;
+    /** How many organisations the last turn naming one named: with two or more, a later "it" or "the company" could mean any. */
+    let organisationsInFocus = 0;
     /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
     let asked: { speaker?: string; question?: OpenQuestion; claims: CandidateFact[] } = { claims: [] };
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
       const answering = asked.speaker !== turn.speaker;
       const askedNow: typeof asked = { speaker: turn.speaker, claims: [] };
+      // The organisations this turn names (names sharing their first word, "Tidewell Books" and "Tidewell Publishing", count as one; a pronoun as what it stands for).
+      const turnOrganisations = new Set<string>();
       for (const [index, sentence] of sentencesOf(turn.text).entries()) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
         for (const s of slots) {
@@ -89,7 +98,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
         let added = false;
         for (const p of pronounsOf(sentence)) {
           if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
-          const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference);
+          const objectIt = /^(?:it|us)$/i.test(p.text);
+          const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference && !(objectIt && SUBJECT_OF_IT.test(turn.text.slice(s.end, p.end))));
           // "Marrowby Foods, the company that makes …": an apposition names its antecedent right before it.
           const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
           // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
@@ -101,7 +111,9 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : /^we$/i.test(p.text) ? own : ((/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type));
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
-          slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
+          // "Google bought it, SoftBank acquired it, and Hyundai owns it. The company is based in …": the focus is no longer one organisation.
+          const ambiguous = p.type === 'organisation' && !p.speaker && antecedent === last.get('organisation') && !before.includes(antecedent) && antecedent !== own && organisationsInFocus >= 2;
+          slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true, ...(ambiguous ? { ambiguous } : {}) });
           slots.sort((a, b) => a.start - b.start);
           added = true;
         }
@@ -129,8 +141,16 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           askedNow.question = question;
           // "where was usain bolt born?": a name the tagger missed is still what "he" in the answer refers to.
           if (!slots.some((x) => (x.type ?? x.inferred) === question.knownType)) last.set(question.knownType, { text: question.known, name: question.known, type: question.knownType, start: sentence.start, end: sentence.start });
+          // "Who runs Loomwright?": the one organisation asked about is the answer's focus, whatever the turn before named.
+          if (question.knownType === 'organisation') {
+            turnOrganisations.clear();
+            turnOrganisations.add(question.known.split(/\s+/)[0]!.toLowerCase());
+            organisationsInFocus = 1;
+          }
         }
         if (sentence.text.trim().endsWith('?')) askedNow.claims.push(...found.filter((c) => c.cues?.includes('question')));
+        for (const s of slots) if (!s.role && (s.type ?? s.inferred) === 'organisation') turnOrganisations.add(s.name.split(/\s+/)[0]!.toLowerCase());
+        if (turnOrganisations.size) organisationsInFocus = turnOrganisations.size;
         for (const s of slots) {
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
@@ -282,6 +302,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     if (NEGATION.test(cueText) || NEGATION.test(lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)))) cues.push('negated');
     if (!subject.type || !object.type) cues.push('typed-by-pattern');
     if (subject.coreference || object.coreference) cues.push('coreference');
+    if (subject.ambiguous || object.ambiguous) cues.push('ambiguous');
     // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
     if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !m.fullName && !/\s/.test(m.name))) cues.push('partial-name');
     // Distance costs confidence when another name between the two could have been the subject; with

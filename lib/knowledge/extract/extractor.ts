@@ -7,7 +7,7 @@ import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, ENDED_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
@@ -61,6 +61,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     const selves = new Map<string, Slot>();
     /** Full names of people (two words or more) said so far in the conversation. */
     const people: string[] = [];
+    /** One-word names the tagger read as places so far in the conversation. */
+    const placesSaid = new Set<string>();
     /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
     const ownOrganisation = new Map<string, Slot>();
     let firstOrganisation: Slot | undefined;
@@ -83,6 +85,9 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // "Eero left; he …" after "Eero Lahtinen": an untyped first name is that person (a surname alone may name their company: "Deere").
           if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
+        // "posted to Santiago … Santiago, the capital of Chile": a one-word name the conversation already used as a
+        // place stays a place when the tagger later reads it as a person (unless a full name it can stand for is known).
+        for (const s of slots) if (s.type === 'person' && !s.fullName && !/\s/.test(s.text) && placesSaid.has(s.text)) s.type = 'place';
         shareSurnames(slots, turn.text);
         // "Zaha Hadid had her own firm, didn't she?": a tag question's "he"/"she" names its subject a person.
         if (TAG_QUESTION_PERSON.test(sentence.text) && slots[0] && !slots[0].type && !slots[0].coreference) slots[0].type = 'person';
@@ -160,6 +165,7 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
             firstOrganisation ??= s;
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
+          if (s.type === 'place' && !s.coreference && !/\s/.test(s.text)) placesSaid.add(s.text);
         }
         // "Tallinn; it's the capital of Estonia … lives there": the place a sentence describes, not the
         // country it is placed in, is the one in focus for a later "there".
@@ -293,7 +299,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const cues = [...sentenceCues];
     // The clause before the claim ("She used to work for X; she now lives in Y": not Y's clause).
     const clause = lower.slice(sentence.start, Math.min(subject.start, object.start)).split(/;|\bbut\b/).pop()!;
-    if (PAST.test(cueText) || PAST.test(clause.slice(-40)) || CHILDHOOD_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end))) cues.push('past');
+    if (PAST.test(cueText) || PAST.test(clause.slice(-40)) || CHILDHOOD_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end)) || ENDED_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end))) cues.push('past');
     // "my cousin insists X", "the pub quiz said X": someone else's claim, reported.
     if (REPORTED.test(sentenceLower.slice(0, relStart(Math.min(subject.start, object.start))))) cues.push('reported');
     // "lived in Osaka until 2020", "replaced Yangon as …", "succeeding X": true once, not now.
@@ -324,8 +330,16 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
-    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing.
-    if (s.text === o.text) return;
+    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing; nor does "Tallyhawk
+    // Timber Co-operative … founded Tallyhawk", a name and its own short form.
+    if (s.text === o.text || (s.type === o.type && (o.text.startsWith(`${s.text} `) || s.text.startsWith(`${o.text} `)))) return;
+    // "… the play R.U.R. - he was born in …": a personal pronoun between the two names that stands for nobody
+    // known is the claim's own subject; a name before it that is not a known person is not ("… he moved to …"
+    // after a person's name or pronoun is that person again).
+    const [lo, hi] = subject.start < object.start ? [subject.end, object.start] : [object.end, subject.start];
+    if (!subject.coreference && (subject.type ?? subject.inferred) !== 'person') {
+      for (const m of lower.slice(lo, hi).matchAll(/\b(?:he|she)\b/g)) if (!slots.some((x) => x.coreference && x.start <= lo + m.index! && lo + m.index! < x.end)) return;
+    }
     if (!subject.type) subject.inferred ??= s.type;
     if (!object.type) object.inferred ??= o.type;
     emitted.push({ rule, subject, object });
@@ -412,7 +426,8 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const a = slots[j - 1]!;
     const b = slots[j]!;
     // "Aarhus, Denmark", "Smiljan, in present-day Croatia": a place and its region.
-    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
+    // "Constance lives in Margate, Perpetua in Faversham": a name with its own "in …" after it is a clause with its verb left out, not a region.
+    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or|in|at|on|to|from)\b/.test(lower.slice(b.end))) {
       emit(REGION_RULE, a, b, '', true);
     }
   }

@@ -143,7 +143,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
 const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December)';
 const FULL_DATE = new RegExp(`\\b(?:\\d{1,2}(?:st|nd|rd|th)? ${MONTH},? \\d{3,4}|${MONTH} \\d{1,2}(?:st|nd|rd|th)?, \\d{3,4})\\b`, 'g');
 /** "a new head coach, Ngaio Parata", "the presenter, Jago Trevithick": a name in apposition to a person's role is a person's. */
-const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter)s?,?\s+$/;
+const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter|officer|friend|schoolfriend|flatmate|roommate|colleague|neighbour|neighbor|classmate|mother|father|grandmother|grandfather|grandson|granddaughter|aunt|uncle|niece|nephew|great-aunt|great-uncle|great-grandfather|great-grandmother)s?,?\s+$/;
 
 const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;
 /** Words that end a noun phrase: a preposition, conjunction, relative or adverb. */
@@ -367,8 +367,8 @@ function dedupe(ms: RawMention[]): RawMention[] {
 // "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
 // is as often the acquirer just named as the one the speaker means).
 const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|we|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
-/** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
-const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
+/** Where a clause starts: the sentence's start, or after a semicolon, a colon, a dash, "and", "but", "so". */
+const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+|\s[-–—]\s+)$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
 const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
 /** "died there", "was founded there": "there" stands for a place only after an event's verb. */

@@ -117,6 +117,8 @@ export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|prev
 export const QUIZ = /\btrue or false\b|\bquiz question\b/;
 /** "moved to the United States as a child": true of a time long past, not now. */
 export const CHILDHOOD_AFTER = /^[^.;]{0,12}?\b(?:as an? (?:child|boy|girl|baby|kid|teenager|toddler)|when (?:he|she|they) was (?:young|little|a child))\b/;
+/** After the claim: "lived in Canberra for four years before that", "spent eight years there before joining": a stretch that has ended. */
+export const ENDED_AFTER = /^[^.;]{0,40}?\bbefore (?:that|then|this|joining|moving|coming|starting)\b/;
 /** Someone else's claim, reported by the speaker: hearsay, not the speaker's own statement. */
 export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|says|said|told me|tells me|reckons|according to|heard|believes|thinks|suggests|suggested)\b/;
 /** After the claim: "until 2020", "until recently" — it held once and no longer does. */

@@ -42,6 +42,9 @@ interface Slot extends RawMention {
 /** "Google bought it, SoftBank acquired it": a name followed by a verb taking "it" is that verb's subject, never what "it" stands for. */
 const SUBJECT_OF_IT = /^\s+(?:[a-z]+\s+)?(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+(?:it|us|them)\b/i;
 
+/** A question that is only a name: "and the Internet Archive?", "what about Fenwick?". */
+const FOLLOW_UP = /^\s*(?:(?:and|so|ok|okay)[,\s]+)?(?:(?:what|how) about\s+)?(?:the\s+)?([^?.!,;]+?)\s*\?\s*$/iu;
+
 /** A tag question with a personal pronoun: "…, didn't she?", "…, wasn't he?". */
 const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['’]t|hasn['’]t|hadn['’]t|won['’]t|did|does|is|was|has)\s+(?:he|she)\s*\?\s*$/i;
 
@@ -150,6 +153,16 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           if (question.knownType === 'organisation') {
             turnOrganisations.clear();
             turnOrganisations.add(question.known.split(/\s+/)[0]!.toLowerCase());
+            organisationsInFocus = 1;
+          }
+        }
+        // "and the Internet Archive?", "What about Fenwick?": a bare name asked after puts it in focus for the answer's "it".
+        const followUp = slots.length === 1 && !slots[0]!.coreference && FOLLOW_UP.exec(sentence.text)?.[1] === slots[0]!.text ? slots[0]! : undefined;
+        if (followUp) {
+          const t = followUp.type ?? 'organisation';
+          last.set(t, { ...followUp, type: t });
+          if (t === 'organisation') {
+            turnOrganisations.clear();
             organisationsInFocus = 1;
           }
         }

@@ -8,7 +8,7 @@ import datePlugin from 'compromise-dates';
 import type { EntityType } from '../types';
 import { normaliseDate } from '../normalise';
 import { shapedNames, typeByShape } from './name-shapes';
-import { DESCRIPTOR_LEAD, joinAmpersand, splitBased } from './name-bounds';
+import { DESCRIPTOR_LEAD, joinAcronymPrefix, joinAmpersand, splitBased } from './name-bounds';
 
 nlp.plugin(datePlugin as unknown as Parameters<typeof nlp.plugin>[0]);
 
@@ -127,7 +127,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   }
   const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
   return (
-    joinAmpersand(splitBased(joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)), text)
+    joinAcronymPrefix(joinAmpersand(splitBased(joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)), text), text)
       // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
       .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
       // "Pfizer himself was born in …": the name is a person's, whatever else it also names.

@@ -60,3 +60,20 @@ const PARTICLE = '(?:of|de|des|du|la|le|les|von|van|der|den|di|da|del|della|dos|
  * holds no lower-case word but its particles.
  */
 export const DESCRIPTOR_LEAD = new RegExp(String.raw`^(?:\p{Lu}[\p{L}-]*\s+)?(?:(?!${PARTICLE}\s)\p{Ll}[\p{L}-]{2,}\s+)+(?=\p{Lu})`, 'u');
+
+/**
+ * "the USDA Forest Service", "NASA Ames Research Center": an organisation's initials right before
+ * another name (one space) open that name; the tagger reads the rest as a place or a name of its own.
+ */
+export function joinAcronymPrefix<T extends Named>(ms: T[], text: string): T[] {
+  const out: T[] = [];
+  for (const m of ms) {
+    const prev = out[out.length - 1];
+    if (prev && /^\p{Lu}{2,5}$/u.test(prev.text) && prev.type === 'organisation' && m.type !== 'date' && m.type !== 'product' && m.start === prev.end + 1 && text[prev.end] === ' ' && /^\p{Lu}\p{Ll}/u.test(m.text)) {
+      out[out.length - 1] = { ...prev, text: text.slice(prev.start, m.end), end: m.end, type: 'organisation' };
+      continue;
+    }
+    out.push(m);
+  }
+  return out;
+}

@@ -422,6 +422,15 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
           const skipped = trimCue(lower.slice(prev2.end, prev.start).replace(/\s*\b(?:in|on)\s*$/, '') + ' ' + lower.slice(prev.end, b.start));
           if (rule.between.test(skipped)) emit(rule, b, prev2, skipped);
         }
+        // "Orvane Dental, the Aarhus-based maker of the ClearArc aligner, has been acquired by X": the claim skips the
+        // apposition and is about the name it describes.
+        const apposition = /,\s*(?:the|an?)\s[^,;()]*,\s*([^,;()]*)$/.exec(lower.slice(sentence.start, b.start));
+        const described = apposition && slots.slice(0, j).find((x) => x.end === sentence.start + apposition.index && !x.coreference);
+        if (described && described !== prev && rule.between.test(trimCue(apposition[1]!)) && fits(b, rule.subject) && fits(described, rule.object)) {
+          if (!b.type) b.cueTyped ??= rule.subject[0];
+          emit(rule, b, described, trimCue(apposition[1]!));
+          continue;
+        }
         if (!fitsOrRetype(b, rule.subject) || !fitsOrRetype(prev, rule.object) || !rule.between.test(cueText)) continue;
         if (rule.before && !rule.before.test(trimCue(lower.slice(sentence.start, prev.start)))) continue;
         if (!rule.before && /\bcapital(?: city)? of(?: the)?$/.test(trimCue(lower.slice(sentence.start, prev.start))) && rule.predicate === 'capital_of') continue;

@@ -66,10 +66,17 @@ export const RULES: RelationRule[] = [
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
   // "the headquarters of Norrvik Timber are in Trondheim".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', before: new RegExp(`\\b${HQ} of$`), between: new RegExp(`^${IS} ${ADV}in(?: the)?$`), base: 0.9 },
+  // "the Huddersfield-based Loomwright Mills": the place fused to "-based" is where the firm is based.
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'inverse', between: /^-based$/, base: 0.9 },
+  // "Orvane Dental, the Aarhus-based maker of …", "We're a Wageningen-based company".
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:(?:['’]re|is|are|was|were|['’]s) )?(?:an?|the)$/, after: /^-based\s+(?:[a-z-]+\s+){0,2}(?:company|firm|maker|manufacturer|group|business|startup|start-up|studio|publisher|label|brand|producer|retailer|chain|bank|insurer|charity|developer|supplier)\b/, base: 0.9 },
+  // "Meteo Wessex, a private firm in Yeovil", "Hollowell Sound, a small studio in Swansea": an apposition placing the firm.
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:an?|the) (?:[a-z-]+ ){0,2}(?:firm|company|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|maker|manufacturer|charity|co-operative|cooperative|workshop|shop) in(?: the)?$/, base: 0.85 },
   // "its workshop is in Gotha", "spares ship from our plant in Graz".
   { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
-  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
+  // "was bought by the Finnish group Fiskars": a description of the buyer may stand between "by" and its name.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by(?: the (?:[a-z-]+ ){0,2}(?:group|company|firm|conglomerate|giant|maker|manufacturer|chain|retailer|publisher|bank|insurer))?$/, base: 0.9 },
   // "Pennock & Rowe is now part of Drummond Bancorp", "became a subsidiary of": owned by the later name.
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:is|has been|became) (?:now )?(?:part|a subsidiary|a division) of$/, base: 0.88 },
   // "makes the PlayStation", "makes payroll software called Quinlex Pay".

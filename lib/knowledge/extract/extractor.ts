@@ -11,7 +11,7 @@ import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, ENDED_AFTER, COORDINATION, QUIZ, EV
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/7+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little

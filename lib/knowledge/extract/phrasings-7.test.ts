@@ -1,0 +1,106 @@
+/**
+ * flywheel-patterns/7 (issue 19, after reading the sixth set's errors and misses): where names start
+ * and end, which name a pronoun or "the company" can stand for, what a confirmation confirms, and a
+ * few phrasings that place or describe an organisation, on sentences written for these tests,
+ * outside every labelled set. Each test fails on flywheel-patterns/6.
+ */
+import { describe, expect, it } from 'vitest';
+import { claims } from './phrasing-claims';
+import { sentencesOf } from './mentions';
+
+const ACCEPT = 0.85;
+const accepted = (...texts: string[]) => claims(...texts).filter((c) => c.confidence >= ACCEPT).map((c) => c.claim);
+const mentions = (text: string) => sentencesOf(text).flatMap((s) => s.mentions.map((m) => `${m.text}:${m.type ?? '?'}`));
+
+describe('flywheel-patterns/7: name boundaries', () => {
+  it('an ampersand between capitals joins one firm\'s initials', () => {
+    const got = accepted('Trade news. B&Q acquired Tolworth Tiles in 2011.');
+    expect(got).toContain('B&Q acquired Tolworth Tiles');
+    expect(got.some((c) => /^(?:B|Q) acquired/.test(c))).toBe(false);
+  });
+  it('"& Co" after a founder\'s name is the tail of the firm\'s name, not a firm of its own', () => {
+    expect(mentions('He founded Henry Alcott & Co. in Leeds.')).toContain('Henry Alcott & Co:organisation');
+    expect(mentions('He founded Henry Alcott & Co. in Leeds.').some((m) => m.startsWith('& Co'))).toBe(false);
+  });
+  it('a place fused to "-based" is a name of its own, and where the firm is based', () => {
+    const got = accepted('Shipping news: the Gdańsk-based Morwick Shipping has bought Halse Ferries.');
+    expect(got).toContain('Morwick Shipping acquired Halse Ferries');
+    expect(got).toContain('Morwick Shipping headquartered_in Gdańsk');
+  });
+  it('a nationality and a kind before a name describe it, and may follow "bought by"', () => {
+    expect(accepted('Tern Valley Dairy was bought by the Danish group Orrevik Foods.')).toContain('Orrevik Foods acquired Tern Valley Dairy');
+  });
+  it('an organisation\'s initials open the name after them', () => {
+    const got = accepted('The NHS Highland Board is headquartered in Inverness.');
+    expect(got).toContain('NHS Highland Board headquartered_in Inverness');
+    expect(got).not.toContain('NHS headquartered_in Inverness');
+  });
+});
+
+describe('flywheel-patterns/7: words that are not subjects', () => {
+  it('a quantifier or a kin word opening a sentence is not a name', () => {
+    expect(accepted('Both women worked for Brindle Insurance.').some((c) => c.startsWith('Both'))).toBe(false);
+    expect(accepted('Dad swears he was born in Cobh.').some((c) => c.startsWith('Dad'))).toBe(false);
+  });
+  it('an unresolved "he" between a title and the cue is the subject, not the title', () => {
+    expect(accepted('the word comes from the novel Krakatit - he was born in Hronov').some((c) => c.startsWith('Krakatit'))).toBe(false);
+  });
+  it('a name followed by its own "in …" is a clause with its verb left out, not a region', () => {
+    expect(accepted('Ilse lives in Bremen, Hanne in Kiel.')).not.toContain('Bremen located_in Hanne');
+  });
+  it('a friend or relative named by role is a person, so "she" can stand for her', () => {
+    const got = accepted('Met my flatmate Ysolde Penhallow for lunch. She works for Brindle Insurance and lives in Ely.');
+    expect(got).toEqual(expect.arrayContaining(['Ysolde Penhallow works_for Brindle Insurance', 'Ysolde Penhallow lives_in Ely']));
+    expect(got).not.toContain('Brindle Insurance lives_in Ely');
+  });
+});
+
+describe('flywheel-patterns/7: which name a pronoun stands for', () => {
+  it('"it" after a verb never stands for that verb\'s own subject', () => {
+    const got = accepted('Who owns Pellworth Audio Group now?', 'Siemens bought it in 2010, Kvarnholt acquired it in 2016.');
+    expect(got).not.toContain('Kvarnholt acquired Siemens');
+    expect(got).toContain('Kvarnholt acquired Pellworth Audio Group');
+  });
+  it('"the company" after a turn naming several organisations is withheld, not guessed', () => {
+    const got = accepted('Grenmark Foods bought Aldway Bakery in 2012, and Hollin Group acquired Grenmark Foods in 2019. The company is based in Derby.');
+    expect(got.some((c) => c.includes('headquartered_in Derby'))).toBe(false);
+  });
+  it('a bare follow-up question puts its name in focus for the answer\'s "it"', () => {
+    const got = accepted('When was the Tarrow Museum founded?', 'In 1902.', 'and the Kessling Archive?', 'Ruth Amsel founded it in 1961.');
+    expect(got).toContain('Ruth Amsel founded Kessling Archive');
+    expect(got).not.toContain('Ruth Amsel founded Tarrow Museum');
+  });
+  it('a one-word place stays a place when the tagger later reads it as a person', () => {
+    const got = accepted('My cousin Joanna Pike has just moved to Santiago.', 'Santiago, the capital of Chile! Where was she born?', 'She was born in Leeds.');
+    expect(got.some((c) => c.startsWith('Santiago born_in'))).toBe(false);
+  });
+  it('a name and its own short form are one organisation, never founder and founded', () => {
+    const got = claims('Hi, I ordered from Bellhaven Timber Co-operative last week.', 'agent: Corran Reid has been our chief executive since he co-founded Bellhaven with Iona Reid.');
+    expect(got.some((c) => c.claim === 'Bellhaven Timber Co-operative founded Bellhaven')).toBe(false);
+  });
+});
+
+describe('flywheel-patterns/7: what a confirmation confirms', () => {
+  it('the answer\'s fuller date replaces the year asked about', () => {
+    const got = accepted('Larchmont Ales was founded in 2009, wasn\'t it?', 'Yes, on 3 March 2009.');
+    expect(got).toContain('Larchmont Ales founded_on 2009-03-03');
+    expect(got).not.toContain('Larchmont Ales founded_on 2009');
+  });
+  it('"We were, until 2015" confirms only what has ended', () => {
+    expect(accepted('customer: Wasn\'t Larchmont Ales based in Derby?', 'agent: We were, until 2015.')).not.toContain('Larchmont Ales headquartered_in Derby');
+  });
+  it('"before that" ends the stretch it follows', () => {
+    expect(accepted('Sarah Mills lives in Lyon now. She lived in Perth for six years before that.')).not.toContain('Sarah Mills lives_in Perth');
+  });
+});
+
+describe('flywheel-patterns/7: appositions that place or describe a firm', () => {
+  it('"a small firm in X" places the firm it describes', () => {
+    expect(accepted('She works for Brackley Weather, a small firm in Taunton.')).toContain('Brackley Weather located_in Taunton');
+  });
+  it('a claim skips the apposition to the name it describes', () => {
+    const got = accepted('Halvard Optics, the Bergen-based maker of the Lumen lens, has been acquired by Stenvik Group.');
+    expect(got).toContain('Stenvik Group acquired Halvard Optics');
+    expect(got).toContain('Halvard Optics headquartered_in Bergen');
+  });
+});

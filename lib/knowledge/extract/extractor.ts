@@ -52,7 +52,7 @@ const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['�
 const ACRONYM = /^\p{Lu}{3,5}$/u;
 
 /** "is the CEO", "has been chief executive since …", "stays on as CEO": a role with no "of X" after it (group 1: the role's words). */
-const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
+const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:(?:still|now|currently|also)\s+)?(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
   const byConversation = new Map<string, Turn[]>();
@@ -178,6 +178,8 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
             firstOrganisation ??= s;
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
+          // "Perpetua" given the surname she shares: her full name is one a later "Perpetua" can stand for.
+          if (t === 'person' && !s.coreference && s.fullName && !/\s/.test(s.name)) people.push(s.fullName);
           if (s.type === 'place' && !s.coreference && !/\s/.test(s.text)) placesSaid.add(s.text);
         }
         // "Tallinn; it's the capital of Estonia … lives there": the place a sentence describes, not the
@@ -293,7 +295,11 @@ function shareSurnames(slots: Slot[], text: string): void {
     const b = slots[k + 1]!;
     if (!personish(a) || !personish(b)) continue;
     const link = text.slice(a.end, b.start);
-    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && a.type === 'person') a.fullName = `${a.name} ${surname(b)}`;
+    // "Perpetua and Constance Ashdown-Flett": a first name the tagger left untyped, coordinated with a person's full name, is a person too.
+    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && (a.type === 'person' || (a.type === undefined && b.type === 'person'))) {
+      a.fullName = `${a.name} ${surname(b)}`;
+      a.type = 'person';
+    }
     if (/\s/.test(a.name) && a.type === 'person' && !/\s/.test(b.name) && SAME_SURNAME_RELATIVE.test(link)) {
       b.fullName = `${b.name} ${surname(a)}`;
       b.type ??= 'person';
@@ -605,8 +611,9 @@ function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
   if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
   // "Gibson makes the Les Paul", "makes Old Quarry Stout": right after a verb of making, a name the tagger read as a person or place is the product.
   if (types.includes('product')) return (m.type === 'person' || m.type === 'place') && MAKE_CUE.test(cue);
-  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place.
-  return types.includes('place') && m.type === 'person' && /\bin(?: the)?$/.test(cue);
+  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place; "born in Adams
+  // Center": where a person was born, died or lives, a name the tagger took for an organisation is a place.
+  return types.includes('place') && ((m.type === 'person' && /\bin(?: the)?$/.test(cue)) || (m.type === 'organisation' && /\b(?:born|died|lives|lived|living|grew up) in(?: the)?$/.test(cue)));
 }
 
 function retype(m: Slot, types: EntityType[]): void {

@@ -31,7 +31,7 @@ const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|
 /** Adverbs that sit between a subject and its verb without changing the claim: "still works for", "also acquired". */
 const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|already) )*';
 /** An organisation's own sites: "its workshop is in Gotha", "our plant in Graz". */
-const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center))';
+const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center)|(?:service|repair|distribution) (?:depot|centre|center)|atelier|sawmill|clinic|clinics)';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
 /** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
@@ -47,6 +47,8 @@ export const RULES: RelationRule[] = [
   // "She joined Samsung last spring", "just got a job at Tidewell Insurance".
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:joined|(?:just )?(?:got|took|started) a (?:new )?job (?:at|with))$`), base: 0.88 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )?(?:engineer|developer|scientist|manager|designer|researcher|analyst|employee|director|vp|head of \w+)(?: \w+)? (?:at|of|for)$/, base: 0.85 },
+  // "is a mechanic with the RNLI", "is a senior forecaster at …": a job, named by an agent noun, at or with an organisation.
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )(?:[a-z-]+ )?[a-z-]+(?:er|or|ist|ian|ic|ant|ent)(?: \w+)? (?:at|with|for)(?: the)?$/, base: 0.85 },
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho )(?:is |was |became |has been )?${ADV}(?:the )?(?:current |new )?(?:ceo|chief executive(?: officer)?) (?:of|at)$`), base: 0.92 },
   // "Satya Nadella has been Microsoft's chief executive", "who is still our CEO", "is still its CEO".
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho |\\band )(?:is|was|became|has been|remains)(?: (?:still|now|currently|also))?$`), after: /^(?:['’]s?)?\s+(?:current |new )?(?:ceo|chief executive)\b/, base: 0.9 },
@@ -71,7 +73,9 @@ export const RULES: RelationRule[] = [
   // "Orvane Dental, the Aarhus-based maker of …", "We're a Wageningen-based company".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:(?:['’]re|is|are|was|were|['’]s) )?(?:an?|the)$/, after: /^-based\s+(?:[a-z-]+\s+){0,2}(?:company|firm|maker|manufacturer|group|business|startup|start-up|studio|publisher|label|brand|producer|retailer|chain|bank|insurer|charity|developer|supplier)\b/, base: 0.9 },
   // "Meteo Wessex, a private firm in Yeovil", "Hollowell Sound, a small studio in Swansea": an apposition placing the firm.
-  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:an?|the) (?:[a-z-]+ ){0,2}(?:firm|company|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|maker|manufacturer|charity|co-operative|cooperative|workshop|shop) in(?: the)?$/, base: 0.85 },
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:an?|the) (?:[a-z-]+ ){0,2}(?:firm|company|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|maker|manufacturer|charity|co-operative|cooperative|workshop|shop) in(?: the)?$/, base: 0.88 },
+  // "we … have clinics in Morningside", "runs two workshops in Leeds": sites the organisation has.
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:has|have|runs|run|operates|operate) (?:a |an |two |three |four |several |its |their )?(?:[a-z-]+ )?${SITE} in(?: the)?$`), base: 0.88 },
   // "its workshop is in Gotha", "spares ship from our plant in Graz".
   { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
@@ -124,8 +128,8 @@ export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|prev
 export const QUIZ = /\btrue or false\b|\bquiz question\b/;
 /** "moved to the United States as a child": true of a time long past, not now. */
 export const CHILDHOOD_AFTER = /^[^.;]{0,12}?\b(?:as an? (?:child|boy|girl|baby|kid|teenager|toddler)|when (?:he|she|they) was (?:young|little|a child))\b/;
-/** After the claim: "lived in Canberra for four years before that", "spent eight years there before joining": a stretch that has ended. */
-export const ENDED_AFTER = /^[^.;]{0,40}?\bbefore (?:that|then|this|joining|moving|coming|starting)\b/;
+/** After the claim: "lived in Canberra for four years before that": a stretch that has ended ("worked there before joining X" is kept: past employment still holds as a fact). */
+export const ENDED_AFTER = /^[^.;]{0,40}?\bbefore (?:that|then|this)\b/;
 /** Someone else's claim, reported by the speaker: hearsay, not the speaker's own statement. */
 export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|says|said|told me|tells me|reckons|according to|heard|believes|thinks|suggests|suggested)\b/;
 /** After the claim: "until 2020", "until recently" — it held once and no longer does. */

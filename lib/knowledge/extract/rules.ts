@@ -36,6 +36,8 @@ const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
 /** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
 const FOUNDER_DESCRIPTION = '(?: (?:the|a|an|two|three|four|his|her|their) [a-z-]+(?: [a-z-]+){0,2})?';
+/** Kinds of organisation a description names: "a little studio", "a family firm". */
+const ORG_KIND = '(?:company|firm|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|charity|co-operative|cooperative|workshop|shop|pottery|mill|club|band|society|school|archive|museum|library)';
 const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
 
 export const RULES: RelationRule[] = [
@@ -56,11 +58,13 @@ export const RULES: RelationRule[] = [
   // "Ingrid Solbakken has been chief executive since 2020", "Ferreiro stays on as CEO": the role stands for the organisation in focus.
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was|has been|became|remains|stays on as|is now)(?: (?:still|now|currently|also))?(?: the)?(?: current| new)?$|^(?:is|was) (?:the )?(?:chairman|chair|president) and$/, role: true, base: 0.9 },
   // "his son, Chidi Okonjo, runs it as CEO".
-  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+(?:now |today |still )?as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
   // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
+  // "It's a little studio founded by Hester Pengelly", "X, a family firm set up by Y": the kind of organisation before the verb.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:(?:['’]s|is|was) )?(?:an?|the) (?:[a-z-]+ ){0,2}${ORG_KIND} (?:founded|co-founded|established|started|set up) by${FOUNDER_DESCRIPTION}$`), base: 0.9 },
   // "Ajax is based in Amsterdam and was founded on …": a verb phrase after "and" shares the subject.
   { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:and )?(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
@@ -79,6 +83,8 @@ export const RULES: RelationRule[] = [
   // "its workshop is in Gotha", "spares ship from our plant in Graz".
   { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
+  // "Veolia completed its acquisition of Suez": a finished acquisition named as a noun.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: /^(?:has |had )?(?:completed|finalised|finalized|closed) (?:its|the) (?:acquisition|purchase|takeover) of$/, base: 0.9 },
   // "was bought by the Finnish group Fiskars": a description of the buyer may stand between "by" and its name.
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by(?: the (?:[a-z-]+ ){0,2}(?:group|company|firm|conglomerate|giant|maker|manufacturer|chain|retailer|publisher|bank|insurer))?$/, base: 0.9 },
   // "Pennock & Rowe is now part of Drummond Bancorp", "became a subsidiary of": owned by the later name.

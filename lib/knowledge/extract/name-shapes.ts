@@ -32,6 +32,8 @@ export const ORGANISATION_SUFFIX = new RegExp(
     'Architects', 'Associates', 'Partnership', 'Consulting', 'Consultants', 'Engineering', 'Construction', 'Bio', 'Biologics', 'Genomics', 'Analytics',
     'Aerospace', 'Aviation', 'Shipping', 'Transit', 'Transportation', 'Railways', 'Mining', 'Minerals', 'Metals', 'Chemicals', 'Brewing', 'Distillers',
     'Works', 'University', 'College', 'Institute', 'Academy',
+    // Trades' words firms end their names with (patterns/7).
+    'Dynamics', 'Solutions', 'Services', 'Ventures', 'Enterprises', 'Networks', 'Instruments', 'Devices', 'Materials', 'Audio', 'Dental',
   ].join('|')})$`,
 );
 

@@ -94,7 +94,7 @@ export const RULES: RelationRule[] = [
   // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.
   { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|produces|produce|manufactures|manufacture|sells|sell) (?:the|an?|its|their) (?:[a-z-]+ ){0,2}(?:drug|medicine|vaccine|game|console|phone|car|wine|beer|cheese|crisps|show|series|magazine|app|software|telescope|camera|watch|drone)$`), base: 0.9 },
   // "co-founded a startup, Helixmoor …": the organisation in apposition to the kind of thing founded.
-  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|started|set up|established) (?:a|an|the) (?:[a-z-]+ ){0,2}(?:company|firm|startup|start-up|business|practice|label|club|charity|brewery|studio|agency|lab|bank)$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b(?:founded|co-founded|cofounded|started|set up|established) (?:a|an|the) (?:[a-z-]+ ){0,2}(?:${ORG_KIND}|lab|bank)$`), base: 0.9 },
   // "A founded X with B", "A co-founded X with her old lab mate B": B is a founder too.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', before: /\b(?:founded|co-founded|cofounded|started|set up|established)(?: (?:a|an|the) (?:[a-z-]+ ){0,2}[a-z-]+)?$/, between: /^with(?: (?:his|her|their) (?:[a-z-]+ ){0,3}[a-z-]+)?$/, base: 0.9 },
   // "Akio Morita, one of Sony's founders", "X, Y's founder,": an apposition naming the founder.

@@ -104,3 +104,43 @@ describe('flywheel-patterns/7: appositions that place or describe a firm', () =>
     expect(got).toContain('Halvard Optics headquartered_in Bergen');
   });
 });
+
+describe('flywheel-patterns/7: phrasings that were missed', () => {
+  it('sites an organisation has: "have clinics in X"', () => {
+    expect(accepted("agent: You've reached Pendle Vets; we're based in Burnley and have clinics in Colne and Nelson.")).toContain('Pendle Vets located_in Colne');
+  });
+  it('a job named by an agent noun "with" or "at" an organisation', () => {
+    expect(accepted('Her son, Rhodri Vaughan, is a mechanic with the Ferrybridge Lifeboat Trust.')).toContain('Rhodri Vaughan works_for Ferrybridge Lifeboat Trust');
+  });
+  it('"is still CEO" without an article', () => {
+    expect(accepted('Talbot Rowe founded Quarrydown Press. Talbot is still CEO.')).toContain('Talbot Rowe ceo_of Quarrydown Press');
+  });
+  it('a first name coordinated with a full name shares its surname', () => {
+    expect(accepted('Two brothers, Ysolde and John Penhallow, set it up. Ysolde lives in Truro.')).toContain('Ysolde Penhallow lives_in Truro');
+  });
+  it('where a person was born is a place, even a name the tagger reads as an organisation', () => {
+    expect(accepted('Our records say Mabel Orton was born in Harbor Center, Maine.')).toContain('Mabel Orton born_in Harbor Center');
+  });
+  it('"completed its acquisition of"', () => {
+    expect(accepted('Markets update: Harrowgate Water completed its acquisition of Fenbury Water in March 2021.')).toContain('Harrowgate Water acquired Fenbury Water');
+  });
+  it('"a little studio founded by X", and its date', () => {
+    expect(accepted("We stopped at Saltmarsh Studios in Looe. It's a little studio founded by Wenna Hocking in 1987.")).toEqual(
+      expect.arrayContaining(['Wenna Hocking founded Saltmarsh Studios', 'Saltmarsh Studios founded_on 1987']),
+    );
+  });
+  it('"runs the studio now as its chief executive"', () => {
+    expect(accepted('We stopped at Saltmarsh Studios in Looe.', 'Is Wenna Hocking still making pots?', 'No, she retired. Her nephew, Jory Hocking, runs the studio now as its chief executive.')).toContain(
+      'Jory Hocking ceo_of Saltmarsh Studios',
+    );
+  });
+  it('a pronoun after a clause\'s opening time: "and in 2015 it acquired …"', () => {
+    expect(accepted('Where is Ostler Games based?', 'In Kempten. It makes Lantern Run, and in 2015 it acquired Pellow Toys.')).toContain('Ostler Games acquired Pellow Toys');
+  });
+  it('"founded a tiny publisher, X"', () => {
+    expect(accepted('Anna Berg also founded a tiny publisher, Hobnail Games.')).toContain('Anna Berg founded Hobnail Games');
+  });
+  it('a trade word that ends a firm\'s name makes it an organisation "it" can stand for', () => {
+    expect(accepted('Who owns Kessler Dynamics now? I know Ada Moor founded it.')).toContain('Ada Moor founded Kessler Dynamics');
+  });
+});

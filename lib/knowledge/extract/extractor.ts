@@ -449,6 +449,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     }
   }
   extendByCoordination(emitted, slots, lower, emit);
+  extendByGapping(emitted, slots, lower, emit);
   continueEvents(emitted, slots, lower, emit);
   for (let j = 1; j < slots.length; j++) {
     const a = slots[j - 1]!;
@@ -548,6 +549,22 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
       const r = roleE(s);
       emit(rule, r.subject, r.object, '', true);
     }
+  }
+}
+
+/**
+ * "Constance lives in Margate, Perpetua in Faversham": a clause with its verb left out repeats the
+ * claim before it for a new pair, its subject and "in" with the object, and nothing more after them.
+ */
+function extendByGapping(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
+  for (const { rule, subject, object } of [...emitted]) {
+    if (rule.order !== 'forward' || subject.start > object.start || !/\bin(?: the)?$/.test(trimCue(lower.slice(subject.end, object.start)))) continue;
+    const k = slots.indexOf(object);
+    const c = slots[k + 1];
+    const d = slots[k + 2];
+    if (!c || !d || c.coreference || d.coreference || !fits(c, rule.subject) || !fits(d, rule.object) || (c.type ?? c.inferred) !== (subject.type ?? subject.inferred)) continue;
+    if (!/^,\s*$/.test(lower.slice(object.end, c.start)) || !/^\s+in\s+$/.test(lower.slice(c.end, d.start)) || !/^\s*(?:[.;!]|$)/.test(lower.slice(d.end, d.end + 2))) continue;
+    emit(rule, c, d, '', true);
   }
 }
 

@@ -370,7 +370,7 @@ const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|we|i|there|the (?:company|
 /** Where a clause starts: the sentence's start, or after a semicolon, a colon, a dash, "and", "but", "so" (and a time: "and in 2015 it …"). */
 const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+|\s[-–—]\s+)(?:(?:in|by|since) (?:\d{4}|[a-z]+ \d{4}),?\s+)?$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
-const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
+const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|set|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
 /** "died there", "was founded there": "there" stands for a place only after an event's verb. */
 const VERB_BEFORE_THERE = /\b(?:born|died|lives|lived|live|living|moved|headquartered|based)\s+$/i;
 

@@ -143,4 +143,14 @@ describe('flywheel-patterns/7: phrasings that were missed', () => {
   it('a trade word that ends a firm\'s name makes it an organisation "it" can stand for', () => {
     expect(accepted('Who owns Kessler Dynamics now? I know Ada Moor founded it.')).toContain('Ada Moor founded Kessler Dynamics');
   });
+  it('"A and B set it up": the particle after the pronoun', () => {
+    expect(accepted("I've started listening to Marsh Light Media, the podcast network.", "Who's behind it?", 'Two brothers, Robert and John Ferrier, set it up.')).toEqual(
+      expect.arrayContaining(['Robert Ferrier founded Marsh Light Media', 'John Ferrier founded Marsh Light Media']),
+    );
+  });
+  it('a clause with its verb left out repeats the claim for its own pair', () => {
+    const got = accepted('Two brothers, Robert and John Ferrier, run it. John lives in Oban, Robert in Fort William.');
+    expect(got).toContain('Robert Ferrier lives_in Fort William');
+    expect(got).not.toContain('Oban located_in Robert');
+  });
 });

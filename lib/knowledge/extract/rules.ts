@@ -65,6 +65,8 @@ export const RULES: RelationRule[] = [
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
   // "It's a little studio founded by Hester Pengelly", "X, a family firm set up by Y": the kind of organisation before the verb.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:(?:['’]s|is|was) )?(?:an?|the) (?:[a-z-]+ ){0,2}${ORG_KIND} (?:founded|co-founded|established|started|set up) by${FOUNDER_DESCRIPTION}$`), base: 0.9 },
+  // "Two sisters, A and B, set it up": the particle after the pronoun.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:,\s*)?(?:set|started)$/, after: /^\s+up\b/, base: 0.9 },
   // "Ajax is based in Amsterdam and was founded on …": a verb phrase after "and" shares the subject.
   { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:and )?(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },

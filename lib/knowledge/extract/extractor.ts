@@ -69,6 +69,7 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
     const ownOrganisation = new Map<string, Slot>();
     let firstOrganisation: Slot | undefined;
+    let firstSpeaker: string | undefined;
     /** How many organisations the last turn naming one named: with two or more, a later "it" or "the company" could mean any. */
     let organisationsInFocus = 0;
     /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
@@ -114,13 +115,18 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // first (the one the customer called about), not the acquirer or rival named last.
           // "Drummond bought us": never the buyer named before it.
           // "We make …", "We've been based in …": the speaker's own organisation, as their "our".
-          const own = (/^(?:our|we)$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          // "when Felsbach bought us, but we kept our atelier": "our" is the speaker's own organisation even after another one in the sentence.
+          const spoken = ownOrganisation.get(turn.speaker ?? '');
+          const own = (/^(?:our|we)$/i.test(p.text) && (!before.length || spoken)) || /^us$/i.test(p.text) ? (spoken ?? firstOrganisation) : undefined;
+          // "Is the arm one of yours?" / "Fanuc makes the arm … our depot": the first organisation this speaker named is not
+          // theirs for sure when another speaker named a different one first (the one called about).
+          const ownInDoubt = own !== undefined && spoken !== undefined && firstOrganisation !== undefined && spoken !== firstOrganisation && spoken.name.split(/\s+/)[0] !== firstOrganisation.name.split(/\s+/)[0] && firstSpeaker !== turn.speaker;
           // "we" stands only for the speaker's own organisation, never for whatever was named last.
           const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : /^we$/i.test(p.text) ? own : ((/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type));
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
           // "Google bought it, SoftBank acquired it, and Hyundai owns it. The company is based in …": the focus is no longer one organisation.
-          const ambiguous = p.type === 'organisation' && !p.speaker && antecedent === last.get('organisation') && !before.includes(antecedent) && antecedent !== own && organisationsInFocus >= 2;
+          const ambiguous = (p.type === 'organisation' && !p.speaker && antecedent === last.get('organisation') && !before.includes(antecedent) && antecedent !== own && organisationsInFocus >= 2) || (antecedent === own && ownInDoubt);
           slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true, ...(ambiguous ? { ambiguous } : {}) });
           slots.sort((a, b) => a.start - b.start);
           added = true;
@@ -175,7 +181,10 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           if (t && t !== 'date' && !s.coreference) last.set(t, s);
           if (t === 'organisation' && !s.coreference) {
             if (!ownOrganisation.has(turn.speaker ?? '')) ownOrganisation.set(turn.speaker ?? '', s);
-            firstOrganisation ??= s;
+            if (!firstOrganisation) {
+              firstOrganisation = s;
+              firstSpeaker = turn.speaker;
+            }
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
           // "Perpetua" given the surname she shares: her full name is one a later "Perpetua" can stand for.

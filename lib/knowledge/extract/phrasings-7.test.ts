@@ -108,6 +108,8 @@ describe('flywheel-patterns/7: appositions that place or describe a firm', () =>
 describe('flywheel-patterns/7: phrasings that were missed', () => {
   it('sites an organisation has: "have clinics in X"', () => {
     expect(accepted("agent: You've reached Pendle Vets; we're based in Burnley and have clinics in Colne and Nelson.")).toContain('Pendle Vets located_in Colne');
+    // …but "our depot" from an agent whose first-named organisation is not the one the customer called about is withheld.
+    expect(accepted('customer: The arm I bought from Harkness Robotics keeps failing. Is the motor yours?', 'agent: No, Siemens makes the motor. Our service depot in Leeds can look at it.')).not.toContain('Siemens located_in Leeds');
   });
   it('a job named by an agent noun "with" or "at" an organisation', () => {
     expect(accepted('Her son, Rhodri Vaughan, is a mechanic with the Ferrybridge Lifeboat Trust.')).toContain('Rhodri Vaughan works_for Ferrybridge Lifeboat Trust');
@@ -152,5 +154,13 @@ describe('flywheel-patterns/7: phrasings that were missed', () => {
     const got = accepted('Two brothers, Robert and John Ferrier, run it. John lives in Oban, Robert in Fort William.');
     expect(got).toContain('Robert Ferrier lives_in Fort William');
     expect(got).not.toContain('Oban located_in Robert');
+  });
+  it('"is a village in" types a name the tagger did not know, even opening the sentence', () => {
+    expect(accepted('Kessra is a village in Volta Region.')).toContain('Kessra located_in Volta Region');
+  });
+  it('"our" is the speaker\'s own organisation, not the buyer named before it', () => {
+    const got = accepted("I'm Ada Lenz, and I've worked for Maison Ardoise since 2011.", 'Is it still independent?', 'Not since 2019, when the Dutch group Velsen Chemicals bought us, but we kept our workshop in Grasse.');
+    expect(got).toContain('Maison Ardoise located_in Grasse');
+    expect(got.some((c) => c.includes('Velsen Chemicals located_in'))).toBe(false);
   });
 });

@@ -392,6 +392,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // "died there": the place pronoun stands where "in <place>" would.
     const cueText = trimCue(lower.slice(prev ? prev.end : sentence.start, b.start)) + (/^there$/i.test(b.text) && b.coreference ? ' in' : '');
     const after = lower.slice(b.end, sentence.end);
+    // An apposition closing right before this name ("X, the Aarhus-based maker of …, has been acquired by"): see the inverse rules.
+    const apposition = /,\s*(?:the|an?)\s[^,;()]*,\s*([^,;()]*)$/.exec(lower.slice(sentence.start, b.start));
+    const described = apposition && slots.slice(0, j).find((x) => x.end === sentence.start + apposition.index && !x.coreference);
     for (const rule of RULES) {
       if (rule.order === 'forward') {
         if (!!rule.role !== !!b.role) continue;
@@ -439,8 +442,6 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
         }
         // "Orvane Dental, the Aarhus-based maker of the ClearArc aligner, has been acquired by X": the claim skips the
         // apposition and is about the name it describes.
-        const apposition = /,\s*(?:the|an?)\s[^,;()]*,\s*([^,;()]*)$/.exec(lower.slice(sentence.start, b.start));
-        const described = apposition && slots.slice(0, j).find((x) => x.end === sentence.start + apposition.index && !x.coreference);
         if (described && described !== prev && rule.between.test(trimCue(apposition[1]!)) && fits(b, rule.subject) && fits(described, rule.object)) {
           if (!b.type) b.cueTyped ??= rule.subject[0];
           emit(rule, b, described, trimCue(apposition[1]!));

@@ -10,7 +10,7 @@
  * written by an author who never saw the extractor; the extractor was tuned on it afterwards) and the
  * fourth (test/fixtures/knowledge/fourth, written blind the same way, tuned on afterwards by flywheel-patterns/5)
  * the fifth (test/fixtures/knowledge/fifth, written blind before that tuning, tuned on afterwards by flywheel-patterns/6)
- * and the sixth (test/fixtures/knowledge/sixth, written blind before that tuning, never tuned on): 40 written conversations each; their labels list
+ * and the sixth (test/fixtures/knowledge/sixth, written blind before that tuning, tuned on afterwards by flywheel-patterns/7): 40 written conversations each; their labels list
  * every true fact stated, so recall is full recall and anything else extracted counts as false).
  * Each is ingested batch by batch; a distinct extracted triple counts as accepted when any of its
  * candidates is committed. Two modes: nobody reviews (borderline facts

@@ -7,11 +7,11 @@ import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, ENDED_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
-export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
+export const EXTRACTOR_VERSION = 'flywheel-patterns/7+compromise/14.17.0';
 
 /**
  * How much each cue multiplies a pattern's confidence. A name the tagger does not know costs little
@@ -19,7 +19,7 @@ export const EXTRACTOR_VERSION = 'flywheel-patterns/6+compromise/14.17.0';
  * organisation); hearsay, hedges, negation and superseded claims sink below the acceptance level,
  * so the default policy never accepts them alone.
  */
-const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75 };
+const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75, ambiguous: 0.85 };
 
 interface Slot extends RawMention {
   /** The type a pattern gave an untyped name earlier in the sentence. */
@@ -35,7 +35,15 @@ interface Slot extends RawMention {
   fullName?: string;
   /** "the CEO" said without its organisation: stands for the organisation in focus, only for a role pattern. */
   role?: boolean;
+  /** A pronoun whose antecedent came from a sentence naming several organisations: any of them could be meant. */
+  ambiguous?: boolean;
 }
+
+/** "Google bought it, SoftBank acquired it": a name followed by a verb taking "it" is that verb's subject, never what "it" stands for. */
+const SUBJECT_OF_IT = /^\s+(?:[a-z]+\s+)?(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+(?:it|us|them)\b/i;
+
+/** A question that is only a name: "and the Internet Archive?", "what about Fenwick?". */
+const FOLLOW_UP = /^\s*(?:(?:and|so|ok|okay)[,\s]+)?(?:(?:what|how) about\s+)?(?:the\s+)?([^?.!,;]+?)\s*\?\s*$/iu;
 
 /** A tag question with a personal pronoun: "…, didn't she?", "…, wasn't he?". */
 const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['’]t|hasn['’]t|hadn['’]t|won['’]t|did|does|is|was|has)\s+(?:he|she)\s*\?\s*$/i;
@@ -44,7 +52,7 @@ const TAG_QUESTION_PERSON = /,\s*(?:didn['’]t|doesn['’]t|isn['’]t|wasn['�
 const ACRONYM = /^\p{Lu}{3,5}$/u;
 
 /** "is the CEO", "has been chief executive since …", "stays on as CEO": a role with no "of X" after it (group 1: the role's words). */
-const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
+const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:(?:still|now|currently|also)\s+)?(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
   const byConversation = new Map<string, Turn[]>();
@@ -56,14 +64,21 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
     const selves = new Map<string, Slot>();
     /** Full names of people (two words or more) said so far in the conversation. */
     const people: string[] = [];
+    /** One-word names the tagger read as places so far in the conversation. */
+    const placesSaid = new Set<string>();
     /** The first organisation each speaker named, and the conversation's first: what a speaker's "our" means. */
     const ownOrganisation = new Map<string, Slot>();
     let firstOrganisation: Slot | undefined;
+    let firstSpeaker: string | undefined;
+    /** How many organisations the last turn naming one named: with two or more, a later "it" or "the company" could mean any. */
+    let organisationsInFocus = 0;
     /** The previous turn's wh-question and yes/no claims, for an answer in the next speaker's turn. */
     let asked: { speaker?: string; question?: OpenQuestion; claims: CandidateFact[] } = { claims: [] };
     for (const turn of [...convTurns].sort((a, b) => a.turn - b.turn)) {
       const answering = asked.speaker !== turn.speaker;
       const askedNow: typeof asked = { speaker: turn.speaker, claims: [] };
+      // The organisations this turn names (names sharing their first word, "Tidewell Books" and "Tidewell Publishing", count as one; a pronoun as what it stands for).
+      const turnOrganisations = new Set<string>();
       for (const [index, sentence] of sentencesOf(turn.text).entries()) {
         const slots: Slot[] = sentence.mentions.map((m) => ({ ...m, name: m.text }));
         for (const s of slots) {
@@ -74,6 +89,9 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           // "Eero left; he …" after "Eero Lahtinen": an untyped first name is that person (a surname alone may name their company: "Deere").
           if (full.length === 1 && !s.type && full[0]!.split(/\s+/)[0] === s.text) s.type = 'person';
         }
+        // "posted to Santiago … Santiago, the capital of Chile": a one-word name the conversation already used as a
+        // place stays a place when the tagger later reads it as a person (unless a full name it can stand for is known).
+        for (const s of slots) if (s.type === 'person' && !s.fullName && !/\s/.test(s.text) && placesSaid.has(s.text)) s.type = 'place';
         shareSurnames(slots, turn.text);
         // "Zaha Hadid had her own firm, didn't she?": a tag question's "he"/"she" names its subject a person.
         if (TAG_QUESTION_PERSON.test(sentence.text) && slots[0] && !slots[0].type && !slots[0].coreference) slots[0].type = 'person';
@@ -89,19 +107,27 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
         let added = false;
         for (const p of pronounsOf(sentence)) {
           if (slots.some((s) => s.start < p.end && p.start < s.end)) continue;
-          const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference);
+          const objectIt = /^(?:it|us)$/i.test(p.text);
+          const before = slots.filter((s) => s.end <= p.start && guessed.get(s) === p.type && !s.coreference && !(objectIt && SUBJECT_OF_IT.test(turn.text.slice(s.end, p.end))));
           // "Marrowby Foods, the company that makes …": an apposition names its antecedent right before it.
           const apposed = slots.find((s) => s.end <= p.start && /^,\s*$/.test(turn.text.slice(s.end, p.start)) && !s.coreference && (guessed.get(s) ?? 'organisation') === 'organisation');
           // "our site in Boston", "Our CEO is …" from an agent: the organisation the speaker first named, or the conversation's
           // first (the one the customer called about), not the acquirer or rival named last.
           // "Drummond bought us": never the buyer named before it.
           // "We make …", "We've been based in …": the speaker's own organisation, as their "our".
-          const own = (/^(?:our|we)$/i.test(p.text) && !before.length) || /^us$/i.test(p.text) ? (ownOrganisation.get(turn.speaker ?? '') ?? firstOrganisation) : undefined;
+          // "when Felsbach bought us, but we kept our atelier": "our" is the speaker's own organisation even after another one in the sentence.
+          const spoken = ownOrganisation.get(turn.speaker ?? '');
+          const own = (/^(?:our|we)$/i.test(p.text) && (!before.length || spoken)) || /^us$/i.test(p.text) ? (spoken ?? firstOrganisation) : undefined;
+          // "Is the arm one of yours?" / "Fanuc makes the arm … our depot": the first organisation this speaker named is not
+          // theirs for sure when another speaker named a different one first (the one called about).
+          const ownInDoubt = own !== undefined && spoken !== undefined && firstOrganisation !== undefined && spoken !== firstOrganisation && spoken.name.split(/\s+/)[0] !== firstOrganisation.name.split(/\s+/)[0] && firstSpeaker !== turn.speaker;
           // "we" stands only for the speaker's own organisation, never for whatever was named last.
           const antecedent = p.speaker ? selves.get(turn.speaker ?? '') : /^we$/i.test(p.text) ? own : ((/^the /i.test(p.text) && apposed ? apposed : undefined) ?? own ?? before[before.length - 1] ?? last.get(p.type));
           if (!antecedent) continue;
           const type = antecedent.type ?? guessed.get(antecedent) ?? antecedent.inferred ?? p.type;
-          slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true });
+          // "Google bought it, SoftBank acquired it, and Hyundai owns it. The company is based in …": the focus is no longer one organisation.
+          const ambiguous = (p.type === 'organisation' && !p.speaker && antecedent === last.get('organisation') && !before.includes(antecedent) && antecedent !== own && organisationsInFocus >= 2) || (antecedent === own && ownInDoubt);
+          slots.push({ ...p, type, name: (type === 'person' && antecedent.fullName) || antecedent.name, value: antecedent.value, coreference: true, ...(ambiguous ? { ambiguous } : {}) });
           slots.sort((a, b) => a.start - b.start);
           added = true;
         }
@@ -129,17 +155,41 @@ export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: strin
           askedNow.question = question;
           // "where was usain bolt born?": a name the tagger missed is still what "he" in the answer refers to.
           if (!slots.some((x) => (x.type ?? x.inferred) === question.knownType)) last.set(question.knownType, { text: question.known, name: question.known, type: question.knownType, start: sentence.start, end: sentence.start });
+          // "Who runs Loomwright?": the one organisation asked about is the answer's focus, whatever the turn before named.
+          if (question.knownType === 'organisation') {
+            turnOrganisations.clear();
+            turnOrganisations.add(question.known.split(/\s+/)[0]!.toLowerCase());
+            organisationsInFocus = 1;
+          }
+        }
+        // "and the Internet Archive?", "What about Fenwick?": a bare name asked after puts it in focus for the answer's "it".
+        const followUp = slots.length === 1 && !slots[0]!.coreference && FOLLOW_UP.exec(sentence.text)?.[1] === slots[0]!.text ? slots[0]! : undefined;
+        if (followUp) {
+          const t = followUp.type ?? 'organisation';
+          last.set(t, { ...followUp, type: t });
+          if (t === 'organisation') {
+            turnOrganisations.clear();
+            organisationsInFocus = 1;
+          }
         }
         if (sentence.text.trim().endsWith('?')) askedNow.claims.push(...found.filter((c) => c.cues?.includes('question')));
+        for (const s of slots) if (!s.role && (s.type ?? s.inferred) === 'organisation') turnOrganisations.add(s.name.split(/\s+/)[0]!.toLowerCase());
+        if (turnOrganisations.size) organisationsInFocus = turnOrganisations.size;
         for (const s of slots) {
           // A name typed by the pattern it filled ("Vireo Robotics makes …") is as good an antecedent as a tagged one.
           const t = s.type ?? s.inferred;
           if (t && t !== 'date' && !s.coreference) last.set(t, s);
           if (t === 'organisation' && !s.coreference) {
             if (!ownOrganisation.has(turn.speaker ?? '')) ownOrganisation.set(turn.speaker ?? '', s);
-            firstOrganisation ??= s;
+            if (!firstOrganisation) {
+              firstOrganisation = s;
+              firstSpeaker = turn.speaker;
+            }
           }
           if (t === 'person' && !s.coreference && /\s/.test(s.name)) people.push(s.name);
+          // "Perpetua" given the surname she shares: her full name is one a later "Perpetua" can stand for.
+          if (t === 'person' && !s.coreference && s.fullName && !/\s/.test(s.name)) people.push(s.fullName);
+          if (s.type === 'place' && !s.coreference && !/\s/.test(s.text)) placesSaid.add(s.text);
         }
         // "Tallinn; it's the capital of Estonia … lives there": the place a sentence describes, not the
         // country it is placed in, is the one in focus for a later "there".
@@ -177,11 +227,23 @@ function answersIn(turn: Turn, sentence: Sentence, slots: Slot[], asked: { quest
     extractor: EXTRACTOR_VERSION,
     cues,
   });
-  if (CONFIRMATION.test(text)) {
+  // "We were, until 2017.", "Yes, but not any more": a confirmation that says the claim is over or denies part of it confirms nothing now.
+  // "Yes, but in 1744, not 1742": a denial aimed at a name ("not X") rules out only the claims whose
+  // answer is X ("Yes, though the capital is Wiesbaden, not Frankfurt" still confirms Frankfurt's region); one aimed at nothing ("isn't", "no longer") rules out them all.
+  const lowerText = text.toLowerCase();
+  const denied = [...lowerText.matchAll(/\bnot (?:in |on |at )?([\p{L}\d][\p{L}\d'’-]*)/gu)].map((m) => m[1]!);
+  const deniesAll = NEGATION.test(lowerText.replace(/\bnot (?:in |on |at )?[\p{L}\d][\p{L}\d'’-]*/gu, ''));
+  if (CONFIRMATION.test(text) && !SUPERSEDED_AFTER.test(lowerText) && !deniesAll) {
+    const dates = slots.filter((x) => x.type === 'date' && x.value && !x.coreference);
     for (const c of asked.claims) {
       if (c.cues?.some((x) => x === 'negated' || x === 'reported' || x === 'hedged')) continue;
+      // "…, but in 1744, not 1742": the claim whose answer is denied.
+      if (denied.some((d) => c.object.text.toLowerCase().startsWith(d))) continue;
       const cues = [...c.cues!.filter((x) => x !== 'question'), 'confirmed'];
-      out.push(make(c.predicate, c.subject, c.object, c.confidence / FACTOR.question, cues));
+      // "founded in 2014, wasn't it?" / "Yes, on 14 October 2014.": the answer's fuller date is the one stated.
+      const fuller = c.object.type === 'date' ? dates.find((d) => d.value!.startsWith(`${c.object.text}-`)) : undefined;
+      const object = fuller ? { text: fuller.value!, type: 'date' as const, start: fuller.start, end: fuller.end } : c.object;
+      out.push(make(c.predicate, c.subject, object, c.confidence / FACTOR.question, cues));
     }
   }
   const q = asked.question;
@@ -242,7 +304,11 @@ function shareSurnames(slots: Slot[], text: string): void {
     const b = slots[k + 1]!;
     if (!personish(a) || !personish(b)) continue;
     const link = text.slice(a.end, b.start);
-    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && a.type === 'person') a.fullName = `${a.name} ${surname(b)}`;
+    // "Perpetua and Constance Ashdown-Flett": a first name the tagger left untyped, coordinated with a person's full name, is a person too.
+    if (!/\s/.test(a.name) && /\s/.test(b.name) && (b.type === undefined || b.type === 'person') && /^\s+and\s+$/.test(link) && (a.type === 'person' || (a.type === undefined && b.type === 'person'))) {
+      a.fullName = `${a.name} ${surname(b)}`;
+      a.type = 'person';
+    }
     if (/\s/.test(a.name) && a.type === 'person' && !/\s/.test(b.name) && SAME_SURNAME_RELATIVE.test(link)) {
       b.fullName = `${b.name} ${surname(a)}`;
       b.type ??= 'person';
@@ -261,7 +327,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     const cues = [...sentenceCues];
     // The clause before the claim ("She used to work for X; she now lives in Y": not Y's clause).
     const clause = lower.slice(sentence.start, Math.min(subject.start, object.start)).split(/;|\bbut\b/).pop()!;
-    if (PAST.test(cueText) || PAST.test(clause.slice(-40)) || CHILDHOOD_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end))) cues.push('past');
+    if (PAST.test(cueText) || PAST.test(clause.slice(-40)) || CHILDHOOD_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end)) || ENDED_AFTER.test(lower.slice(Math.max(subject.end, object.end), sentence.end))) cues.push('past');
     // "my cousin insists X", "the pub quiz said X": someone else's claim, reported.
     if (REPORTED.test(sentenceLower.slice(0, relStart(Math.min(subject.start, object.start))))) cues.push('reported');
     // "lived in Osaka until 2020", "replaced Yangon as …", "succeeding X": true once, not now.
@@ -270,6 +336,7 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     if (NEGATION.test(cueText) || NEGATION.test(lower.slice(Math.min(subject.end, object.end), Math.max(subject.start, object.start)))) cues.push('negated');
     if (!subject.type || !object.type) cues.push('typed-by-pattern');
     if (subject.coreference || object.coreference) cues.push('coreference');
+    if (subject.ambiguous || object.ambiguous) cues.push('ambiguous');
     // "Albert" or "Meyer" alone: the tagger may have cut a longer name, and many people share one.
     if ([subject, object].some((m) => (m.type ?? m.inferred) === 'person' && !m.coreference && !m.fullName && !/\s/.test(m.name))) cues.push('partial-name');
     // Distance costs confidence when another name between the two could have been the subject; with
@@ -291,8 +358,16 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     for (const c of cues) if (c in FACTOR && !c.startsWith('untyped')) confidence *= FACTOR[c as keyof typeof FACTOR];
     const s = asMention(subject, rule.subject[0]!);
     const o = asMention(object, rule.object[0]!);
-    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing.
-    if (s.text === o.text) return;
+    // "X acquired X": a pronoun resolved to the other slot's own name claims nothing; nor does "Tallyhawk
+    // Timber Co-operative … founded Tallyhawk", a name and its own short form.
+    if (s.text === o.text || (s.type === o.type && (o.text.startsWith(`${s.text} `) || s.text.startsWith(`${o.text} `)))) return;
+    // "… the play R.U.R. - he was born in …": a personal pronoun between the two names that stands for nobody
+    // known is the claim's own subject; a name before it that is not a known person is not ("… he moved to …"
+    // after a person's name or pronoun is that person again).
+    const [lo, hi] = subject.start < object.start ? [subject.end, object.start] : [object.end, subject.start];
+    if (!subject.coreference && (subject.type ?? subject.inferred) !== 'person') {
+      for (const m of lower.slice(lo, hi).matchAll(/\b(?:he|she)\b/g)) if (!slots.some((x) => x.coreference && x.start <= lo + m.index! && lo + m.index! < x.end)) return;
+    }
     if (!subject.type) subject.inferred ??= s.type;
     if (!object.type) object.inferred ??= o.type;
     emitted.push({ rule, subject, object });
@@ -317,6 +392,9 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     // "died there": the place pronoun stands where "in <place>" would.
     const cueText = trimCue(lower.slice(prev ? prev.end : sentence.start, b.start)) + (/^there$/i.test(b.text) && b.coreference ? ' in' : '');
     const after = lower.slice(b.end, sentence.end);
+    // An apposition closing right before this name ("X, the Aarhus-based maker of …, has been acquired by"): see the inverse rules.
+    const apposition = /,\s*(?:the|an?)\s[^,;()]*,\s*([^,;()]*)$/.exec(lower.slice(sentence.start, b.start));
+    const described = apposition && slots.slice(0, j).find((x) => x.end === sentence.start + apposition.index && !x.coreference);
     for (const rule of RULES) {
       if (rule.order === 'forward') {
         if (!!rule.role !== !!b.role) continue;
@@ -362,6 +440,13 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
           const skipped = trimCue(lower.slice(prev2.end, prev.start).replace(/\s*\b(?:in|on)\s*$/, '') + ' ' + lower.slice(prev.end, b.start));
           if (rule.between.test(skipped)) emit(rule, b, prev2, skipped);
         }
+        // "Orvane Dental, the Aarhus-based maker of the ClearArc aligner, has been acquired by X": the claim skips the
+        // apposition and is about the name it describes.
+        if (described && described !== prev && rule.between.test(trimCue(apposition[1]!)) && fits(b, rule.subject) && fits(described, rule.object)) {
+          if (!b.type) b.cueTyped ??= rule.subject[0];
+          emit(rule, b, described, trimCue(apposition[1]!));
+          continue;
+        }
         if (!fitsOrRetype(b, rule.subject) || !fitsOrRetype(prev, rule.object) || !rule.between.test(cueText)) continue;
         if (rule.before && !rule.before.test(trimCue(lower.slice(sentence.start, prev.start)))) continue;
         if (!rule.before && /\bcapital(?: city)? of(?: the)?$/.test(trimCue(lower.slice(sentence.start, prev.start))) && rule.predicate === 'capital_of') continue;
@@ -374,12 +459,14 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     }
   }
   extendByCoordination(emitted, slots, lower, emit);
+  extendByGapping(emitted, slots, lower, emit);
   continueEvents(emitted, slots, lower, emit);
   for (let j = 1; j < slots.length; j++) {
     const a = slots[j - 1]!;
     const b = slots[j]!;
     // "Aarhus, Denmark", "Smiljan, in present-day Croatia": a place and its region.
-    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or)\b/.test(lower.slice(b.end))) {
+    // "Constance lives in Margate, Perpetua in Faversham": a name with its own "in …" after it is a clause with its verb left out, not a region.
+    if ((a.type ?? a.inferred) === 'place' && (fits(b, ['place']) || regionTypedAsPerson(a, b, turn.text)) && !a.coreference && !b.coreference && REGION_LINK.test(turn.text.slice(a.end, b.start)) && !/^\s*(?:and|or|in|at|on|to|from)\b/.test(lower.slice(b.end))) {
       emit(REGION_RULE, a, b, '', true);
     }
   }
@@ -475,6 +562,22 @@ function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subje
   }
 }
 
+/**
+ * "Constance lives in Margate, Perpetua in Faversham": a clause with its verb left out repeats the
+ * claim before it for a new pair, its subject and "in" with the object, and nothing more after them.
+ */
+function extendByGapping(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
+  for (const { rule, subject, object } of [...emitted]) {
+    if (rule.order !== 'forward' || subject.start > object.start || !/\bin(?: the)?$/.test(trimCue(lower.slice(subject.end, object.start)))) continue;
+    const k = slots.indexOf(object);
+    const c = slots[k + 1];
+    const d = slots[k + 2];
+    if (!c || !d || c.coreference || d.coreference || !fits(c, rule.subject) || !fits(d, rule.object) || (c.type ?? c.inferred) !== (subject.type ?? subject.inferred)) continue;
+    if (!/^,\s*$/.test(lower.slice(object.end, c.start)) || !/^\s+in\s+$/.test(lower.slice(c.end, d.start)) || !/^\s*(?:[.;!]|$)/.test(lower.slice(d.end, d.end + 2))) continue;
+    emit(rule, c, d, '', true);
+  }
+}
+
 const EVENT: Record<string, { date?: string; place?: string; owner: 'subject' | 'object' }> = {
   born_in: { date: 'born_on', owner: 'subject' },
   born_on: { place: 'born_in', owner: 'subject' },
@@ -535,8 +638,9 @@ function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
   if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
   // "Gibson makes the Les Paul", "makes Old Quarry Stout": right after a verb of making, a name the tagger read as a person or place is the product.
   if (types.includes('product')) return (m.type === 'person' || m.type === 'place') && MAKE_CUE.test(cue);
-  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place.
-  return types.includes('place') && m.type === 'person' && /\bin(?: the)?$/.test(cue);
+  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place; "born in Adams
+  // Center": where a person was born, died or lives, a name the tagger took for an organisation is a place.
+  return types.includes('place') && ((m.type === 'person' && /\bin(?: the)?$/.test(cue)) || (m.type === 'organisation' && /\b(?:born|died|lives|lived|living|grew up) in(?: the)?$/.test(cue)));
 }
 
 function retype(m: Slot, types: EntityType[]): void {

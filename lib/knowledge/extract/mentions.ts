@@ -8,6 +8,7 @@ import datePlugin from 'compromise-dates';
 import type { EntityType } from '../types';
 import { normaliseDate } from '../normalise';
 import { shapedNames, typeByShape } from './name-shapes';
+import { DESCRIPTOR_LEAD, joinAcronymPrefix, joinAmpersand, splitBased } from './name-bounds';
 
 nlp.plugin(datePlugin as unknown as Parameters<typeof nlp.plugin>[0]);
 
@@ -41,7 +42,9 @@ const LEADING = /^(?:(?:[Tt]he|[Aa]n?|[Oo]n|[Ii]n|[Aa]t|[Oo]f|[Ff]rom|[Tt]o)|(?:
 /** "city of Denmark" is Denmark: the tagger keeps the head noun in the place's span. */
 const PLACE_OF = /^(?:(?:capital|largest|port)\s+)*(?:city|town|island|state|province|region|republic|kingdom|capital)\s+of\s+(?:the\s+)?/i;
 const PRONOUN_START = /^(?:he|she|it|they|the company|the firm|the city|the town)\b/i;
-const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really', 'By', 'For', 'With', 'From', 'To', 'Of', 'As', 'Since', 'Until', 'Not', 'Only', 'Just', 'Still', 'Even']);
+const NOT_A_NAME = new Set(['Its', 'Her', 'His', 'Their', 'Apparently', 'Reportedly', 'Allegedly', 'Supposedly', 'Rumour', 'Rumor', 'Breaking', 'Contrary', 'After', 'Before', 'Yesterday', 'Today', 'Meanwhile', 'I', 'He', 'She', 'It', 'They', 'We', 'You', 'The', 'A', 'An', 'In', 'On', 'At', 'Is', 'Was', 'Yes', 'No', 'And', 'But', 'So', 'Who', 'What', 'When', 'Where', 'Why', 'How', 'Did', 'Does', 'Do', 'Tell', 'My', 'Our', 'That', 'This', 'These', 'Those', 'Your', 'Whose', 'Hi', 'Hello', 'Thanks', 'Right', 'Also', 'Then', 'There', 'Oh', 'Well', 'Sure', 'Actually', 'Maybe', 'Perhaps', 'Really', 'By', 'For', 'With', 'From', 'To', 'Of', 'As', 'Since', 'Until', 'Not', 'Only', 'Just', 'Still', 'Even',
+  // Quantifiers and the speaker's own relatives named by kin ("Both men …", "Mum swears …"): words, not names (patterns/7).
+  'Both', 'All', 'Neither', 'Either', 'Each', 'Every', 'Some', 'Many', 'Most', 'Mum', 'Mom', 'Dad', 'Mummy', 'Mommy', 'Daddy', 'Grandma', 'Grandpa', 'Granny', 'Gran', 'Nan', 'Nana']);
 
 /** "Deal news: Solvane Energy", "Breaking: …": a short label and a colon opening a sentence are not part of a name. */
 const HEADLINE = /^(?:[\p{L}-]+\s+){0,2}[\p{L}-]+:\s+/u;
@@ -60,7 +63,7 @@ function clean(text: string, start: number): { text: string; start: number; end:
   let s = start;
   let t = text;
   for (;;) {
-    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? CONTRACTION_LEAD.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0] ?? HEADLINE.exec(t)?.[0] ?? LOWER_LEAD.exec(t)?.[0];
+    const lead = /^[\s("'“‘[]+/.exec(t)?.[0] ?? CONTRACTION_LEAD.exec(t)?.[0] ?? LEADING.exec(t)?.[0] ?? PLACE_OF.exec(t)?.[0] ?? HEADLINE.exec(t)?.[0] ?? LOWER_LEAD.exec(t)?.[0] ?? DESCRIPTOR_LEAD.exec(t)?.[0];
     if (!lead) break;
     s += lead.length;
     t = t.slice(lead.length);
@@ -109,7 +112,8 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   const typed = dedupe(out);
   const untyped: Array<RawMention & { titled?: boolean }> = [];
   // "Ōmura", "Łódź", "Çanakkale": any upper-case letter opens a name, not only A–Z.
-  for (const m of text.matchAll(/(?:\p{Lu}[\p{L}\d'’.-]*|i\p{Lu}[\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:\p{Lu}[\p{L}\d'’.-]*|\d+))*/gu)) {
+  // "P&G", "AT&T": an ampersand between capitals inside a word joins one name.
+  for (const m of text.matchAll(/(?:\p{Lu}[\p{L}\d'’.-]*(?:&\p{Lu}[\p{L}\d'’.-]*)*|i\p{Lu}[\p{L}]*)(?:\s+(?:(?:of|de|des|du|la|le|von|van|der|di|da|del|&)\s+)?(?:\p{Lu}[\p{L}\d'’.-]*(?:&\p{Lu}[\p{L}\d'’.-]*)*|\d+))*/gu)) {
     for (const piece of splitAtFullStops(m[0], m.index!).flatMap((p) => outside(p.text, p.start, typed))) {
       const lead = LEADING_TITLE.exec(piece.text)?.[0].length ?? 0;
       let c = clean(piece.text.slice(lead).replace(TITLE_WORDS, ''), piece.start + lead);
@@ -123,7 +127,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
   }
   const adjectives = new Set(spans(doc.match('#Adjective').not('#ProperNoun')).map((a) => a.offset.start));
   return (
-    joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)
+    joinAcronymPrefix(joinAmpersand(splitBased(joinDottedRegion(splitRegions(placeIntoOrganisation(joinHyphenated(mergeFragments(typed, untyped, text), text), text).map((m) => lowerTail(m)), text), text)), text), text)
       // "Tiny studio based in …", "Quick one for …": a capitalised adjective is not a name.
       .filter((m) => m.type !== undefined || /\s/.test(m.text) || !adjectives.has(m.start))
       // "Pfizer himself was born in …": the name is a person's, whatever else it also names.
@@ -139,7 +143,7 @@ function findMentions(doc: Doc, text: string): RawMention[] {
 const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December)';
 const FULL_DATE = new RegExp(`\\b(?:\\d{1,2}(?:st|nd|rd|th)? ${MONTH},? \\d{3,4}|${MONTH} \\d{1,2}(?:st|nd|rd|th)?, \\d{3,4})\\b`, 'g');
 /** "a new head coach, Ngaio Parata", "the presenter, Jago Trevithick": a name in apposition to a person's role is a person's. */
-const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter)s?,?\s+$/;
+const ROLE_BEFORE = /\b(?:coach|manager|chef|founder|co-founder|presenter|host|judge|director|editor|consultant|astronomer|scientist|engineer|doctor|nurse|captain|player|author|writer|boss|owner|chair|chairman|chairwoman|president|teacher|professor|volunteer|blacksmith|merchant|farmer|worker|twins|brother|sister|cousin|wife|husband|son|daughter|officer|friend|schoolfriend|flatmate|roommate|colleague|neighbour|neighbor|classmate|mother|father|grandmother|grandfather|grandson|granddaughter|aunt|uncle|niece|nephew|great-aunt|great-uncle|great-grandfather|great-grandmother)s?,?\s+$/;
 
 const MAKE_VERB = String.raw`\b(?:makes|made|produces|produced|manufactures|manufactured|builds|built|sells|sold|designs|designed)\s+`;
 /** Words that end a noun phrase: a preposition, conjunction, relative or adverb. */
@@ -203,6 +207,12 @@ function mergeFragments(typed: RawMention[], untyped: Array<RawMention & { title
     const start = Math.min(t.start, u.start);
     const end = Math.max(t.end, u.end);
     const merged = text.slice(start, end);
+    // "Swiss group" (tagged) + "Felsbach Aromatics": a description before the name is not part of it (patterns/7).
+    const described = t.start < u.start ? DESCRIPTOR_LEAD.exec(merged) : null;
+    if (described) {
+      out[i] = { text: merged.slice(described[0].length), start: start + described[0].length, end, type: t.type };
+      continue;
+    }
     // "Stoke-on-" + "Trent" (tagged a person): a hyphenated name is one word, its type the pattern's to give.
     const hyphenated = text[Math.min(t.end, u.end) - 1] === '-';
     out[i] = { text: merged, start, end, type: PLACE_HEAD.test(merged) ? 'place' : hyphenated ? undefined : t.type };
@@ -357,10 +367,10 @@ function dedupe(ms: RawMention[]): RawMention[] {
 // "the club", "the studio", "the trust": an organisation named by its kind ("the bank" is left out: a bank
 // is as often the acquirer just named as the one the speaker means).
 const PRONOUN = /\b(?:he|she|it|its|they|their|our|us|we|i|there|the (?:company|firm|club|team|studio|trust|charity|hospital|publisher|winery)(?:['’]s)?|the city|the town)\b/gi;
-/** Where a clause starts: the sentence's start, or after a semicolon, a colon, "and", "but", "so". */
-const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+)$/i;
+/** Where a clause starts: the sentence's start, or after a semicolon, a colon, a dash, "and", "but", "so" (and a time: "and in 2015 it …"). */
+const CLAUSE_BEFORE = /(?:^|[;:]\s*|,?\s+(?:and|but|so|while|though|although)\s+|,\s+|\s[-–—]\s+)(?:(?:in|by|since) (?:\d{4}|[a-z]+ \d{4}),?\s+)?$/i;
 /** "founded it", "bought it": "it" as a verb's object refers back; as a subject it is often a dummy ("It is not Sydney"). */
-const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
+const VERB_BEFORE_IT = /\b(?:founded|co-founded|started|set|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+$/i;
 /** "died there", "was founded there": "there" stands for a place only after an event's verb. */
 const VERB_BEFORE_THERE = /\b(?:born|died|lives|lived|live|living|moved|headquartered|based)\s+$/i;
 

@@ -32,6 +32,8 @@ export const ORGANISATION_SUFFIX = new RegExp(
     'Architects', 'Associates', 'Partnership', 'Consulting', 'Consultants', 'Engineering', 'Construction', 'Bio', 'Biologics', 'Genomics', 'Analytics',
     'Aerospace', 'Aviation', 'Shipping', 'Transit', 'Transportation', 'Railways', 'Mining', 'Minerals', 'Metals', 'Chemicals', 'Brewing', 'Distillers',
     'Works', 'University', 'College', 'Institute', 'Academy',
+    // Trades' words firms end their names with (patterns/7).
+    'Dynamics', 'Solutions', 'Services', 'Ventures', 'Enterprises', 'Networks', 'Instruments', 'Devices', 'Materials', 'Audio', 'Dental',
   ].join('|')})$`,
 );
 
@@ -56,5 +58,7 @@ export function shapedNames(text: string): ShapedName[] {
  */
 export function typeByShape(name: string, tagged: EntityType | undefined): EntityType | undefined {
   if (tagged === 'date' || tagged === 'product' || tagged === 'organisation') return tagged;
+  // "P&G", "AT&T": capitals joined by an ampersand are a firm's initials (patterns/7).
+  if (tagged === undefined && /^\p{Lu}{1,4}&\p{Lu}{1,4}$/u.test(name)) return 'organisation';
   return ORGANISATION_SUFFIX.test(name) ? 'organisation' : tagged;
 }

@@ -31,11 +31,13 @@ const COMPASS = '(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?|
 /** Adverbs that sit between a subject and its verb without changing the claim: "still works for", "also acquired". */
 const ADV = '(?:(?:both|all|still|now|also|currently|today|later|then|actually|already) )*';
 /** An organisation's own sites: "its workshop is in Gotha", "our plant in Graz". */
-const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center))';
+const SITE = '(?:plant|factory|workshop|roastery|brewery|warehouse|lab|laboratory|studio|mill|distillery|shipyard|office|offices|site|store|shop|depot|mine|branch|campus|(?:claims|sales|regional|local|branch|service) (?:office|offices|centre|center)|(?:service|repair|distribution) (?:depot|centre|center)|atelier|sawmill|clinic|clinics)';
 const HQ = '(?:headquarters|head office|head offices|hq|main office)';
 const IS = '(?:is|are|was|were|has been|have been)';
 /** "the dock worker", "the twins", "two volunteers", "the astronomer": who the founders were, before their names. */
 const FOUNDER_DESCRIPTION = '(?: (?:the|a|an|two|three|four|his|her|their) [a-z-]+(?: [a-z-]+){0,2})?';
+/** Kinds of organisation a description names: "a little studio", "a family firm". */
+const ORG_KIND = '(?:company|firm|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|charity|co-operative|cooperative|workshop|shop|pottery|mill|club|band|society|school|archive|museum|library)';
 const PLACE_NOUN = '(?:city|town|port|port city|village|state|region|country|island|province|seaport|resort|borough|county|municipality)';
 
 export const RULES: RelationRule[] = [
@@ -47,6 +49,8 @@ export const RULES: RelationRule[] = [
   // "She joined Samsung last spring", "just got a job at Tidewell Insurance".
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b${ADV}(?:joined|(?:just )?(?:got|took|started) a (?:new )?job (?:at|with))$`), base: 0.88 },
   { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )?(?:engineer|developer|scientist|manager|designer|researcher|analyst|employee|director|vp|head of \w+)(?: \w+)? (?:at|of|for)$/, base: 0.85 },
+  // "is a mechanic with the RNLI", "is a senior forecaster at …": a job, named by an agent noun, at or with an organisation.
+  { predicate: 'works_for', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was) (?:an? |the )(?:[a-z-]+ )?[a-z-]+(?:er|or|ist|ian|ic|ant|ent)(?: \w+)? (?:at|with|for)(?: the)?$/, base: 0.85 },
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho )(?:is |was |became |has been )?${ADV}(?:the )?(?:current |new )?(?:ceo|chief executive(?: officer)?) (?:of|at)$`), base: 0.92 },
   // "Satya Nadella has been Microsoft's chief executive", "who is still our CEO", "is still its CEO".
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: new RegExp(`(?:^|\\bwho |\\band )(?:is|was|became|has been|remains)(?: (?:still|now|currently|also))?$`), after: /^(?:['’]s?)?\s+(?:current |new )?(?:ceo|chief executive)\b/, base: 0.9 },
@@ -54,11 +58,15 @@ export const RULES: RelationRule[] = [
   // "Ingrid Solbakken has been chief executive since 2020", "Ferreiro stays on as CEO": the role stands for the organisation in focus.
   { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:is|was|has been|became|remains|stays on as|is now)(?: (?:still|now|currently|also))?(?: the)?(?: current| new)?$|^(?:is|was) (?:the )?(?:chairman|chair|president) and$/, role: true, base: 0.9 },
   // "his son, Chidi Okonjo, runs it as CEO".
-  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
+  { predicate: 'ceo_of', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:runs|leads|has run|has led)$/, after: /^\s+(?:now |today |still )?as (?:its |the )?(?:ceo|chief executive)\b/, base: 0.9 },
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: /^(?:['’]s)?\s*(?:founder|co-founder|cofounder),?$/, base: 0.88 },
   { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|established|started)(?: the)?$/, base: 0.9 },
   // "was set up by Dr. Halima Osei", "founded by the dock worker Samuel Prynne", "by two volunteers, Duncan McAra": a short description of the founder may stand between "by" and the name.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:was |is )?(?:founded|co-founded|established|started|set up)(?: there| here)? by${FOUNDER_DESCRIPTION}$`), base: 0.92 },
+  // "It's a little studio founded by Hester Pengelly", "X, a family firm set up by Y": the kind of organisation before the verb.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', between: new RegExp(`^(?:(?:['’]s|is|was) )?(?:an?|the) (?:[a-z-]+ ){0,2}${ORG_KIND} (?:founded|co-founded|established|started|set up) by${FOUNDER_DESCRIPTION}$`), base: 0.9 },
+  // "Two sisters, A and B, set it up": the particle after the pronoun.
+  { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'forward', between: /^(?:,\s*)?(?:set|started)$/, after: /^\s+up\b/, base: 0.9 },
   // "Ajax is based in Amsterdam and was founded on …": a verb phrase after "and" shares the subject.
   { predicate: 'founded_on', subject: ['organisation'], object: ['date'], order: 'forward', between: /^(?:and )?(?:was |is )?(?:founded|established|started|created|incorporated|set up)(?: there| here)? (?:in|on)$/, base: 0.9 },
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:is |was |are |were )?${ADV}(?:headquartered|based) in(?: the)?$|\\bhas (?:its )?${HQ} in(?: the)?$`), base: 0.9 },
@@ -66,10 +74,21 @@ export const RULES: RelationRule[] = [
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:${SITE} and )?${HQ}(?: (?:${IS}) ${ADV}in| ${IS}| in)(?: the)?$`), base: 0.9 },
   // "the headquarters of Norrvik Timber are in Trondheim".
   { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', before: new RegExp(`\\b${HQ} of$`), between: new RegExp(`^${IS} ${ADV}in(?: the)?$`), base: 0.9 },
+  // "the Huddersfield-based Loomwright Mills": the place fused to "-based" is where the firm is based.
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'inverse', between: /^-based$/, base: 0.9 },
+  // "Orvane Dental, the Aarhus-based maker of …", "We're a Wageningen-based company".
+  { predicate: 'headquartered_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:(?:['’]re|is|are|was|were|['’]s) )?(?:an?|the)$/, after: /^-based\s+(?:[a-z-]+\s+){0,2}(?:company|firm|maker|manufacturer|group|business|startup|start-up|studio|publisher|label|brand|producer|retailer|chain|bank|insurer|charity|developer|supplier)\b/, base: 0.9 },
+  // "Meteo Wessex, a private firm in Yeovil", "Hollowell Sound, a small studio in Swansea": an apposition placing the firm.
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: /^(?:an?|the) (?:[a-z-]+ ){0,2}(?:firm|company|studio|business|startup|start-up|agency|practice|brewery|bakery|publisher|label|maker|manufacturer|charity|co-operative|cooperative|workshop|shop) in(?: the)?$/, base: 0.88 },
+  // "we … have clinics in Morningside", "runs two workshops in Leeds": sites the organisation has.
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`\\b(?:has|have|runs|run|operates|operate) (?:a |an |two |three |four |several |its |their )?(?:[a-z-]+ )?${SITE} in(?: the)?$`), base: 0.88 },
   // "its workshop is in Gotha", "spares ship from our plant in Graz".
-  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.88 },
+  { predicate: 'located_in', subject: ['organisation'], object: ['place'], order: 'forward', between: new RegExp(`^(?:['’]s?\\s+)?(?:main |new |largest |biggest )?${SITE}(?: and ${HQ})?(?: (?:${IS}) ${ADV}in| in)(?: the)?$`), base: 0.9 },
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`^(?:has |had )?${ADV}(?:acquired|bought|purchased|took over)$`), base: 0.9 },
-  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by$/, base: 0.9 },
+  // "Veolia completed its acquisition of Suez": a finished acquisition named as a noun.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'forward', between: /^(?:has |had )?(?:completed|finalised|finalized|closed) (?:its|the) (?:acquisition|purchase|takeover) of$/, base: 0.9 },
+  // "was bought by the Finnish group Fiskars": a description of the buyer may stand between "by" and its name.
+  { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:was |has been )?(?:acquired|bought|purchased) by(?: the (?:[a-z-]+ ){0,2}(?:group|company|firm|conglomerate|giant|maker|manufacturer|chain|retailer|publisher|bank|insurer))?$/, base: 0.9 },
   // "Pennock & Rowe is now part of Drummond Bancorp", "became a subsidiary of": owned by the later name.
   { predicate: 'acquired', subject: ['organisation'], object: ['organisation'], order: 'inverse', between: /^(?:is|has been|became) (?:now )?(?:part|a subsidiary|a division) of$/, base: 0.88 },
   // "makes the PlayStation", "makes payroll software called Quinlex Pay".
@@ -77,7 +96,7 @@ export const RULES: RelationRule[] = [
   // "make the migraine drug Cephalyn", "makes a really good white wine called …": a kind of product before its name.
   { predicate: 'makes', subject: ['organisation'], object: ['product'], order: 'forward', between: new RegExp(`\\b${ADV}(?:makes|make|produces|produce|manufactures|manufacture|sells|sell) (?:the|an?|its|their) (?:[a-z-]+ ){0,2}(?:drug|medicine|vaccine|game|console|phone|car|wine|beer|cheese|crisps|show|series|magazine|app|software|telescope|camera|watch|drone)$`), base: 0.9 },
   // "co-founded a startup, Helixmoor …": the organisation in apposition to the kind of thing founded.
-  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: /\b(?:founded|co-founded|cofounded|started|set up|established) (?:a|an|the) (?:[a-z-]+ ){0,2}(?:company|firm|startup|start-up|business|practice|label|club|charity|brewery|studio|agency|lab|bank)$/, base: 0.9 },
+  { predicate: 'founded', subject: ['person', 'organisation'], object: ['organisation'], order: 'forward', between: new RegExp(`\\b(?:founded|co-founded|cofounded|started|set up|established) (?:a|an|the) (?:[a-z-]+ ){0,2}(?:${ORG_KIND}|lab|bank)$`), base: 0.9 },
   // "A founded X with B", "A co-founded X with her old lab mate B": B is a founder too.
   { predicate: 'founded', subject: ['person'], object: ['organisation'], order: 'inverse', before: /\b(?:founded|co-founded|cofounded|started|set up|established)(?: (?:a|an|the) (?:[a-z-]+ ){0,2}[a-z-]+)?$/, between: /^with(?: (?:his|her|their) (?:[a-z-]+ ){0,3}[a-z-]+)?$/, base: 0.9 },
   // "Akio Morita, one of Sony's founders", "X, Y's founder,": an apposition naming the founder.
@@ -99,7 +118,8 @@ export const RULES: RelationRule[] = [
     object: ['place'],
     order: 'forward',
     between: new RegExp(`(?:^|\\b)(?:is |was )?(?:an? |the )?(?:\\w+ ){0,2}${PLACE_NOUN} (?:\\w+ )?(?:in|of)(?: the)?(?: ${COMPASS})?$|\\blocated in(?: the)?(?: ${COMPASS})?$`),
-    base: 0.85,
+    // "is a village in", "is located in": a cue only a place fills, worth a name the tagger did not know (patterns/7: 0.85 → 0.9).
+    base: 0.9,
   },
   // "Harvard University is in Cambridge", "It's in Ballyfern, a small town": an organisation or place is in a place
   // (only a name the tagger or a pattern typed: "Tomas is in Malmö" says where a person is today, nothing lasting).
@@ -117,6 +137,8 @@ export const PAST = /\b(?:former|formerly|once|used to(?: be)?|ex-|previous|prev
 export const QUIZ = /\btrue or false\b|\bquiz question\b/;
 /** "moved to the United States as a child": true of a time long past, not now. */
 export const CHILDHOOD_AFTER = /^[^.;]{0,12}?\b(?:as an? (?:child|boy|girl|baby|kid|teenager|toddler)|when (?:he|she|they) was (?:young|little|a child))\b/;
+/** After the claim: "lived in Canberra for four years before that": a stretch that has ended ("worked there before joining X" is kept: past employment still holds as a fact). */
+export const ENDED_AFTER = /^[^.;]{0,40}?\bbefore (?:that|then|this)\b/;
 /** Someone else's claim, reported by the speaker: hearsay, not the speaker's own statement. */
 export const REPORTED = /\b(?:insists?|insisted|swears?|swore|claims?|claimed|says|said|told me|tells me|reckons|according to|heard|believes|thinks|suggests|suggested)\b/;
 /** After the claim: "until 2020", "until recently" — it held once and no longer does. */

@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { softmaxRegressionToOnnx } from '../lib/onnx/softmax-regression-graph';
 import { PlacementPolicy, type Place } from '../lib/serving/placement';
 import { AdaptiveSessions } from './adaptive-sessions';
 import { InlineSessions } from './inline-sessions';
 import { SessionPool } from './session-pool';
+import { TINY_MODEL_BYTES } from './test-model';
 
-const bytes = softmaxRegressionToOnnx({
-  family: 'softmax-regression',
-  nFeatures: 2,
-  classes: ['a', 'b', 'c'],
-  mean: [0, 0],
-  scale: [1, 1],
-  weights: [1, -1, 0.5, -0.5, 2, 0],
-  bias: [0, 0.1, -0.1],
-});
+const bytes = TINY_MODEL_BYTES;
 const row = (x: number, y: number) => new Float32Array([x, y]);
 
 describe('AdaptiveSessions', () => {

@@ -39,7 +39,8 @@ export class AdaptiveSessions implements Sessions {
     this.policy.forget(key);
     const signature = await this.threads.load(key, bytes);
     if (bytes.byteLength <= this.maxInlineBytes) {
-      // Not fatal: without its inline session a version simply stays in the threads.
+      // onnxruntime-node builds a session synchronously: this blocks the event loop once per
+      // version, for milliseconds at this size. Not fatal: without it a version stays in the threads.
       await this.inline.load(key, bytes).catch(() => this.inline.unload(key));
     } else {
       this.inline.unload(key);

@@ -1,14 +1,18 @@
 /**
  * The extractor: mentions per sentence (compromise), relationship patterns between them, and a
  * confidence for each candidate with the cues that set it. Pronouns opening a sentence ("She was
- * born in…") refer to the conversation's last entity of a fitting type.
+ * born in…") refer to the conversation's last entity of a fitting type. Which name fills which slot
+ * is slots.ts; claims that reach past the matched pair (coordination, gapping, an event's date and
+ * place) are clause-extensions.ts.
  */
 import { candidateId } from '../ids';
 import type { CandidateFact, EntityType, Mention } from '../types';
 import { ANSWER_LEAD, ANSWER_TAIL, CONFIRMATION, openQuestion, type OpenQuestion } from './answers';
 import { pronounsOf, SELF_INTRODUCTION, sentencesOf, type RawMention, type Sentence } from './mentions';
-import { CHILDHOOD_AFTER, CLAUSE_VERB_AFTER, ENDED_AFTER, COORDINATION, QUIZ, EVENT_DATE, EVENT_PLACE, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
+import { CHILDHOOD_AFTER, ENDED_AFTER, COORDINATION, QUIZ, HEDGE, LIFESPAN, NEGATION, PAST, REGION_LINK, RELATIVE, REPORTED, RULES, SAME_SURNAME_RELATIVE, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, type RelationRule } from './rules';
 import type { Turn } from './transcript';
+import { continueEvents, extendByCoordination, extendByGapping } from './clause-extensions';
+import { asMention, fits, fitsOrRetype, GOVERNED_BEFORE, pickSubject, regionTypedAsPerson, retype, trimCue, type Slot } from './slots';
 
 /** Recorded with every fact's provenance: bump the pattern version when a rule changes. */
 export const EXTRACTOR_VERSION = 'flywheel-patterns/7+compromise/14.17.0';
@@ -21,23 +25,6 @@ export const EXTRACTOR_VERSION = 'flywheel-patterns/7+compromise/14.17.0';
  */
 const FACTOR = { untyped: 0.95, 'untyped-multiword': 1, coreference: 0.95, hedged: 0.6, reported: 0.5, negated: 0.15, question: 0.3, past: 0.3, superseded: 0.2, 'partial-name': 0.75, ambiguous: 0.85 };
 
-interface Slot extends RawMention {
-  /** The type a pattern gave an untyped name earlier in the sentence. */
-  inferred?: EntityType;
-  /** The surface text the claim is about (the antecedent's, for a pronoun). */
-  name: string;
-  coreference?: boolean;
-  /** A cue already gave this name a type other than the tagger's: one correction per name. */
-  retyped?: boolean;
-  /** The type the cue next to an untyped name gives it ("work for Wedgwood": an organisation), for antecedent search. */
-  cueTyped?: EntityType;
-  /** "Darwin" after "Charles Darwin" in the same conversation: the one earlier full name it can stand for. */
-  fullName?: string;
-  /** "the CEO" said without its organisation: stands for the organisation in focus, only for a role pattern. */
-  role?: boolean;
-  /** A pronoun whose antecedent came from a sentence naming several organisations: any of them could be meant. */
-  ambiguous?: boolean;
-}
 
 /** "Google bought it, SoftBank acquired it": a name followed by a verb taking "it" is that verb's subject, never what "it" stands for. */
 const SUBJECT_OF_IT = /^\s+(?:[a-z]+\s+)?(?:founded|co-founded|started|bought|acquired|sold|runs|ran|leads|led|joined|owns|owned|makes|made|built)\s+(?:it|us|them)\b/i;
@@ -53,6 +40,11 @@ const ACRONYM = /^\p{Lu}{3,5}$/u;
 
 /** "is the CEO", "has been chief executive since …", "stays on as CEO": a role with no "of X" after it (group 1: the role's words). */
 const ROLE_ALONE = /\b(?:is|was|has been|became|remains|stays on as|is now|chairman and|chair and|president and)\s+(?:(?:still|now|currently|also)\s+)?(?:the\s+)?(?:current\s+|new\s+)?(ceo|chief executive(?: officer)?)\b(?!\s+(?:of|at|for|in)\b)(?!['’]s)/gi;
+
+/** A clause opened by a semicolon or a conjunction, whose subject is a noun phrase of its own ("; the capital of …", "but the firm is …"). */
+const NEW_SUBJECT_CLAUSE = /(?:;|\b(?:but|although|though|whereas|while|whilst|because))\s*(?:the|a|an|this|that|these|those|its|his|her|their|our|my|your|some|one)\b/;
+
+const REGION_RULE: RelationRule = { predicate: 'located_in', subject: ['place'], object: ['place'], order: 'forward', between: /$/, base: 0.9 };
 
 export function extractCandidates(turns: ReadonlyArray<Turn>, batchDigest: string): CandidateFact[] {
   const byConversation = new Map<string, Turn[]>();
@@ -483,219 +475,4 @@ function fromSentence(turn: Turn, sentence: Sentence, slots: Slot[], batchDigest
     years.slice(0, 2).forEach((y, i) => emit(rules[i]!, person, y, '', true));
   }
   return [...found.values()];
-}
-
-/** A clause opened by a semicolon or a conjunction, whose subject is a noun phrase of its own ("; the capital of …", "but the firm is …"). */
-const NEW_SUBJECT_CLAUSE = /(?:;|\b(?:but|although|though|whereas|while|whilst|because))\s*(?:the|a|an|this|that|these|those|its|his|her|their|our|my|your|some|one)\b/;
-
-/** A singular verb after a name: the name alone is its subject ("A and B is …" is no list). */
-const SINGULAR_VERB_NEXT = /^\s+(?:is|was|has)\b/;
-
-/** A verb of making at the end of a cue: the next name is what is made. */
-const MAKE_CUE = /\b(?:makes|make|made|produces|produce|manufactures|manufacture|sells|sell)(?: the| an?)?$/;
-
-/** A finite verb right after a name: the name is the verb's subject. */
-const FINITE_VERB_NEXT = /^\s+(?:is|was|are|were|has|have|had|became|remains)\b/;
-
-/** A preposition right before a name: the name is its object. */
-const GOVERNED_BEFORE = /\b(?:in|at|from|to|of|near|into|for|with|by)\s+(?:the\s+)?$/;
-
-/** A word that takes the next name as its object ("capital of", "born in", "bought"). */
-const OBJECT_OF_BEFORE = /\b(?:of|in|at|to|for|from|by|on|with|is|was|are|were|bought|acquired|founded|makes)\s+(?:the\s+)?$/;
-
-const REGION_RULE: RelationRule = { predicate: 'located_in', subject: ['place'], object: ['place'], order: 'forward', between: /$/, base: 0.9 };
-
-type Emit = (rule: RelationRule, subject: Slot, object: Slot, cueText: string, near?: boolean) => void;
-
-/**
- * "founded by A, B and C", "A and B both work for X": a claim about one name holds for each name
- * coordinated with it. A comma alone links names only in a list that ends with "and" (otherwise
- * "Milan, Ohio" would make Ohio a birthplace).
- */
-function extendByCoordination(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
-  for (const { rule, subject, object } of [...emitted]) {
-    const later = subject.start > object.start ? subject : object;
-    const earlier = later === subject ? object : subject;
-    const role = (s: Slot) => (later === subject ? { subject: s, object } : { subject, object: s });
-    const roleE = (s: Slot) => (earlier === subject ? { subject: s, object } : { subject, object: s });
-    const typesL = later === subject ? rule.subject : rule.object;
-    const typesE = earlier === subject ? rule.subject : rule.object;
-    const chain = (from: Slot, dir: 1 | -1, types: EntityType[]) => {
-      const out: Slot[] = [];
-      let links: string[] = [];
-      let i = slots.indexOf(from);
-      for (;;) {
-        const k = i + dir;
-        const next = slots[k];
-        // "makes Old Quarry Stout and Hazel Lane Pale": a product's coordinated name the tagger read as a place is a product too.
-        if (next && from.type === 'product' && types.includes('product') && (next.type === 'person' || next.type === 'place') && !next.coreference && dir === 1 && COORDINATION.test(lower.slice(slots[i]!.end, next.start).trim()) && !CLAUSE_VERB_AFTER.test(lower.slice(next.end))) retype(next, types);
-        if (!next || !fits(next, types) || next.type === 'date' || (from.type && next.type && next.type !== from.type)) break;
-        // "Harvard, and he is …": a pronoun starts a clause of its own, it is not one more name of a list.
-        if (next.coreference || slots[i]!.coreference) break;
-        // "the capital of Portugal and Budapest is …": a name right after a preposition or verb is that word's object, not a list member.
-        if (dir === -1 && OBJECT_OF_BEFORE.test(lower.slice(Math.max(0, next.start - 30), next.start))) break;
-        // "…, not Yangon, and Yamoussoukro is …": a name the text denies is no member of the list.
-        if (/\bnot\s+$/.test(lower.slice(Math.max(0, next.start - 8), next.start))) break;
-        // "Yangon, and Yamoussoukro is the capital": a singular verb after the last name takes that name alone as its subject.
-        if (dir === -1 && from === subject && SINGULAR_VERB_NEXT.test(lower.slice(from.end))) break;
-        const link = (dir === 1 ? lower.slice(slots[i]!.end, next.start) : lower.slice(next.end, slots[i]!.start)).trim();
-        if (!COORDINATION.test(link)) break;
-        // "B is …" after the link is a new clause with its own verb, not one more name of the list.
-        if (dir === 1 && CLAUSE_VERB_AFTER.test(lower.slice(next.end))) break;
-        links.push(link);
-        out.push(next);
-        i = k;
-      }
-      // Keep a comma-linked name only when an "and" closes the list.
-      const lastAnd = links.map((l) => /\band\b|&/.test(l)).lastIndexOf(true);
-      links = links.slice(0, lastAnd + 1);
-      return out.slice(0, lastAnd + 1);
-    };
-    for (const s of chain(later, 1, typesL)) {
-      const r = role(s);
-      emit(rule, r.subject, r.object, '', true);
-    }
-    for (const s of chain(earlier, -1, typesE)) {
-      const r = roleE(s);
-      emit(rule, r.subject, r.object, '', true);
-    }
-  }
-}
-
-/**
- * "Constance lives in Margate, Perpetua in Faversham": a clause with its verb left out repeats the
- * claim before it for a new pair, its subject and "in" with the object, and nothing more after them.
- */
-function extendByGapping(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
-  for (const { rule, subject, object } of [...emitted]) {
-    if (rule.order !== 'forward' || subject.start > object.start || !/\bin(?: the)?$/.test(trimCue(lower.slice(subject.end, object.start)))) continue;
-    const k = slots.indexOf(object);
-    const c = slots[k + 1];
-    const d = slots[k + 2];
-    if (!c || !d || c.coreference || d.coreference || !fits(c, rule.subject) || !fits(d, rule.object) || (c.type ?? c.inferred) !== (subject.type ?? subject.inferred)) continue;
-    if (!/^,\s*$/.test(lower.slice(object.end, c.start)) || !/^\s+in\s+$/.test(lower.slice(c.end, d.start)) || !/^\s*(?:[.;!]|$)/.test(lower.slice(d.end, d.end + 2))) continue;
-    emit(rule, c, d, '', true);
-  }
-}
-
-const EVENT: Record<string, { date?: string; place?: string; owner: 'subject' | 'object' }> = {
-  born_in: { date: 'born_on', owner: 'subject' },
-  born_on: { place: 'born_in', owner: 'subject' },
-  died_in: { date: 'died_on', owner: 'subject' },
-  died_on: { place: 'died_in', owner: 'subject' },
-  founded: { date: 'founded_on', owner: 'object' },
-};
-
-/**
- * "born in Zanzibar on 5 September 1946", "born on 9 December 1906 in New York City", "founded by
- * William Boeing in Seattle in 1916": a date or place that follows an event's last name, joined by
- * "in"/"on" (through a region or coordinated names), belongs to the same event.
- */
-function continueEvents(emitted: ReadonlyArray<{ rule: RelationRule; subject: Slot; object: Slot }>, slots: Slot[], lower: string, emit: Emit): void {
-  for (const { rule, subject, object } of [...emitted]) {
-    const ev = EVENT[rule.predicate];
-    if (!ev) continue;
-    const owner = ev.owner === 'subject' ? subject : object;
-    let i = slots.indexOf(subject.start > object.start ? subject : object);
-    for (;;) {
-      const next = slots[i + 1];
-      if (!next) break;
-      const link = lower.slice(slots[i]!.end, next.start);
-      const t = next.type ?? next.inferred;
-      if (t === 'date' && EVENT_DATE.test(link)) {
-        if (ev.date) emit({ ...rule, predicate: ev.date, subject: [owner.type ?? 'person'], object: ['date'], base: 0.9 }, owner, next, '', true);
-        break;
-      }
-      if ((fits(next, ['place']) || regionTypedAsPerson(slots[i]!, next, lower)) && (EVENT_DATE.test(link) || EVENT_PLACE.test(link) || REGION_LINK.test(link))) {
-        if (ev.place && (EVENT_DATE.test(link) || EVENT_PLACE.test(link))) emit({ ...rule, predicate: ev.place, subject: ['person'], object: ['place'], base: 0.9 }, owner, next, '', true);
-        i++;
-        continue;
-      }
-      if (COORDINATION.test(link.trim()) && next.type === slots[i]!.type) {
-        i++;
-        continue;
-      }
-      break;
-    }
-  }
-}
-
-/** "Torquay, Devon, on …": a one-word name the tagger took for a person, after a place and a comma, is its region. */
-function regionTypedAsPerson(a: Slot, b: Slot, text: string): boolean {
-  if ((a.type ?? a.inferred) !== 'place' || b.type !== 'person' || b.coreference || /\s/.test(b.name) || !REGION_LINK.test(text.slice(a.end, b.start))) return false;
-  b.type = 'place';
-  b.fullName = undefined;
-  return true;
-}
-
-/**
- * "Harrow Mutual was acquired by …", "He founded Ferrari": the tagger read an organisation's name as
- * a place or a person (a place or a surname inside it). Right next to a cue that only an organisation
- * can fill, the pattern's reading wins; people and places are never retyped into each other.
- */
-function fitsOrRetype(m: Slot, types: EntityType[], cue = ''): boolean {
-  if (fits(m, types) || m.coreference || m.retyped) return fits(m, types);
-  if (types.includes('organisation')) return m.type === 'person' || m.type === 'place';
-  // "Gibson makes the Les Paul", "makes Old Quarry Stout": right after a verb of making, a name the tagger read as a person or place is the product.
-  if (types.includes('product')) return (m.type === 'person' || m.type === 'place') && MAKE_CUE.test(cue);
-  // "headquartered in Santa Clara": after "in", a name the tagger took for a person is the place; "born in Adams
-  // Center": where a person was born, died or lives, a name the tagger took for an organisation is a place.
-  return types.includes('place') && ((m.type === 'person' && /\bin(?: the)?$/.test(cue)) || (m.type === 'organisation' && /\b(?:born|died|lives|lived|living|grew up) in(?: the)?$/.test(cue)));
-}
-
-function retype(m: Slot, types: EntityType[]): void {
-  if (fits(m, types) || m.retyped) return;
-  m.retyped = true;
-  m.type = types.includes('organisation') ? 'organisation' : types.includes('product') ? 'product' : 'place';
-  m.fullName = undefined;
-}
-
-/** An untyped name can fill any slot but a date's; a typed one only its own. */
-function fits(m: Slot, types: EntityType[]): boolean {
-  const t = m.type ?? m.inferred;
-  return t === undefined ? !types.includes('date') : types.includes(t);
-}
-
-/**
- * Nearest earlier mention that can fill the subject slot, a typed one before an untyped one (the
- * tagger's evidence beats the pattern's guess); across a relative clause, the sentence's head.
- */
-function pickSubject(before: Slot[], rule: RelationRule, relative: boolean, closeCue = false, lower = ''): Slot | undefined {
-  const typed = (s: Slot) => s.type !== undefined && rule.subject.includes(s.type);
-  if (relative && before[0] && fits(before[0], rule.subject)) return before[0];
-  // "Mirelle was spun out of the University of Edinburgh and is headquartered in …", "grew up in Rotorua
-  // but was born in …": a name governed by a preposition is that word's object, not the verb's subject.
-  // "…, not Yangon, and Yamoussoukro is the capital of …": a name right before the cue's own verb is its
-  // subject, even one the tagger did not know, ahead of a typed name further back.
-  const adjacentSubject = before[before.length - 1];
-  // "Fender makes the Stratocaster and Gibson makes the Les Paul": a name right before the cue's verb is
-  // its subject; when it cannot be (and no cue retypes it), the claim reaches no name further back.
-  if (adjacentSubject && closeCue && !adjacentSubject.coreference && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start)) && /^\s+(?:\w+\s+)?(?:makes|make|made|produces|manufactures|sells|founded|co-founded|acquired|bought|works|worked)\b/.test(lower.slice(adjacentSubject.end))) {
-    if (fits(adjacentSubject, rule.subject)) return adjacentSubject;
-    if (!fitsOrRetype(adjacentSubject, rule.subject)) return undefined;
-    retype(adjacentSubject, rule.subject);
-    return adjacentSubject;
-  }
-  if (adjacentSubject && !adjacentSubject.type && !adjacentSubject.coreference && fits(adjacentSubject, rule.subject) && FINITE_VERB_NEXT.test(lower.slice(adjacentSubject.end)) && !GOVERNED_BEFORE.test(lower.slice(Math.max(0, adjacentSubject.start - 16), adjacentSubject.start))) return adjacentSubject;
-  const free = before.filter((s) => s.coreference || !GOVERNED_BEFORE.test(lower.slice(Math.max(0, s.start - 16), s.start)));
-  const pool = free.some((s) => fits(s, rule.subject)) ? free : before;
-  for (let i = pool.length - 1; i >= 0; i--) if (typed(pool[i]!)) return pool[i];
-  for (let i = pool.length - 1; i >= 0; i--) if (fits(pool[i]!, rule.subject)) return pool[i];
-  // Right before the cue, a name the tagger typed otherwise ("Lumivale Optics was founded …", read as a place): the pattern's type.
-  const adjacent = before[before.length - 1];
-  if (adjacent && closeCue && fitsOrRetype(adjacent, rule.subject)) {
-    retype(adjacent, rule.subject);
-    return adjacent;
-  }
-  // No mention of a fitting type: keep the nearest, and let the ontology stage say why it is wrong.
-  return before[before.length - 1];
-}
-
-function asMention(s: Slot, slotType: EntityType): Mention {
-  const type = s.type ?? s.inferred ?? slotType;
-  return { text: type === 'date' ? (s.value ?? s.name) : type === 'person' ? (s.fullName ?? s.name) : s.name, type, start: s.start, end: s.end };
-}
-
-function trimCue(text: string): string {
-  return text.replace(/[()[\]"“”;:]+/g, ' ').replace(/\s+/g, ' ').trim().replace(/^[.,]\s*/, '').replace(/\s*,$/, '');
 }

@@ -4,6 +4,12 @@
  * it to a thread (lib/serving/placement.ts). A large model never blocks the event loop: it has no
  * session there. FLYWHEEL_GATEWAY_INLINE_MAX_MS=0 keeps every run in the threads; threads=0 puts
  * every run on the event loop (serving/inline-sessions.ts alone).
+ *
+ * A version's cost is measured when it is loaded, before it takes traffic, by single-row runs of a
+ * zero row in the threads: otherwise a new version would serve its first requests through the
+ * threads while the version it is compared with runs on the event loop, and a canary judge would
+ * see the candidate's latency tail as worse than stable's for a reason that has nothing to do with
+ * the model (it did: rollouts.test.ts rolled back a good candidate on "beyond stable p95").
  */
 import { PlacementPolicy, type Place } from '../lib/serving/placement';
 import type { InlineSessions } from './inline-sessions';
@@ -45,7 +51,19 @@ export class AdaptiveSessions implements Sessions {
     } else {
       this.inline.unload(key);
     }
+    const cols = Number(signature.inputs[0]?.shape?.[1]);
+    if (this.inline.has(key) && Number.isInteger(cols) && cols > 0) await this.warmUp(key, cols);
     return signature;
+  }
+
+  /** The policy's warm-up, before traffic: a failed run leaves the rest to real requests. */
+  private async warmUp(key: string, cols: number): Promise<void> {
+    for (let i = 0; i < this.policy.warmupRuns; i++) {
+      // A new row each time: the pool transfers the buffer to the thread.
+      const out = await this.threads.run(key, new Float32Array(cols), 1, cols).catch(() => undefined);
+      if (!out) return;
+      this.policy.observe(key, 1, out.computeMs);
+    }
   }
 
   unload(key: string): void {

@@ -45,6 +45,11 @@ export class PlacementPolicy {
 
   constructor(private readonly opts: PlacementOptions = DEFAULT_PLACEMENT) {}
 
+  /** Runs observed before a version may run inline (the load-time warm-up runs as many). */
+  get warmupRuns(): number {
+    return this.opts.warmupRuns;
+  }
+
   /** Where a run of `rows` rows of `key` should go now. */
   place(key: string, rows: number): Place {
     if (!(this.opts.inlineMaxMs > 0)) return 'thread';

@@ -19,7 +19,7 @@ import { DEFAULT_CLIENT_CONTRADICTION, QualityTracker, type ClientContradictionO
 import { analyzeSentiment } from '../lib/sentiment/sentiment';
 import { FeedbackCommitter, NOT_STORED } from './feedback-committer';
 import type { FeedbackGuard } from './feedback-guard';
-import { clientContradictionFlags, MineCache, OthersCache, type CountRow, type Served } from './feedback-trust';
+import { clientContradictionFlags, MineCache, OthersCache, type CountRow, type JudgedLabel, type Served } from './feedback-trust';
 import { SingleFlight } from '../lib/async/single-flight';
 import type { ItemOutcome, ScoredItem } from './feedback';
 import { createFeedbackMetrics } from './feedback-metrics';
@@ -118,10 +118,10 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
   const countReads = opts.othersCacheMs === 0 ? undefined : new SingleFlight<CountRow[]>();
 
   /** One bounded query per batch; a failed read flags nothing (the check down-weights, never refuses). */
-  async function contradictions(items: FeedbackItem[], clientId: string | null): Promise<boolean[]> {
+  async function contradictions(items: FeedbackItem[], clientId: string | null, judged: (labels: JudgedLabel[]) => void): Promise<boolean[]> {
     if (contradiction === null || clientId === null || !items.some((it) => it.kind === 'label')) return [];
     try {
-      return await clientContradictionFlags(checkDb, clientId, items, contradiction, { others: othersCache, mine: mineCache, reads: countReads, servedHere: opts.servedHere });
+      return await clientContradictionFlags(checkDb, clientId, items, contradiction, { others: othersCache, mine: mineCache, reads: countReads, servedHere: opts.servedHere, judged });
     } catch (err) {
       opts.log.warn({ err: (err as Error).message }, 'client-contradiction check failed; items stored unflagged');
       return [];
@@ -165,10 +165,13 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
       return all.map((_, i) => refusals[i] ?? stored[j++]!);
     };
     if (items.length === 0) return merge([]);
-    const scored = score(items, await contradictions(items, clientId)).map((it) => ({ ...it, clientId }));
+    let judged: JudgedLabel[] = [];
+    const scored = score(items, await contradictions(items, clientId, (j) => (judged = j))).map((it) => ({ ...it, clientId }));
     try {
       const outcomes = await committer.submit(scored);
+      // Counted in the client's cached counts only when newly stored (201), as the database counts it.
       // Not stored (refused, or to retry): not remembered either, as below.
+      if (clientId !== null) mineCache?.judged(clientId, judged.filter((j) => outcomes[j.item]!.status === 201));
       const notStored = items.filter((_, i) => outcomes[i]!.status >= 422);
       for (const it of notStored) tracker.forget(it);
       opts.guard?.release(notStored);

@@ -163,6 +163,11 @@ export async function clientContradictionFlags(
     /** Concurrent requests that miss the same counts share one read (and a failed read's backoff). */
     reads?: SingleFlight<Row[]>;
     servedHere?: (predictionId: string) => Served | undefined;
+    /**
+     * Takes the batch's judged labels instead of `mine`: a label joins the client's cached counts
+     * only once it is stored (a batch answered 503 is retried, and would otherwise count twice).
+     */
+    judged?: (labels: JudgedLabel[]) => void;
   } = {},
 ): Promise<boolean[]> {
   const out = items.map(() => false);
@@ -227,12 +232,12 @@ export async function clientContradictionFlags(
     }
   }
   // The batch's own labels join the client's counts before anything is judged.
-  const judged: { model: string; version: string; unitKey: string | null; wrong: boolean }[] = [];
+  const judged: JudgedLabel[] = [];
   for (const { it, i } of labels) {
     const s = served.get(i);
     if (!s) continue;
     const wrong = it.label !== s.predicted;
-    judged.push({ model: s.model, version: s.version, unitKey: it.unitKey, wrong });
+    judged.push({ item: i, model: s.model, version: s.version, unitKey: it.unitKey, wrong });
     if (it.unitKey !== null) add(mine, key(s.model, s.version, it.unitKey), 1, wrong ? 1 : 0);
     add(mine, key(s.model, s.version, null), 1, wrong ? 1 : 0);
   }
@@ -244,6 +249,16 @@ export async function clientContradictionFlags(
     const history = unitHistory(others.get(k) ?? none, others.get(key(s.model, '*', it.unitKey)) ?? none, opts);
     out[i] = clientBurstContradiction(mine.get(k) ?? none, history, opts);
   }
-  caches.mine?.judged(clientId, judged);
+  if (caches.judged) caches.judged(judged);
+  else caches.mine?.judged(clientId, judged);
   return out;
+}
+
+/** A label the check judged: its item's index in the batch, and whether it contradicts the prediction. */
+export interface JudgedLabel {
+  item: number;
+  model: string;
+  version: string;
+  unitKey: string | null;
+  wrong: boolean;
 }

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../../config/index';
 import { createCanaryActivities } from '../../activities/canary';
 import { createExperimentActivities } from '../../activities/experiment';
 import { createGateway, type Gateway } from '../../serving/app';
-import { clientContradictionFlags } from '../../serving/feedback-trust';
+import { clientContradictionFlags, MineCache, type JudgedLabel } from '../../serving/feedback-trust';
 import { uuidv7 } from '../../serving/uuid';
 import { bearer, ensureMigrated, testApiKey } from './helpers/auth';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
@@ -212,5 +212,22 @@ describe('feedback from clients that may not move a decision', () => {
     expect(await clientContradictionFlags(env.db, forger, items)).toEqual(items.map(() => true));
     // Agreeing labels are not a contradiction, whatever the history.
     expect(await clientContradictionFlags(env.db, forger, items.map((it) => ({ ...it, label: 'a' })))).toEqual(items.map(() => false));
+  });
+
+  it("hands a batch's judged labels to the caller instead of the client's cached counts, which only stored labels may join", async () => {
+    const ids = Array.from({ length: 3 }, () => uuidv7());
+    await env.db.query(`insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '1', 5, 'ok', 'a'`, [ids, model]);
+    const items = ids.map((predictionId, i) => ({ predictionId, kind: 'label' as const, value: null, label: i === 0 ? 'a' : 'b', event: null, comment: null, source: null, unitKey: null, idempotencyKey: null }));
+    const client = 'key:judged-by-caller';
+    const mine = new MineCache(60_000);
+    const wanted = new Map([[model, new Set(['1'])]]);
+    let judged: JudgedLabel[] = [];
+    await clientContradictionFlags(env.db, client, items, undefined, { mine, judged: (j) => (judged = j) });
+    expect(judged.map((j) => [j.item, j.version, j.wrong])).toEqual([[0, '1', false], [1, '1', true], [2, '1', true]]);
+    // Read, but nothing of this batch counted: it may yet be answered 503 and sent again.
+    expect(mine.get(client, wanted, Date.now())).toEqual([]);
+    // Without a taker the labels join the cache at once (the benchmark's use).
+    await clientContradictionFlags(env.db, client, items, undefined, { mine });
+    expect(mine.get(client, wanted, Date.now())).toMatchObject([{ model, version: '1', labels: 3, contradicting: 2 }]);
   });
 });

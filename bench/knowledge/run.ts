@@ -2,7 +2,7 @@
  * Knowledge validation quality and throughput, on the real stack (Temporal, PostgreSQL), each
  * mode in a fresh database of its own so earlier runs cannot corroborate or contradict anything.
  *
- *   npx tsx bench/knowledge/run.ts [--sets dev,heldout,third,fourth,fifth,sixth,seventh] [--accept 0.85,0.75] [--throughput-facts 600]
+ *   npx tsx bench/knowledge/run.ts [--sets dev,heldout,third,fourth,fifth,sixth,seventh,eighth] [--accept 0.85,0.75] [--throughput-facts 600]
  *
  * Quality, on two hand-labelled sets: the development set (test/fixtures/knowledge/eval: WordNet
  * 3.1 glosses plus chat turns built from them; its labels list every triple the extractor proposes)
@@ -11,7 +11,8 @@
  * fourth (test/fixtures/knowledge/fourth, written blind the same way, tuned on afterwards by flywheel-patterns/5)
  * the fifth (test/fixtures/knowledge/fifth, written blind before that tuning, tuned on afterwards by flywheel-patterns/6)
  * the sixth (test/fixtures/knowledge/sixth, written blind before that tuning, tuned on afterwards by flywheel-patterns/7)
- * and the seventh (test/fixtures/knowledge/seventh, written blind before that tuning, never tuned on): 40 written conversations each; their labels list
+ * the seventh (test/fixtures/knowledge/seventh, written blind before that tuning, never tuned on) and the eighth
+ * (test/fixtures/knowledge/eighth, written blind the same way, never tuned on): 40 written conversations each; their labels list
  * every true fact stated, so recall is full recall and anything else extracted counts as false).
  * Each is ingested batch by batch; a distinct extracted triple counts as accepted when any of its
  * candidates is committed. Two modes: nobody reviews (borderline facts
@@ -36,7 +37,7 @@ import { labelOf, parseLabels, scoreRun, tripleKey, type LabelSet } from './scor
 import { letters } from './ingest-templates';
 
 interface EvalSet {
-  name: 'dev' | 'heldout' | 'third' | 'fourth' | 'fifth' | 'sixth' | 'seventh';
+  name: 'dev' | 'heldout' | 'third' | 'fourth' | 'fifth' | 'sixth' | 'seventh' | 'eighth';
   dir: string;
   batches: string[];
   labels: LabelSet;
@@ -47,8 +48,8 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const throughputFacts = Number(flag('--throughput-facts') ?? 600) || 600;
 /** Single-source acceptance thresholds to compare (the policy's main precision/recall knob). */
 const acceptLevels = (flag('--accept') ?? '0.85,0.75').split(',').map(Number);
-const SET_DIRS: Record<EvalSet['name'], string> = { dev: 'eval', heldout: 'heldout', third: 'third', fourth: 'fourth', fifth: 'fifth', sixth: 'sixth', seventh: 'seventh' };
-const setNames = (flag('--sets') ?? 'dev,heldout,third,fourth,fifth,sixth,seventh').split(',');
+const SET_DIRS: Record<EvalSet['name'], string> = { dev: 'eval', heldout: 'heldout', third: 'third', fourth: 'fourth', fifth: 'fifth', sixth: 'sixth', seventh: 'seventh', eighth: 'eighth' };
+const setNames = (flag('--sets') ?? 'dev,heldout,third,fourth,fifth,sixth,seventh,eighth').split(',');
 
 async function loadSet(name: EvalSet['name']): Promise<EvalSet> {
   // The development set's labels list every triple the extractor proposed (a new one is an error to
@@ -179,7 +180,7 @@ try {
       }
     }
   }
-  console.log('\nquality (dev: test/fixtures/knowledge/eval; heldout: test/fixtures/knowledge/heldout; third: test/fixtures/knowledge/third; fourth: test/fixtures/knowledge/fourth; fifth: test/fixtures/knowledge/fifth; sixth: test/fixtures/knowledge/sixth; seventh: test/fixtures/knowledge/seventh)');
+  console.log('\nquality (dev: test/fixtures/knowledge/eval; heldout: test/fixtures/knowledge/heldout; third: test/fixtures/knowledge/third; fourth: test/fixtures/knowledge/fourth; fifth: test/fixtures/knowledge/fifth; sixth: test/fixtures/knowledge/sixth; seventh: test/fixtures/knowledge/seventh; eighth: test/fixtures/knowledge/eighth)');
   console.table(
     rows.map((r) => ({
       set: r.set,

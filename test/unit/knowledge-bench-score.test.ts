@@ -47,7 +47,7 @@ describe('knowledge bench scoring', () => {
     expect(() => scoreRun(new Map([['x|born_in|y', true]]), l)).toThrow(/no label/);
   });
 
-  it.each(['heldout', 'fourth', 'fifth', 'sixth'])('the %s set labels every one of the 14 relation types with true facts, and some claims to refuse', (set) => {
+  it.each(['heldout', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth'])('the %s set labels every one of the 14 relation types with true facts, and some claims to refuse', (set) => {
     const l = parseLabels(readFileSync(new URL(`../fixtures/knowledge/${set}/labels.jsonl`, import.meta.url), 'utf8'), 'false');
     const relations = new Set([...l.truth].filter(([, t]) => t).map(([k]) => k.split('|')[1]));
     expect([...relations].sort()).toEqual(Object.keys(ONTOLOGY).sort());

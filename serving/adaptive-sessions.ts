@@ -13,6 +13,7 @@
  */
 import { PlacementPolicy, type Place } from '../lib/serving/placement';
 import type { InlineSessions } from './inline-sessions';
+import { fixedDim } from './model-check';
 import type { LoadedSignature, RunResult, SessionPool, Sessions } from './session-pool';
 
 /**
@@ -51,8 +52,8 @@ export class AdaptiveSessions implements Sessions {
     } else {
       this.inline.unload(key);
     }
-    const cols = Number(signature.inputs[0]?.shape?.[1]);
-    if (this.inline.has(key) && Number.isInteger(cols) && cols > 0) await this.warmUp(key, cols);
+    const cols = fixedDim(signature.inputs[0]?.shape?.[1]);
+    if (this.inline.has(key) && cols !== undefined) await this.warmUp(key, cols);
     return signature;
   }
 

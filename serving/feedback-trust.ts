@@ -164,8 +164,9 @@ export async function clientContradictionFlags(
     reads?: SingleFlight<Row[]>;
     servedHere?: (predictionId: string) => Served | undefined;
     /**
-     * Takes the batch's judged labels instead of `mine`: a label joins the client's cached counts
-     * only once it is stored (a batch answered 503 is retried, and would otherwise count twice).
+     * Told of the batch's judged labels. The check never adds them to `mine` itself: a label joins
+     * the client's cached counts only once the caller has stored it (a batch answered 503 is
+     * retried, and would otherwise count twice).
      */
     judged?: (labels: JudgedLabel[]) => void;
   } = {},
@@ -249,8 +250,7 @@ export async function clientContradictionFlags(
     const history = unitHistory(others.get(k) ?? none, others.get(key(s.model, '*', it.unitKey)) ?? none, opts);
     out[i] = clientBurstContradiction(mine.get(k) ?? none, history, opts);
   }
-  if (caches.judged) caches.judged(judged);
-  else caches.mine?.judged(clientId, judged);
+  caches.judged?.(judged);
   return out;
 }
 

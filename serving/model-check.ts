@@ -51,7 +51,8 @@ export function modelInfo(bytes: Uint8Array): ModelInfo {
   return { nFeatures, classes: classes as string[] };
 }
 
-function fixedDim(d: number | string | undefined): number | undefined {
+/** A dimension fixed in the graph (a positive number), or undefined for a symbolic or missing one. */
+export function fixedDim(d: number | string | undefined): number | undefined {
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 

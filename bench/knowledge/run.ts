@@ -49,7 +49,7 @@ const throughputFacts = Number(flag('--throughput-facts') ?? 600) || 600;
 /** Single-source acceptance thresholds to compare (the policy's main precision/recall knob). */
 const acceptLevels = (flag('--accept') ?? '0.85,0.75').split(',').map(Number);
 const SET_DIRS: Record<EvalSet['name'], string> = { dev: 'eval', heldout: 'heldout', third: 'third', fourth: 'fourth', fifth: 'fifth', sixth: 'sixth', seventh: 'seventh', eighth: 'eighth' };
-const setNames = (flag('--sets') ?? 'dev,heldout,third,fourth,fifth,sixth,seventh,eighth').split(',');
+const setNames = flag('--sets')?.split(',') ?? Object.keys(SET_DIRS);
 
 async function loadSet(name: EvalSet['name']): Promise<EvalSet> {
   // The development set's labels list every triple the extractor proposed (a new one is an error to
@@ -180,7 +180,7 @@ try {
       }
     }
   }
-  console.log('\nquality (dev: test/fixtures/knowledge/eval; heldout: test/fixtures/knowledge/heldout; third: test/fixtures/knowledge/third; fourth: test/fixtures/knowledge/fourth; fifth: test/fixtures/knowledge/fifth; sixth: test/fixtures/knowledge/sixth; seventh: test/fixtures/knowledge/seventh; eighth: test/fixtures/knowledge/eighth)');
+  console.log(`\nquality (${Object.entries(SET_DIRS).map(([name, dir]) => `${name}: test/fixtures/knowledge/${dir}`).join('; ')})`);
   console.table(
     rows.map((r) => ({
       set: r.set,

@@ -214,7 +214,7 @@ describe('feedback from clients that may not move a decision', () => {
     expect(await clientContradictionFlags(env.db, forger, items.map((it) => ({ ...it, label: 'a' })))).toEqual(items.map(() => false));
   });
 
-  it("hands a batch's judged labels to the caller instead of the client's cached counts, which only stored labels may join", async () => {
+  it("hands a batch's judged labels to the caller, and leaves the client's cached counts to the caller, which adds only stored labels", async () => {
     const ids = Array.from({ length: 3 }, () => uuidv7());
     await env.db.query(`insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '1', 5, 'ok', 'a'`, [ids, model]);
     const items = ids.map((predictionId, i) => ({ predictionId, kind: 'label' as const, value: null, label: i === 0 ? 'a' : 'b', event: null, comment: null, source: null, unitKey: null, idempotencyKey: null }));
@@ -226,8 +226,8 @@ describe('feedback from clients that may not move a decision', () => {
     expect(judged.map((j) => [j.item, j.version, j.wrong])).toEqual([[0, '1', false], [1, '1', true], [2, '1', true]]);
     // Read, but nothing of this batch counted: it may yet be answered 503 and sent again.
     expect(mine.get(client, wanted, Date.now())).toEqual([]);
-    // Without a taker the labels join the cache at once (the benchmark's use).
-    await clientContradictionFlags(env.db, client, items, undefined, { mine });
+    // Once stored, the caller adds them (the gateway's route does so for the 201s), and the cache counts them.
+    mine.judged(client, judged);
     expect(mine.get(client, wanted, Date.now())).toMatchObject([{ model, version: '1', labels: 3, contradicting: 2 }]);
   });
 });

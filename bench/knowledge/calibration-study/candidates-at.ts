@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nlp from 'compromise';
+import { ONTOLOGY } from '../../../lib/knowledge/ontology';
 import { labelOf, parseLabels, tripleKey } from '../score';
 
 const [checkout, set] = process.argv.slice(2) as [string, string];
@@ -21,7 +22,7 @@ const labels = parseLabels(await readFile(path.join(dir, 'labels.jsonl'), 'utf8'
 const parsed = parseTranscript(await readFile(path.join(dir, 'chat.jsonl'), 'utf8'));
 if (!parsed.ok) throw new Error(parsed.message);
 
-const PREDICATES = ['born_in', 'born_on', 'died_on', 'died_in', 'works_for', 'ceo_of', 'founded', 'founded_on', 'headquartered_in', 'acquired', 'makes', 'capital_of', 'located_in', 'lives_in'];
+const PREDICATES = Object.keys(ONTOLOGY);
 const CUES = ['coreference', 'typed-by-pattern', 'cross-turn', 'confirmed', 'question', 'hedged', 'reported', 'negated', 'past', 'superseded', 'ambiguous', 'partial-name', 'answer'];
 const PARTICLES = new Set(['of', 'de', 'des', 'du', 'la', 'le', 'von', 'van', 'der', 'di', 'da', 'del', '&', 'y', 'al', 'bin', 'den', 'dos', 'das', 'st', 'the', 'and']);
 const LEGAL_ONLY = /^(?:ltd|limited|gmbh|inc|incorporated|co|corp|corporation|plc|llc|ag|sa|nv|n\.v\.|oy|ab|as|group|holdings|company|sons|& co)\.?$/i;

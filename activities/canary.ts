@@ -108,11 +108,11 @@ export function createCanaryActivities(config: FlywheelConfig) {
         out[version]!.latenciesMs = lat.rows.map((r) => Number(r.latency_ms));
       }
 
-      // One label per prediction (the latest that may count: activities/decision-feedback.ts), joined to what was served.
+      // One label per prediction (the first that may count: activities/decision-feedback.ts), joined to what was served.
       const clients = await decisionClients(pool(), input.model);
       const labels = await pool().query<{ version: string; labelled: string; correct: string }>(
         `select p.version, count(*) as labelled, count(*) filter (where f.label = p.predicted_label) as correct
-         from (select distinct on (prediction_id) prediction_id, label from feedback fb where kind = 'label' and created_at >= $3 and ${decisionFeedbackSql('fb', '$4')} order by prediction_id, id desc) f
+         from (select distinct on (prediction_id) prediction_id, label from feedback fb where kind = 'label' and created_at >= $3 and ${decisionFeedbackSql('fb', '$4')} order by prediction_id, id) f
          join predictions p on p.id = f.prediction_id
          where p.model = $1 and p.version = any($2) and p.created_at >= $3 and p.outcome = 'ok'
          group by p.version`,

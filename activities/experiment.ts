@@ -36,13 +36,13 @@ function primarySql(metric: PrimaryMetric, versionFilter: string, since: string,
   // Only feedback that may count in decisions (activities/decision-feedback.ts).
   const counts = decisionFeedbackSql('fb', clients);
   const sql: Record<PrimaryMetric, string> = {
-    // One label per prediction (the latest): correct = 1, wrong = 0. Driven from the test's
-    // predictions (index on model, version, time), each one's latest label looked up by prediction
+    // One label per prediction (the first, as every decision counts it): correct = 1, wrong = 0. Driven from the test's
+    // predictions (index on model, version, time), each one's first label looked up by prediction
     // id: the cost follows the test's traffic, not every label ever received.
     accuracy: `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum, count(*) filter (where f.label = p.predicted_label) as sum_squares,
                       extract(epoch from now() - min(p.created_at)) as span_seconds
                from predictions p
-               cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' and ${counts} order by id desc limit 1) f
+               cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' and ${counts} order by id limit 1) f
                where p.model = $1 and ${versionFilter} and p.created_at >= ${since} and p.outcome = 'ok' group by p.version`,
     // Clicked predictions among served ones (each one's clicks looked up by prediction id, as above).
     // (The sum is named once and repeated outside: each mention of the lateral would probe again.)

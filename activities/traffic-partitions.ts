@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { FlywheelConfig } from '../config/index';
 import { getPool } from '../clients/db';
-import { planPartitions, TRAFFIC_TABLES, type ExistingPartition, type NewPartition, type TrafficTable } from '../lib/data/partitions';
+import { planPartitions, retentionTable, TRAFFIC_TABLES, type ExistingPartition, type NewPartition, type TrafficTable } from '../lib/data/partitions';
 import { domainLog } from './domain-log';
 import { domainMetrics } from './domain-metrics';
 
@@ -206,7 +206,7 @@ export async function maintainTrafficPartitions(db: pg.Pool, traffic: FlywheelCo
   const now = input.now ? new Date(input.now) : new Date();
   const out: TableMaintenance[] = [];
   for (const table of TRAFFIC_TABLES) {
-    out.push(await maintainTable(db, table, { now, aheadDays: traffic.aheadDays, retentionDays: traffic.retentionDays[table], dryRun: input.dryRun }));
+    out.push(await maintainTable(db, table, { now, aheadDays: traffic.aheadDays, retentionDays: traffic.retentionDays[retentionTable(table)], dryRun: input.dryRun }));
   }
   return out;
 }
@@ -215,7 +215,7 @@ export async function describeTrafficPartitions(db: pg.Pool, traffic: FlywheelCo
   const out: TablePartitions[] = [];
   for (const table of TRAFFIC_TABLES) {
     const { partitioned, partitions } = await listTrafficPartitions(db, table);
-    out.push({ table, partitioned, retentionDays: traffic.retentionDays[table], partitions });
+    out.push({ table, partitioned, retentionDays: traffic.retentionDays[retentionTable(table)], partitions });
   }
   return out;
 }

@@ -14,7 +14,9 @@
  *  - first label wins: a second label for a prediction is refused (409), unless it is a retry of
  *    the first (same idempotency key: the committer answers it 200). Decisions count the first
  *    label only; refusing later ones keeps the table saying the same thing as the decisions, and
- *    tells the client rather than dropping its label silently.
+ *    tells the client rather than dropping its label silently. This check answers early and
+ *    cheaply from what this gateway knows; what settles two gateways' labels for one prediction
+ *    at the same moment is the writer's claim in first_labels (serving/feedback.ts).
  */
 import type pg from 'pg';
 import type { FeedbackItem } from '../lib/feedback/channels';
@@ -24,6 +26,7 @@ import { groupByIdTime, idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
 import { uuidv7TimeOrNull } from '../lib/data/id-time';
 import { graceFor } from '../lib/feedback/grace';
+import { LABEL_TAKEN } from './feedback';
 
 export type Refusal = { status: 404 | 409 | 422; message: string };
 
@@ -125,7 +128,7 @@ export class FeedbackGuard {
       }
       const first = this.labelled.has(it.predictionId) ? this.labelled.get(it.predictionId) : stored.get(it.predictionId);
       if (first !== undefined && (first === null || first !== it.idempotencyKey)) {
-        out.push({ status: 409, message: `prediction ${it.predictionId} already has a label; the first label stands` });
+        out.push({ status: 409, message: LABEL_TAKEN(it.predictionId) });
         continue;
       }
       this.labelled.set(it.predictionId, it.idempotencyKey);

@@ -7,7 +7,7 @@
  *    the last hour, and its latency quantiles);
  *  - the snapshot's window join (datasets/production.ts: a week of one model's predictions with their
  *    first label within a day), counted server-side so only the database's work is timed;
- *  - an A/B test's accuracy read (activities/experiment.ts: each prediction's latest label);
+ *  - an A/B test's accuracy read (activities/experiment.ts: each prediction's first label);
  *  - the drift monitor's label read (activities/drift.ts readOutcomes: labels past an id cursor);
  *  - the gateway's feedback guard (serving/feedback-guard.ts: 100 predictions by id, no time);
  *  - retention: the days older than --keep removed, DROP TABLE of whole days against DELETE of the
@@ -146,9 +146,9 @@ async function main(): Promise<void> {
   const { rows: cur } = await db.query<{ id: string }>(`SELECT min(id)::text AS id FROM flat.feedback WHERE created_at >= $1`, [hourAgo]);
   const driftRead = `select max(id)::text as upto, count(*) as n from (select id from feedback where kind = 'label' and id > $1 and created_at < now() order by id limit 1000) b`;
 
-  // activities/experiment.ts accuracy: each prediction's latest label, looked up by prediction id (6 hours of one model).
+  // activities/experiment.ts accuracy: each prediction's first label, looked up by prediction id (6 hours of one model).
   const abAccuracy = `select p.version, count(*) as n, count(*) filter (where f.label = p.predicted_label) as sum from predictions p
-    cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' order by id desc limit 1) f
+    cross join lateral (select label from feedback fb where prediction_id = p.id and kind = 'label' and fb.created_at >= p.created_at - interval '${LABEL_SKEW}' order by id limit 1) f
     where p.model = $1 and p.created_at >= $2 and p.outcome = 'ok' group by p.version`;
   // serving/feedback-guard.ts: the predictions a feedback batch names, by id alone (no time to prune by).
   const { rows: ids } = await db.query<{ id: string }>('SELECT id FROM flat.predictions WHERE created_at >= $1 LIMIT 100', [hourAgo]);
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     { name: 'canary window: counts (last hour, one version)', sql: canaryCounts, params: ['m3', '2', hourAgo, now] },
     { name: 'canary window: p95/p99 (last hour, one version)', sql: canaryQuantiles, params: ['m3', '2', hourAgo, now] },
     { name: 'snapshot join (7 days, one model)', sql: snapshot, params: ['m3', weekAgo, now] },
-    { name: 'A/B accuracy (6 hours, one model, latest label each)', sql: abAccuracy, params: ['m3', new Date(now.getTime() - 6 * 3_600_000)] },
+    { name: 'A/B accuracy (6 hours, one model, first label each)', sql: abAccuracy, params: ['m3', new Date(now.getTime() - 6 * 3_600_000)] },
     { name: 'drift label read (1000 past a cursor)', sql: driftRead, params: [cur[0]!.id] },
     { name: 'feedback guard: 100 predictions by id', sql: guard, params: [ids.map((r) => r.id)] },
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dailyPartition, partitionName, planPartitions, retentionCutoff, utcDay, type ExistingPartition } from './partitions';
+import { addDays, dailyPartition, partitionName, planPartitions, retentionCutoff, retentionTable, utcDay, type ExistingPartition } from './partitions';
 
 const d = (s: string) => new Date(s);
 const daily = (table: 'predictions' | 'feedback', day: string, rows = 0): ExistingPartition => {
@@ -67,5 +67,12 @@ describe('planPartitions', () => {
   it('refuses settings that are not whole days', () => {
     expect(() => planPartitions('feedback', [], { now, aheadDays: 1.5, retentionDays: 0 })).toThrow(/aheadDays/);
     expect(() => planPartitions('feedback', [], { now, aheadDays: 1, retentionDays: -1 })).toThrow(/retentionDays/);
+  });
+});
+
+describe('retentionTable', () => {
+  it('keeps first_labels as long as the predictions it settles, every other table by its own retention', () => {
+    expect(retentionTable('first_labels')).toBe('predictions');
+    for (const t of ['predictions', 'feedback', 'online_predictions', 'shadow_predictions'] as const) expect(retentionTable(t)).toBe(t);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Daily time partitions of the traffic tables (predictions, feedback, online_predictions: migration
- * 0014_traffic_partitions.sql; shadow_predictions: 0016_shadow_partitions.sql): which partitions to create ahead and which to drop past a retention.
+ * 0014_traffic_partitions.sql; shadow_predictions: 0016_shadow_partitions.sql; first_labels:
+ * 0017_first_labels.sql): which partitions to create ahead and which to drop past a retention.
  * Pure: the maintenance (activities/traffic-partitions.ts) reads the partitions that exist and
  * carries out the plan made here.
  *
@@ -12,8 +13,18 @@
  *    the maintenance not run for days), so nothing acknowledged is refused. Never dropped.
  */
 
-export const TRAFFIC_TABLES = ['predictions', 'feedback', 'online_predictions', 'shadow_predictions'] as const;
+export const TRAFFIC_TABLES = ['predictions', 'feedback', 'online_predictions', 'shadow_predictions', 'first_labels'] as const;
 export type TrafficTable = (typeof TRAFFIC_TABLES)[number];
+
+/** first_labels is partitioned by its predictions' time and needed as long as they can be labelled: it is kept as long as they are. */
+const KEPT_WITH = { first_labels: 'predictions' } as const;
+/** The tables with a retention of their own (configured per table). */
+export type RetainedTable = Exclude<TrafficTable, keyof typeof KEPT_WITH>;
+
+/** The table whose configured retention `table` follows. */
+export function retentionTable(table: TrafficTable): RetainedTable {
+  return table in KEPT_WITH ? KEPT_WITH[table as keyof typeof KEPT_WITH] : (table as RetainedTable);
+}
 
 const DAY_MS = 86_400_000;
 

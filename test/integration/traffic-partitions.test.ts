@@ -26,6 +26,7 @@ import { uuidv7 } from '../../serving/uuid';
 const config = loadConfig();
 const dbName = `flywheel_partitions_${randomUUID().slice(0, 8)}`;
 let db: pg.Pool;
+let dbUrl: string;
 const today = utcDay(new Date());
 const day = (n: number) => addDays(today, n);
 const HOUR = 3_600_000;
@@ -57,6 +58,7 @@ async function record(rows: PredictionRow[]): Promise<void> {
 
 beforeAll(async () => {
   const url = await createScratchDatabase(config, dbName);
+  dbUrl = url;
   // The schema as it was before 0014, from the same files.
   const before = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-migrations-'));
   for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < '0014')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
@@ -199,9 +201,58 @@ describe('migration 0014 on a database with traffic', () => {
     const total = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback WHERE idempotency_key = $1', [old[0]!.idempotency_key]);
     expect(total.rows[0]!.n).toBe(1);
     // Several keys and unkeyed items in one group keep the items' order.
-    const group = [label(p, null), label(p, `g1-${p}`), label(p, `g1-${p}`), label(p, null, 'c')];
+    const [q1, q2, q3] = [randomUUID(), randomUUID(), randomUUID()];
+    const group = [label(q1, null), label(q2, `g1-${p}`), label(q2, `g1-${p}`), label(q3, null, 'c')];
     const res = await storeFeedbackGroup(db, group);
     expect(res.map((r) => r.status)).toEqual([201, 201, 200, 201]);
+  });
+
+  it('lets exactly one label stand per prediction when two gateways store different labels for it at once', async () => {
+    // A second gateway: its own connections, no guard in front (each gateway's guard reads "no label yet").
+    const other = new pg.Pool({ connectionString: dbUrl, max: 4 });
+    try {
+      // Predictions of tomorrow (a daily partition) and one UUIDv4 (no time: claimed at the epoch).
+      const ids = [...Array.from({ length: 20 }, (_, i) => uuidv7(day(1).getTime() + HOUR + i)), randomUUID()];
+      const keyOf = (gateway: string, i: number, p: string) => (i % 2 === 1 ? `${gateway}-${p}` : null);
+      const results = await Promise.all(
+        ids.map((p, i) => Promise.all([storeFeedbackGroup(db, [label(p, keyOf('a', i, p), 'a')]), storeFeedbackGroup(other, [label(p, keyOf('b', i, p), 'b')])])),
+      );
+      const winners = results.map(([[a], [b]]) => {
+        expect([a!.status, b!.status].sort()).toEqual([201, 409]);
+        const lost = a!.status === 409 ? a! : b!;
+        expect(lost).toMatchObject({ message: expect.stringMatching(/already has a label; the first label stands/) });
+        return a!.status === 201 ? 'a' : 'b';
+      });
+      // One label per prediction in the table, the winner's, and the claim names its row.
+      const { rows } = await db.query<{ p: string; labels: string[]; claimed: string; part: string }>(
+        `SELECT f.prediction_id::text AS p, array_agg(f.label) AS labels, min(c.label) AS claimed, min(l.tableoid::regclass::text) AS part
+           FROM feedback f JOIN first_labels l ON l.prediction_id = f.prediction_id
+           JOIN feedback c ON c.id = l.feedback_id AND c.created_at = l.feedback_at
+          WHERE f.prediction_id = ANY($1::uuid[]) GROUP BY 1`,
+        [ids],
+      );
+      const byId = new Map(rows.map((r) => [r.p, r]));
+      ids.forEach((p, i) => {
+        expect(byId.get(p), p).toMatchObject({ labels: [winners[i]], claimed: winners[i] });
+        // In the partition of the prediction's own day (a UUIDv4 has no time: the epoch's, legacy).
+        expect(byId.get(p)!.part).toBe(i < 20 ? partitionName('first_labels', day(1)) : 'first_labels_legacy');
+      });
+      // Retries: the winner's is a repeat (200); the loser's key was spent on a label that lost (409 again).
+      for (let i = 1; i < 20; i += 2) {
+        const p = ids[i]!;
+        const w = winners[i]!;
+        const l = w === 'a' ? 'b' : 'a';
+        const [again] = await storeFeedbackGroup(db, [label(p, keyOf(w, i, p), w)]);
+        expect(again!.status).toBe(200);
+        const [lostAgain] = await storeFeedbackGroup(other, [label(p, keyOf(l, i, p), l)]);
+        expect(lostAgain).toMatchObject({ status: 409, message: expect.stringMatching(/first label stands/) });
+      }
+      // Other kinds of feedback are not limited to one per prediction.
+      const more = await storeFeedbackGroup(other, [{ ...label(ids[0]!, null), kind: 'rating', label: null, value: 4 }, { ...label(ids[0]!, null), kind: 'rating', label: null, value: 5 }]);
+      expect(more.map((o) => o.status)).toEqual([201, 201]);
+    } finally {
+      await other.end();
+    }
   });
 
   it('moves rows out of the default partition when their day gets a partition', async () => {

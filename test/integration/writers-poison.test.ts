@@ -203,7 +203,8 @@ describe('poison never stalls a writer', () => {
       expect(res.status).toBe(201);
     };
     const honestBatch = async (i: number) => {
-      const items = [0, 1, 2].map((j) => ({ predictionId: pid, kind: 'label', label: 'a', idempotencyKey: `${run}-b${i}-${j}` }));
+      // A label each for three predictions: a prediction's second label would be refused (409, the first label stands).
+      const items = [0, 1, 2].map((j) => ({ predictionId: uuidv7(), kind: 'label', label: 'a', idempotencyKey: `${run}-b${i}-${j}` }));
       keys.push(...items.map((it) => it.idempotencyKey));
       const res = await client.post('/v1/feedback/batch', { items });
       expect(res.status).toBe(200);

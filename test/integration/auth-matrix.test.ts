@@ -160,6 +160,10 @@ describe('authorisation matrix (API keys, local OIDC issuer)', () => {
   it('a revoked key stops working within the key cache window', async () => {
     const key = await testApiKey(env, 'matrix-revoke-live');
     expect((await call(url, ROUTES[2]!, bearer(key))).status).toBe(200);
+    // The key is verified and kept for the window; the same id with another secret is not let through by it.
+    const forged = key.slice(0, -4) + (key.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    expect((await call(url, ROUTES[2]!, bearer(forged))).status).toBe(401);
+    expect((await call(url, ROUTES[2]!, bearer(key))).status).toBe(200);
     await revokeApiKey(env.db, key.split('_')[1]!);
     await new Promise((r) => setTimeout(r, 700)); // keyCacheMs 500
     const res = await call(url, ROUTES[2]!, bearer(key));

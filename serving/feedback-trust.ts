@@ -4,7 +4,7 @@
  *
  * For each label in the batch: its prediction's model, version and predicted label; the sending
  * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
- * the other clients' labels for the newest `maxRows` predictions of each model version in the
+ * every client's labels (counted per client, the sender's own then left out) for the newest `maxRows` predictions of each model version in the
  * batch made in the window (index predictions_model_version_created, then feedback_prediction), each
  * joined to the prediction it labels and counted per model, version and unit key. A version with
  * fewer than `minOtherLabels` such labels is judged against the model's other served versions
@@ -33,9 +33,11 @@ import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, ty
 import { createdNearIdSql, idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
 
-/** A count row: part 1 the client's own labels, part 2 the other clients'. */
+/** A count row: part 1 the client's own labels, part 2 every client's, per client (the caller leaves out its own). */
 export interface CountRow {
   part: number;
+  /** Part 2: the client that sent the labels (null: sent with authentication off). */
+  client_id?: string | null;
   model: string;
   version: string;
   unit_key: string | null;
@@ -79,20 +81,21 @@ mine as (
   where (p.model, p.version) in (select model, version from versions)
 ),
 others as (
-  select f.unit_key, f.label, p.model, p.version, p.predicted_label
+  select f.client_id, f.unit_key, f.label, p.model, p.version, p.predicted_label
   from (select * from versions where $6::boolean) v
   cross join lateral (select id, model, version, predicted_label, created_at from predictions
                       where model = v.model and version = v.version and created_at >= now() - make_interval(secs => $4)
                       order by created_at desc limit $5) p
   -- Lateral again, kept a subquery by "offset 0" (else it is flattened into the join it replaces):
   -- each prediction's labels by index, from its own day on, not every partition of feedback, whole.
-  cross join lateral (select unit_key, label from feedback f
-                      where f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'
-                        and f.client_id is distinct from $1 offset 0) f
+  -- Every client's, counted per client: cached per model and shared by every client's checks, each
+  -- of which leaves out its own rows (clientContradictionFlags).
+  cross join lateral (select unit_key, label, client_id from feedback f
+                      where f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}' offset 0) f
 )
-select 1 as part, model, version, unit_key, count(*) as labels, count(*) filter (where label is distinct from predicted_label) as contradicting from mine group by model, version, unit_key
+select 1 as part, null::text as client_id, model, version, unit_key, count(*) as labels, count(*) filter (where label is distinct from predicted_label) as contradicting from mine group by model, version, unit_key
 union all
-select 2, model, version, unit_key, count(*), count(*) filter (where label is distinct from predicted_label) from others group by model, version, unit_key`;
+select 2, client_id, model, version, unit_key, count(*), count(*) filter (where label is distinct from predicted_label) from others group by client_id, model, version, unit_key`;
 
 type Wanted = Map<string, Set<string>>;
 const covers = (read: Wanted, wanted: Wanted) => [...wanted].every(([model, versions]) => [...versions].every((v) => read.get(model)?.has(v)));
@@ -103,8 +106,8 @@ const covers = (read: Wanted, wanted: Wanted) => [...wanted].every(([model, vers
  * over several gateways within `ttlMs` of their reads. Reading the client's window (up to `maxRows`
  * labels, each joined to its prediction) with every request is what a label-heavy client cannot
  * afford: one request a millisecond each reading a thousand rows (issue 18's sustained ingestion).
- * A judged label that is then not stored (a 503) is counted until the next read: it can only make a
- * client's burst look larger for at most `ttlMs`, and only the client's own retry brings it back.
+ * The caller adds a judged label only once it is stored (201): a batch answered 503 and sent again,
+ * a repeat or a conflict is not counted twice.
  */
 export class MineCache {
   private readonly byClient = new BoundedMap<string, { at: number; read: Wanted; rows: Row[]; since: Map<string, Row> }>(10_000);
@@ -132,7 +135,12 @@ export class MineCache {
   }
 }
 
-/** The other clients' counts per model (the versions read with them), kept `ttlMs`. */
+/**
+ * Every client's counts per model and client (the versions read with them), kept `ttlMs`. Not the
+ * "other clients'" of whichever client's check read them: shared by every client's checks, those
+ * would hold the next client's own labels as its history, and a forger whose labels dominate a
+ * model would be judged against itself. Each check leaves out its own client's rows.
+ */
 export class OthersCache {
   private readonly byModel = new BoundedMap<string, { at: number; versions: Set<string>; rows: Row[] }>(10_000);
   constructor(readonly ttlMs = 2_000) {}
@@ -220,6 +228,8 @@ export async function clientContradictionFlags(
     m.set(k, c);
   };
   for (const r of rows) {
+    // The client's own labels are never its history.
+    if (r.part === 2 && r.client_id === clientId) continue;
     const m = r.part === 1 ? mine : others;
     const n = Number(r.labels);
     const c = Number(r.contradicting);

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../../config/index';
 import { createCanaryActivities } from '../../activities/canary';
 import { createExperimentActivities } from '../../activities/experiment';
 import { createGateway, type Gateway } from '../../serving/app';
-import { clientContradictionFlags, MineCache, type JudgedLabel } from '../../serving/feedback-trust';
+import { clientContradictionFlags, MineCache, OthersCache, type JudgedLabel } from '../../serving/feedback-trust';
 import { uuidv7 } from '../../serving/uuid';
 import { bearer, ensureMigrated, testApiKey } from './helpers/auth';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
@@ -229,5 +229,30 @@ describe('feedback from clients that may not move a decision', () => {
     // Once stored, the caller adds them (the gateway's route does so for the 201s), and the cache counts them.
     mine.judged(client, judged);
     expect(mine.get(client, wanted, Date.now())).toMatchObject([{ model, version: '1', labels: 3, contradicting: 2 }]);
+  });
+
+  it("judges a client against the other clients' labels, never its own, whichever client's check filled the shared cache", async () => {
+    // Version 6: an honest client's 30 labels (3 contradicting) and a forger's 20 earlier
+    // contradicting ones; then the forger's burst of 10 more.
+    const honest = 'key:cache-honest';
+    const forger = 'key:cache-forger';
+    const ids = Array.from({ length: 62 }, () => uuidv7());
+    await env.db.query(`insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '6', 5, 'ok', 'a'`, [ids, model]);
+    await env.db.query(
+      `insert into feedback (prediction_id, kind, label, client_id) select id, 'label', case when n <= 3 or n > 30 then 'b' else 'a' end, case when n <= 30 then $2 else $3 end
+         from unnest($1::uuid[]) with ordinality as t(id, n)`,
+      [ids.slice(0, 50), honest, forger],
+    );
+    const item = (predictionId: string, label: string) => ({ predictionId, kind: 'label' as const, value: null, label, event: null, comment: null, source: null, unitKey: null, idempotencyKey: null });
+    const burst = ids.slice(52).map((id) => item(id, 'b'));
+    // Read afresh, the forger's history is the honest client's labels: a burst.
+    expect(await clientContradictionFlags(env.db, forger, burst)).toEqual(burst.map(() => true));
+    // With the cache the gateway shares between clients, filled by the honest client's check first:
+    // the same verdict (before, the cache held "everyone but the honest client", the forger's own 20).
+    const others = new OthersCache(60_000);
+    expect(await clientContradictionFlags(env.db, honest, [item(ids[50]!, 'a')], undefined, { others })).toEqual([false]);
+    expect(await clientContradictionFlags(env.db, forger, burst, undefined, { others })).toEqual(burst.map(() => true));
+    // And the honest client, judged from the cache the forger's check left, is still not flagged.
+    expect(await clientContradictionFlags(env.db, honest, [item(ids[51]!, 'b')], undefined, { others })).toEqual([false]);
   });
 });

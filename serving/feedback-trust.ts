@@ -32,6 +32,7 @@ import type { FeedbackItem } from '../lib/feedback/channels';
 import { clientBurstContradiction, DEFAULT_CLIENT_CONTRADICTION, unitHistory, type ClientContradictionOptions, type LabelCounts } from '../lib/feedback/quality';
 import { createdNearIdSql, idTimeBounds } from '../lib/data/id-time';
 import { LABEL_SKEW } from '../lib/data/partitions';
+import { EXCLUDED_FROM_DECISIONS } from '../datasets/decision-feedback';
 
 /** A count row: part 1 the client's own labels, part 2 every client's, per client (the caller leaves out its own). */
 export interface CountRow {
@@ -89,9 +90,11 @@ others as (
   -- Lateral again, kept a subquery by "offset 0" (else it is flattened into the join it replaces):
   -- each prediction's labels by index, from its own day on, not every partition of feedback, whole.
   -- Every client's, counted per client: cached per model and shared by every client's checks, each
-  -- of which leaves out its own rows (clientContradictionFlags).
+  -- of which leaves out its own rows (clientContradictionFlags). Labels flagged as a burst are not
+  -- history: they do not vote, and counted here they would make a second key's burst look usual.
   cross join lateral (select unit_key, label, client_id from feedback f
-                      where f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}' offset 0) f
+                      where f.prediction_id = p.id and f.kind = 'label' and f.created_at >= p.created_at - interval '${LABEL_SKEW}'
+                        and not ('${EXCLUDED_FROM_DECISIONS}' = any(f.quality_flags)) offset 0) f
 )
 select 1 as part, null::text as client_id, model, version, unit_key, count(*) as labels, count(*) filter (where label is distinct from predicted_label) as contradicting from mine group by model, version, unit_key
 union all

@@ -255,4 +255,24 @@ describe('feedback from clients that may not move a decision', () => {
     // And the honest client, judged from the cache the forger's check left, is still not flagged.
     expect(await clientContradictionFlags(env.db, honest, [item(ids[51]!, 'b')], undefined, { others })).toEqual([false]);
   });
+
+  it("leaves labels flagged as a burst out of the history, so a second key's burst is judged against the honest labels", async () => {
+    // Version 7: an honest client's 30 labels (3 contradicting), a first forger key's 20
+    // contradicting labels, stored flagged (as the gateway flagged them), then a second key's 10.
+    const honest = 'key:collude-honest';
+    const first = 'key:collude-first';
+    const second = 'key:collude-second';
+    const ids = Array.from({ length: 60 }, () => uuidv7());
+    await env.db.query(`insert into predictions (id, model, version, latency_ms, outcome, predicted_label) select unnest($1::uuid[]), $2, '7', 5, 'ok', 'a'`, [ids, model]);
+    await env.db.query(
+      `insert into feedback (prediction_id, kind, label, client_id, quality, quality_flags)
+       select id, 'label', case when n <= 3 or n > 30 then 'b' else 'a' end, case when n <= 30 then $2 else $3 end,
+              case when n <= 30 then 1 else 0.1 end, case when n <= 30 then '{}'::text[] else '{client_burst_contradiction}'::text[] end
+         from unnest($1::uuid[]) with ordinality as t(id, n)`,
+      [ids.slice(0, 50), honest, first],
+    );
+    const burst = ids.slice(50).map((predictionId) => ({ predictionId, kind: 'label' as const, value: null, label: 'b', event: null, comment: null, source: null, unitKey: null, idempotencyKey: null }));
+    // Counted as history, the first key's 20 would make 23 of 50 contradicting, and 10 of 10 no burst.
+    expect(await clientContradictionFlags(env.db, second, burst)).toEqual(burst.map(() => true));
+  });
 });

@@ -1,6 +1,8 @@
 /**
- * Backups of a Flywheel installation: both databases (pg_dump, custom format) and the files of the
- * data folder that cannot be rebuilt (MLflow's artifacts, the dataset store, exported artifacts),
+ * Backups of a Flywheel installation: both databases (pg_dump, custom format) and the files that
+ * cannot be rebuilt (MLflow's artifacts and the shared file store among them, read through MLflow's
+ * artifact proxy from whichever host runs this: activities/backup-served.ts; and this data folder's
+ * dataset store and exported artifacts),
  * content-addressed so each backup copies only what changed. A backup is written under a temporary
  * name and renamed once its manifest is complete: a listed backup is a finished one.
  *
@@ -16,10 +18,13 @@ import { withDatabase, type FlywheelConfig } from '../config/index';
 import { backupId, expiredBackups, unreferencedObjects, verifyProblems, type BackupManifest, type DumpEntry, type Observed } from '../lib/backup/plan';
 import { objectPath } from '../lib/backup/plan';
 import { hashObjects, listObjects, restoreFiles, sha256File, storeFiles } from './backup-files';
+import { SERVED_ROOT, storeServedArtifacts } from './backup-served';
+import { MlflowClient } from '../clients/mlflow';
 import { dumpDatabase, listDump, restoreDatabase } from './backup-postgres';
 
-/** Folders of the data directory a backup carries. */
-export const BACKUP_ROOTS = ['mlflow-artifacts', 'datasets', 'artifacts'] as const;
+/** Folders of the data directory a backup restores: MLflow's artifact root, read through MLflow (SERVED_ROOT), and two of this host's. */
+export const BACKUP_ROOTS = [SERVED_ROOT, 'datasets', 'artifacts'] as const;
+const LOCAL_ROOTS = BACKUP_ROOTS.filter((r) => r !== SERVED_ROOT);
 
 const backupsDir = (config: FlywheelConfig) => path.join(config.backup.dir, 'backups');
 
@@ -43,7 +48,12 @@ export async function createBackup(config: FlywheelConfig, now = new Date()): Pr
       dumps.push({ database, file, sha256: await sha256File(path.join(partial, file)), bytes: fs.statSync(path.join(partial, file)).size });
     }
     // After the dumps: a file the databases name is older than the dump, so it is in this backup.
-    const { files, newBytes } = await storeFiles(config.backup.dir, config.dataDir, [...BACKUP_ROOTS]);
+    // MLflow's artifacts (and the shared store among them) through the server that serves them,
+    // wherever this runs; the rest from this host's data folder.
+    const served = await storeServedArtifacts(config.backup.dir, new MlflowClient(config.mlflow));
+    const local = await storeFiles(config.backup.dir, config.dataDir, LOCAL_ROOTS);
+    const files = [...served.files, ...local.files];
+    const newBytes = served.newBytes + local.newBytes;
     const manifest: BackupManifest = { id, createdAt: now.toISOString(), dumps, files, newBytes, seconds: (performance.now() - t0) / 1000 };
     fs.writeFileSync(path.join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
     fs.renameSync(partial, final);

@@ -239,6 +239,33 @@ export class MlflowClient {
     return new Uint8Array(await res.arrayBuffer());
   }
 
+  /** The server path of `relPath` under the artifact root it serves (each segment escaped). */
+  private servedUrl(relPath: string, query = ''): string {
+    return `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts${relPath ? `/${relPath.split('/').map(encodeURIComponent).join('/')}` : ''}${query}`;
+  }
+
+  /** One folder of the artifact root the server serves ('' for the root): entries' names, whether each is a folder, files' sizes. */
+  async listServedArtifacts(dir: string): Promise<Array<{ name: string; isDir: boolean; bytes: number | undefined }>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.servedUrl('')}?path=${encodeURIComponent(dir)}`, { headers: this.authHeader, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      throw new MlflowError(`MLflow at ${this.baseUrl} is unreachable: ${(err as Error).message}`, 0, 'UNREACHABLE');
+    }
+    if (!res.ok) throw new MlflowError(`MLflow artifact listing of ${dir || '/'} failed (${res.status}): ${(await res.text()).slice(0, 300)}`, res.status, undefined);
+    const body = (await res.json()) as { files?: Array<{ path: string; is_dir: boolean; file_size?: number | string }> };
+    // Names come back as the last segment of each entry's path.
+    return (body.files ?? []).map((f) => ({ name: f.path.split('/').pop()!, isDir: f.is_dir, bytes: f.file_size === undefined ? undefined : Number(f.file_size) }));
+  }
+
+  /** A served artifact's bytes as a stream, for files too large to hold in memory. */
+  async streamServedArtifact(relPath: string): Promise<ReadableStream<Uint8Array>> {
+    // No overall timeout: a large file takes as long as it takes; the connection's own limits apply.
+    const res = await fetch(this.servedUrl(relPath), { headers: this.authHeader });
+    if (!res.ok || !res.body) throw new MlflowError(`MLflow artifact download of ${relPath} failed (${res.status})`, res.status, res.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : undefined);
+    return res.body;
+  }
+
   // ── model registry ─────────────────────────────────────────────────────────
   async getRegisteredModel(name: string): Promise<MlflowRegisteredModel | undefined> {
     try {

@@ -148,18 +148,22 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
     expect((await verifyBackup(backupConfig, second.id)).problems).toEqual([]);
   });
 
-  it('the Backup workflow makes a verified backup, idempotent under its start time, and prunes', async () => {
-    // On the host of the folder being backed up (the one MLflow keeps its artifacts, and so the store, in).
-    const result = (await runWorkers(
-      { ...env, config: backupConfig },
-      async () =>
-        env.client.workflow.execute('Backup', { taskQueue: env.taskQueues.workflows, workflowId: `backup-${model}`, args: [{ prune: true, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }] }),
-      { ownFolders: false },
+  it('the Backup workflow makes a verified backup, idempotent under its start time, and prunes — on a worker whose own folder holds none of MLflow\'s artifacts', async () => {
+    // The activity workers run as hosts of their own (an empty data folder each): MLflow's
+    // artifacts, the shared store among them, come through MLflow, as on a cluster with no shared disk.
+    const result = (await runWorkers({ ...env, config: backupConfig }, async () =>
+      env.client.workflow.execute('Backup', { taskQueue: env.taskQueues.workflows, workflowId: `backup-${model}`, args: [{ prune: true, taskQueues: { cpu: env.taskQueues.cpu, control: env.taskQueues.control } }] }),
     )) as BackupResult;
     const listed = listBackups(backupConfig);
     expect(listed.map((b) => b.id)).toContain(result.id);
     expect(result).toMatchObject({ files: listed.find((b) => b.id === result.id)!.files.length, newBytes: 0, pruned: { deleted: [], objectsDeleted: 0 } });
     expect((await verifyBackup(backupConfig, result.id)).problems).toEqual([]);
+    // Every model the first backup held (taken from MLflow's own host), the same bytes: the
+    // suite's other tests may have logged more since, never changed one.
+    const models = (id: string) => listed.find((b) => b.id === id)!.files.filter((f) => f.root === 'mlflow-artifacts' && f.path.endsWith('.onnx')).map((f) => `${f.path} ${f.sha256}`);
+    const mine = new Set(models(result.id));
+    expect(models(listed[0]!.id).length).toBeGreaterThan(0);
+    expect(models(listed[0]!.id).filter((m) => !mine.has(m))).toEqual([]);
   });
 
   it('restored into a fresh cluster and data folder, the champion serves the same probabilities, MLflow has every version, the feedback is all there', async () => {

@@ -258,12 +258,49 @@ export class MlflowClient {
     return (body.files ?? []).map((f) => ({ name: f.path.split('/').pop()!, isDir: f.is_dir, bytes: f.file_size === undefined ? undefined : Number(f.file_size) }));
   }
 
-  /** A served artifact's bytes as a stream, for files too large to hold in memory. */
+  /**
+   * A served artifact's bytes as a stream, for files too large to hold in memory. No limit on the
+   * whole (a large file takes as long as it takes), but on each wait: no answer, or no next chunk,
+   * within the client's timeout aborts the download, so a stalled server fails the read rather
+   * than holding it until the activity's own timeout.
+   */
   async streamServedArtifact(relPath: string): Promise<ReadableStream<Uint8Array>> {
-    // No overall timeout: a large file takes as long as it takes; the connection's own limits apply.
-    const res = await fetch(this.servedUrl(relPath), { headers: this.authHeader });
-    if (!res.ok || !res.body) throw new MlflowError(`MLflow artifact download of ${relPath} failed (${res.status})`, res.status, res.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : undefined);
-    return res.body;
+    const abort = new AbortController();
+    const stalled = () => abort.abort(new MlflowError(`MLflow artifact download of ${relPath} stalled for ${this.timeoutMs} ms`, 0, 'UNREACHABLE'));
+    let timer = setTimeout(stalled, this.timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(this.servedUrl(relPath), { headers: this.authHeader, signal: abort.signal });
+    } catch (err) {
+      clearTimeout(timer);
+      throw err;
+    }
+    if (!res.ok || !res.body) {
+      clearTimeout(timer);
+      throw new MlflowError(`MLflow artifact download of ${relPath} failed (${res.status})`, res.status, res.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : undefined);
+    }
+    const reader = res.body.getReader();
+    const wait = this.timeoutMs;
+    return new ReadableStream<Uint8Array>({
+      async pull(out) {
+        clearTimeout(timer);
+        timer = setTimeout(stalled, wait);
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            clearTimeout(timer);
+            out.close();
+          } else out.enqueue(value);
+        } catch (err) {
+          clearTimeout(timer);
+          throw err;
+        }
+      },
+      cancel(reason) {
+        clearTimeout(timer);
+        return reader.cancel(reason);
+      },
+    });
   }
 
   // ── model registry ─────────────────────────────────────────────────────────

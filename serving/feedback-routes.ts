@@ -172,7 +172,10 @@ export function registerFeedbackRoutes(app: FastifyInstance, opts: FeedbackRoute
       // Counted in the client's cached counts only when newly stored (201), as the database counts it.
       // Not stored (refused, or to retry): not remembered either, as below.
       if (clientId !== null) mineCache?.judged(clientId, judged.filter((j) => outcomes[j.item]!.status === 201));
-      const notStored = items.filter((_, i) => outcomes[i]!.status >= 422);
+      // Not stored: refused (422, 503) or a conflict (409: its key was used for something else, or
+      // its prediction's first label came through another gateway). The guard forgets what it
+      // reserved for them, so it reads the label that stands the next time.
+      const notStored = items.filter((_, i) => outcomes[i]!.status === 409 || outcomes[i]!.status >= 422);
       for (const it of notStored) tracker.forget(it);
       opts.guard?.release(notStored);
       return merge(outcomes);

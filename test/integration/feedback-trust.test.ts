@@ -21,6 +21,7 @@ import { createExperimentActivities } from '../../activities/experiment';
 import { createGateway, type Gateway } from '../../serving/app';
 import { clientContradictionFlags, MineCache, OthersCache, type JudgedLabel } from '../../serving/feedback-trust';
 import { uuidv7 } from '../../serving/uuid';
+import { storeFeedbackGroup } from '../../serving/feedback';
 import { bearer, ensureMigrated, testApiKey } from './helpers/auth';
 import { openTestEnv, uniqueModelName, type TestEnv } from './helpers/env';
 
@@ -189,6 +190,35 @@ describe('feedback from clients that may not move a decision', () => {
       expect(flagged).toEqual([false, false, false, false, true, true, true, true]);
     } finally {
       await cached.close();
+    }
+  });
+
+  it("a label that lost its prediction to another gateway's is refused, and that gateway's client retrying through this one gets its repeat", async () => {
+    const other = await createGateway({ ...env.config, gateway: { ...env.config.gateway, threads: 1, pollMs: 5_000 } }, { port: 0, logger: false });
+    try {
+      const url = await other.listen();
+      const p = uuidv7();
+      await env.db.query(`insert into predictions (id, model, version, latency_ms, outcome, predicted_label) values ($1, $2, '1', 5, 'ok', 'a')`, [p, model]);
+      // The label another gateway stored a moment ago, which this gateway's guard does not see
+      // (its time moved out of the guard's read): the state two gateways' simultaneous labels leave,
+      // where the guard let the second through and the first label's claim refuses it.
+      const winner = `winner-${p}`;
+      const [won] = await storeFeedbackGroup(env.db, [{ predictionId: p, kind: 'label', value: null, label: 'a', event: null, comment: null, source: null, unitKey: null, idempotencyKey: winner, quality: 1, qualityFlags: [], sentiment: null, sentimentLabel: null }]);
+      expect(won!.status).toBe(201);
+      await env.db.query(`update feedback set created_at = created_at - interval '3 hours' where idempotency_key = $1`, [winner]);
+      await env.db.query(`update feedback_keys set created_at = created_at - interval '3 hours' where idempotency_key = $1`, [winner]);
+      await env.db.query(`update first_labels set feedback_at = feedback_at - interval '3 hours' where prediction_id = $1`, [p]);
+      const post = (body: object) => fetch(`${url}/v1/feedback`, { method: 'POST', headers: bearer(keys['honest-b']!), body: JSON.stringify(body) });
+      const lost = await post({ predictionId: p, kind: 'label', label: 'b', idempotencyKey: `loser-${p}` });
+      expect(lost.status).toBe(409);
+      expect(((await lost.json()) as { error: string }).error).toMatch(/first label stands/);
+      // The winner's client, its answer lost, retries through this gateway: the label is stored, so a repeat.
+      const retry = await post({ predictionId: p, kind: 'label', label: 'a', idempotencyKey: winner });
+      expect(retry.status).toBe(200);
+      const { rows } = await env.db.query<{ label: string }>(`select label from feedback where prediction_id = $1`, [p]);
+      expect(rows).toEqual([{ label: 'a' }]);
+    } finally {
+      await other.close();
     }
   });
 

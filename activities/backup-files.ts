@@ -77,3 +77,24 @@ export async function hashObjects(store: string, shas: string[]): Promise<Record
 export function listObjects(store: string): string[] {
   return walkFiles(path.join(store, 'objects')).map((p) => p.split('/').pop()!).filter((n) => /^[0-9a-f]{64}$/.test(n));
 }
+
+/**
+ * Removes the temporary files a backup that died mid-copy left under objects/ (`*.tmp`: written
+ * aside, then renamed). Only those not written to for `maxAgeMs`: a backup running now is still
+ * writing its own. Returns how many went.
+ */
+export function removeStaleTemporaries(store: string, now: number, maxAgeMs = 3_600_000): number {
+  let removed = 0;
+  for (const rel of walkFiles(path.join(store, 'objects'))) {
+    if (!rel.endsWith('.tmp')) continue;
+    const file = path.join(store, 'objects', rel);
+    try {
+      if (now - fs.statSync(file).mtimeMs < maxAgeMs) continue;
+      fs.rmSync(file, { force: true });
+      removed++;
+    } catch {
+      // Renamed or removed by its writer meanwhile: nothing left to do.
+    }
+  }
+  return removed;
+}

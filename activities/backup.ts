@@ -17,7 +17,7 @@ import pg from 'pg';
 import { withDatabase, type FlywheelConfig } from '../config/index';
 import { backupId, expiredBackups, unreferencedObjects, verifyProblems, type BackupManifest, type DumpEntry, type Observed } from '../lib/backup/plan';
 import { objectPath } from '../lib/backup/plan';
-import { hashObjects, listObjects, restoreFiles, sha256File, storeFiles } from './backup-files';
+import { hashObjects, listObjects, removeStaleTemporaries, restoreFiles, sha256File, storeFiles } from './backup-files';
 import { SERVED_ROOT, storeServedArtifacts } from './backup-served';
 import { MlflowClient } from '../clients/mlflow';
 import { dumpDatabase, listDump, restoreDatabase } from './backup-postgres';
@@ -164,6 +164,7 @@ export function pruneBackups(config: FlywheelConfig, now = new Date()): { delete
   const kept = all.filter((b) => !expired.includes(b));
   const orphans = unreferencedObjects(listObjects(config.backup.dir), kept);
   for (const sha of orphans) fs.rmSync(path.join(config.backup.dir, objectPath(sha)), { force: true });
+  removeStaleTemporaries(config.backup.dir, now.getTime());
   return { deleted: expired.map((b) => b.id), objectsDeleted: orphans.length };
 }
 

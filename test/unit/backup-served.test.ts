@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listServedFiles, storeServedArtifacts, type ServedArtifacts } from '../../activities/backup-served';
+import { removeStaleTemporaries } from '../../activities/backup-files';
 import { objectPath } from '../../lib/backup/plan';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -75,5 +76,27 @@ describe('backing up MLflow through its artifact proxy', () => {
     // A blob is named by its sha256: held already, it is not read again; everything else is.
     expect(mlflow.downloads[`flywheel-store/sha256/${sha(blob)}`]).toBe(1);
     expect(mlflow.downloads['1/run-a/artifacts/model.onnx']).toBe(2);
+  });
+});
+
+describe('what a backup that died mid-copy leaves', () => {
+  it('removes temporary files not written to for an hour, and nothing else', () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-served-'));
+    dirs.push(store);
+    const at = (rel: string, ageMs: number) => {
+      const file = path.join(store, 'objects', rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, 'x');
+      const t = (Date.now() - ageMs) / 1000;
+      fs.utimesSync(file, t, t);
+      return file;
+    };
+    const object = at(objectPath(sha('kept')).replace(/^objects\//, ''), 5 * 3_600_000);
+    const stale = [at('incoming-1.tmp', 2 * 3_600_000), at(`ab/${sha('y')}.123.tmp`, 2 * 3_600_000)];
+    const writing = at('incoming-2.tmp', 60_000);
+    expect(removeStaleTemporaries(store, Date.now())).toBe(2);
+    for (const f of stale) expect(fs.existsSync(f)).toBe(false);
+    expect(fs.existsSync(writing)).toBe(true);
+    expect(fs.existsSync(object)).toBe(true);
   });
 });

@@ -16,14 +16,15 @@
 export const TRAFFIC_TABLES = ['predictions', 'feedback', 'online_predictions', 'shadow_predictions', 'first_labels'] as const;
 export type TrafficTable = (typeof TRAFFIC_TABLES)[number];
 
-/** first_labels is partitioned by its predictions' time and needed as long as they can be labelled: it is kept as long as they are. */
-const KEPT_WITH = { first_labels: 'predictions' } as const;
 /** The tables with a retention of their own (configured per table). */
-export type RetainedTable = Exclude<TrafficTable, keyof typeof KEPT_WITH>;
+export type RetainedTable = Exclude<TrafficTable, 'first_labels'>;
 
-/** The table whose configured retention `table` follows. */
+/**
+ * The table whose configured retention `table` follows: first_labels is partitioned by its
+ * predictions' time and needed as long as they can be labelled, so it is kept as long as they are.
+ */
 export function retentionTable(table: TrafficTable): RetainedTable {
-  return table in KEPT_WITH ? KEPT_WITH[table as keyof typeof KEPT_WITH] : (table as RetainedTable);
+  return table === 'first_labels' ? 'predictions' : table;
 }
 
 const DAY_MS = 86_400_000;

@@ -28,7 +28,7 @@ platform_args=(--only-binary=:all: --platform manylinux_2_28_x86_64 --platform m
 # The pins of requirements.lock, less what the GPU machine brings; their dependencies resolve for
 # the target platform, not this one.
 "$PIP" download --quiet --disable-pip-version-check "${platform_args[@]}" --dest "$OUT" \
-  temporalio==1.35.0 onnx==1.23.2 onnxruntime==1.31.1 pytest==9.2.0 pytest-asyncio==1.5.0 protobuf pip
+  temporalio==1.35.0 onnx==1.23.2 onnxruntime==1.31.1 pytest==9.2.0 pytest-asyncio==1.5.0 protobuf pip setuptools
 
 # onnx and onnxruntime depend on numpy, so the resolver fetched it; the machine's own numpy must
 # win (torch was built against it). Nothing here depends on torch, but be explicit anyway.

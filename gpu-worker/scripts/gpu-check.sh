@@ -53,6 +53,14 @@ if ! "$PY" -m venv --system-site-packages "$VENV" 2> "$OUT/venv.err"; then
   pip_whl="$(ls "$WHEELHOUSE"/pip-*.whl | head -1)"
   "$VENV/bin/python" "$pip_whl/pip" install --quiet --no-index "$pip_whl" || fail "cannot bootstrap pip from $pip_whl"
 fi
+# --system-site-packages reaches the *base* interpreter's packages. Where "$PY" is itself a venv (the
+# CUDA image's python3 is /opt/torch/.venv/bin/python3), torch lives in that venv's site-packages,
+# so a .pth file adds them behind this venv's own.
+"$PY" -c 'import site, sys; sys.exit(sys.prefix == sys.base_prefix)' && {
+  venv_site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  "$PY" -c 'import site; print("\n".join(site.getsitepackages()))' > "$venv_site/zz-interpreter-site.pth"
+  echo "$PY is a venv: its site-packages are visible from this one ($(tr '\n' ' ' < "$venv_site/zz-interpreter-site.pth"))"
+}
 "$VENV/bin/python" -m pip install --disable-pip-version-check --no-index --find-links "$WHEELHOUSE" "flywheel-gpu-worker[test]" \
   || fail "pip install from the wheelhouse failed"
 # This wheel's code, even if some flywheel-gpu-worker is already visible from the system.
@@ -66,7 +74,9 @@ TESTS="$WORK/check"
 mkdir -p "$TESTS"
 cp -r "$HERE/tests" "$TESTS/tests"
 cp "$HERE/pyproject.toml" "$TESTS/"
-( cd "$TESTS" && "$VENV/bin/python" -m pytest -p no:cacheprovider -rs -v --junitxml "$OUT/pytest.xml" tests ) 2>&1 | tee "$OUT/pytest.log"
+# The machine's python may carry pytest plugins of its own (xdist, cov, benchmark, ...) built for
+# another pytest; only the one this suite needs is loaded.
+( cd "$TESTS" && PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 "$VENV/bin/python" -m pytest -p pytest_asyncio.plugin -p no:cacheprovider -rs -v --junitxml "$OUT/pytest.xml" tests ) 2>&1 | tee "$OUT/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 # Counts from the JUnit report: the cuda-marked tests must have run here, not been skipped.
 read -r cuda_run cuda_skipped tests_total < <("$VENV/bin/python" - "$OUT/pytest.xml" <<'PY' || echo "0 0 0"

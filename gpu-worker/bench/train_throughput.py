@@ -90,9 +90,11 @@ def plain_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device, batch: in
     return {"seconds": timed, "samplesPerSecond": n * epochs / timed, "finalLoss": last_loss}
 
 
-def flywheel_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device, batch: int, warmup: int, epochs: int) -> dict[str, Any]:
+def flywheel_loop(
+    x: torch.Tensor, y: torch.Tensor, device: torch.device, batch: int, warmup: int, epochs: int, cuda_graphs: bool | None = None
+) -> dict[str, Any]:
     """The activity's code path (trainer.train), timed by its own per-epoch clock, which stops after
-    the epoch's loss has been read back from the device."""
+    the epoch's loss has been read back from the device. cuda_graphs=False times its eager fallback."""
     hp = Hyperparameters(
         hidden_units=HIDDEN_UNITS,
         hidden_layers=HIDDEN_LAYERS,
@@ -103,7 +105,7 @@ def flywheel_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device, batch:
         seed=SEED,
     )
     records: list[EpochRecord] = []
-    result = train(x, y, CLASSES, hp, devices=[device], on_epoch=lambda r, _state: records.append(r))
+    result = train(x, y, CLASSES, hp, devices=[device], on_epoch=lambda r, _state: records.append(r), cuda_graphs=cuda_graphs)
     timed = sum(r.seconds for r in records[warmup:])
     return {
         "seconds": timed,
@@ -221,7 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         act = measure(activity_loop, device, x, y, device, batch, a.warmup_epochs, a.epochs)
         ratio = fly["samplesPerSecond"] / plain["samplesPerSecond"]
         activity_ratio = act["samplesPerSecond"] / plain["samplesPerSecond"]
-        results.append({"batchSize": batch, "steps": math.ceil(rows / batch), "plain": plain, "flywheel": fly, "activity": act, "ratio": ratio, "activityRatio": activity_ratio})
+        result = {"batchSize": batch, "steps": math.ceil(rows / batch), "plain": plain, "flywheel": fly, "activity": act, "ratio": ratio, "activityRatio": activity_ratio}
+        if device.type == "cuda":
+            # What the graph buys: the same trainer with the capture turned off.
+            eager = measure(flywheel_loop, device, x, y, device, batch, a.warmup_epochs, a.epochs, False)
+            result["flywheelEager"] = eager
+            result["eagerRatio"] = eager["samplesPerSecond"] / plain["samplesPerSecond"]
+            say(f"              flywheel eager {eager['samplesPerSecond']:>14,.0f} samples/s | eager/plain {result['eagerRatio']:.2f}")
+        results.append(result)
         mem = ""
         if device.type == "cuda":
             mib = {k: v["maxMemoryAllocatedBytes"] / 2**20 for k, v in (("plain", plain), ("flywheel", fly))}

@@ -3,9 +3,9 @@
 On CUDA: bf16 autocast, the training set copied to the GPU once through pinned memory (or streamed
 in double-buffered chunks when it does not fit), and the whole step (gather, forward, backward,
 AdamW) captured once as a CUDA graph and replayed, because an MLP's kernels finish faster than Python
-can launch them: on an H200 an eager step of the 32-256-256-2 benchmark model cost 2.1-2.6 ms at
-both 8,192 and 65,536 rows, a replayed one 0.29 and 0.71 ms (docs/benchmarks.md). On the CPU: fp32, eager, the same
-loop otherwise.
+can launch them. On an H200 an eager step of the benchmark's 32-256-256-2 model cost 2.1-2.6 ms at
+8,192 rows and at 65,536 alike; a replayed one cost 0.29 and 0.71 ms (docs/benchmarks.md). On the
+CPU: fp32, eager, the same loop otherwise.
 
 Determinism: the initial weights come from a generator seeded with `seed`, and epoch e's shuffle from
 one seeded with `seed + e`. Nothing draws from torch's global generators (the worker's threads share
@@ -417,9 +417,9 @@ def train(
 
     on_epoch(record, state) runs after every epoch; state() returns the checkpointable state.
     on_tick(progress) runs between steps at most every tick_seconds (every step when <= 0); raising
-    from it stops training there. cuda_graphs None means: on a single CUDA device (several train
-    eagerly under DataParallel). A graph's private pool holds one step's activations, which the caching
-    allocator would hold for an eager step anyway, so no batch size is excluded."""
+    from it stops training there. cuda_graphs None captures a graph on a single CUDA device at any
+    batch size (several devices train eagerly under DataParallel): a graph's private pool holds one
+    step's activations, which the caching allocator would hold for an eager step anyway."""
     devices = list(devices)
     device = devices[0]
     is_cuda = device.type == "cuda"

@@ -73,9 +73,14 @@ export async function hashObjects(store: string, shas: string[]): Promise<Record
   return out;
 }
 
-/** The shas of every object in the store. */
-export function listObjects(store: string): string[] {
-  return walkFiles(path.join(store, 'objects')).map((p) => p.split('/').pop()!).filter((n) => /^[0-9a-f]{64}$/.test(n));
+/** Every file under the store's objects/ (paths relative to it): objects and temporaries alike. */
+export function objectFiles(store: string): string[] {
+  return walkFiles(path.join(store, 'objects'));
+}
+
+/** The shas of every object in the store (`files`: objectFiles, when the caller walked them already). */
+export function listObjects(store: string, files = objectFiles(store)): string[] {
+  return files.map((p) => p.split('/').pop()!).filter((n) => /^[0-9a-f]{64}$/.test(n));
 }
 
 /**
@@ -83,9 +88,9 @@ export function listObjects(store: string): string[] {
  * aside, then renamed). Only those not written to for `maxAgeMs`: a backup running now is still
  * writing its own. Returns how many went.
  */
-export function removeStaleTemporaries(store: string, now: number, maxAgeMs = 3_600_000): number {
+export function removeStaleTemporaries(store: string, now: number, files = objectFiles(store), maxAgeMs = 3_600_000): number {
   let removed = 0;
-  for (const rel of walkFiles(path.join(store, 'objects'))) {
+  for (const rel of files) {
     if (!rel.endsWith('.tmp')) continue;
     const file = path.join(store, 'objects', rel);
     try {

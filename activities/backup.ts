@@ -17,8 +17,8 @@ import pg from 'pg';
 import { withDatabase, type FlywheelConfig } from '../config/index';
 import { backupId, expiredBackups, unreferencedObjects, verifyProblems, type BackupManifest, type DumpEntry, type Observed } from '../lib/backup/plan';
 import { objectPath } from '../lib/backup/plan';
-import { hashObjects, listObjects, removeStaleTemporaries, restoreFiles, sha256File, storeFiles } from './backup-files';
-import { SERVED_ROOT, storeServedArtifacts } from './backup-served';
+import { hashObjects, listObjects, objectFiles, removeStaleTemporaries, restoreFiles, sha256File, storeFiles } from './backup-files';
+import { SERVED_ROOT, storeServedArtifacts, type ServedArtifacts } from './backup-served';
 import { MlflowClient } from '../clients/mlflow';
 import { dumpDatabase, listDump, restoreDatabase } from './backup-postgres';
 
@@ -32,7 +32,7 @@ const backupsDir = (config: FlywheelConfig) => path.join(config.backup.dir, 'bac
  * `now` names the backup: the Backup workflow passes its own start time, so a retried activity
  * finds the backup its earlier attempt finished instead of making a second one.
  */
-export async function createBackup(config: FlywheelConfig, now = new Date()): Promise<BackupManifest> {
+export async function createBackup(config: FlywheelConfig, mlflow: ServedArtifacts, now = new Date()): Promise<BackupManifest> {
   const t0 = performance.now();
   const id = backupId(now);
   const final = path.join(backupsDir(config), id);
@@ -50,7 +50,7 @@ export async function createBackup(config: FlywheelConfig, now = new Date()): Pr
     // After the dumps: a file the databases name is older than the dump, so it is in this backup.
     // MLflow's artifacts (and the shared store among them) through the server that serves them,
     // wherever this runs; the rest from this host's data folder.
-    const served = await storeServedArtifacts(config.backup.dir, new MlflowClient(config.mlflow));
+    const served = await storeServedArtifacts(config.backup.dir, mlflow);
     const local = await storeFiles(config.backup.dir, config.dataDir, LOCAL_ROOTS);
     const files = [...served.files, ...local.files];
     const newBytes = served.newBytes + local.newBytes;
@@ -162,9 +162,11 @@ export function pruneBackups(config: FlywheelConfig, now = new Date()): { delete
   const expired = expiredBackups(all, now, config.backup.retentionDays);
   for (const b of expired) fs.rmSync(path.join(backupsDir(config), b.id), { recursive: true, force: true });
   const kept = all.filter((b) => !expired.includes(b));
-  const orphans = unreferencedObjects(listObjects(config.backup.dir), kept);
+  // One walk of objects/ for both: the objects no kept backup names, and a dead backup's temporaries.
+  const files = objectFiles(config.backup.dir);
+  const orphans = unreferencedObjects(listObjects(config.backup.dir, files), kept);
   for (const sha of orphans) fs.rmSync(path.join(config.backup.dir, objectPath(sha)), { force: true });
-  removeStaleTemporaries(config.backup.dir, now.getTime());
+  removeStaleTemporaries(config.backup.dir, now.getTime(), files);
   return { deleted: expired.map((b) => b.id), objectsDeleted: orphans.length };
 }
 
@@ -179,9 +181,10 @@ export interface BackupSummary {
 }
 
 export function createBackupActivities(config: FlywheelConfig) {
+  const mlflow = new MlflowClient(config.mlflow);
   return {
     async runBackup(input: { at: string }): Promise<BackupSummary> {
-      const m = await createBackup(config, new Date(input.at));
+      const m = await createBackup(config, mlflow, new Date(input.at));
       return { id: m.id, dumpBytes: m.dumps.reduce((s, d) => s + d.bytes, 0), files: m.files.length, fileBytes: m.files.reduce((s, f) => s + f.bytes, 0), newBytes: m.newBytes, seconds: m.seconds };
     },
     verifyBackupById: (input: { id: string }) => verifyBackup(config, input.id),

@@ -4,8 +4,8 @@
  *
  * For each label in the batch: its prediction's model, version and predicted label; the sending
  * client's own labels in the window (newest `maxRows`, index feedback_label_client_created); and
- * every client's labels (counted per client, the sender's own then left out) for the newest `maxRows` predictions of each model version in the
- * batch made in the window (index predictions_model_version_created, then feedback_prediction), each
+ * every client's labels, counted per client (the sender's own then left out), for the newest
+ * `maxRows` predictions of each model version in the batch made in the window (index predictions_model_version_created, then feedback_prediction), each
  * joined to the prediction it labels and counted per model, version and unit key. A version with
  * fewer than `minOtherLabels` such labels is judged against the model's other served versions
  * (`unitHistory`; the versions are the batch's and the model's active deployments). An item's unit is its unit key when it has one, else the whole model. The batch's

@@ -6,6 +6,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import { connectTemporal } from '../../clients/temporal';
+import { MlflowClient } from '../../clients/mlflow';
 import { parseDuration } from '../../lib/retraining/schedule-spec';
 import type { BackupInput } from '../../workflows/backup';
 import type { FlywheelConfig } from '../../config/index';
@@ -20,7 +21,7 @@ function failed(what: string, err: unknown): CliError {
 }
 
 async function create(config: FlywheelConfig, opts: { json?: boolean; prune?: boolean }): Promise<void> {
-  const m = await createBackup(config).catch((err) => Promise.reject(failed('backup failed', err)));
+  const m = await createBackup(config, new MlflowClient(config.mlflow)).catch((err) => Promise.reject(failed('backup failed', err)));
   const verified = await verifyBackup(config, m.id);
   const pruned = opts.prune ? pruneBackups(config) : undefined;
   if (opts.json) printJson({ ...m, problems: verified.problems, pruned });

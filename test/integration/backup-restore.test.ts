@@ -124,11 +124,12 @@ describe('backup and restore into a fresh data folder and PostgreSQL cluster', (
   });
 
   it('a backup verifies, a second one copies no file again, and a corrupt object is caught', async () => {
-    const first = await createBackup(backupConfig);
+    const mlflow = new MlflowClient(backupConfig.mlflow);
+    const first = await createBackup(backupConfig, mlflow);
     expect(first.dumps.map((d) => d.database)).toEqual(['flywheel', 'mlflow']);
     expect(first.files.some((f) => f.root === 'mlflow-artifacts' && f.path.endsWith('.onnx'))).toBe(true);
     expect((await verifyBackup(backupConfig, first.id)).problems).toEqual([]);
-    const second = await createBackup(backupConfig);
+    const second = await createBackup(backupConfig, mlflow);
     expect(second.newBytes).toBe(0);
     expect(listBackups(backupConfig).map((b) => b.id)).toEqual([first.id, second.id]);
 
